@@ -1,0 +1,22 @@
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'drizzle/**', 'bench/results/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The core decides; it never touches the outside world.
+    files: ['packages/core/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(node:|fs|net|http|https|child_process|undici|pg|better-sqlite3|drizzle-orm)', message: 'packages/core does no I/O' }] },
+      ],
+      'no-restricted-globals': ['error', 'fetch', 'process', 'setTimeout', 'setInterval'],
+    },
+  },
+);

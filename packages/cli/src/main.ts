@@ -1,0 +1,1 @@
+process.stdout.write('paystate: the demo arrives with the server (issue 3); not yet.\n');

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** The lifecycle settings of DESIGN.md section 5 that the core decides with. */
+export const lifecycleConfigSchema = z.object({
+  FAST_TRACK_LIMIT_S: seconds(300),
+  FAST_TRACK_INTERVAL_S: seconds(5),
+  SLOW_TRACK_INTERVAL_S: seconds(60),
+  PAYMENT_ATTEMPTS_LIMIT: seconds(10),
+  ORDER_TTL_S: seconds(900),
+  LATE_PAYMENT_POLICY: z.enum(['manual_make', 'refund']).default('manual_make'),
+});
+
+export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
+
+export const defaultLifecycleConfig: LifecycleConfig = lifecycleConfigSchema.parse({});
+
+export function parseLifecycleConfig(source: Record<string, unknown>): LifecycleConfig {
+  return lifecycleConfigSchema.parse(source);
+}

@@ -1,0 +1,14 @@
+export * from './clock.js';
+export * from './config.js';
+export * from './diagram.js';
+export * from './messages.js';
+export * from './money.js';
+export type * from './ports.js';
+export * from './order/types.js';
+export * from './order/machine.js';
+export * from './order/snapshot.js';
+export * from './order/decide.js';
+export * from './payment/machine.js';
+export * from './payment/decide.js';
+export * from './payment/methods.js';
+export * from './payment/drawer.js';

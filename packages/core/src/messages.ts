@@ -1,0 +1,61 @@
+import type { FailureReason, OrderStatus } from './order/types.js';
+
+export type Language = 'ru' | 'en';
+
+export interface Text {
+  ru: string;
+  en: string;
+}
+
+/** What a customer reads about each status, on the status page and in the JSON API. */
+export const statusDescriptions: Record<OrderStatus, Text> = {
+  created: { ru: 'Заказ создан. Перейдите к оплате.', en: 'Order created. Please proceed to payment.' },
+  pending: { ru: 'Ожидаем подтверждения оплаты…', en: 'Waiting for the payment to be confirmed…' },
+  paid: { ru: 'Оплата получена. Отправляем заказ на приготовление…', en: 'Payment received. Sending your order to the machine…' },
+  make_pending: { ru: 'Оплата прошла. Напиток готовится.', en: 'Payment complete. Your drink is being made.' },
+  successful: { ru: 'Готово! Приятного аппетита.', en: 'Done! Enjoy.' },
+  manual_make: {
+    ru: 'Оплата поступила слишком поздно для автоматического приготовления. Обратитесь к персоналу, вам приготовят заказ вручную.',
+    en: 'The payment arrived too late to start the machine automatically. Please ask the staff: your order will be made by hand.',
+  },
+  make_failed: {
+    ru: 'Не удалось отправить команду на приготовление. Пожалуйста, обратитесь в поддержку.',
+    en: 'We could not send the order to the machine. Please contact support.',
+  },
+  not_paid: { ru: 'Оплата не прошла или была отменена.', en: 'The payment did not go through or was canceled.' },
+  failed: {
+    ru: 'Не удалось подтвердить оплату. Пожалуйста, обратитесь в поддержку.',
+    en: 'We could not confirm the payment. Please contact support.',
+  },
+  expired: { ru: 'Время на оплату истекло. Создайте новый заказ.', en: 'The time to pay has run out. Please place a new order.' },
+  requires_manual_review: {
+    ru: 'Платёж требует проверки. Пожалуйста, обратитесь в поддержку.',
+    en: 'The payment needs to be checked by our staff. Please contact support.',
+  },
+  refunded: { ru: 'Деньги возвращены на ваш счёт.', en: 'Your money has been returned.' },
+};
+
+/** The more precise text stored on an order when it fails, as failed_presentation_desc. */
+export const failureDescriptions: Record<FailureReason, Text> = {
+  check_attempts_exhausted: {
+    ru: 'Платёжная система не отвечает, мы не смогли проверить оплату. Если деньги списаны, обратитесь в поддержку.',
+    en: 'The payment system did not answer, so we could not check your payment. If you were charged, please contact support.',
+  },
+  waiting_for_capture: {
+    ru: 'Платёж не был завершён. Если деньги заблокированы, они вернутся автоматически; при вопросах обратитесь в поддержку.',
+    en: 'The payment was not completed. Any amount on hold will be released; contact support if you have questions.',
+  },
+  make_rejected: statusDescriptions.make_failed,
+  device_failed: {
+    ru: 'Автомат не смог приготовить напиток. Пожалуйста, обратитесь в поддержку.',
+    en: 'The machine could not make your drink. Please contact support.',
+  },
+};
+
+export function describeStatus(status: OrderStatus, language: Language = 'ru'): string {
+  return statusDescriptions[status][language];
+}
+
+export function describeFailure(reason: FailureReason, language: Language = 'ru'): string {
+  return failureDescriptions[reason][language];
+}

@@ -1,0 +1,106 @@
+import { assign, setup } from 'xstate';
+import type { Money } from '../money.js';
+
+export const paymentStatuses = [
+  'pending',
+  'processing',
+  'success',
+  'failed',
+  'expired',
+  'partially_refunded',
+  'refunded',
+] as const;
+
+export type PaymentStatus = (typeof paymentStatuses)[number];
+
+export interface PaymentContext {
+  paymentId: string;
+  merchantId: string;
+  methodCode: string;
+  amount: Money;
+  refundedMinor: number;
+  failureReason: string | null;
+  updatedAt: string;
+}
+
+export type PaymentInput =
+  | { type: 'PROCESS' }
+  | { type: 'SUCCEED' }
+  | { type: 'FAIL'; reason: string }
+  | { type: 'EXPIRE' }
+  | { type: 'REFUND'; amountMinor: number };
+
+export type PaymentEvent = PaymentInput & { now: string };
+
+/** What can still be refunded: never more than was captured, minus earlier refunds. */
+export function refundableMinor(context: PaymentContext): number {
+  return context.amount.amountMinor - context.refundedMinor;
+}
+
+const refundAmount = (event: PaymentEvent): number => (event.type === 'REFUND' ? event.amountMinor : 0);
+
+/** The restaurant POS payment: pending -> processing -> success | failed | expired, then refunds. */
+export const paymentMachine = setup({
+  types: {
+    context: {} as PaymentContext,
+    events: {} as PaymentEvent,
+    input: {} as Omit<PaymentContext, 'refundedMinor' | 'failureReason' | 'updatedAt'> & { now: string },
+  },
+  guards: {
+    refundsEverything: ({ context, event }) => {
+      const amount = refundAmount(event);
+      return Number.isSafeInteger(amount) && amount > 0 && amount === refundableMinor(context);
+    },
+    refundsPart: ({ context, event }) => {
+      const amount = refundAmount(event);
+      return Number.isSafeInteger(amount) && amount > 0 && amount < refundableMinor(context);
+    },
+  },
+  actions: {
+    touch: assign(({ event }) => ({ updatedAt: event.now })),
+    recordRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor + refundAmount(event) })),
+    recordFailure: assign(({ event }) => ({ failureReason: event.type === 'FAIL' ? event.reason : null })),
+  },
+}).createMachine({
+  id: 'payment',
+  initial: 'pending',
+  context: ({ input }) => {
+    const { now, ...fields } = input;
+    return { ...fields, refundedMinor: 0, failureReason: null, updatedAt: now };
+  },
+  states: {
+    pending: {
+      on: {
+        PROCESS: { target: 'processing', actions: 'touch' },
+        FAIL: { target: 'failed', actions: ['touch', 'recordFailure'] },
+        EXPIRE: { target: 'expired', actions: 'touch' },
+      },
+    },
+    processing: {
+      on: {
+        SUCCEED: { target: 'success', actions: 'touch' },
+        FAIL: { target: 'failed', actions: ['touch', 'recordFailure'] },
+        EXPIRE: { target: 'expired', actions: 'touch' },
+      },
+    },
+    success: {
+      on: {
+        REFUND: [
+          { guard: 'refundsEverything', target: 'refunded', actions: ['touch', 'recordRefund'] },
+          { guard: 'refundsPart', target: 'partially_refunded', actions: ['touch', 'recordRefund'] },
+        ],
+      },
+    },
+    partially_refunded: {
+      on: {
+        REFUND: [
+          { guard: 'refundsEverything', target: 'refunded', actions: ['touch', 'recordRefund'] },
+          { guard: 'refundsPart', actions: ['touch', 'recordRefund'] },
+        ],
+      },
+    },
+    failed: { tags: 'terminal' },
+    expired: { tags: 'terminal' },
+    refunded: { tags: 'terminal' },
+  },
+});

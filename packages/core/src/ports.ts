@@ -1,0 +1,61 @@
+import type { Money } from './money.js';
+import type { AlertKind, CustomerNotice, OrderContext, PaymentObservationStatus } from './order/types.js';
+
+export type { Clock } from './clock.js';
+
+export interface CreatePaymentInput {
+  orderId: string;
+  amount: Money;
+  description: string;
+  returnUrl: string;
+}
+
+export interface CreatedPayment {
+  providerPaymentId: string;
+  confirmationUrl: string;
+}
+
+export interface PaymentStatusReport {
+  status: PaymentObservationStatus;
+  amount: Money;
+  raw: unknown;
+}
+
+/** A verified, parsed provider notification: the payment it is about and, when it says, the status. */
+export interface WebhookNotification {
+  eventId: string | null;
+  providerPaymentId: string;
+  status: PaymentObservationStatus | null;
+  amount: Money | null;
+  raw: unknown;
+}
+
+export interface PaymentProvider {
+  readonly code: string;
+  /** Providers that cannot be asked for a status are never polled: webhooks only (rule 8). */
+  readonly canQueryStatus: boolean;
+  createPayment(input: CreatePaymentInput, idempotencyKey: string): Promise<CreatedPayment>;
+  getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport>;
+  refund(providerPaymentId: string, amount: Money, idempotencyKey: string): Promise<void>;
+  /** Throws when the delivery is not authentic; a boundary, so it sees the raw bytes. */
+  verifyWebhook(headers: Record<string, string>, rawBody: string): Promise<void>;
+  parseWebhook(rawBody: string): WebhookNotification;
+}
+
+export interface MakeCommand {
+  deviceId: string;
+  orderId: string;
+  productId: string;
+  size: string;
+  price: Money;
+}
+
+export interface DeviceGateway {
+  /** Resolves when the device accepted the command; the order id lets the device de-duplicate. */
+  sendMakeCommand(command: MakeCommand): Promise<void>;
+}
+
+export interface Notifier {
+  alert(kind: AlertKind, details: Record<string, unknown>): Promise<void>;
+  notifyCustomer(kind: CustomerNotice, order: OrderContext): Promise<void>;
+}
