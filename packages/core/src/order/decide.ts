@@ -58,7 +58,7 @@ export function createOrder(order: NewOrder, deps: DecisionDeps): OrderDecision 
   return {
     status: snapshot.value,
     order: snapshot.context,
-    snapshot: persistOrderSnapshot(machine, snapshot),
+    snapshot: persistOrderSnapshot(machine, snapshot, 0),
     effects: [],
     audit: {
       orderId: order.orderId,
@@ -80,21 +80,22 @@ export function createOrder(order: NewOrder, deps: DecisionDeps): OrderDecision 
  */
 export function decide(stored: PersistedOrderSnapshot | string, input: OrderInput, deps: DecisionDeps): OrderDecision {
   const machine = orderMachineFor(deps.config);
-  const current = restoreOrderSnapshot(machine, stored);
+  const { revision, snapshot: current } = restoreOrderSnapshot(machine, stored);
   const now = deps.clock.now().toISOString();
   const [next, actions] = transition(machine, current, { ...input, now });
   const changed = next !== current;
+  const nextRevision = changed ? revision + 1 : revision;
   const effects = actions
     .filter((action) => action.type === 'effect')
     .map((action) => {
       const effect = action.params as Effect;
-      return { key: effectKey(effect), effect };
+      return { key: effectKey(effect, nextRevision), effect };
     });
   const { type, ...payload } = input;
   return {
     status: next.value,
     order: next.context,
-    snapshot: persistOrderSnapshot(machine, next),
+    snapshot: persistOrderSnapshot(machine, next, nextRevision),
     effects,
     audit: {
       orderId: current.context.orderId,
@@ -110,16 +111,21 @@ export function decide(stored: PersistedOrderSnapshot | string, input: OrderInpu
   };
 }
 
-export function effectKey(effect: Effect): string {
+/**
+ * The outbox key. A make command is keyed by the order alone, so the store's unique index
+ * forbids a second one whatever happens above it; other effects may recur over an order's
+ * life (a refund retried after a failed one) and are keyed by the revision that asked.
+ */
+export function effectKey(effect: Effect, revision: number): string {
   switch (effect.type) {
     case 'MAKE_COMMAND':
       return `${effect.orderId}:make`;
     case 'REFUND':
-      return `${effect.orderId}:refund`;
+      return `${effect.orderId}:r${revision}:refund`;
     case 'ALERT':
-      return `${effect.orderId}:alert:${effect.kind}`;
+      return `${effect.orderId}:r${revision}:alert:${effect.kind}`;
     case 'NOTIFY_CUSTOMER':
-      return `${effect.orderId}:notify:${effect.kind}`;
+      return `${effect.orderId}:r${revision}:notify:${effect.kind}`;
   }
 }
 

@@ -8,6 +8,8 @@ export const ORDER_SNAPSHOT_FORMAT = 1;
 const persistedOrderSnapshotSchema = z.object({
   format: z.literal(ORDER_SNAPSHOT_FORMAT),
   machine: z.literal('order'),
+  /** Count of applied events; the store's compare-and-set version and part of effect keys. */
+  revision: z.number().int().nonnegative(),
   state: z.object({
     status: z.literal('active'),
     value: orderStatusSchema,
@@ -26,9 +28,10 @@ export class SnapshotFormatError extends Error {
 export function persistOrderSnapshot(
   machine: OrderMachine,
   snapshot: ReturnType<OrderMachine['resolveState']>,
+  revision: number,
 ): PersistedOrderSnapshot {
   const state = machine.getPersistedSnapshot(snapshot) as unknown as PersistedOrderSnapshot['state'];
-  return { format: ORDER_SNAPSHOT_FORMAT, machine: 'order', state };
+  return { format: ORDER_SNAPSHOT_FORMAT, machine: 'order', revision, state };
 }
 
 /** Accepts a stored snapshot (object or JSON text) only if it is one this code wrote. */
@@ -42,6 +45,6 @@ export function parseOrderSnapshot(stored: unknown): PersistedOrderSnapshot {
 }
 
 export function restoreOrderSnapshot(machine: OrderMachine, stored: unknown) {
-  const { state } = parseOrderSnapshot(stored);
-  return machine.resolveState({ value: state.value, context: state.context });
+  const { state, revision } = parseOrderSnapshot(stored);
+  return { revision, snapshot: machine.resolveState({ value: state.value, context: state.context }) };
 }

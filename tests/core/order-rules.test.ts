@@ -1,0 +1,295 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { addSeconds, describeFailure, isTerminal } from '@paystate/core';
+import { configArb, moneyArb, newOrderArb, OrderHarness, start } from './support.js';
+
+const isUtcInstant = (value: string | null) =>
+  value === null || (value.endsWith('Z') && new Date(value).toISOString() === value);
+
+describe('rule 1: a new order and payment initiation', () => {
+  it('starts created with the documented defaults and UTC instants', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, (order, config) => {
+        const h = new OrderHarness(order, config);
+        const o = h.decision.order;
+        expect(h.decision.status).toBe('created');
+        expect(o.checkAttempts).toBe(0);
+        expect([o.paymentStartedAt, o.nextCheckAt, o.lastCheckAt, o.providerPaymentId]).toEqual([null, null, null, null]);
+        expect(o.createdAt).toBe(start.toISOString());
+        expect(o.expiresAt).toBe(addSeconds(start.toISOString(), config.ORDER_TTL_S));
+        expect([o.createdAt, o.expiresAt].every(isUtcInstant)).toBe(true);
+        expect(o.price).toEqual(order.price);
+      }),
+    );
+  });
+
+  it('PAYMENT_INITIATED -> pending with payment_started_at = now and the first fast-track check', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 50 }), (order, config, delay) => {
+        const h = new OrderHarness(order, config);
+        h.advance(delay);
+        const d = h.pay();
+        const now = h.clock.now().toISOString();
+        expect(d.status).toBe('pending');
+        expect(d.order.paymentStartedAt).toBe(now);
+        expect(d.order.nextCheckAt).toBe(addSeconds(now, config.FAST_TRACK_INTERVAL_S));
+        expect(d.order.checkAttempts).toBe(0);
+        expect(d.order.providerPaymentId).toBe(`pay-${order.orderId}`);
+        expect(d.effects).toEqual([]);
+      }),
+    );
+  });
+});
+
+describe('rule 2: payment observations on a pending order', () => {
+  it('fast-track success -> paid with exactly one MAKE_COMMAND carrying the order', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.double({ min: 0, max: 1, noNaN: true }), (order, config, fraction) => {
+        const h = new OrderHarness(order, config);
+        h.pay();
+        const window = Math.min(config.FAST_TRACK_LIMIT_S, config.ORDER_TTL_S - 1);
+        h.advance(Math.floor(window * fraction));
+        const d = h.observe('succeeded');
+        expect(d.status).toBe('paid');
+        const makes = d.effects.filter((e) => e.effect.type === 'MAKE_COMMAND');
+        expect(makes).toEqual([
+          {
+            key: `${order.orderId}:make`,
+            effect: {
+              type: 'MAKE_COMMAND',
+              deviceId: order.deviceId,
+              orderId: order.orderId,
+              productId: order.productId,
+              size: order.size,
+              price: order.price,
+            },
+          },
+        ]);
+      }),
+    );
+  });
+
+  it('the make outcome moves paid -> make_pending, or -> make_failed with the user-facing text', () => {
+    fc.assert(
+      fc.property(newOrderArb, fc.boolean(), (order, accepted) => {
+        const h = new OrderHarness(order);
+        h.pay();
+        h.observe('succeeded');
+        const d = h.send(accepted ? { type: 'MAKE_ACCEPTED' } : { type: 'MAKE_REJECTED', reason: 'HTTP 500' });
+        expect(d.status).toBe(accepted ? 'make_pending' : 'make_failed');
+        expect(d.order.failedPresentationDesc).toBe(
+          accepted ? null : 'Не удалось отправить команду на приготовление. Пожалуйста, обратитесь в поддержку.',
+        );
+      }),
+    );
+  });
+
+  it('slow-track success -> manual_make and never a MAKE_COMMAND (manual_make policy)', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 1, max: 5000 }), (order, config, extra) => {
+        const policy = { ...config, LATE_PAYMENT_POLICY: 'manual_make' as const };
+        const h = new OrderHarness(order, policy);
+        h.pay();
+        h.advance(config.FAST_TRACK_LIMIT_S + extra);
+        const d = h.observe('succeeded');
+        expect(d.status).toBe('manual_make');
+        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+        expect(d.effects.map((e) => e.effect)).toContainEqual(expect.objectContaining({ type: 'ALERT', kind: 'manual_make' }));
+      }),
+    );
+  });
+
+  it('slow-track success under the refund policy -> refunded with one REFUND of the full price', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 1, max: 5000 }), (order, config, extra) => {
+        const h = new OrderHarness(order, { ...config, LATE_PAYMENT_POLICY: 'refund' });
+        h.pay();
+        h.advance(config.FAST_TRACK_LIMIT_S + extra);
+        const d = h.observe('succeeded');
+        expect(d.status).toBe('refunded');
+        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+        expect(h.effectsOfType('REFUND').map((e) => e.effect)).toEqual([
+          { type: 'REFUND', orderId: order.orderId, providerPaymentId: `pay-${order.orderId}`, amount: order.price },
+        ]);
+      }),
+    );
+  });
+
+  it('a pending answer keeps the order pending and schedules by the track', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 3000 }), (order, config, elapsed) => {
+        const h = new OrderHarness(order, config);
+        h.pay();
+        h.advance(elapsed);
+        const d = h.observe('pending');
+        const now = h.clock.now().toISOString();
+        const interval = elapsed <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+        expect(d.status).toBe('pending');
+        expect(d.order.nextCheckAt).toBe(addSeconds(now, interval));
+        expect(d.order.lastCheckAt).toBe(now);
+        expect(d.order.checkAttempts).toBe(1);
+      }),
+    );
+  });
+
+  it('canceled -> not_paid; waiting_for_capture -> failed with a description', () => {
+    fc.assert(
+      fc.property(newOrderArb, fc.constantFrom('canceled' as const, 'waiting_for_capture' as const), (order, status) => {
+        const h = new OrderHarness(order);
+        h.pay();
+        const d = h.observe(status);
+        if (status === 'canceled') {
+          expect(d.status).toBe('not_paid');
+        } else {
+          expect(d.status).toBe('failed');
+          expect(d.order.failedPresentationDesc).toBe(describeFailure('waiting_for_capture'));
+        }
+        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+      }),
+    );
+  });
+
+  it('an amount or currency that differs from the order -> requires_manual_review with an alert', () => {
+    fc.assert(
+      fc.property(
+        newOrderArb,
+        moneyArb,
+        fc.constantFrom('succeeded' as const, 'pending' as const, 'canceled' as const, 'waiting_for_capture' as const),
+        (order, observed, status) => {
+          fc.pre(observed.amountMinor !== order.price.amountMinor || observed.currency !== order.price.currency);
+          const h = new OrderHarness(order);
+          h.pay();
+          const d = h.observe(status, observed);
+          expect(d.status).toBe('requires_manual_review');
+          expect(d.effects.map((e) => e.effect)).toContainEqual(expect.objectContaining({ type: 'ALERT', kind: 'amount_mismatch' }));
+          expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+        },
+      ),
+    );
+  });
+});
+
+describe('rule 3: checks that fail', () => {
+  it('retries by the track rule until PAYMENT_ATTEMPTS_LIMIT failures in a row, then failed', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 100 }), (order, config, gap) => {
+        const h = new OrderHarness(order, config);
+        h.pay();
+        for (let attempt = 1; attempt <= config.PAYMENT_ATTEMPTS_LIMIT; attempt++) {
+          h.advance(gap);
+          const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
+          expect(d.order.checkAttempts).toBe(attempt);
+          if (attempt < config.PAYMENT_ATTEMPTS_LIMIT) {
+            const elapsed = gap * attempt;
+            const interval = elapsed <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+            expect(d.status).toBe('pending');
+            expect(d.order.nextCheckAt).toBe(addSeconds(h.clock.now().toISOString(), interval));
+          } else {
+            expect(d.status).toBe('failed');
+            expect(d.order.failedPresentationDesc).toBe(describeFailure('check_attempts_exhausted'));
+            expect(d.effects.map((e) => e.effect)).toContainEqual(
+              expect.objectContaining({ type: 'ALERT', kind: 'check_attempts_exhausted' }),
+            );
+          }
+        }
+      }),
+    );
+  });
+
+  it('an answered check resets the run of failures', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, (order, config) => {
+        fc.pre(config.PAYMENT_ATTEMPTS_LIMIT >= 2);
+        const h = new OrderHarness(order, config);
+        h.pay();
+        for (let i = 0; i < config.PAYMENT_ATTEMPTS_LIMIT - 1; i++) h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
+        h.observe('pending');
+        const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
+        expect(d.status).toBe('pending');
+      }),
+    );
+  });
+});
+
+describe('rule 5: expiry', () => {
+  it('EXPIRY_DUE expires a pending order only at or past expires_at', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: -100, max: 100 }), (order, config, offset) => {
+        const h = new OrderHarness(order, config);
+        h.pay();
+        h.advance(config.ORDER_TTL_S + offset);
+        const d = h.send({ type: 'EXPIRY_DUE' });
+        expect(d.status).toBe(offset >= 0 ? 'expired' : 'pending');
+        expect(d.changed).toBe(offset >= 0);
+      }),
+    );
+  });
+
+  it('a success observed after expiry -> manual_make, never a make command', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 1000 }), fc.boolean(), (order, config, late, swept) => {
+        const h = new OrderHarness(order, { ...config, LATE_PAYMENT_POLICY: 'manual_make' });
+        h.pay();
+        h.advance(config.ORDER_TTL_S + late);
+        if (swept) expect(h.send({ type: 'EXPIRY_DUE' }).status).toBe('expired');
+        const d = h.observe('succeeded', order.price, 'webhook');
+        expect(d.status).toBe('manual_make');
+        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+      }),
+    );
+  });
+});
+
+describe('rule 6: the device reports', () => {
+  it('make_pending -> successful on made, -> make_failed on failed', () => {
+    fc.assert(
+      fc.property(newOrderArb, fc.constantFrom('made' as const, 'failed' as const), (order, result) => {
+        const h = new OrderHarness(order);
+        h.pay();
+        h.observe('succeeded');
+        h.send({ type: 'MAKE_ACCEPTED' });
+        const d = h.send({ type: 'DEVICE_REPORTED', result });
+        expect(d.status).toBe(result === 'made' ? 'successful' : 'make_failed');
+        expect(isTerminal(d.status)).toBe(true);
+        expect(d.order.nextCheckAt).toBeNull();
+      }),
+    );
+  });
+});
+
+describe('rule 7: observations that do not apply', () => {
+  it('a repeated observation changes nothing, emits nothing and is still audited', () => {
+    fc.assert(
+      fc.property(
+        newOrderArb,
+        fc.constantFrom('succeeded' as const, 'canceled' as const, 'waiting_for_capture' as const),
+        fc.integer({ min: 1, max: 5 }),
+        (order, status, repeats) => {
+          const h = new OrderHarness(order);
+          h.pay();
+          const first = h.observe(status, order.price, 'webhook');
+          for (let i = 0; i < repeats; i++) {
+            const again = h.observe(status, order.price, 'webhook');
+            expect(again.changed).toBe(false);
+            expect(again.effects).toEqual([]);
+            expect(again.snapshot).toEqual(first.snapshot);
+            expect(again.audit).toMatchObject({ applied: false, from: first.status, to: first.status, event: 'PAYMENT_OBSERVED' });
+          }
+        },
+      ),
+    );
+  });
+
+  it('an out-of-order pending after success changes nothing', () => {
+    fc.assert(
+      fc.property(newOrderArb, (order) => {
+        const h = new OrderHarness(order);
+        h.pay();
+        const paid = h.observe('succeeded');
+        const stale = h.observe('pending');
+        expect(stale.status).toBe('paid');
+        expect(stale.snapshot).toEqual(paid.snapshot);
+      }),
+    );
+  });
+});
