@@ -69,7 +69,7 @@ function explore(config: LifecycleConfig) {
   const taken = new Set<TransitionDefinition>();
   for (const { state, transitions } of Object.values(adjacency)) {
     states.add(String(state.value));
-    for (const { event } of Object.values(transitions)) {
+    for (const { event } of Object.values(transitions) as Array<{ event: OrderEvent }>) {
       for (const definition of machine.getTransitionData(state, event)) taken.add(definition);
     }
   }
