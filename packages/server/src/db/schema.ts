@@ -1,0 +1,100 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Instants are ISO-8601 UTC text of one fixed width (Date#toISOString), so they sort as they compare.
+
+export const devices = sqliteTable('devices', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  location: text('location').notNull().default(''),
+  logoUrl: text('logo_url'),
+  clientInfo: text('client_info').notNull().default(''),
+  /** Sanitised HTML per order status, shown on the status page as client_info_<status>. */
+  clientInfoByStatus: text('client_info_by_status', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+export const orders = sqliteTable(
+  'orders',
+  {
+    id: text('id').primaryKey(),
+    deviceId: text('device_id').notNull().references(() => devices.id),
+    productId: text('product_id').notNull(),
+    productName: text('product_name').notNull(),
+    size: text('size').notNull(),
+    priceMinor: integer('price_minor').notNull(),
+    currency: text('currency').notNull(),
+    provider: text('provider').notNull(),
+    providerPaymentId: text('provider_payment_id'),
+    confirmationUrl: text('confirmation_url'),
+    status: text('status').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    paymentStartedAt: text('payment_started_at'),
+    nextCheckAt: text('next_check_at'),
+    lastCheckAt: text('last_check_at'),
+    checkAttempts: integer('check_attempts').notNull().default(0),
+    failedPresentationDesc: text('failed_presentation_desc'),
+    snapshot: text('snapshot', { mode: 'json' }).notNull(),
+    version: integer('version').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    index('orders_due_idx').on(table.status, table.nextCheckAt, table.expiresAt),
+    uniqueIndex('orders_provider_payment_idx').on(table.provider, table.providerPaymentId),
+    index('orders_device_idx').on(table.deviceId, table.createdAt),
+  ],
+);
+
+export const orderEvents = sqliteTable(
+  'order_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    event: text('event').notNull(),
+    source: text('source').notNull(),
+    applied: integer('applied', { mode: 'boolean' }).notNull(),
+    at: text('at').notNull(),
+    payload: text('payload', { mode: 'json' }).notNull(),
+  },
+  (table) => [index('order_events_order_idx').on(table.orderId, table.id)],
+);
+
+export const effects = sqliteTable(
+  'effects',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    key: text('key').notNull(),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    kind: text('kind').notNull(),
+    payload: text('payload', { mode: 'json' }).notNull(),
+    status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedUntil: text('claimed_until'),
+    lastError: text('last_error'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('effects_key_idx').on(table.key),
+    index('effects_due_idx').on(table.status, table.nextAttemptAt),
+  ],
+);
+
+export const webhookInbox = sqliteTable(
+  'webhook_inbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    provider: text('provider').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    rawBody: text('raw_body').notNull(),
+    receivedAt: text('received_at').notNull(),
+    outcome: text('outcome').notNull().default('received'),
+    processedAt: text('processed_at'),
+  },
+  (table) => [uniqueIndex('webhook_inbox_dedupe_idx').on(table.provider, table.dedupeKey)],
+);

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock, DeviceGateway, Effect, Notifier, OrderInput, PaymentProvider } from '@paystate/core';
+import { failureReasonOf, isTransientFailure } from './failures.js';
+import type { Store, StoredEffect } from './store/types.js';
+
+export interface DispatcherOptions {
+  store: Store;
+  clock: Clock;
+  device: DeviceGateway;
+  providers: ReadonlyMap<string, PaymentProvider>;
+  notifier: Notifier;
+  logger: Logger;
+  /** Make commands give up sooner than other effects: a customer is standing at the machine. */
+  makeAttemptsLimit: number;
+  otherAttemptsLimit?: number;
+  retryBaseMs?: number;
+  leaseMs?: number;
+  batchSize?: number;
+}
+
+type Outcome = { ok: true; feedback?: OrderInput } | { ok: false; error: unknown; feedbackOnGiveUp?: (reason: string) => OrderInput };
+
+/**
+ * Performs outbox effects after their transition committed, at least once: a crash after the
+ * call but before `completeEffect` resends it, which the device absorbs by de-duplicating on
+ * the order id and providers by the idempotency key. The outcome goes back in as an event.
+ */
+export class EffectDispatcher {
+  readonly workerId = `dispatcher-${randomUUID()}`;
+  private running: Promise<number> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  /** Runs a pass now, or right after the current one: coalesces bursts of commits. */
+  kick(): Promise<number> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  start(intervalMs = 1000): void {
+    this.timer ??= setInterval(() => void this.kick(), intervalMs);
+    void this.kick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async drain(): Promise<number> {
+    let performed = 0;
+    do {
+      this.again = false;
+      const batch = await this.claim();
+      for (const effect of batch) await this.perform(effect);
+      performed += batch.length;
+      if (batch.length === (this.options.batchSize ?? 20)) this.again = true;
+    } while (this.again);
+    return performed;
+  }
+
+  private claim(): Promise<StoredEffect[]> {
+    const now = this.options.clock.now();
+    const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 30_000)).toISOString();
+    return this.options.store.claimDueEffects(this.workerId, now.toISOString(), leaseUntil, this.options.batchSize ?? 20);
+  }
+
+  private async perform(stored: StoredEffect): Promise<void> {
+    const { store, clock, logger } = this.options;
+    const outcome = await this.attempt(stored).catch((error: unknown): Outcome => ({ ok: false, error }));
+    const now = clock.now().toISOString();
+    if (outcome.ok) {
+      // Feedback before completion: a crash between them resends (harmless), never loses the outcome.
+      if (outcome.feedback) await this.feedBack(stored.orderId, outcome.feedback);
+      await store.completeEffect(stored.id, now);
+      logger.info({ effect: stored.key, attempts: stored.attempts }, 'effect done');
+      return;
+    }
+    const reason = failureReasonOf(outcome.error);
+    const limit = stored.effect.type === 'MAKE_COMMAND' ? this.options.makeAttemptsLimit : (this.options.otherAttemptsLimit ?? 10);
+    if (isTransientFailure(outcome.error) && stored.attempts < limit) {
+      const delay = Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (stored.attempts - 1), 300_000);
+      await store.retryEffect(stored.id, reason, new Date(clock.now().getTime() + delay).toISOString(), now);
+      logger.warn({ effect: stored.key, attempts: stored.attempts, reason, retryInMs: delay }, 'effect failed, will retry');
+      return;
+    }
+    if (outcome.feedbackOnGiveUp) await this.feedBack(stored.orderId, outcome.feedbackOnGiveUp(reason));
+    await store.failEffect(stored.id, reason, now);
+    logger.error({ effect: stored.key, attempts: stored.attempts, reason }, 'effect failed for good');
+  }
+
+  private async attempt(stored: StoredEffect): Promise<Outcome> {
+    const effect = stored.effect;
+    switch (effect.type) {
+      case 'MAKE_COMMAND': {
+        const { type: _type, ...command } = effect;
+        try {
+          await this.options.device.sendMakeCommand(command);
+        } catch (error) {
+          return { ok: false, error, feedbackOnGiveUp: (reason) => ({ type: 'MAKE_REJECTED', reason }) };
+        }
+        return { ok: true, feedback: { type: 'MAKE_ACCEPTED' } };
+      }
+      case 'ALERT':
+        await this.options.notifier.alert(effect.kind, { orderId: effect.orderId, ...effect.details });
+        return { ok: true };
+      case 'NOTIFY_CUSTOMER': {
+        const record = await this.options.store.getOrder(effect.orderId);
+        if (record) await this.options.notifier.notifyCustomer(effect.kind, record.order);
+        return { ok: true };
+      }
+      case 'REFUND':
+        return this.refund(effect, stored.key);
+    }
+  }
+
+  /** The outbox key is the provider's idempotency key: a retry is the same refund, a new request is not. */
+  private async refund(effect: Extract<Effect, { type: 'REFUND' }>, idempotencyKey: string): Promise<Outcome> {
+    const record = await this.options.store.getOrder(effect.orderId);
+    const provider = record ? this.options.providers.get(record.order.provider) : undefined;
+    const giveUp = (reason: string): OrderInput => ({ type: 'REFUND_FAILED', reason });
+    if (!provider || effect.providerPaymentId === null) {
+      return { ok: false, error: new Error('no provider payment to refund'), feedbackOnGiveUp: giveUp };
+    }
+    try {
+      await provider.refund(effect.providerPaymentId, effect.amount, idempotencyKey);
+    } catch (error) {
+      return { ok: false, error, feedbackOnGiveUp: giveUp };
+    }
+    return { ok: true };
+  }
+
+  private async feedBack(orderId: string, input: OrderInput): Promise<void> {
+    const decision = await this.options.store.applyEvent(orderId, input);
+    if (decision && decision.effects.length > 0) this.again = true;
+  }
+}

@@ -1,0 +1,17 @@
+import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
+
+/**
+ * A timeout or a dropped connection leaves the outcome unknown, and a 5xx or 429 may pass:
+ * those are asked again. A 4xx is the other side's final word.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  if (error instanceof OutboundTimeoutError || error instanceof OutboundNetworkError) return true;
+  if (error instanceof OutboundHttpError) return error.isTransient;
+  return false;
+}
+
+export function failureReasonOf(error: unknown): string {
+  if (error instanceof OutboundHttpError) return `HTTP ${error.status}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,36 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
+import type { Logger } from 'pino';
+import { adminRoutes } from './routes-admin.js';
+import { AppError, errorBody, sendError } from './errors.js';
+import { opsRoutes } from './routes-ops.js';
+import { publicRoutes } from './routes-public.js';
+import type { Services } from './services.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp(services: Services, logger: Logger) {
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    await next();
+    services.metrics.httpRequests.inc({ method: c.req.method, route: routePath(c), status: String(c.res.status) });
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
+  app.route('/', publicRoutes(services));
+  app.route('/v1/admin', adminRoutes(services));
+  app.route('/', opsRoutes(services));
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((error, c) => {
+    if (error instanceof AppError) return sendError(c, error);
+    logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return c.json(errorBody('internal_error', 'something went wrong on our side; nothing was changed'), 500);
+  });
+  return app;
+}

@@ -1,0 +1,15 @@
+import { Hono } from 'hono';
+import type { Services } from './services.js';
+
+export function opsRoutes(services: Services) {
+  const app = new Hono();
+  app.get('/healthz', async (c) => {
+    await services.store.countPendingEffects();
+    return c.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (c) => {
+    const registry = await services.metrics.collect();
+    return c.text(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
+  });
+  return app;
+}

@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { currencySchema, minorUnitsSchema } from '@paystate/core';
+import type { Services } from './services.js';
+import { renderStatusPage } from './status-page.js';
+import { statusView } from './status-view.js';
+import { idSchema, parseId, parseJsonBody } from './validate.js';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const createOrderSchema = z.strictObject({
+  deviceId: idSchema,
+  productId: text(64),
+  productName: text(120),
+  size: text(32),
+  price: minorUnitsSchema.positive(),
+  currency: currencySchema,
+  provider: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).optional(),
+});
+
+const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) });
+
+/** The customer-facing and machine-facing routes of DESIGN.md section 4. */
+export function publicRoutes(services: Services) {
+  const { orders, webhooks, store, settings } = services;
+  const app = new Hono();
+
+  app.post('/v1/orders', async (c) => {
+    const body = await parseJsonBody(c, createOrderSchema);
+    const record = await orders.create({
+      deviceId: body.deviceId,
+      productId: body.productId,
+      productName: body.productName,
+      size: body.size,
+      price: { amountMinor: body.price, currency: body.currency },
+      provider: body.provider ?? settings.PAYMENT_PROVIDER,
+    });
+    return c.json(statusView(record, await store.getDevice(record.order.deviceId)), 201);
+  });
+
+  app.post('/v1/orders/:id/pay', async (c) => c.json(await orders.pay(parseId(c, 'id'))));
+
+  app.get('/v1/order-status/:id', async (c) => {
+    const record = await orders.get(parseId(c, 'id'));
+    c.header('Cache-Control', 'no-store');
+    return c.json(statusView(record, await store.getDevice(record.order.deviceId)));
+  });
+
+  // The return URL never marks anything paid (rule 9): it shows the same page as /orders/:id.
+  for (const path of ['/orders/:id', '/orders/:id/return']) {
+    app.get(path, async (c) => {
+      const record = await orders.get(parseId(c, 'id'));
+      const nonce = randomBytes(16).toString('base64');
+      c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src https: data:`);
+      c.header('Cache-Control', 'no-store');
+      return c.html(renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId)), nonce));
+    });
+  }
+
+  app.post('/v1/webhooks/:provider', async (c) => {
+    const providerCode = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).safeParse(c.req.param('provider'));
+    const rawBody = await c.req.text();
+    const headers = { ...c.req.header(), 'x-paystate-remote-addr': services.remoteAddress(c) };
+    const outcome = await webhooks.receive(providerCode.success ? providerCode.data : '-', headers, rawBody);
+    return c.json({ outcome });
+  });
+
+  app.post('/v1/devices/:deviceId/orders/:id/result', services.deviceAuth, async (c) => {
+    const deviceId = parseId(c, 'deviceId');
+    const orderId = parseId(c, 'id');
+    const { result } = await parseJsonBody(c, deviceResultSchema);
+    const decision = await orders.deviceReport(deviceId, orderId, result);
+    return c.json({ order_id: orderId, status: decision.status, applied: decision.changed });
+  });
+
+  return app;
+}

@@ -1,0 +1,13 @@
+export * from './settings.js';
+export * from './runtime.js';
+export * from './serve.js';
+export * from './store/types.js';
+export { SqliteStore } from './store/sqlite-store.js';
+export { openSqlite, migrateSqlite } from './db/sqlite.js';
+export { EffectDispatcher } from './dispatcher.js';
+export { OrderService } from './order-service.js';
+export { LogNotifier } from './notifier.js';
+export { YooKassaProvider, yookassaStatusMap, YOOKASSA_NOTIFICATION_NETWORKS } from './providers/yookassa.js';
+export { TmetrGateway } from './devices/tmetr.js';
+export * from './http/outbound.js';
+export * from './providers/errors.js';

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  createOrder,
+  type DecisionDeps,
+  type Money,
+  type OrderDecision,
+  type OrderInput,
+  type PaymentProvider,
+  type PaymentStatusReport,
+} from '@paystate/core';
+import type { EffectDispatcher } from './dispatcher.js';
+import { AppError, notFound } from './http/errors.js';
+import { OutboundHttpError, OutboundTimeoutError } from './http/outbound.js';
+import type { OrderRecord, Store } from './store/types.js';
+
+export interface NewOrderRequest {
+  deviceId: string;
+  productId: string;
+  productName: string;
+  size: string;
+  price: Money;
+  provider: string;
+}
+
+export type OperatorAction = 'mark_made' | 'refund' | 'resolve';
+
+const operatorEvents = {
+  mark_made: 'OPERATOR_MARK_MADE',
+  refund: 'OPERATOR_REFUND',
+  resolve: 'OPERATOR_RESOLVE',
+} as const;
+
+/**
+ * The use cases every adapter shares (HTTP, poller, CLI). Each turns an input into one core
+ * event through the store, then wakes the dispatcher for whatever effects the decision asked for.
+ */
+export class OrderService {
+  constructor(
+    private readonly store: Store,
+    private readonly providers: ReadonlyMap<string, PaymentProvider>,
+    private readonly dispatcher: EffectDispatcher,
+    private readonly deps: DecisionDeps,
+    private readonly publicUrl: string,
+    private readonly logger: Logger,
+  ) {}
+
+  provider(code: string): PaymentProvider {
+    const provider = this.providers.get(code);
+    if (!provider) throw new AppError(400, 'unknown_provider', `no payment provider "${code}" is configured`);
+    return provider;
+  }
+
+  async create(request: NewOrderRequest): Promise<OrderRecord> {
+    this.provider(request.provider);
+    if (!(await this.store.getDevice(request.deviceId))) throw notFound('device', request.deviceId);
+    const created = createOrder({ orderId: randomUUID(), ...request }, this.deps);
+    await this.store.insertOrder(created);
+    return { status: created.status, order: created.order, version: 0, confirmationUrl: null, updatedAt: created.audit.at };
+  }
+
+  async get(orderId: string): Promise<OrderRecord> {
+    const record = await this.store.getOrder(orderId);
+    if (!record) throw notFound('order', orderId);
+    return record;
+  }
+
+  /**
+   * Starts (or, for a pending order, re-presents) the provider payment. The idempotency key is
+   * the order id, so a retried call after a timeout finds the same payment instead of a second one.
+   */
+  async pay(orderId: string): Promise<{ confirmationUrl: string }> {
+    const record = await this.get(orderId);
+    if (record.status === 'pending' && record.confirmationUrl) return { confirmationUrl: record.confirmationUrl };
+    if (record.status !== 'created' && record.status !== 'pending') {
+      throw new AppError(409, 'order_not_payable', `order ${orderId} is ${record.status} and cannot be paid`);
+    }
+    const { order } = record;
+    const payment = await this.callProvider(() =>
+      this.provider(order.provider).createPayment(
+        {
+          orderId,
+          amount: order.price,
+          description: `${order.productName} ${order.size}`.trim(),
+          returnUrl: `${this.publicUrl}/orders/${orderId}/return`,
+        },
+        `pay:${orderId}`,
+      ),
+    );
+    const decision = await this.apply(
+      orderId,
+      { type: 'PAYMENT_INITIATED', providerPaymentId: payment.providerPaymentId },
+      { confirmationUrl: payment.confirmationUrl },
+    );
+    if (decision.status !== 'pending') {
+      throw new AppError(409, 'order_not_payable', `order ${orderId} became ${decision.status} while paying`);
+    }
+    return { confirmationUrl: payment.confirmationUrl };
+  }
+
+  /** The one path for a provider's answer, whether a webhook or the poller brought it. */
+  observe(orderId: string, report: Pick<PaymentStatusReport, 'status' | 'amount'>, source: 'poll' | 'webhook') {
+    return this.apply(orderId, { type: 'PAYMENT_OBSERVED', source, status: report.status, amount: report.amount });
+  }
+
+  async deviceReport(deviceId: string, orderId: string, result: 'made' | 'failed'): Promise<OrderDecision> {
+    const record = await this.get(orderId);
+    if (record.order.deviceId !== deviceId) throw notFound('order', orderId);
+    return this.apply(orderId, { type: 'DEVICE_REPORTED', result });
+  }
+
+  async operatorAction(orderId: string, action: OperatorAction, operator: string, note?: string) {
+    const decision = await this.apply(orderId, { type: operatorEvents[action], operator, ...(note ? { note } : {}) });
+    if (!decision.changed) {
+      throw new AppError(409, 'action_not_allowed', `cannot ${action.replace('_', ' ')} an order that is ${decision.status}`);
+    }
+    return decision;
+  }
+
+  async apply(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision> {
+    const decision = await this.store.applyEvent(orderId, input, columns);
+    if (!decision) throw notFound('order', orderId);
+    if (decision.effects.length > 0) void this.dispatcher.kick().catch((error: unknown) => this.logger.error({ error }, 'dispatch failed'));
+    return decision;
+  }
+
+  private async callProvider<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof OutboundTimeoutError) {
+        throw new AppError(504, 'provider_timeout', 'the payment provider did not answer in time; try again');
+      }
+      if (error instanceof OutboundHttpError) {
+        throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import { BlockList, isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  fromDecimalString,
+  toDecimalString,
+  type CreatedPayment,
+  type CreatePaymentInput,
+  type Money,
+  type PaymentObservationStatus,
+  type PaymentProvider,
+  type PaymentStatusReport,
+  type WebhookNotification,
+} from '@paystate/core';
+import { JsonClient, OutboundResponseError } from '../http/outbound.js';
+import { UnknownProviderStatusError, WebhookParseError, WebhookVerificationError } from './errors.js';
+
+/** The networks YooKassa documents as the senders of its notifications. */
+export const YOOKASSA_NOTIFICATION_NETWORKS = [
+  '185.71.76.0/27',
+  '185.71.77.0/27',
+  '77.75.153.0/25',
+  '77.75.156.11/32',
+  '77.75.156.35/32',
+  '77.75.154.128/25',
+  '2a02:5180::/32',
+] as const;
+
+/** Every YooKassa payment status and the observation it is for the lifecycle. */
+export const yookassaStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
+  pending: 'pending',
+  waiting_for_capture: 'waiting_for_capture',
+  succeeded: 'succeeded',
+  canceled: 'canceled',
+};
+
+/** Header the HTTP layer sets to the TCP peer address, so the allowlist sees who really connected. */
+export const REMOTE_ADDRESS_HEADER = 'x-paystate-remote-addr';
+
+export interface YooKassaOptions {
+  apiUrl: string;
+  shopId: string;
+  secretKey: string;
+  timeoutMs: number;
+  logger: Logger;
+  /** CIDRs allowed to deliver notifications; unset means any sender (the API re-check still guards). */
+  allowedNetworks?: readonly string[];
+}
+
+const amountSchema = z.object({ value: z.string(), currency: z.string() });
+
+const paymentSchema = z.object({
+  id: z.string().min(1),
+  status: z.string(),
+  amount: amountSchema,
+  confirmation: z.object({ confirmation_url: z.string().optional() }).loose().optional(),
+});
+
+const refundSchema = z.object({ id: z.string(), status: z.string() });
+
+const notificationSchema = z.object({
+  type: z.literal('notification'),
+  event: z.string().regex(/^(payment|refund|payout|deal)\.[a-z_]+$/),
+  object: z.object({ id: z.string().min(1), payment_id: z.string().optional() }).loose(),
+});
+
+/** YooKassa API v3 (https://yookassa.ru/developers/api) behind the PaymentProvider port. */
+export class YooKassaProvider implements PaymentProvider {
+  readonly code = 'yookassa';
+  readonly canQueryStatus = true;
+  private readonly client: JsonClient;
+  private readonly allowed: BlockList | null;
+
+  constructor(options: YooKassaOptions) {
+    this.client = new JsonClient({
+      service: 'yookassa',
+      baseUrl: options.apiUrl,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      authorization: `Basic ${Buffer.from(`${options.shopId}:${options.secretKey}`).toString('base64')}`,
+    });
+    this.allowed = options.allowedNetworks ? blockListOf(options.allowedNetworks) : null;
+  }
+
+  async createPayment(input: CreatePaymentInput, idempotencyKey: string): Promise<CreatedPayment> {
+    const payment = await this.client.call(
+      {
+        method: 'POST',
+        path: '/payments',
+        headers: { 'idempotence-key': idempotencyKey },
+        body: {
+          amount: amountOf(input.amount),
+          capture: true,
+          confirmation: { type: 'redirect', return_url: input.returnUrl },
+          description: input.description.slice(0, 128),
+          metadata: { order_id: input.orderId },
+        },
+      },
+      paymentSchema,
+    );
+    const confirmationUrl = payment.confirmation?.confirmation_url;
+    if (!confirmationUrl) throw new OutboundResponseError('yookassa created a payment without a confirmation_url');
+    return { providerPaymentId: payment.id, confirmationUrl };
+  }
+
+  async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
+    const payment = await this.client.call(
+      { method: 'GET', path: `/payments/${encodeURIComponent(providerPaymentId)}` },
+      paymentSchema,
+    );
+    return {
+      status: statusOf(payment.status),
+      amount: fromDecimalString(payment.amount.value, payment.amount.currency),
+      raw: payment,
+    };
+  }
+
+  async refund(providerPaymentId: string, amount: Money, idempotencyKey: string): Promise<void> {
+    const refund = await this.client.call(
+      {
+        method: 'POST',
+        path: '/refunds',
+        headers: { 'idempotence-key': idempotencyKey },
+        body: { payment_id: providerPaymentId, amount: amountOf(amount) },
+      },
+      refundSchema,
+    );
+    if (refund.status === 'canceled') throw new OutboundResponseError(`yookassa canceled refund ${refund.id}`);
+  }
+
+  /**
+   * YooKassa signs nothing, so authenticity comes from re-reading the payment from the API
+   * (parseWebhook never reports a status). The sender allowlist only sheds obvious forgeries early.
+   */
+  async verifyWebhook(headers: Record<string, string>): Promise<void> {
+    if (!this.allowed) return;
+    const address = normalise(headers[REMOTE_ADDRESS_HEADER] ?? '');
+    const family = isIP(address);
+    if (family === 0 || !this.allowed.check(address, family === 4 ? 'ipv4' : 'ipv6')) {
+      throw new WebhookVerificationError(`notification from ${address || 'an unknown address'} is outside YooKassa's networks`);
+    }
+  }
+
+  parseWebhook(rawBody: string): WebhookNotification {
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new WebhookParseError('notification body is not JSON');
+    }
+    const parsed = notificationSchema.safeParse(json);
+    if (!parsed.success) throw new WebhookParseError('not a YooKassa notification');
+    const { event, object } = parsed.data;
+    const providerPaymentId = event.startsWith('refund.') ? object.payment_id : object.id;
+    if (!event.startsWith('payment.') && !event.startsWith('refund.')) {
+      throw new WebhookParseError(`notification event ${event} is not about a payment`);
+    }
+    if (!providerPaymentId) throw new WebhookParseError(`${event} notification names no payment`);
+    return { eventId: `${event}:${object.id}`, providerPaymentId, status: null, amount: null, raw: json };
+  }
+}
+
+function statusOf(status: string): PaymentObservationStatus {
+  const mapped = yookassaStatusMap[status];
+  if (!mapped) throw new UnknownProviderStatusError(`yookassa payment status "${status}" is not known`);
+  return mapped;
+}
+
+function amountOf(money: Money) {
+  return { value: toDecimalString(money), currency: money.currency };
+}
+
+/** IPv4 peers on a dual-stack socket arrive as ::ffff:a.b.c.d. */
+function normalise(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+function blockListOf(networks: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const network of networks) {
+    const [address = '', prefix] = network.split('/');
+    const family = isIP(address);
+    if (family === 0) throw new Error(`not an IP network: ${network}`);
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    list.addSubnet(address, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), type);
+  }
+  return list;
+}

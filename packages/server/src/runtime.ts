@@ -1,0 +1,138 @@
+import { isIP } from 'node:net';
+import type { Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { pino, type Logger } from 'pino';
+import { systemClock, type Clock, type DeviceGateway, type Notifier, type PaymentProvider } from '@paystate/core';
+import { migrateSqlite, openSqlite } from './db/sqlite.js';
+import { TmetrGateway } from './devices/tmetr.js';
+import { EffectDispatcher } from './dispatcher.js';
+import { createApp } from './http/app.js';
+import { bearerAuth } from './http/auth.js';
+import { Metrics } from './metrics.js';
+import { LogNotifier } from './notifier.js';
+import { OrderService } from './order-service.js';
+import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from './providers/yookassa.js';
+import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/types.js';
+import { WebhookService } from './webhook-service.js';
+
+export interface RuntimeOptions {
+  settings: Settings;
+  clock?: Clock;
+  logger?: Logger;
+  providers?: ReadonlyMap<string, PaymentProvider>;
+  device?: DeviceGateway;
+  notifier?: Notifier;
+}
+
+export type Runtime = ReturnType<typeof createRuntime>;
+
+export function openStore(settings: Settings, clock: Clock): Store {
+  if (!settings.DATABASE_URL.startsWith('file:')) {
+    throw new SettingsError(`DATABASE_URL: only file: (SQLite) URLs are supported, got ${settings.DATABASE_URL}`);
+  }
+  const { db, close } = openSqlite(settings.DATABASE_URL);
+  migrateSqlite(db);
+  return new SqliteStore(db, { clock, config: lifecycleConfigOf(settings) }, close);
+}
+
+/** Wires settings to adapters: one place decides which provider, device and database are real. */
+export function createRuntime(options: RuntimeOptions) {
+  const { settings } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
+  const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
+  const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger);
+  const device = options.device ?? deviceFromSettings(settings, timeoutMs, logger);
+  const store = openStore(settings, clock);
+  const notifier = options.notifier ?? new LogNotifier(logger);
+  const dispatcher = new EffectDispatcher({
+    store,
+    clock,
+    device,
+    providers,
+    notifier,
+    logger,
+    makeAttemptsLimit: settings.MAKE_ATTEMPTS_LIMIT,
+  });
+  const deps = { clock, config: lifecycleConfigOf(settings) };
+  const orders = new OrderService(store, providers, dispatcher, deps, publicUrlOf(settings), logger);
+  const webhooks = new WebhookService(store, orders, clock, logger);
+  const metrics = new Metrics(store);
+  const app = createApp(
+    {
+      settings,
+      store,
+      orders,
+      webhooks,
+      metrics,
+      adminAuth: bearerAuth(settings.ADMIN_TOKEN, 'admin API'),
+      deviceAuth: settings.DEVICE_TOKEN ? bearerAuth(settings.DEVICE_TOKEN, 'device API') : async (_c, next) => next(),
+      remoteAddress: (c: Context) => {
+        try {
+          return getConnInfo(c).remote.address ?? '';
+        } catch {
+          return '';
+        }
+      },
+    },
+    logger,
+  );
+  return {
+    settings,
+    clock,
+    logger,
+    store,
+    providers,
+    dispatcher,
+    orders,
+    webhooks,
+    metrics,
+    app,
+    async close() {
+      await dispatcher.stop();
+      await store.close();
+    },
+  };
+}
+
+function providersFromSettings(settings: Settings, timeoutMs: number, logger: Logger): Map<string, PaymentProvider> {
+  const providers = new Map<string, PaymentProvider>();
+  if (settings.YOOKASSA_SHOP_ID && settings.YOOKASSA_SECRET_KEY) {
+    providers.set(
+      'yookassa',
+      new YooKassaProvider({
+        apiUrl: settings.YOOKASSA_API_URL,
+        shopId: settings.YOOKASSA_SHOP_ID,
+        secretKey: settings.YOOKASSA_SECRET_KEY,
+        timeoutMs,
+        logger,
+        allowedNetworks: allowedNetworksOf(settings.YOOKASSA_ALLOWED_NETWORKS),
+      }),
+    );
+  }
+  if (!providers.has(settings.PAYMENT_PROVIDER)) {
+    throw new SettingsError(
+      `PAYMENT_PROVIDER=${settings.PAYMENT_PROVIDER} is not configured (for yookassa set YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY)`,
+    );
+  }
+  return providers;
+}
+
+function deviceFromSettings(settings: Settings, timeoutMs: number, logger: Logger): DeviceGateway {
+  if (!settings.TMETR_API_URL || !settings.TMETR_TOKEN) {
+    throw new SettingsError('TMETR_API_URL and TMETR_TOKEN are required to send make commands');
+  }
+  return new TmetrGateway({ apiUrl: settings.TMETR_API_URL, token: settings.TMETR_TOKEN, timeoutMs, logger });
+}
+
+/** "yookassa" stands for the networks YooKassa publishes; anything else is a comma-separated CIDR list. */
+function allowedNetworksOf(value: string | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'yookassa') return YOOKASSA_NOTIFICATION_NETWORKS;
+  const networks = value.split(',').map((network) => network.trim());
+  const bad = networks.find((network) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(network) || isIP(network.split('/')[0] ?? '') === 0);
+  if (bad !== undefined) throw new SettingsError(`YOOKASSA_ALLOWED_NETWORKS: "${bad}" is not an IP address or CIDR network`);
+  return networks;
+}

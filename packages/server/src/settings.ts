@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { lifecycleConfigSchema, type LifecycleConfig } from '@paystate/core';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** Every setting of DESIGN.md section 5, read from the environment and checked once at start-up. */
+export const settingsSchema = lifecycleConfigSchema.extend({
+  PAYMENT_CHECK_INTERVAL_S: positiveInt(5),
+  PAYMENT_API_TIMEOUT_S: z.coerce.number().positive().default(3),
+  MAX_ORDERS_PER_CYCLE: positiveInt(100),
+  POLL_CONCURRENCY: positiveInt(8),
+  STUCK_AFTER_S: positiveInt(600),
+  MAKE_ATTEMPTS_LIMIT: positiveInt(3),
+  DATABASE_URL: z.string().default('file:./paystate.db'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  PUBLIC_URL: z.url().optional(),
+  ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional()),
+  DEVICE_TOKEN: optionalText,
+  PAYMENT_PROVIDER: z.string().default('yookassa'),
+  YOOKASSA_API_URL: z.url().default('https://api.yookassa.ru/v3'),
+  YOOKASSA_SHOP_ID: optionalText,
+  YOOKASSA_SECRET_KEY: optionalText,
+  YOOKASSA_ALLOWED_NETWORKS: optionalText,
+  TMETR_API_URL: z.url().optional(),
+  TMETR_TOKEN: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new SettingsError(`invalid settings:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function lifecycleConfigOf(settings: Settings): LifecycleConfig {
+  return lifecycleConfigSchema.parse(settings);
+}
+
+export function publicUrlOf(settings: Settings): string {
+  return (settings.PUBLIC_URL ?? `http://127.0.0.1:${settings.PORT}`).replace(/\/$/, '');
+}

@@ -1,0 +1,76 @@
+import type { AuditEntry, Effect, OrderDecision, OrderStatus } from '@paystate/core';
+import type { devices, effects, orderEvents, orders } from '../db/schema.js';
+import type { Device, OrderRecord, StoredEffect } from './types.js';
+
+type OrderRow = typeof orders.$inferSelect;
+
+/** The projected columns the poller and the admin API query by; the snapshot stays the truth. */
+export function orderColumnsOf(decision: OrderDecision, now: string): typeof orders.$inferInsert {
+  const o = decision.order;
+  return {
+    id: o.orderId,
+    deviceId: o.deviceId,
+    productId: o.productId,
+    productName: o.productName,
+    size: o.size,
+    priceMinor: o.price.amountMinor,
+    currency: o.price.currency,
+    provider: o.provider,
+    providerPaymentId: o.providerPaymentId,
+    status: decision.status,
+    createdAt: o.createdAt,
+    expiresAt: o.expiresAt,
+    paymentStartedAt: o.paymentStartedAt,
+    nextCheckAt: o.nextCheckAt,
+    lastCheckAt: o.lastCheckAt,
+    checkAttempts: o.checkAttempts,
+    failedPresentationDesc: o.failedPresentationDesc,
+    snapshot: decision.snapshot,
+    version: decision.snapshot.revision,
+    updatedAt: now,
+  };
+}
+
+export function orderRecordOf(row: OrderRow): OrderRecord {
+  const snapshot = row.snapshot as OrderDecision['snapshot'];
+  return {
+    status: row.status as OrderStatus,
+    order: snapshot.state.context,
+    version: row.version,
+    confirmationUrl: row.confirmationUrl,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function auditRowOf(audit: AuditEntry): typeof orderEvents.$inferInsert {
+  return {
+    orderId: audit.orderId,
+    fromStatus: audit.from,
+    toStatus: audit.to,
+    event: audit.event,
+    source: audit.source,
+    applied: audit.applied,
+    at: audit.at,
+    payload: audit.payload,
+  };
+}
+
+export function effectRowsOf(decision: OrderDecision, now: string): Array<typeof effects.$inferInsert> {
+  return decision.effects.map(({ key, effect }) => ({
+    key,
+    orderId: decision.order.orderId,
+    kind: effect.type,
+    payload: effect,
+    nextAttemptAt: now,
+    createdAt: now,
+    updatedAt: now,
+  }));
+}
+
+export function storedEffectOf(row: typeof effects.$inferSelect): StoredEffect {
+  return { id: row.id, key: row.key, orderId: row.orderId, effect: row.payload as Effect, attempts: row.attempts };
+}
+
+export function deviceOf(row: typeof devices.$inferSelect): Device {
+  return { ...row, clientInfoByStatus: row.clientInfoByStatus as Device['clientInfoByStatus'] };
+}

@@ -1,0 +1,232 @@
+import { and, asc, count, desc, eq, lt, lte, or, isNull, inArray, sql } from 'drizzle-orm';
+import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
+import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.js';
+import type { SqliteDb } from '../db/sqlite.js';
+import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, storedEffectOf } from './rows.js';
+import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
+
+const MAX_CAS_RETRIES = 5;
+
+export class SqliteStore implements Store {
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly deps: DecisionDeps,
+    private readonly closeDb: () => void = () => undefined,
+  ) {}
+
+  async upsertDevice(input: DeviceInput) {
+    const now = this.deps.clock.now().toISOString();
+    const row = this.db
+      .insert(devices)
+      .values({ ...input, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({
+        target: devices.id,
+        set: {
+          name: input.name,
+          location: input.location,
+          logoUrl: input.logoUrl,
+          clientInfo: input.clientInfo,
+          clientInfoByStatus: input.clientInfoByStatus,
+          updatedAt: now,
+        },
+      })
+      .returning()
+      .get();
+    return deviceOf(row);
+  }
+
+  async getDevice(id: string) {
+    const row = this.db.select().from(devices).where(eq(devices.id, id)).get();
+    return row ? deviceOf(row) : null;
+  }
+
+  async listDevices() {
+    return this.db.select().from(devices).orderBy(asc(devices.id)).all().map(deviceOf);
+  }
+
+  async deleteDevice(id: string) {
+    return this.db.transaction(
+      (tx) => {
+        if (!tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).get()) return 'not_found' as const;
+        if (tx.select({ id: orders.id }).from(orders).where(eq(orders.deviceId, id)).limit(1).get()) return 'in_use' as const;
+        tx.delete(devices).where(eq(devices.id, id)).run();
+        return 'deleted' as const;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async insertOrder(created: OrderDecision) {
+    this.db.transaction(
+      (tx) => {
+        tx.insert(orders).values(orderColumnsOf(created, created.audit.at)).run();
+        tx.insert(orderEvents).values(auditRowOf(created.audit)).run();
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async getOrder(id: string) {
+    const row = this.db.select().from(orders).where(eq(orders.id, id)).get();
+    return row ? orderRecordOf(row) : null;
+  }
+
+  async findOrderByPayment(provider: string, providerPaymentId: string) {
+    const row = this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.provider, provider), eq(orders.providerPaymentId, providerPaymentId)))
+      .get();
+    return row ? orderRecordOf(row) : null;
+  }
+
+  async listOrders(filter: OrderFilter) {
+    const conditions = [
+      filter.status ? eq(orders.status, filter.status) : undefined,
+      filter.deviceId ? eq(orders.deviceId, filter.deviceId) : undefined,
+      filter.createdBefore ? lt(orders.createdAt, filter.createdBefore) : undefined,
+    ];
+    return this.db
+      .select()
+      .from(orders)
+      .where(and(...conditions))
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(filter.limit)
+      .all()
+      .map(orderRecordOf);
+  }
+
+  async orderEvents(orderId: string) {
+    return this.db
+      .select()
+      .from(orderEvents)
+      .where(eq(orderEvents.orderId, orderId))
+      .orderBy(asc(orderEvents.id))
+      .all()
+      .map((row) => ({
+        id: row.id,
+        orderId: row.orderId,
+        from: row.fromStatus as OrderStatus | null,
+        to: row.toStatus as OrderStatus,
+        event: row.event as OrderDecision['audit']['event'],
+        source: row.source as OrderDecision['audit']['source'],
+        at: row.at,
+        applied: row.applied,
+        payload: row.payload as Record<string, unknown>,
+      }));
+  }
+
+  async countOrdersByStatus() {
+    const rows = this.db.select({ status: orders.status, n: count() }).from(orders).groupBy(orders.status).all();
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async applyEvent(orderId: string, input: OrderInput, columns: { confirmationUrl?: string } = {}) {
+    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
+      try {
+        return this.applyOnce(orderId, input, columns);
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(`order ${orderId}: gave up after ${MAX_CAS_RETRIES} version conflicts`);
+  }
+
+  // BEGIN IMMEDIATE: a deferred transaction that reads then writes fails with SQLITE_BUSY at once.
+  private applyOnce(orderId: string, input: OrderInput, columns: { confirmationUrl?: string }) {
+    return this.db.transaction(
+      (tx) => {
+        const row = tx.select().from(orders).where(eq(orders.id, orderId)).get();
+        if (!row) return null;
+        const decision = decide(row.snapshot as never, input, this.deps);
+        tx.insert(orderEvents).values(auditRowOf(decision.audit)).run();
+        if (!decision.changed) return decision;
+        const written = tx
+          .update(orders)
+          .set({ ...orderColumnsOf(decision, decision.audit.at), ...columns })
+          .where(and(eq(orders.id, orderId), eq(orders.version, row.version)))
+          .run();
+        if (written.changes !== 1) throw new ConcurrentUpdateError(`order ${orderId} changed underneath`);
+        const effectRows = effectRowsOf(decision, decision.audit.at);
+        if (effectRows.length > 0) tx.insert(effects).values(effectRows).onConflictDoNothing({ target: effects.key }).run();
+        return decision;
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async claimDueEffects(workerId: string, now: string, leaseUntil: string, limit: number) {
+    return this.db.transaction(
+      (tx) => {
+        const due = tx
+          .select({ id: effects.id })
+          .from(effects)
+          .where(
+            and(
+              eq(effects.status, 'pending'),
+              lte(effects.nextAttemptAt, now),
+              or(isNull(effects.claimedUntil), lt(effects.claimedUntil, now)),
+            ),
+          )
+          .orderBy(asc(effects.nextAttemptAt), asc(effects.id))
+          .limit(limit)
+          .all()
+          .map((row) => row.id);
+        if (due.length === 0) return [];
+        return tx
+          .update(effects)
+          .set({ claimedBy: workerId, claimedUntil: leaseUntil, attempts: sql`${effects.attempts} + 1`, updatedAt: now })
+          .where(inArray(effects.id, due))
+          .returning()
+          .all()
+          .map(storedEffectOf);
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async completeEffect(id: number, now: string) {
+    this.db.update(effects).set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now }).where(eq(effects.id, id)).run();
+  }
+
+  async retryEffect(id: number, error: string, nextAttemptAt: string, now: string) {
+    this.db
+      .update(effects)
+      .set({ nextAttemptAt, claimedUntil: null, lastError: error, updatedAt: now })
+      .where(eq(effects.id, id))
+      .run();
+  }
+
+  async failEffect(id: number, error: string, now: string) {
+    this.db.update(effects).set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id)).run();
+  }
+
+  async countPendingEffects() {
+    return this.db.select({ n: count() }).from(effects).where(eq(effects.status, 'pending')).get()?.n ?? 0;
+  }
+
+  async recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string) {
+    const inserted = this.db
+      .insert(webhookInbox)
+      .values({ provider, dedupeKey, rawBody, receivedAt })
+      .onConflictDoNothing()
+      .returning({ id: webhookInbox.id })
+      .get();
+    if (inserted) return { id: inserted.id, duplicate: false };
+    const existing = this.db
+      .select({ id: webhookInbox.id, outcome: webhookInbox.outcome })
+      .from(webhookInbox)
+      .where(and(eq(webhookInbox.provider, provider), eq(webhookInbox.dedupeKey, dedupeKey)))
+      .get();
+    // A delivery whose processing failed is not a duplicate: the provider's retry is our second chance.
+    return { id: existing!.id, duplicate: existing!.outcome !== 'error' };
+  }
+
+  async finishWebhookDelivery(id: number, outcome: string, at: string) {
+    this.db.update(webhookInbox).set({ outcome, processedAt: at }).where(eq(webhookInbox.id, id)).run();
+  }
+
+  async close() {
+    this.closeDb();
+  }
+}

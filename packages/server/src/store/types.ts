@@ -1,0 +1,84 @@
+import type { AuditEntry, Effect, OrderContext, OrderDecision, OrderInput, OrderStatus } from '@paystate/core';
+
+export interface Device {
+  id: string;
+  name: string;
+  location: string;
+  logoUrl: string | null;
+  clientInfo: string;
+  clientInfoByStatus: Partial<Record<OrderStatus, string>>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeviceInput = Pick<Device, 'id' | 'name' | 'location' | 'logoUrl' | 'clientInfo' | 'clientInfoByStatus'>;
+
+export interface OrderRecord {
+  status: OrderStatus;
+  order: OrderContext;
+  version: number;
+  confirmationUrl: string | null;
+  updatedAt: string;
+}
+
+export interface AuditRow extends AuditEntry {
+  id: number;
+}
+
+export interface OrderFilter {
+  status?: OrderStatus;
+  deviceId?: string;
+  createdBefore?: string;
+  limit: number;
+}
+
+export interface StoredEffect {
+  id: number;
+  key: string;
+  orderId: string;
+  effect: Effect;
+  attempts: number;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  duplicate: boolean;
+}
+
+/**
+ * Persistence behind one interface so SQLite (embedded default) and PostgreSQL (several
+ * instances) run the same server. Every state change goes through `applyEvent`.
+ */
+export interface Store {
+  upsertDevice(device: DeviceInput): Promise<Device>;
+  getDevice(id: string): Promise<Device | null>;
+  listDevices(): Promise<Device[]>;
+  deleteDevice(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
+
+  insertOrder(created: OrderDecision): Promise<void>;
+  getOrder(id: string): Promise<OrderRecord | null>;
+  findOrderByPayment(provider: string, providerPaymentId: string): Promise<OrderRecord | null>;
+  listOrders(filter: OrderFilter): Promise<OrderRecord[]>;
+  orderEvents(orderId: string): Promise<AuditRow[]>;
+  countOrdersByStatus(): Promise<Partial<Record<OrderStatus, number>>>;
+  /**
+   * Loads the order, decides, and writes snapshot, projected columns, audit row and effects
+   * in one transaction; a lost version race retries from a fresh load. Null: no such order.
+   */
+  applyEvent(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision | null>;
+
+  claimDueEffects(workerId: string, now: string, leaseUntil: string, limit: number): Promise<StoredEffect[]>;
+  completeEffect(id: number, now: string): Promise<void>;
+  retryEffect(id: number, error: string, nextAttemptAt: string, now: string): Promise<void>;
+  failEffect(id: number, error: string, now: string): Promise<void>;
+  countPendingEffects(): Promise<number>;
+
+  recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string): Promise<WebhookDelivery>;
+  finishWebhookDelivery(id: number, outcome: string, at: string): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export class ConcurrentUpdateError extends Error {
+  override readonly name = 'ConcurrentUpdateError';
+}

@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { Clock, PaymentStatusReport } from '@paystate/core';
+import { failureReasonOf } from './failures.js';
+import { AppError } from './http/errors.js';
+import type { OrderService } from './order-service.js';
+import { WebhookParseError, WebhookVerificationError } from './providers/errors.js';
+import type { Store } from './store/types.js';
+
+export type WebhookOutcome = 'applied' | 'ignored' | 'duplicate';
+
+/**
+ * DESIGN section 8: verify the raw bytes, record the delivery in the inbox before acting,
+ * de-duplicate, then act through the same observation path as the poller.
+ */
+export class WebhookService {
+  constructor(
+    private readonly store: Store,
+    private readonly orders: OrderService,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async receive(providerCode: string, headers: Record<string, string>, rawBody: string): Promise<WebhookOutcome> {
+    const provider = this.orders.provider(providerCode);
+    try {
+      await provider.verifyWebhook(headers, rawBody);
+    } catch (error) {
+      if (error instanceof WebhookVerificationError) throw new AppError(401, 'webhook_unverified', error.message);
+      throw error;
+    }
+    let notification;
+    try {
+      notification = provider.parseWebhook(rawBody);
+    } catch (error) {
+      if (error instanceof WebhookParseError) throw new AppError(400, 'malformed_webhook', error.message);
+      throw error;
+    }
+    const dedupeKey =
+      notification.eventId ??
+      `${notification.providerPaymentId}:${notification.status}:${notification.amount?.amountMinor}:${notification.amount?.currency}`;
+    const delivery = await this.store.recordWebhookDelivery(providerCode, dedupeKey, rawBody, this.now());
+    if (delivery.duplicate) return 'duplicate';
+
+    const order = await this.store.findOrderByPayment(providerCode, notification.providerPaymentId);
+    if (!order) {
+      // Possibly ahead of our own commit of the payment: ask the provider to deliver it again.
+      await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
+      throw new AppError(409, 'unknown_payment', `no order for ${providerCode} payment ${notification.providerPaymentId}`);
+    }
+    let report: Pick<PaymentStatusReport, 'status' | 'amount'>;
+    try {
+      // A notification without a trustworthy status (YooKassa signs nothing) is only a hint to look.
+      report =
+        notification.status !== null && notification.amount !== null
+          ? { status: notification.status, amount: notification.amount }
+          : await provider.getPaymentStatus(notification.providerPaymentId);
+    } catch (error) {
+      await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
+      this.logger.warn({ provider: providerCode, reason: failureReasonOf(error) }, 'webhook re-check failed');
+      throw new AppError(503, 'provider_unavailable', 'could not confirm the payment with the provider; deliver again later');
+    }
+    const decision = await this.orders.observe(order.order.orderId, report, 'webhook');
+    const outcome = decision.changed ? 'applied' : 'ignored';
+    await this.store.finishWebhookDelivery(delivery.id, outcome, this.now());
+    return outcome;
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+}
