@@ -11,3 +11,6 @@ export { YooKassaProvider, yookassaStatusMap, YOOKASSA_NOTIFICATION_NETWORKS } f
 export { TmetrGateway } from './devices/tmetr.js';
 export * from './http/outbound.js';
 export * from './providers/errors.js';
+export { Poller, type CycleReport } from './poller.js';
+export { sanitizeClientInfo } from './client-info.js';
+export { idSchema } from './http/validate.js';

@@ -11,6 +11,7 @@ import { bearerAuth } from './http/auth.js';
 import { Metrics } from './metrics.js';
 import { LogNotifier } from './notifier.js';
 import { OrderService } from './order-service.js';
+import { Poller } from './poller.js';
 import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from './providers/yookassa.js';
 import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -59,6 +60,17 @@ export function createRuntime(options: RuntimeOptions) {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   const orders = new OrderService(store, providers, dispatcher, deps, publicUrlOf(settings), logger);
   const webhooks = new WebhookService(store, orders, clock, logger);
+  const poller = new Poller({
+    store,
+    orders,
+    providers,
+    clock,
+    logger,
+    maxOrdersPerCycle: settings.MAX_ORDERS_PER_CYCLE,
+    concurrency: settings.POLL_CONCURRENCY,
+    stuckAfterS: settings.STUCK_AFTER_S,
+    checkTimeoutMs: timeoutMs,
+  });
   const metrics = new Metrics(store);
   const app = createApp(
     {
@@ -88,13 +100,22 @@ export function createRuntime(options: RuntimeOptions) {
     dispatcher,
     orders,
     webhooks,
+    poller,
     metrics,
     app,
+    /** Stops the poller after its running cycle, then lets the dispatcher finish, then closes the database. */
     async close() {
+      await poller.stop();
       await dispatcher.stop();
       await store.close();
     },
   };
+}
+
+/** Builds the configured provider and device adapters (no I/O); throws SettingsError on what is missing. */
+export function adaptersFromSettings(settings: Settings, logger: Logger) {
+  const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
+  return { providers: providersFromSettings(settings, timeoutMs, logger), device: deviceFromSettings(settings, timeoutMs, logger) };
 }
 
 function providersFromSettings(settings: Settings, timeoutMs: number, logger: Logger): Map<string, PaymentProvider> {

@@ -7,11 +7,25 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts HTTP and the dispatcher; close() stops taking requests, then lets the dispatcher finish. */
-export function startServer(runtime: Runtime, port = runtime.settings.PORT, hostname = '127.0.0.1'): Promise<RunningServer> {
+export interface ServeOptions {
+  /** Run the payment poller in this process too (`paystate serve` does unless --no-poller). */
+  poller?: boolean;
+}
+
+/**
+ * Starts HTTP, the dispatcher and optionally the poller. close() stops taking requests, then
+ * lets the running poll cycle and dispatch pass finish before the database closes.
+ */
+export function startServer(
+  runtime: Runtime,
+  port = runtime.settings.PORT,
+  hostname = '127.0.0.1',
+  options: ServeOptions = {},
+): Promise<RunningServer> {
   return new Promise((resolve) => {
     const server = serve({ fetch: runtime.app.fetch, port, hostname }, (info) => {
       runtime.dispatcher.start();
+      if (options.poller) runtime.poller.start(runtime.settings.PAYMENT_CHECK_INTERVAL_S);
       resolve({
         url: `http://${hostname}:${info.port}`,
         port: info.port,

@@ -9,7 +9,10 @@ const optionalText = z
 
 /** Every setting of DESIGN.md section 5, read from the environment and checked once at start-up. */
 export const settingsSchema = lifecycleConfigSchema.extend({
-  PAYMENT_CHECK_INTERVAL_S: positiveInt(5),
+  PAYMENT_CHECK_INTERVAL_S: positiveInt(5).refine(
+    (seconds) => cronFriendly(seconds),
+    'use a divisor of 60 seconds or of 60 minutes (e.g. 5, 15, 30, 60, 300)',
+  ),
   PAYMENT_API_TIMEOUT_S: z.coerce.number().positive().default(3),
   MAX_ORDERS_PER_CYCLE: positiveInt(100),
   POLL_CONCURRENCY: positiveInt(8),
@@ -51,4 +54,16 @@ export function lifecycleConfigOf(settings: Settings): LifecycleConfig {
 
 export function publicUrlOf(settings: Settings): string {
   return (settings.PUBLIC_URL ?? `http://127.0.0.1:${settings.PORT}`).replace(/\/$/, '');
+}
+
+function cronFriendly(intervalS: number): boolean {
+  if (intervalS < 60) return 60 % intervalS === 0;
+  const minutes = intervalS / 60;
+  return Number.isInteger(minutes) && minutes <= 60 && 60 % minutes === 0;
+}
+
+/** Cron has no "every N seconds" for any N, hence the divisor rule above. */
+export function checkIntervalCron(intervalS: number): string {
+  if (!cronFriendly(intervalS)) throw new SettingsError(`PAYMENT_CHECK_INTERVAL_S=${intervalS} does not divide a minute or an hour`);
+  return intervalS < 60 ? `*/${intervalS} * * * * *` : `0 */${intervalS / 60} * * * *`;
 }

@@ -34,6 +34,8 @@ export const orders = sqliteTable(
     nextCheckAt: text('next_check_at'),
     lastCheckAt: text('last_check_at'),
     checkAttempts: integer('check_attempts').notNull().default(0),
+    /** Projected from the snapshot so the stuck-order sweep never re-selects an order it already reported. */
+    stuckAlerted: integer('stuck_alerted', { mode: 'boolean' }).notNull().default(false),
     failedPresentationDesc: text('failed_presentation_desc'),
     snapshot: text('snapshot', { mode: 'json' }).notNull(),
     version: integer('version').notNull(),

@@ -1,18 +1,12 @@
 import { Hono } from 'hono';
-import sanitizeHtml from 'sanitize-html';
 import { z } from 'zod';
 import { orderStatuses, orderStatusSchema } from '@paystate/core';
 import { notFound, AppError } from './errors.js';
+import { sanitizeClientInfo } from '../client-info.js';
 import type { Services } from './services.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from './validate.js';
 
-/** Admin-entered HTML reaches the public page: only harmless markup survives. */
-const clean = (html: string) =>
-  sanitizeHtml(html, {
-    allowedTags: ['b', 'i', 'em', 'strong', 'p', 'br', 'ul', 'ol', 'li', 'a', 'span', 'small'],
-    allowedAttributes: { a: ['href'] },
-    allowedSchemes: ['https', 'tel', 'mailto'],
-  });
+const clean = sanitizeClientInfo;
 
 const deviceSchema = z.strictObject({
   name: z.string().trim().min(1).max(120),

@@ -24,6 +24,7 @@ export function orderColumnsOf(decision: OrderDecision, now: string): typeof ord
     nextCheckAt: o.nextCheckAt,
     lastCheckAt: o.lastCheckAt,
     checkAttempts: o.checkAttempts,
+    stuckAlerted: o.stuckAlerted,
     failedPresentationDesc: o.failedPresentationDesc,
     snapshot: decision.snapshot,
     version: decision.snapshot.revision,

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, lt, lte, or, isNull, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, lt, lte, or, isNull, inArray, sql } from 'drizzle-orm';
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
@@ -155,6 +155,39 @@ export class SqliteStore implements Store {
     );
   }
 
+  async dueOrders(now: string, providers: readonly string[], limit: number) {
+    if (providers.length === 0) return [];
+    return selectDueOrders(this.db, now, providers, limit).all().map(orderRecordOf);
+  }
+
+  async expiredOrderIds(now: string, limit: number) {
+    return this.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(inArray(orders.status, ['created', 'pending']), lte(orders.expiresAt, now)))
+      .limit(limit)
+      .all()
+      .map((row) => row.id);
+  }
+
+  async stuckOrderIds(since: string, limit: number) {
+    return this.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(
+        and(
+          eq(orders.stuckAlerted, false),
+          or(
+            and(eq(orders.status, 'pending'), lte(orders.paymentStartedAt, since)),
+            and(inArray(orders.status, ['paid', 'make_pending']), lte(orders.updatedAt, since)),
+          ),
+        ),
+      )
+      .limit(limit)
+      .all()
+      .map((row) => row.id);
+  }
+
   async claimDueEffects(workerId: string, now: string, leaseUntil: string, limit: number) {
     return this.db.transaction(
       (tx) => {
@@ -229,4 +262,21 @@ export class SqliteStore implements Store {
   async close() {
     this.closeDb();
   }
+}
+
+/** The poller's query, kept apart so a test can read its plan: it must use orders_due_idx. */
+export function selectDueOrders(db: SqliteDb, now: string, providers: readonly string[], limit: number) {
+  return db
+    .select()
+    .from(orders)
+    .where(
+      and(
+        eq(orders.status, 'pending'),
+        lte(orders.nextCheckAt, now),
+        gt(orders.expiresAt, now),
+        inArray(orders.provider, [...providers]),
+      ),
+    )
+    .orderBy(desc(orders.paymentStartedAt))
+    .limit(limit);
 }

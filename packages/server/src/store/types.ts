@@ -67,6 +67,13 @@ export interface Store {
    */
   applyEvent(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision | null>;
 
+  /** Pending orders of the given providers whose check is due and that have not expired, newest payment first. */
+  dueOrders(now: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
+  /** Orders still waiting for money (created or pending) whose expiry has passed. */
+  expiredOrderIds(now: string, limit: number): Promise<string[]>;
+  /** Orders pending, or paid without a make outcome, since before `since` and not yet reported as stuck. */
+  stuckOrderIds(since: string, limit: number): Promise<string[]>;
+
   claimDueEffects(workerId: string, now: string, leaseUntil: string, limit: number): Promise<StoredEffect[]>;
   completeEffect(id: number, now: string): Promise<void>;
   retryEffect(id: number, error: string, nextAttemptAt: string, now: string): Promise<void>;

@@ -1,0 +1,1 @@
+ALTER TABLE `orders` ADD `stuck_alerted` integer DEFAULT false NOT NULL;

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { adaptersFromSettings, publicUrlOf } from '@paystate/server';
+import { settingsFrom, type GlobalOptions } from '../context.js';
+import { printJson } from '../output.js';
+
+const SECRET = /SECRET|TOKEN|PASSWORD/;
+
+export function configCommand(program: Command): void {
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate every setting and the adapters they configure; secrets are masked')
+    .option('--json', 'print the effective settings as JSON')
+    .action((options: { json?: boolean }) => {
+      const settings = settingsFrom(program.opts<GlobalOptions>());
+      const { providers } = adaptersFromSettings(settings, pino({ level: 'silent' }));
+      const shown = Object.fromEntries(
+        Object.entries(settings).map(([name, value]) => [name, SECRET.test(name) && value !== undefined ? '********' : value]),
+      );
+      if (options.json) {
+        printJson(shown);
+        return;
+      }
+      for (const [name, value] of Object.entries(shown)) process.stdout.write(`${name}=${value ?? ''}\n`);
+      process.stdout.write(`\nok: providers ${[...providers.keys()].join(', ')}; device gateway tmetr; public URL ${publicUrlOf(settings)}\n`);
+      if (!settings.ADMIN_TOKEN) process.stdout.write('note: ADMIN_TOKEN is unset, so the admin API refuses every request\n');
+    });
+}

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { orderStatusSchema } from '@paystate/core';
+import { idSchema, sanitizeClientInfo } from '@paystate/server';
+import { withStore, type GlobalOptions } from '../context.js';
+import { CliError, printJson, printRows } from '../output.js';
+
+export function devicesCommand(program: Command): void {
+  const devices = program.command('devices').description('coffee machines and the text their customers see');
+
+  devices
+    .command('add <id>')
+    .description('add a device, or update its name and location')
+    .requiredOption('--name <name>', 'shown to operators')
+    .option('--location <text>', 'shown on the status page', '')
+    .option('--logo-url <https-url>', 'logo on the status page')
+    .option('--client-info <html>', 'default text on the status page (sanitised)', '')
+    .action(async (id: string, options: { name: string; location: string; logoUrl?: string; clientInfo: string }) => {
+      checkId(id);
+      if (options.logoUrl !== undefined && !/^https:\/\/\S+$/.test(options.logoUrl)) throw new CliError('--logo-url must be an https URL');
+      const device = await withStore(program.opts<GlobalOptions>(), async (store) => {
+        const existing = await store.getDevice(id);
+        return store.upsertDevice({
+          id,
+          name: options.name,
+          location: options.location,
+          logoUrl: options.logoUrl ?? existing?.logoUrl ?? null,
+          clientInfo: sanitizeClientInfo(options.clientInfo),
+          clientInfoByStatus: existing?.clientInfoByStatus ?? {},
+        });
+      });
+      process.stdout.write(`device ${device.id} saved\n`);
+    });
+
+  devices
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const list = await withStore(program.opts<GlobalOptions>(), (store) => store.listDevices());
+      if (options.json) return printJson(list);
+      printRows(list.map((d) => ({ id: d.id, name: d.name, location: d.location, updated: d.updatedAt })), false);
+    });
+
+  devices
+    .command('set-info <id> <html>')
+    .description('set the status page text for every status, or with --status for one (client_info_<status>)')
+    .option('--status <status>', 'the order status this text is for')
+    .action(async (id: string, html: string, options: { status?: string }) => {
+      checkId(id);
+      const status = options.status === undefined ? undefined : orderStatusSchema.safeParse(options.status);
+      if (status && !status.success) throw new CliError(`unknown status "${options.status}"`);
+      const clean = sanitizeClientInfo(html);
+      await withStore(program.opts<GlobalOptions>(), async (store) => {
+        const device = await store.getDevice(id);
+        if (!device) throw new CliError(`no device ${id}; add it with \`paystate devices add ${id} --name ...\``);
+        await store.upsertDevice(
+          status?.data
+            ? { ...device, clientInfoByStatus: { ...device.clientInfoByStatus, [status.data]: clean } }
+            : { ...device, clientInfo: clean },
+        );
+      });
+      process.stdout.write(`device ${id}: ${status?.data ? `client_info_${status.data}` : 'client_info'} set${clean !== html ? ' (unsafe markup removed)' : ''}\n`);
+    });
+}
+
+function checkId(id: string): void {
+  if (!idSchema.safeParse(id).success) throw new CliError(`"${id}" is not a valid device id (1-64 letters, digits, - or _)`);
+}

@@ -1,0 +1,161 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { Clock, OrderStatus, PaymentProvider } from '@paystate/core';
+import { failureReasonOf } from './failures.js';
+import { OutboundTimeoutError } from './http/outbound.js';
+import type { OrderService } from './order-service.js';
+import { checkIntervalCron } from './settings.js';
+import type { OrderRecord, Store } from './store/types.js';
+
+export interface PollerOptions {
+  store: Store;
+  orders: OrderService;
+  providers: ReadonlyMap<string, PaymentProvider>;
+  clock: Clock;
+  logger: Logger;
+  maxOrdersPerCycle: number;
+  concurrency: number;
+  stuckAfterS: number;
+  /** PAYMENT_API_TIMEOUT_S: a check that takes longer counts as a failed check. */
+  checkTimeoutMs: number;
+}
+
+export interface CycleReport {
+  startedAt: string;
+  due: number;
+  answered: number;
+  failedChecks: number;
+  /** Orders that left pending in this cycle, by the status they moved to. */
+  moved: Partial<Record<OrderStatus, number>>;
+  expired: number;
+  stuckAlerts: number;
+  errors: number;
+  durationMs: number;
+}
+
+/**
+ * The background payment check: expiry sweep, due checks with bounded concurrency, stuck-order
+ * alerts. Every answer goes through OrderService, the same decision path webhooks use.
+ */
+export class Poller {
+  private task: ScheduledTask | null = null;
+  private current: Promise<CycleReport> | null = null;
+
+  constructor(private readonly options: PollerOptions) {}
+
+  /** Runs one cycle; a call while one runs gets that cycle's report rather than a second overlapping one. */
+  runCycle(): Promise<CycleReport> {
+    this.current ??= this.cycle().finally(() => {
+      this.current = null;
+    });
+    return this.current;
+  }
+
+  start(intervalS: number): void {
+    if (this.task) return;
+    this.task = cron.schedule(checkIntervalCron(intervalS), () => this.scheduledCycle(), { noOverlap: true, name: 'payment-poller' });
+    this.task.on('execution:overlap', () => this.options.logger.warn({ intervalS }, 'poll cycle overran its interval; tick skipped'));
+  }
+
+  /** Stops scheduling and waits for the running cycle to finish its transactions. */
+  async stop(): Promise<void> {
+    await this.task?.stop();
+    await this.task?.destroy();
+    this.task = null;
+    await this.current?.catch(() => undefined);
+  }
+
+  private async scheduledCycle(): Promise<void> {
+    try {
+      await this.runCycle();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'poll cycle failed');
+    }
+  }
+
+  private async cycle(): Promise<CycleReport> {
+    const { store, providers, clock, logger, maxOrdersPerCycle } = this.options;
+    const started = clock.now();
+    const now = started.toISOString();
+    const report: CycleReport = { startedAt: now, due: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
+    const wallStart = performance.now();
+
+    for (const orderId of await store.expiredOrderIds(now, maxOrdersPerCycle)) {
+      const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'EXPIRY_DUE' }));
+      if (decision?.status === 'expired') report.expired += 1;
+    }
+
+    const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
+    const due = await store.dueOrders(now, pollable, maxOrdersPerCycle);
+    report.due = due.length;
+    logger.info({ due: due.length }, 'poll cycle: due orders');
+    await forEachBounded(due, this.options.concurrency, (record) => this.check(record, report));
+
+    const stuckSince = new Date(started.getTime() - this.options.stuckAfterS * 1000).toISOString();
+    for (const orderId of await store.stuckOrderIds(stuckSince, maxOrdersPerCycle)) {
+      const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'STUCK_DETECTED' }));
+      if (decision?.changed) report.stuckAlerts += 1;
+    }
+
+    report.durationMs = Math.round(performance.now() - wallStart);
+    logger.info(report, 'poll cycle done');
+    return report;
+  }
+
+  private async check(record: OrderRecord, report: CycleReport): Promise<void> {
+    const { order } = record;
+    const provider = this.options.providers.get(order.provider);
+    if (!provider || !order.providerPaymentId) return;
+    const paymentId = order.providerPaymentId;
+    let observed;
+    try {
+      observed = await withDeadline(provider.getPaymentStatus(paymentId), this.options.checkTimeoutMs, order.provider);
+    } catch (error) {
+      report.failedChecks += 1;
+      const reason = failureReasonOf(error);
+      this.options.logger.warn({ orderId: order.orderId, provider: order.provider, reason }, 'payment check failed');
+      const decision = await this.safely(report, () => this.options.orders.apply(order.orderId, { type: 'CHECK_FAILED', reason }));
+      if (decision && decision.status !== 'pending') countMove(report, decision.status);
+      return;
+    }
+    report.answered += 1;
+    const decision = await this.safely(report, () => this.options.orders.observe(order.orderId, observed, 'poll'));
+    if (decision && decision.status !== 'pending') countMove(report, decision.status);
+  }
+
+  /** One order's trouble (a lost race, a bad row) is logged and counted; the cycle goes on. */
+  private async safely<T>(report: CycleReport, work: () => Promise<T>): Promise<T | null> {
+    try {
+      return await work();
+    } catch (error) {
+      report.errors += 1;
+      this.options.logger.error({ err: error }, 'poll step failed');
+      return null;
+    }
+  }
+}
+
+function countMove(report: CycleReport, status: OrderStatus): void {
+  report.moved[status] = (report.moved[status] ?? 0) + 1;
+}
+
+/** Runs `work` over items with at most `limit` in flight. */
+async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Adapters carry their own timeout; this guard holds even for one that does not. */
+function withDeadline<T>(promise: Promise<T>, ms: number, service: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OutboundTimeoutError(`${service} did not answer within ${ms} ms`)), ms + 50);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
