@@ -14,3 +14,4 @@ export * from './providers/errors.js';
 export { Poller, type CycleReport } from './poller.js';
 export { sanitizeClientInfo } from './client-info.js';
 export { idSchema } from './http/validate.js';
+export { selectDueOrders } from './store/sqlite-store.js';

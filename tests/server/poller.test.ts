@@ -1,0 +1,240 @@
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, type PaymentProvider } from '@paystate/core';
+import { createRuntime, loadSettings, migrateSqlite, openSqlite, selectDueOrders, YooKassaProvider, type Runtime } from '@paystate/server';
+import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { tempDatabaseUrl } from '../support/temp-db.js';
+
+const T0 = '2026-03-01T09:00:00.000Z';
+const silent = pino({ level: 'silent' });
+const SHOP = { shopId: 'shop-1', secretKey: 'secret-1' };
+
+interface Stack {
+  clock: ManualClock;
+  runtime: Runtime;
+  yookassa: YooKassaSandbox;
+  tmetr: TmetrSandbox;
+  dbPath: string;
+  /** Calls in flight at the provider port right now, and the most seen at once. */
+  inFlight: { now: number; max: number };
+}
+
+let cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+/** Counts concurrent calls on their way to the real adapter (which still goes over HTTP). */
+function counting(provider: PaymentProvider, inFlight: Stack['inFlight']): PaymentProvider {
+  return Object.assign(Object.create(provider) as PaymentProvider, {
+    async getPaymentStatus(id: string) {
+      inFlight.now += 1;
+      inFlight.max = Math.max(inFlight.max, inFlight.now);
+      try {
+        return await provider.getPaymentStatus(id);
+      } finally {
+        inFlight.now -= 1;
+      }
+    },
+  });
+}
+
+async function stack(env: Record<string, string> = {}): Promise<Stack> {
+  const clock = new ManualClock(T0);
+  const yookassa = new YooKassaSandbox(SHOP);
+  const tmetr = new TmetrSandbox({ token: 'tmetr-token' });
+  const servers: LoopbackServer[] = [];
+  const y = await yookassa.start();
+  const t = await tmetr.start();
+  servers.push(y, t);
+  const temp = tempDatabaseUrl();
+  const settings = loadSettings({
+    DATABASE_URL: temp.url,
+    YOOKASSA_API_URL: y.apiUrl,
+    YOOKASSA_SHOP_ID: SHOP.shopId,
+    YOOKASSA_SECRET_KEY: SHOP.secretKey,
+    TMETR_API_URL: t.url,
+    TMETR_TOKEN: 'tmetr-token',
+    PAYMENT_API_TIMEOUT_S: '0.3',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const inFlight = { now: 0, max: 0 };
+  const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: 300, logger: silent });
+  const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', counting(real, inFlight)]]) });
+  await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
+  cleanups.push(temp.cleanup, () => Promise.all(servers.map((s) => s.close())).then(() => undefined), () => runtime.close());
+  return { clock, runtime, yookassa, tmetr, dbPath: temp.path, inFlight };
+}
+
+async function pendingOrder(s: Stack, price = 15_000): Promise<{ orderId: string; paymentId: string }> {
+  const record = await s.runtime.orders.create({
+    deviceId: 'dev-1',
+    productId: 'latte',
+    productName: 'Latte',
+    size: 'M',
+    price: { amountMinor: price, currency: 'RUB' },
+    provider: 'yookassa',
+  });
+  await s.runtime.orders.pay(record.order.orderId);
+  const payment = s.yookassa.paymentFor(record.order.orderId);
+  if (!payment) throw new Error('sandbox saw no payment');
+  return { orderId: record.order.orderId, paymentId: payment.id };
+}
+
+const order = async (s: Stack, id: string) => (await s.runtime.store.getOrder(id))!;
+
+function alertsOf(s: Stack, orderId: string, kind: string): number {
+  const db = new Database(s.dbPath, { readonly: true });
+  try {
+    const rows = db.prepare("select payload from effects where order_id = ? and kind = 'ALERT'").all(orderId) as Array<{ payload: string }>;
+    return rows.filter((row) => (JSON.parse(row.payload) as { kind: string }).kind === kind).length;
+  } finally {
+    db.close();
+  }
+}
+
+describe('poller against the YooKassa sandbox over loopback', () => {
+  it('checks on the fast track, then the slow track, and a slow-track success is manual_make without a make command', async () => {
+    const s = await stack();
+    const { orderId, paymentId } = await pendingOrder(s);
+
+    expect((await s.runtime.poller.runCycle()).due).toBe(0);
+    s.clock.advance(5);
+    const first = await s.runtime.poller.runCycle();
+    expect(first).toMatchObject({ due: 1, answered: 1 });
+    let o = (await order(s, orderId)).order;
+    expect(o).toMatchObject({ checkAttempts: 1, lastCheckAt: '2026-03-01T09:00:05.000Z', nextCheckAt: '2026-03-01T09:00:10.000Z' });
+
+    s.clock.set('2026-03-01T09:05:01.000Z'); // past FAST_TRACK_LIMIT_S (300)
+    await s.runtime.poller.runCycle();
+    o = (await order(s, orderId)).order;
+    expect(o.nextCheckAt).toBe('2026-03-01T09:06:01.000Z'); // SLOW_TRACK_INTERVAL_S (60)
+
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    s.clock.advance(60);
+    const late = await s.runtime.poller.runCycle();
+    expect(late.moved).toEqual({ manual_make: 1 });
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received).toHaveLength(0);
+    expect((await order(s, orderId)).order.nextCheckAt).toBeNull();
+  });
+
+  it('a fast-track success found by polling sends exactly one make command', async () => {
+    const s = await stack();
+    const { orderId, paymentId } = await pendingOrder(s);
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    s.clock.advance(5);
+    expect((await s.runtime.poller.runCycle()).moved).toEqual({ paid: 1 });
+    await s.runtime.dispatcher.kick();
+    s.clock.advance(5);
+    expect((await s.runtime.poller.runCycle()).due).toBe(0);
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received.map((c) => c.order_id)).toEqual([orderId]);
+    expect((await order(s, orderId)).status).toBe('make_pending');
+  });
+
+  it('fails an order after PAYMENT_ATTEMPTS_LIMIT checks in a row get no answer, with one alert', async () => {
+    const s = await stack({ PAYMENT_ATTEMPTS_LIMIT: '3' });
+    const { orderId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 100 });
+    const reports = [];
+    for (let i = 0; i < 3; i++) {
+      s.clock.advance(5);
+      reports.push(await s.runtime.poller.runCycle());
+    }
+    expect(reports.map((r) => r.failedChecks)).toEqual([1, 1, 1]);
+    expect(reports[2]?.moved).toEqual({ failed: 1 });
+    const failed = await order(s, orderId);
+    expect(failed.order).toMatchObject({ failureReason: 'check_attempts_exhausted', nextCheckAt: null, failedChecks: 3 });
+    expect(failed.order.failedPresentationDesc).toBeTruthy();
+    expect(alertsOf(s, orderId, 'check_attempts_exhausted')).toBe(1);
+  });
+
+  it('expires pending orders past expires_at and never checks them again', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId } = await pendingOrder(s);
+    s.clock.advance(61);
+    const report = await s.runtime.poller.runCycle();
+    expect(report).toMatchObject({ expired: 1, due: 0 });
+    expect(await order(s, orderId)).toMatchObject({ status: 'expired', order: { nextCheckAt: null } });
+  });
+
+  it('raises one stuck alert per order, not one per cycle', async () => {
+    const s = await stack({ STUCK_AFTER_S: '30', ORDER_TTL_S: '3600' });
+    const { orderId } = await pendingOrder(s);
+    const stuck = [];
+    for (let i = 0; i < 4; i++) {
+      s.clock.advance(15);
+      stuck.push((await s.runtime.poller.runCycle()).stuckAlerts);
+    }
+    expect(stuck).toEqual([0, 1, 0, 0]);
+    expect(alertsOf(s, orderId, 'stuck')).toBe(1);
+  });
+
+  it('checks many due orders with at most POLL_CONCURRENCY in flight and at most MAX_ORDERS_PER_CYCLE, newest first', async () => {
+    const s = await stack({ POLL_CONCURRENCY: '3', MAX_ORDERS_PER_CYCLE: '8' });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      ids.push((await pendingOrder(s)).orderId);
+      s.clock.advance(1);
+    }
+    s.yookassa.faults.inject('get', { delayMs: 40, times: 100 });
+    s.clock.advance(5);
+    const report = await s.runtime.poller.runCycle();
+    expect(report).toMatchObject({ due: 8, answered: 8 });
+    expect(s.inFlight.max).toBe(3);
+    const checked = await Promise.all(ids.map(async (id) => (await order(s, id)).order.checkAttempts));
+    expect(checked).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('a provider that hangs holds the cycle no longer than the timeout and counts as a failed check', async () => {
+    const s = await stack({ POLL_CONCURRENCY: '4' });
+    const ids = [(await pendingOrder(s)).orderId, (await pendingOrder(s)).orderId];
+    s.yookassa.faults.inject('get', { delayMs: 10_000, times: 2 });
+    s.clock.advance(5);
+    const started = performance.now();
+    const report = await s.runtime.poller.runCycle();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(report).toMatchObject({ due: 2, failedChecks: 2, answered: 0 });
+    for (const id of ids) expect((await order(s, id)).order).toMatchObject({ failedChecks: 1, checkAttempts: 1 });
+  });
+
+  it('a webhook and a poll racing on one order send exactly one make command', async () => {
+    const s = await stack();
+    const orders = [];
+    for (let i = 0; i < 8; i++) orders.push(await pendingOrder(s));
+    for (const o of orders) await s.yookassa.setStatus(o.paymentId, 'succeeded', false);
+    s.clock.advance(5);
+    const webhook = (paymentId: string) =>
+      s.runtime.webhooks.receive(
+        'yookassa',
+        {},
+        JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } }),
+      );
+    await Promise.all([s.runtime.poller.runCycle(), ...orders.map((o) => webhook(o.paymentId)), ...orders.map((o) => webhook(o.paymentId))]);
+    await s.runtime.dispatcher.kick();
+    for (const o of orders) {
+      expect(s.tmetr.received.filter((c) => c.order_id === o.orderId)).toHaveLength(1);
+      expect((await order(s, o.orderId)).status).toBe('make_pending');
+    }
+  });
+});
+
+describe('due-orders query', () => {
+  it('is answered from orders_due_idx, not a table scan', () => {
+    const temp = tempDatabaseUrl();
+    const { db, close } = openSqlite(temp.url);
+    cleanups.push(temp.cleanup, close);
+    migrateSqlite(db);
+    const query = selectDueOrders(db, T0, ['yookassa'], 100).toSQL();
+    const sqlite = new Database(temp.path, { readonly: true });
+    cleanups.push(() => sqlite.close());
+    const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as Array<{ detail: string }>;
+    const details = plan.map((row) => row.detail).join('\n');
+    expect(details).toContain('SEARCH orders USING INDEX orders_due_idx (status=? AND next_check_at<?)');
+    expect(details).not.toMatch(/SCAN orders\b/);
+  });
+});
