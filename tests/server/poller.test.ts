@@ -202,6 +202,18 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     for (const id of ids) expect((await order(s, id)).order).toMatchObject({ failedChecks: 1, checkAttempts: 1 });
   });
 
+  it('stop() lets the running cycle finish its transactions before it resolves', async () => {
+    const s = await stack();
+    const { orderId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { delayMs: 150 });
+    s.clock.advance(5);
+    const cycle = s.runtime.poller.runCycle();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await s.runtime.poller.stop();
+    expect((await order(s, orderId)).order.checkAttempts).toBe(1);
+    expect(await cycle).toMatchObject({ due: 1, answered: 1 });
+  });
+
   it('a webhook and a poll racing on one order send exactly one make command', async () => {
     const s = await stack();
     const orders = [];

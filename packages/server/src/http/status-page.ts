@@ -42,7 +42,7 @@ body{font-family:system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0
 </style>
 </head>
 <body>
-<div id="logo"></div>
+<div id="logo">${view.device.logo_url ? `<img src="${escapeHtml(view.device.logo_url)}" alt="" height="48">` : ''}</div>
 <div id="icon" aria-hidden="true">${icons[view.status]}</div>
 <h1 id="drink">${escapeHtml(view.drink_name)} · ${escapeHtml(view.drink_size)}</h1>
 <p class="muted" id="price">${escapeHtml(view.price.display)}</p>
