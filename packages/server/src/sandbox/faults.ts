@@ -9,6 +9,11 @@ export const faultSchema = z.strictObject({
   status: z.number().int().min(400).max(599).optional(),
   /** Drop the connection without an answer. */
   reset: z.boolean().optional(),
+  /**
+   * Apply the fault after the call took effect (the drink is brewing, the payment exists):
+   * the caller sees a failure although the work was done, as with a real lost response.
+   */
+  afterEffect: z.boolean().optional(),
   /** How many calls it applies to; then the route behaves again. */
   times: z.number().int().positive().default(1),
 });
@@ -30,10 +35,19 @@ export class FaultPlan {
   }
 
   /** Applies the next fault for the route; returns a response to send instead, or null to go on. */
-  async apply(route: string, c: Context): Promise<Response | null> {
+  apply(route: string, c: Context): Promise<Response | null> {
+    return this.applyIf(route, c, false);
+  }
+
+  /** Called once the route's work is done: applies a fault queued with `afterEffect`. */
+  applyAfterEffect(route: string, c: Context): Promise<Response | null> {
+    return this.applyIf(route, c, true);
+  }
+
+  private async applyIf(route: string, c: Context, afterEffect: boolean): Promise<Response | null> {
     const list = this.queued.get(route);
     const fault = list?.[0];
-    if (!list || !fault) return null;
+    if (!list || !fault || Boolean(fault.afterEffect) !== afterEffect) return null;
     fault.times -= 1;
     if (fault.times === 0) list.shift();
     if (fault.delayMs) await sleep(fault.delayMs);

@@ -74,7 +74,7 @@ export class TmetrSandbox {
     if (this.mode === 'reject') return c.json({ error: 'device cannot make this drink now' }, 422);
     this.made.set(command.order_id, command);
     this.report(command);
-    return c.json({ accepted: true, duplicate: false });
+    return (await this.faults.applyAfterEffect('make', c)) ?? c.json({ accepted: true, duplicate: false });
   }
 
   private report(command: SandboxMakeCommand): void {

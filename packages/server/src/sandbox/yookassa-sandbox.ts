@@ -119,7 +119,7 @@ export class YooKassaSandbox {
     api.post('/payments', async (c) => {
       const injected = await this.faults.apply('create', c);
       if (injected) return injected;
-      return this.idempotently(c, async (body) => {
+      const response = await this.idempotently(c, async (body) => {
         const parsed = createSchema.safeParse(body);
         if (!parsed.success) return [400, errorJson('invalid_request', parsed.error.issues[0]?.message ?? 'bad request')];
         const amount = moneyOf(parsed.data.amount);
@@ -137,6 +137,7 @@ export class YooKassaSandbox {
         this.payments.set(payment.id, payment);
         return [200, this.paymentJson(payment)];
       });
+      return (await this.faults.applyAfterEffect('create', c)) ?? response;
     });
 
     api.get('/payments/:id', async (c) => {
@@ -150,7 +151,7 @@ export class YooKassaSandbox {
     api.post('/refunds', async (c) => {
       const injected = await this.faults.apply('refund', c);
       if (injected) return injected;
-      return this.idempotently(c, async (body) => {
+      const response = await this.idempotently(c, async (body) => {
         const parsed = refundSchema.safeParse(body);
         const payment = parsed.success ? this.payments.get(parsed.data.payment_id) : undefined;
         const amount = parsed.success ? moneyOf(parsed.data.amount) : null;
@@ -165,6 +166,7 @@ export class YooKassaSandbox {
         void this.notify('refund.succeeded', refund);
         return [200, refund];
       });
+      return (await this.faults.applyAfterEffect('refund', c)) ?? response;
     });
 
     this.app.route('/v3', api);
