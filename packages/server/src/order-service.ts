@@ -11,7 +11,7 @@ import {
 } from '@paystate/core';
 import type { EffectDispatcher } from './dispatcher.js';
 import { AppError, notFound } from './http/errors.js';
-import { OutboundHttpError, OutboundTimeoutError } from './http/outbound.js';
+import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
 import type { OrderRecord, Store } from './store/types.js';
 
 export interface NewOrderRequest {
@@ -133,6 +133,9 @@ export class OrderService {
       }
       if (error instanceof OutboundHttpError) {
         throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
+      }
+      if (error instanceof OutboundNetworkError) {
+        throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
       }
       throw error;
     }

@@ -80,7 +80,7 @@ export function createRuntime(options: RuntimeOptions) {
       webhooks,
       metrics,
       adminAuth: bearerAuth(settings.ADMIN_TOKEN, 'admin API'),
-      deviceAuth: settings.DEVICE_TOKEN ? bearerAuth(settings.DEVICE_TOKEN, 'device API') : async (_c, next) => next(),
+      deviceAuth: bearerAuth(settings.DEVICE_TOKEN, 'device API'),
       remoteAddress: (c: Context) => {
         try {
           return getConnInfo(c).remote.address ?? '';
@@ -148,9 +148,9 @@ function deviceFromSettings(settings: Settings, timeoutMs: number, logger: Logge
   return new TmetrGateway({ apiUrl: settings.TMETR_API_URL, token: settings.TMETR_TOKEN, timeoutMs, logger });
 }
 
-/** "yookassa" stands for the networks YooKassa publishes; anything else is a comma-separated CIDR list. */
-function allowedNetworksOf(value: string | undefined): readonly string[] | undefined {
-  if (value === undefined) return undefined;
+/** "yookassa" stands for the networks YooKassa publishes, "any" for no sender check; else a CIDR list. */
+function allowedNetworksOf(value: string): readonly string[] | undefined {
+  if (value === 'any') return undefined;
   if (value === 'yookassa') return YOOKASSA_NOTIFICATION_NETWORKS;
   const networks = value.split(',').map((network) => network.trim());
   const bad = networks.find((network) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(network) || isIP(network.split('/')[0] ?? '') === 0);

@@ -27,7 +27,8 @@ export const settingsSchema = lifecycleConfigSchema.extend({
   YOOKASSA_API_URL: z.url().default('https://api.yookassa.ru/v3'),
   YOOKASSA_SHOP_ID: optionalText,
   YOOKASSA_SECRET_KEY: optionalText,
-  YOOKASSA_ALLOWED_NETWORKS: optionalText,
+  /** `yookassa` = the networks YooKassa publishes; `any` turns the sender check off; else CIDRs. */
+  YOOKASSA_ALLOWED_NETWORKS: z.string().trim().min(1).default('yookassa'),
   TMETR_API_URL: z.url().optional(),
   TMETR_TOKEN: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { currencySchema, minorUnitsSchema } from '@paystate/core';
+import { AppError } from './errors.js';
 import type { Services } from './services.js';
 import { renderStatusPage } from './status-page.js';
 import { statusView } from './status-view.js';
@@ -62,8 +63,15 @@ export function publicRoutes(services: Services) {
     const providerCode = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).safeParse(c.req.param('provider'));
     const rawBody = await c.req.text();
     const headers = { ...c.req.header(), 'x-paystate-remote-addr': services.remoteAddress(c) };
-    const outcome = await webhooks.receive(providerCode.success ? providerCode.data : '-', headers, rawBody);
-    return c.json({ outcome });
+    const provider = providerCode.success ? providerCode.data : '-';
+    try {
+      const outcome = await webhooks.receive(provider, headers, rawBody);
+      services.metrics.webhooks.inc({ provider, outcome });
+      return c.json({ outcome });
+    } catch (error) {
+      services.metrics.webhooks.inc({ provider, outcome: error instanceof AppError ? error.code : 'internal_error' });
+      throw error;
+    }
   });
 
   app.post('/v1/devices/:deviceId/orders/:id/result', services.deviceAuth, async (c) => {
