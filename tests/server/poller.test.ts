@@ -41,7 +41,7 @@ function counting(provider: PaymentProvider, inFlight: Stack['inFlight']): Payme
   });
 }
 
-async function stack(env: Record<string, string> = {}): Promise<Stack> {
+async function stack(env: Record<string, string> = {}, queryable = true): Promise<Stack> {
   const clock = new ManualClock(T0);
   const yookassa = new YooKassaSandbox(SHOP);
   const tmetr = new TmetrSandbox({ token: 'tmetr-token' });
@@ -63,7 +63,8 @@ async function stack(env: Record<string, string> = {}): Promise<Stack> {
   });
   const inFlight = { now: 0, max: 0 };
   const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: 300, logger: silent });
-  const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', counting(real, inFlight)]]) });
+  const provider = Object.assign(counting(real, inFlight), queryable ? {} : { canQueryStatus: false });
+  const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
   await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
   cleanups.push(temp.cleanup, () => Promise.all(servers.map((s) => s.close())).then(() => undefined), () => runtime.close());
   return { clock, runtime, yookassa, tmetr, dbPath: temp.path, inFlight };
@@ -200,6 +201,25 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(report).toMatchObject({ due: 2, failedChecks: 2, answered: 0 });
     for (const id of ids) expect((await order(s, id)).order).toMatchObject({ failedChecks: 1, checkAttempts: 1 });
+  });
+
+  it('never polls a provider that cannot be asked for a status (webhooks only)', async () => {
+    const s = await stack({}, false);
+    await pendingOrder(s);
+    s.clock.advance(5);
+    expect(await s.runtime.poller.runCycle()).toMatchObject({ due: 0, answered: 0 });
+    expect(s.inFlight.max).toBe(0);
+  });
+
+  it('a cycle asked for while one runs is that same cycle, never a second overlapping one', async () => {
+    const s = await stack();
+    await pendingOrder(s);
+    s.yookassa.faults.inject('get', { delayMs: 100 });
+    s.clock.advance(5);
+    const [a, b] = await Promise.all([s.runtime.poller.runCycle(), s.runtime.poller.runCycle()]);
+    expect(b).toBe(a);
+    expect(a).toMatchObject({ due: 1, answered: 1 });
+    expect(s.inFlight.max).toBe(1);
   });
 
   it('stop() lets the running cycle finish its transactions before it resolves', async () => {
