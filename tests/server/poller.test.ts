@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type PaymentProvider } from '@paystate/core';
-import { createRuntime, loadSettings, migrateSqlite, openSqlite, selectDueOrders, YooKassaProvider, type Runtime } from '@paystate/server';
+import { createRuntime, loadSettings, Poller, migrateSqlite, openSqlite, selectDueOrders, YooKassaProvider, type Runtime } from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { tempDatabaseUrl } from '../support/temp-db.js';
 
@@ -17,7 +17,7 @@ interface Stack {
   tmetr: TmetrSandbox;
   dbPath: string;
   /** Calls in flight at the provider port right now, and the most seen at once. */
-  inFlight: { now: number; max: number };
+  inFlight: { now: number; max: number; checks: Map<string, number> };
 }
 
 let cleanups: Array<() => unknown> = [];
@@ -32,6 +32,7 @@ function counting(provider: PaymentProvider, inFlight: Stack['inFlight']): Payme
     async getPaymentStatus(id: string) {
       inFlight.now += 1;
       inFlight.max = Math.max(inFlight.max, inFlight.now);
+      inFlight.checks.set(id, (inFlight.checks.get(id) ?? 0) + 1);
       try {
         return await provider.getPaymentStatus(id);
       } finally {
@@ -61,7 +62,7 @@ async function stack(env: Record<string, string> = {}, queryable = true): Promis
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const inFlight = { now: 0, max: 0 };
+  const inFlight = { now: 0, max: 0, checks: new Map<string, number>() };
   const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: 300, logger: silent });
   const provider = Object.assign(counting(real, inFlight), queryable ? {} : { canQueryStatus: false });
   const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
@@ -220,6 +221,36 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(b).toBe(a);
     expect(a).toMatchObject({ due: 1, answered: 1 });
     expect(s.inFlight.max).toBe(1);
+  });
+
+  it('two pollers on one database check each due order once; a dead poller\'s claims come back after the lease', async () => {
+    const s = await stack({ POLL_CONCURRENCY: '2' });
+    const payments = [];
+    for (let i = 0; i < 10; i++) payments.push((await pendingOrder(s)).paymentId);
+    s.yookassa.faults.inject('get', { delayMs: 20, times: 100 });
+    s.clock.advance(5);
+    const second = new Poller({
+      store: s.runtime.store,
+      orders: s.runtime.orders,
+      providers: s.runtime.providers,
+      clock: s.clock,
+      logger: silent,
+      maxOrdersPerCycle: 100,
+      concurrency: 2,
+      stuckAfterS: 600,
+      checkTimeoutMs: 300,
+    });
+    const [a, b] = await Promise.all([s.runtime.poller.runCycle(), second.runCycle()]);
+    expect(a.due + b.due).toBe(10);
+    expect(payments.map((id) => s.inFlight.checks.get(id))).toEqual(Array(10).fill(1));
+
+    // A poller that claimed and died: nothing else checks those orders until the lease lapses.
+    s.clock.advance(5);
+    const dead = await s.runtime.store.claimDueOrders('dead-poller', s.clock.now().toISOString(), new Date(s.clock.now().getTime() + 30_000).toISOString(), ['yookassa'], 100);
+    expect(dead).toHaveLength(10);
+    expect((await second.runCycle()).due).toBe(0);
+    s.clock.advance(31);
+    expect((await second.runCycle()).due).toBe(10);
   });
 
   it('stop() lets the running cycle finish its transactions before it resolves', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock, OrderStatus, PaymentProvider } from '@paystate/core';
@@ -38,6 +39,7 @@ export interface CycleReport {
  * alerts. Every answer goes through OrderService, the same decision path webhooks use.
  */
 export class Poller {
+  readonly workerId = `poller-${randomUUID()}`;
   private task: ScheduledTask | null = null;
   private current: Promise<CycleReport> | null = null;
 
@@ -86,7 +88,8 @@ export class Poller {
     }
 
     const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
-    const due = await store.dueOrders(now, pollable, maxOrdersPerCycle);
+    const leaseUntil = new Date(started.getTime() + this.leaseMs()).toISOString();
+    const due = await store.claimDueOrders(this.workerId, now, leaseUntil, pollable, maxOrdersPerCycle);
     report.due = due.length;
     logger.info({ due: due.length }, 'poll cycle: due orders');
     await forEachBounded(due, this.options.concurrency, (record) => this.check(record, report));
@@ -100,6 +103,12 @@ export class Poller {
     report.durationMs = Math.round(performance.now() - wallStart);
     logger.info(report, 'poll cycle done');
     return report;
+  }
+
+  /** Long enough for a whole cycle of checks at the timeout; short enough that a dead poller's orders come back soon. */
+  private leaseMs(): number {
+    const rounds = Math.ceil(this.options.maxOrdersPerCycle / this.options.concurrency);
+    return Math.max(30_000, rounds * (this.options.checkTimeoutMs + 1000));
   }
 
   private async check(record: OrderRecord, report: CycleReport): Promise<void> {

@@ -36,6 +36,9 @@ export const orders = sqliteTable(
     checkAttempts: integer('check_attempts').notNull().default(0),
     /** Projected from the snapshot so the stuck-order sweep never re-selects an order it already reported. */
     stuckAlerted: integer('stuck_alerted', { mode: 'boolean' }).notNull().default(false),
+    /** A poller's lease on the order's current check: another poller skips it until it lapses. */
+    pollClaimedBy: text('poll_claimed_by'),
+    pollClaimedUntil: text('poll_claimed_until'),
     failedPresentationDesc: text('failed_presentation_desc'),
     snapshot: text('snapshot', { mode: 'json' }).notNull(),
     version: integer('version').notNull(),

@@ -25,6 +25,9 @@ export function orderColumnsOf(decision: OrderDecision, now: string): typeof ord
     lastCheckAt: o.lastCheckAt,
     checkAttempts: o.checkAttempts,
     stuckAlerted: o.stuckAlerted,
+    // Every transition sets a new due time (or leaves pending), so it ends the current check's lease.
+    pollClaimedBy: null,
+    pollClaimedUntil: null,
     failedPresentationDesc: o.failedPresentationDesc,
     snapshot: decision.snapshot,
     version: decision.snapshot.revision,

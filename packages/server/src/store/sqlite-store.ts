@@ -155,9 +155,20 @@ export class SqliteStore implements Store {
     );
   }
 
-  async dueOrders(now: string, providers: readonly string[], limit: number) {
+  async claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
     if (providers.length === 0) return [];
-    return selectDueOrders(this.db, now, providers, limit).all().map(orderRecordOf);
+    return this.db.transaction(
+      (tx) => {
+        const due = selectDueOrders(tx, now, providers, limit).all();
+        if (due.length === 0) return [];
+        tx.update(orders)
+          .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+          .where(inArray(orders.id, due.map((row) => row.id)))
+          .run();
+        return due.map(orderRecordOf);
+      },
+      { behavior: 'immediate' },
+    );
   }
 
   async expiredOrderIds(now: string, limit: number) {
@@ -265,7 +276,7 @@ export class SqliteStore implements Store {
 }
 
 /** The poller's query, kept apart so a test can read its plan: it must use orders_due_idx. */
-export function selectDueOrders(db: SqliteDb, now: string, providers: readonly string[], limit: number) {
+export function selectDueOrders(db: Pick<SqliteDb, 'select'>, now: string, providers: readonly string[], limit: number) {
   return db
     .select()
     .from(orders)
@@ -275,6 +286,7 @@ export function selectDueOrders(db: SqliteDb, now: string, providers: readonly s
         lte(orders.nextCheckAt, now),
         gt(orders.expiresAt, now),
         inArray(orders.provider, [...providers]),
+        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
       ),
     )
     .orderBy(desc(orders.paymentStartedAt))

@@ -67,8 +67,12 @@ export interface Store {
    */
   applyEvent(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision | null>;
 
-  /** Pending orders of the given providers whose check is due and that have not expired, newest payment first. */
-  dueOrders(now: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
+  /**
+   * Claims pending orders of the given providers whose check is due, that have not expired and
+   * that no other poller holds, newest payment first. The claim is a lease: a poller that dies
+   * mid-check gives its orders back when `leaseUntil` passes.
+   */
+  claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
   /** Orders still waiting for money (created or pending) whose expiry has passed. */
   expiredOrderIds(now: string, limit: number): Promise<string[]>;
   /** Orders pending, or paid without a make outcome, since before `since` and not yet reported as stuck. */
