@@ -1,9 +1,8 @@
-import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { createRuntime, loadSettings, startServer, type RunningServer } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import type { GlobalOptions } from '../context.js';
 import { CliError } from '../output.js';
 import { untilSignal } from './serve.js';
@@ -151,15 +150,4 @@ function watchStatus(api: Api, orderId: string, started: number, say: (line: str
       return final;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }

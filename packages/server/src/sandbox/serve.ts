@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 
@@ -20,6 +21,18 @@ export function startOnLoopback(app: Hono, port = 0): Promise<LoopbackServer> {
             if ('closeAllConnections' in server) server.closeAllConnections();
           }),
       });
+    });
+  });
+}
+
+/** A port that was free a moment ago: for servers whose own URL must be known before they start. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
     });
   });
 }
