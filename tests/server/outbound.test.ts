@@ -197,6 +197,19 @@ describe('JsonClient over real loopback HTTP', () => {
     expect(error).toBeInstanceOf(OutboundResponseError);
   });
 
+  it('a form is sent url-encoded with its content-type; a per-call authorization header replaces the default', async () => {
+    const before = seen.length;
+    await client.call(
+      { method: 'POST', path: '/echo', form: { grant_type: 'client_credentials', note: 'a b&c=d' }, headers: { authorization: 'Bearer per-call' } },
+      okSchema,
+    );
+    const request = seen[before];
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request?.headers.authorization).toBe('Bearer per-call');
+    expect(request?.body).toBe('grant_type=client_credentials&note=a+b%26c%3Dd');
+    expect(Object.fromEntries(new URLSearchParams(request?.body ?? ''))).toEqual({ grant_type: 'client_credentials', note: 'a b&c=d' });
+  });
+
   it('an empty 2xx body is parsed as undefined: accepted by a schema allowing it, refused otherwise', async () => {
     await expect(client.call({ method: 'POST', path: '/empty', body: {} }, z.undefined())).resolves.toBeUndefined();
     await expect(client.call({ method: 'POST', path: '/empty', body: {} }, okSchema)).rejects.toBeInstanceOf(OutboundResponseError);
@@ -239,6 +252,28 @@ describe('JsonClient logging', () => {
     expect(entries[0]).toMatchObject({ status: 200 });
     expect(entries[1]).toMatchObject({ status: 500 });
     expect(typeof entries[2]?.elapsedMs).toBe('number');
+  });
+});
+
+describe('JsonClient log redaction', () => {
+  it('redactParams masks the named body and form fields in the log line, not on the wire', async () => {
+    const { server, url, seen } = await startTestServer();
+    try {
+      const lines: string[] = [];
+      const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+      const client = new JsonClient({ service: 'testsvc', baseUrl: url, timeoutMs: TIMEOUT_MS, logger, authorization: SECRET });
+      await client.call({ method: 'POST', path: '/echo', body: { merchant_key: 'mk-marker-789', order_id: 'o-1' }, redactParams: ['merchant_key'] }, okSchema);
+      await client.call({ method: 'POST', path: '/echo', form: { secret: 'form-marker-321', kind: 'x' }, redactParams: ['secret'] }, okSchema);
+      const output = lines.join('');
+      expect(output).not.toContain('mk-marker-789');
+      expect(output).not.toContain('form-marker-321');
+      const entries = lines.map((line) => JSON.parse(line) as { params: Record<string, string> });
+      expect(entries[0]?.params).toEqual({ merchant_key: '[redacted]', order_id: 'o-1' });
+      expect(entries[1]?.params).toEqual({ secret: '[redacted]', kind: 'x' });
+      expect(JSON.parse(seen[0]?.body ?? '')).toEqual({ merchant_key: 'mk-marker-789', order_id: 'o-1' });
+    } finally {
+      await closeServer(server);
+    }
   });
 });
 

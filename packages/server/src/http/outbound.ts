@@ -48,7 +48,11 @@ export interface JsonCall {
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
+  /** Sent as application/x-www-form-urlencoded instead of a JSON body (OAuth token endpoints). */
+  form?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Top-level body or form fields logged as "[redacted]" (a merchant key sent in the body). */
+  redactParams?: readonly string[];
 }
 
 /**
@@ -65,7 +69,8 @@ export class JsonClient {
   async call<T>(call: JsonCall, schema: ZodType<T>): Promise<T> {
     const { service, timeoutMs, logger } = this.options;
     const started = performance.now();
-    const log = { service, method: call.method, path: call.path, params: call.body };
+    const log = { service, method: call.method, path: call.path, params: loggable(call) };
+    const payload = encode(call);
     let status: number;
     let text: string;
     try {
@@ -74,10 +79,10 @@ export class JsonClient {
         headers: {
           accept: 'application/json',
           authorization: this.options.authorization,
-          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(payload ? { 'content-type': payload.contentType } : {}),
           ...call.headers,
         },
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body: payload?.body,
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = response.statusCode;
@@ -99,6 +104,22 @@ export class JsonClient {
     }
     return parsed.data;
   }
+}
+
+function encode(call: JsonCall): { contentType: string; body: string } | null {
+  if (call.form !== undefined) {
+    return { contentType: 'application/x-www-form-urlencoded', body: new URLSearchParams(call.form).toString() };
+  }
+  if (call.body !== undefined) return { contentType: 'application/json', body: JSON.stringify(call.body) };
+  return null;
+}
+
+function loggable(call: JsonCall): unknown {
+  const params = call.body ?? call.form;
+  if (!call.redactParams?.length || typeof params !== 'object' || params === null || Array.isArray(params)) return params;
+  const masked: Record<string, unknown> = { ...(params as Record<string, unknown>) };
+  for (const key of call.redactParams) if (key in masked) masked[key] = '[redacted]';
+  return masked;
 }
 
 function safeJson(text: string): unknown {
