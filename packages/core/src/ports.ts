@@ -40,6 +40,17 @@ export interface PaymentProvider {
   /** Throws when the delivery is not authentic; a boundary, so it sees the raw bytes. */
   verifyWebhook(headers: Record<string, string>, rawBody: string): Promise<void>;
   parseWebhook(rawBody: string): WebhookNotification;
+  /**
+   * The exact HTTP 200 body a provider requires to count a notification as delivered (T-Bank
+   * wants the bare text `OK`); without it the webhook route answers its usual JSON. Errors keep
+   * the JSON error body either way, so the provider delivers again.
+   */
+  readonly webhookAcknowledgement?: WebhookAcknowledgement;
+}
+
+export interface WebhookAcknowledgement {
+  body: string;
+  contentType: string;
 }
 
 export interface MakeCommand {

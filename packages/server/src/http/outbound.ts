@@ -40,8 +40,8 @@ export interface JsonClientOptions {
   baseUrl: string;
   timeoutMs: number;
   logger: Logger;
-  /** Sent on every call and never logged. */
-  authorization: string;
+  /** Sent on every call and never logged; APIs that sign each body instead (T-Bank) have none. */
+  authorization?: string;
 }
 
 export interface JsonCall {
@@ -78,7 +78,7 @@ export class JsonClient {
         method: call.method,
         headers: {
           accept: 'application/json',
-          authorization: this.options.authorization,
+          ...(this.options.authorization === undefined ? {} : { authorization: this.options.authorization }),
           ...(payload ? { 'content-type': payload.contentType } : {}),
           ...call.headers,
         },
