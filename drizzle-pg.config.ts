@@ -1,0 +1,8 @@
+import { defineConfig } from 'drizzle-kit';
+
+// PostgreSQL migrations: `npx drizzle-kit generate --config drizzle-pg.config.ts`.
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: './packages/server/src/db/pg-schema.ts',
+  out: './drizzle/pg',
+});

@@ -1,0 +1,110 @@
+import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+
+// The PostgreSQL twin of schema.ts: the same tables, columns and indexes, so the store's row
+// mapping (store/rows.ts) serves both. Instants stay ISO-8601 UTC text of one fixed width, as in
+// SQLite: the snapshot JSON is the truth, these columns are projections, and the text sorts as
+// the instants compare. JSON is jsonb, booleans are boolean, serial ids are bigint identities
+// read as JS numbers (as SQLite's 64-bit rowids are). tests/server/schema-parity.test.ts checks
+// that both schemas infer the same row types and declare the same columns and indexes.
+
+export const devices = pgTable('devices', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  location: text('location').notNull().default(''),
+  logoUrl: text('logo_url'),
+  clientInfo: text('client_info').notNull().default(''),
+  /** Sanitised HTML per order status, shown on the status page as client_info_<status>. */
+  clientInfoByStatus: jsonb('client_info_by_status').$type<Record<string, string>>().notNull().default({}),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: text('id').primaryKey(),
+    deviceId: text('device_id').notNull().references(() => devices.id),
+    productId: text('product_id').notNull(),
+    productName: text('product_name').notNull(),
+    size: text('size').notNull(),
+    priceMinor: integer('price_minor').notNull(),
+    currency: text('currency').notNull(),
+    provider: text('provider').notNull(),
+    providerPaymentId: text('provider_payment_id'),
+    confirmationUrl: text('confirmation_url'),
+    status: text('status').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    paymentStartedAt: text('payment_started_at'),
+    nextCheckAt: text('next_check_at'),
+    lastCheckAt: text('last_check_at'),
+    checkAttempts: integer('check_attempts').notNull().default(0),
+    /** Projected from the snapshot so the stuck-order sweep never re-selects an order it already reported. */
+    stuckAlerted: boolean('stuck_alerted').notNull().default(false),
+    /** A poller's lease on the order's current check: another poller skips it until it lapses. */
+    pollClaimedBy: text('poll_claimed_by'),
+    pollClaimedUntil: text('poll_claimed_until'),
+    failedPresentationDesc: text('failed_presentation_desc'),
+    snapshot: jsonb('snapshot').notNull(),
+    version: integer('version').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    index('orders_due_idx').on(table.status, table.nextCheckAt, table.expiresAt),
+    uniqueIndex('orders_provider_payment_idx').on(table.provider, table.providerPaymentId),
+    index('orders_device_idx').on(table.deviceId, table.createdAt),
+  ],
+);
+
+export const orderEvents = pgTable(
+  'order_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    event: text('event').notNull(),
+    source: text('source').notNull(),
+    applied: boolean('applied').notNull(),
+    at: text('at').notNull(),
+    payload: jsonb('payload').notNull(),
+  },
+  (table) => [index('order_events_order_idx').on(table.orderId, table.id)],
+);
+
+export const effects = pgTable(
+  'effects',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    key: text('key').notNull(),
+    orderId: text('order_id').notNull().references(() => orders.id),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedUntil: text('claimed_until'),
+    lastError: text('last_error'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('effects_key_idx').on(table.key),
+    index('effects_due_idx').on(table.status, table.nextAttemptAt),
+  ],
+);
+
+export const webhookInbox = pgTable(
+  'webhook_inbox',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    provider: text('provider').notNull(),
+    dedupeKey: text('dedupe_key').notNull(),
+    rawBody: text('raw_body').notNull(),
+    receivedAt: text('received_at').notNull(),
+    outcome: text('outcome').notNull().default('received'),
+    processedAt: text('processed_at'),
+  },
+  (table) => [uniqueIndex('webhook_inbox_dedupe_idx').on(table.provider, table.dedupeKey)],
+);
