@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock, type DeviceGateway, type Notifier, type PaymentProvider } from '@paystate/core';
+import { isPostgresUrl, migratePg, openPg } from './db/pg.js';
 import { migrateSqlite, openSqlite } from './db/sqlite.js';
 import { TmetrGateway } from './devices/tmetr.js';
 import { EffectDispatcher } from './dispatcher.js';
@@ -14,6 +15,7 @@ import { OrderService } from './order-service.js';
 import { Poller } from './poller.js';
 import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from './providers/yookassa.js';
 import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
+import { PgStore } from './store/pg-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
 import { WebhookService } from './webhook-service.js';
@@ -29,13 +31,59 @@ export interface RuntimeOptions {
 
 export type Runtime = ReturnType<typeof createRuntime>;
 
-export function openStore(settings: Settings, clock: Clock): Store {
-  if (!settings.DATABASE_URL.startsWith('file:')) {
-    throw new SettingsError(`DATABASE_URL: only file: (SQLite) URLs are supported, got ${settings.DATABASE_URL}`);
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** `file:` is the embedded SQLite default; `postgres://` or `postgresql://` is PostgreSQL for several instances. */
+export function databaseKindOf(databaseUrl: string): DatabaseKind {
+  if (databaseUrl.startsWith('file:')) return 'sqlite';
+  if (isPostgresUrl(databaseUrl)) return 'postgres';
+  throw new SettingsError(
+    `DATABASE_URL: expected file:<path> (SQLite) or postgres://user@host:port/database (PostgreSQL), got ${redactUrl(databaseUrl)}`,
+  );
+}
+
+/**
+ * Opens the configured database and brings its schema up to date: SQLite at once, PostgreSQL
+ * in the background under an advisory lock (every store call waits for it; `store.ready()`
+ * reports a failure early).
+ */
+export function openStore(settings: Settings, clock: Clock, logger?: Logger): Store {
+  const deps = { clock, config: lifecycleConfigOf(settings) };
+  if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
+    const { db, pool, close } = openPg(settings.DATABASE_URL, {
+      onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
+    });
+    return new PgStore(db, deps, { prepare: () => migratePg(pool), close });
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
   migrateSqlite(db);
-  return new SqliteStore(db, { clock, config: lifecycleConfigOf(settings) }, close);
+  return new SqliteStore(db, deps, close);
+}
+
+/** Applies pending migrations to the configured database (what `paystate migrate` runs). */
+export async function migrateDatabase(databaseUrl: string): Promise<DatabaseKind> {
+  const kind = databaseKindOf(databaseUrl);
+  if (kind === 'postgres') {
+    const { pool, close } = openPg(databaseUrl);
+    try {
+      await migratePg(pool);
+    } finally {
+      await close();
+    }
+    return kind;
+  }
+  const { db, close } = openSqlite(databaseUrl);
+  try {
+    migrateSqlite(db);
+  } finally {
+    close();
+  }
+  return kind;
+}
+
+/** A URL fit for a message or a log line: the password masked. */
+export function redactUrl(databaseUrl: string): string {
+  return databaseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1****@');
 }
 
 /** Wires settings to adapters: one place decides which provider, device and database are real. */
@@ -46,7 +94,7 @@ export function createRuntime(options: RuntimeOptions) {
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
   const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger);
   const device = options.device ?? deviceFromSettings(settings, timeoutMs, logger);
-  const store = openStore(settings, clock);
+  const store = openStore(settings, clock, logger);
   const notifier = options.notifier ?? new LogNotifier(logger);
   const dispatcher = new EffectDispatcher({
     store,

@@ -16,12 +16,14 @@ export interface ServeOptions {
  * Starts HTTP, the dispatcher and optionally the poller. close() stops taking requests, then
  * lets the running poll cycle and dispatch pass finish before the database closes.
  */
-export function startServer(
+export async function startServer(
   runtime: Runtime,
   port = runtime.settings.PORT,
   hostname = '127.0.0.1',
   options: ServeOptions = {},
 ): Promise<RunningServer> {
+  // A database that cannot be reached or migrated stops start-up here, before any request.
+  await runtime.store.ready();
   return new Promise((resolve) => {
     const server = serve({ fetch: runtime.app.fetch, port, hostname }, (info) => {
       runtime.dispatcher.start();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { adaptersFromSettings, publicUrlOf } from '@paystate/server';
+import { adaptersFromSettings, databaseKindOf, publicUrlOf, redactUrl } from '@paystate/server';
 import { settingsFrom, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 
@@ -15,15 +15,21 @@ export function configCommand(program: Command): void {
     .action((options: { json?: boolean }) => {
       const settings = settingsFrom(program.opts<GlobalOptions>());
       const { providers } = adaptersFromSettings(settings, pino({ level: 'silent' }));
+      const database = databaseKindOf(settings.DATABASE_URL);
       const shown = Object.fromEntries(
-        Object.entries(settings).map(([name, value]) => [name, SECRET.test(name) && value !== undefined ? '********' : value]),
+        Object.entries(settings).map(([name, value]) => [
+          name,
+          SECRET.test(name) && value !== undefined ? '********' : name === 'DATABASE_URL' ? redactUrl(String(value)) : value,
+        ]),
       );
       if (options.json) {
         printJson(shown);
         return;
       }
       for (const [name, value] of Object.entries(shown)) process.stdout.write(`${name}=${value ?? ''}\n`);
-      process.stdout.write(`\nok: providers ${[...providers.keys()].join(', ')}; device gateway tmetr; public URL ${publicUrlOf(settings)}\n`);
+      process.stdout.write(
+        `\nok: providers ${[...providers.keys()].join(', ')}; device gateway tmetr; database ${database === 'postgres' ? 'PostgreSQL' : 'SQLite'}; public URL ${publicUrlOf(settings)}\n`,
+      );
       if (!settings.ADMIN_TOKEN) process.stdout.write('note: ADMIN_TOKEN is unset, so the admin API refuses every request\n');
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createRuntime, startServer } from '@paystate/server';
+import { createRuntime, redactUrl, startServer } from '@paystate/server';
 import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
 
 export function serveCommand(program: Command): void {
@@ -14,7 +14,7 @@ export function serveCommand(program: Command): void {
       const logger = cliLogger(settings);
       const runtime = createRuntime({ settings, logger });
       const server = await startServer(runtime, settings.PORT, options.host, { poller: options.poller });
-      logger.info({ url: server.url, poller: options.poller, database: settings.DATABASE_URL }, 'paystate serving');
+      logger.info({ url: server.url, poller: options.poller, database: redactUrl(settings.DATABASE_URL) }, 'paystate serving');
       await untilSignal();
       logger.info('shutting down: finishing the running poll cycle and dispatch pass');
       await server.close();

@@ -14,6 +14,9 @@ export class SqliteStore implements Store {
     private readonly closeDb: () => void = () => undefined,
   ) {}
 
+  /** Opened and migrated synchronously in openStore: nothing to wait for. */
+  async ready() {}
+
   async upsertDevice(input: DeviceInput) {
     const now = this.deps.clock.now().toISOString();
     const row = this.db

@@ -50,6 +50,12 @@ export interface WebhookDelivery {
  * instances) run the same server. Every state change goes through `applyEvent`.
  */
 export interface Store {
+  /**
+   * Resolves once the database is open and migrated; rejects with the reason it is not.
+   * Every other method waits for it too, so calling it is only needed to fail early.
+   */
+  ready(): Promise<void>;
+
   upsertDevice(device: DeviceInput): Promise<Device>;
   getDevice(id: string): Promise<Device | null>;
   listDevices(): Promise<Device[]>;

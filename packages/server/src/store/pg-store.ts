@@ -1,0 +1,338 @@
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
+import { devices, effects, orderEvents, orders, webhookInbox } from '../db/pg-schema.js';
+import type { PgDb } from '../db/pg.js';
+import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, storedEffectOf } from './rows.js';
+import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
+
+const MAX_RETRIES = 5;
+
+/** serialization_failure and deadlock_detected: the transaction did nothing and may simply run again. */
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+
+export interface PgStoreOptions {
+  /** Runs once before the first query (migrations); every method waits for it. */
+  prepare?: () => Promise<void>;
+  close?: () => Promise<void>;
+}
+
+/**
+ * The Store on PostgreSQL, for several server and poller processes on one database.
+ * Transitions lock their order row (SELECT … FOR UPDATE) and keep the version compare-and-set
+ * as a second guard; pollers and dispatchers claim work with `FOR UPDATE SKIP LOCKED` and a
+ * lease, so concurrent claimers never take the same row and a dead one's rows come back.
+ * Nothing inside a transaction waits on the network: `decide` is pure.
+ */
+export class PgStore implements Store {
+  private readonly prepared: Promise<void>;
+
+  constructor(
+    private readonly db: PgDb,
+    private readonly deps: DecisionDeps,
+    private readonly options: PgStoreOptions = {},
+  ) {
+    this.prepared = options.prepare ? options.prepare() : Promise.resolve();
+    // Reported by ready() and by every call; never an unhandled rejection on its own.
+    this.prepared.catch(() => undefined);
+  }
+
+  ready(): Promise<void> {
+    return this.prepared;
+  }
+
+  async upsertDevice(input: DeviceInput) {
+    await this.prepared;
+    const now = this.deps.clock.now().toISOString();
+    const [row] = await this.db
+      .insert(devices)
+      .values({ ...input, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({
+        target: devices.id,
+        set: {
+          name: input.name,
+          location: input.location,
+          logoUrl: input.logoUrl,
+          clientInfo: input.clientInfo,
+          clientInfoByStatus: input.clientInfoByStatus,
+          updatedAt: now,
+        },
+      })
+      .returning();
+    return deviceOf(row!);
+  }
+
+  async getDevice(id: string) {
+    await this.prepared;
+    const [row] = await this.db.select().from(devices).where(eq(devices.id, id));
+    return row ? deviceOf(row) : null;
+  }
+
+  async listDevices() {
+    await this.prepared;
+    return (await this.db.select().from(devices).orderBy(asc(devices.id))).map(deviceOf);
+  }
+
+  async deleteDevice(id: string) {
+    await this.prepared;
+    return this.db.transaction(async (tx) => {
+      const [device] = await tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).for('update');
+      if (!device) return 'not_found' as const;
+      const [order] = await tx.select({ id: orders.id }).from(orders).where(eq(orders.deviceId, id)).limit(1);
+      if (order) return 'in_use' as const;
+      await tx.delete(devices).where(eq(devices.id, id));
+      return 'deleted' as const;
+    });
+  }
+
+  async insertOrder(created: OrderDecision) {
+    await this.prepared;
+    await this.db.transaction(async (tx) => {
+      await tx.insert(orders).values(orderColumnsOf(created, created.audit.at));
+      await tx.insert(orderEvents).values(auditRowOf(created.audit));
+    });
+  }
+
+  async getOrder(id: string) {
+    await this.prepared;
+    const [row] = await this.db.select().from(orders).where(eq(orders.id, id));
+    return row ? orderRecordOf(row) : null;
+  }
+
+  async findOrderByPayment(provider: string, providerPaymentId: string) {
+    await this.prepared;
+    const [row] = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.provider, provider), eq(orders.providerPaymentId, providerPaymentId)));
+    return row ? orderRecordOf(row) : null;
+  }
+
+  async listOrders(filter: OrderFilter) {
+    await this.prepared;
+    const conditions = [
+      filter.status ? eq(orders.status, filter.status) : undefined,
+      filter.deviceId ? eq(orders.deviceId, filter.deviceId) : undefined,
+      filter.createdBefore ? lt(orders.createdAt, filter.createdBefore) : undefined,
+    ];
+    const rows = await this.db
+      .select()
+      .from(orders)
+      .where(and(...conditions))
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(filter.limit);
+    return rows.map(orderRecordOf);
+  }
+
+  async orderEvents(orderId: string) {
+    await this.prepared;
+    const rows = await this.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id));
+    return rows.map((row) => ({
+      id: row.id,
+      orderId: row.orderId,
+      from: row.fromStatus as OrderStatus | null,
+      to: row.toStatus as OrderStatus,
+      event: row.event as OrderDecision['audit']['event'],
+      source: row.source as OrderDecision['audit']['source'],
+      at: row.at,
+      applied: row.applied,
+      payload: row.payload as Record<string, unknown>,
+    }));
+  }
+
+  async countOrdersByStatus() {
+    await this.prepared;
+    const rows = await this.db.select({ status: orders.status, n: count() }).from(orders).groupBy(orders.status);
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async applyEvent(orderId: string, input: OrderInput, columns: { confirmationUrl?: string } = {}) {
+    await this.prepared;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      try {
+        return await this.applyOnce(orderId, input, columns);
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError) && !RETRYABLE_SQLSTATES.has(sqlStateOf(error) ?? '')) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(`order ${orderId}: gave up after ${MAX_RETRIES} conflicts`);
+  }
+
+  // The row lock serialises transitions of one order across every process; the version
+  // compare-and-set would still refuse a write based on a stale read if the lock were ever lost.
+  private applyOnce(orderId: string, input: OrderInput, columns: { confirmationUrl?: string }) {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
+      if (!row) return null;
+      const decision = decide(row.snapshot as never, input, this.deps);
+      await tx.insert(orderEvents).values(auditRowOf(decision.audit));
+      if (!decision.changed) return decision;
+      const written = await tx
+        .update(orders)
+        .set({ ...orderColumnsOf(decision, decision.audit.at), ...columns })
+        .where(and(eq(orders.id, orderId), eq(orders.version, row.version)))
+        .returning({ id: orders.id });
+      if (written.length !== 1) throw new ConcurrentUpdateError(`order ${orderId} changed underneath`);
+      const effectRows = effectRowsOf(decision, decision.audit.at);
+      if (effectRows.length > 0) await tx.insert(effects).values(effectRows).onConflictDoNothing({ target: effects.key });
+      return decision;
+    });
+  }
+
+  async claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+    if (providers.length === 0) return [];
+    await this.prepared;
+    const rows = await claimDueOrdersPg(this.db, workerId, now, leaseUntil, providers, limit);
+    // RETURNING has no order; the poller checks newest payments first, as on SQLite.
+    rows.sort((a, b) => compareDesc(a.paymentStartedAt, b.paymentStartedAt));
+    return rows.map(orderRecordOf);
+  }
+
+  async expiredOrderIds(now: string, limit: number) {
+    await this.prepared;
+    const rows = await this.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(inArray(orders.status, ['created', 'pending']), lte(orders.expiresAt, now)))
+      .limit(limit);
+    return rows.map((row) => row.id);
+  }
+
+  async stuckOrderIds(since: string, limit: number) {
+    await this.prepared;
+    const rows = await this.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(
+        and(
+          eq(orders.stuckAlerted, false),
+          or(
+            and(eq(orders.status, 'pending'), lte(orders.paymentStartedAt, since)),
+            and(inArray(orders.status, ['paid', 'make_pending']), lte(orders.updatedAt, since)),
+          ),
+        ),
+      )
+      .limit(limit);
+    return rows.map((row) => row.id);
+  }
+
+  async claimDueEffects(workerId: string, now: string, leaseUntil: string, limit: number) {
+    await this.prepared;
+    const due = this.db
+      .select({ id: effects.id })
+      .from(effects)
+      .where(
+        and(
+          eq(effects.status, 'pending'),
+          lte(effects.nextAttemptAt, now),
+          or(isNull(effects.claimedUntil), lt(effects.claimedUntil, now)),
+        ),
+      )
+      .orderBy(asc(effects.nextAttemptAt), asc(effects.id))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    const rows = await this.db
+      .update(effects)
+      .set({ claimedBy: workerId, claimedUntil: leaseUntil, attempts: sql`${effects.attempts} + 1`, updatedAt: now })
+      .where(inArray(effects.id, due))
+      .returning();
+    rows.sort((a, b) => (a.nextAttemptAt === b.nextAttemptAt ? a.id - b.id : a.nextAttemptAt < b.nextAttemptAt ? -1 : 1));
+    return rows.map(storedEffectOf);
+  }
+
+  async completeEffect(id: number, now: string) {
+    await this.prepared;
+    await this.db.update(effects).set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now }).where(eq(effects.id, id));
+  }
+
+  async retryEffect(id: number, error: string, nextAttemptAt: string, now: string) {
+    await this.prepared;
+    await this.db.update(effects).set({ nextAttemptAt, claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id));
+  }
+
+  async failEffect(id: number, error: string, now: string) {
+    await this.prepared;
+    await this.db.update(effects).set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id));
+  }
+
+  async countPendingEffects() {
+    await this.prepared;
+    const [row] = await this.db.select({ n: count() }).from(effects).where(eq(effects.status, 'pending'));
+    return row?.n ?? 0;
+  }
+
+  async recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string) {
+    await this.prepared;
+    const [inserted] = await this.db
+      .insert(webhookInbox)
+      .values({ provider, dedupeKey, rawBody, receivedAt })
+      .onConflictDoNothing()
+      .returning({ id: webhookInbox.id });
+    if (inserted) return { id: inserted.id, duplicate: false };
+    const [existing] = await this.db
+      .select({ id: webhookInbox.id, outcome: webhookInbox.outcome })
+      .from(webhookInbox)
+      .where(and(eq(webhookInbox.provider, provider), eq(webhookInbox.dedupeKey, dedupeKey)));
+    // A delivery whose processing failed is not a duplicate: the provider's retry is our second chance.
+    return { id: existing!.id, duplicate: existing!.outcome !== 'error' };
+  }
+
+  async finishWebhookDelivery(id: number, outcome: string, at: string) {
+    await this.prepared;
+    await this.db.update(webhookInbox).set({ outcome, processedAt: at }).where(eq(webhookInbox.id, id));
+  }
+
+  async close() {
+    // Let a migration still running finish (or fail) before the pool goes away under it.
+    await this.prepared.catch(() => undefined);
+    await this.options.close?.();
+  }
+}
+
+/**
+ * The poller's claim on PostgreSQL, one statement: the due orders (from orders_due_idx), newest
+ * payment first, locked with SKIP LOCKED so concurrent pollers each take different rows without
+ * waiting, are leased to `workerId` until `leaseUntil`. A row another claimer committed in the
+ * meantime is re-checked against the WHERE clause before it is locked, so its fresh lease
+ * excludes it. Kept apart so a test can read its plan.
+ */
+export function claimDueOrdersPg(db: Pick<PgDb, 'select' | 'update'>, workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+  return db
+    .update(orders)
+    .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+    .where(inArray(orders.id, selectDueOrderIdsPg(db, now, providers, limit)))
+    .returning();
+}
+
+export function selectDueOrderIdsPg(db: Pick<PgDb, 'select'>, now: string, providers: readonly string[], limit: number) {
+  return db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(
+      and(
+        eq(orders.status, 'pending'),
+        lte(orders.nextCheckAt, now),
+        gt(orders.expiresAt, now),
+        inArray(orders.provider, [...providers]),
+        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+      ),
+    )
+    .orderBy(desc(orders.paymentStartedAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+}
+
+function compareDesc(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? 1 : -1;
+}
+
+/** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */
+function sqlStateOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
