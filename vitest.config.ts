@@ -1,9 +1,34 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Suites that talk to a database through the Store, and so run once per backend. */
+const bothBackends = ['tests/server/store.test.ts', 'tests/server/poller.test.ts', 'tests/server/dispatcher.test.ts', 'tests/e2e/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The backend is a dimension of the run: `npm test` runs both projects; `--project sqlite` or
+    // `--project postgres` runs one.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['tests/**/*.test.ts'],
+          // Several processes on one database need PostgreSQL.
+          exclude: [...configDefaults.exclude, 'tests/multi/**'],
+          env: { PAYSTATE_TEST_BACKEND: 'sqlite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: [...bothBackends, 'tests/multi/**/*.test.ts'],
+          env: { PAYSTATE_TEST_BACKEND: 'postgres' },
+          globalSetup: ['tests/support/pg-global-setup.ts'],
+        },
+      },
+    ],
   },
 });

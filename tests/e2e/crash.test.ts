@@ -6,7 +6,7 @@ import type { Clock } from '@paystate/core';
 import { createRuntime, loadSettings, type Runtime } from '@paystate/server';
 import { TmetrSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { SECRET_KEY, SHOP_ID, TMETR_TOKEN } from '../support/harness.js';
-import { tempDatabaseUrl } from '../support/temp-db.js';
+import { tempDatabase, type TempDatabase } from '../support/temp-db.js';
 
 const T = 15_000;
 const fixture = fileURLToPath(new URL('./fixtures/crash-after-commit.ts', import.meta.url));
@@ -22,7 +22,7 @@ interface Crashed {
 }
 
 describe('a crash between commit and dispatch', () => {
-  let db: ReturnType<typeof tempDatabaseUrl>;
+  let db: TempDatabase;
   let tmetr: TmetrSandbox;
   let tmetrServer: LoopbackServer;
   let runtime: Runtime | undefined;
@@ -31,7 +31,7 @@ describe('a crash between commit and dispatch', () => {
   const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
 
   beforeEach(async () => {
-    db = tempDatabaseUrl();
+    db = await tempDatabase();
     offsetMs = 0;
     tmetr = new TmetrSandbox({ token: TMETR_TOKEN });
     tmetrServer = await tmetr.start();
@@ -40,7 +40,7 @@ describe('a crash between commit and dispatch', () => {
     await runtime?.close();
     runtime = undefined;
     await tmetrServer?.close();
-    db?.cleanup();
+    await db?.cleanup();
   });
 
   function env(tmetrUrl: string): Record<string, string> {
@@ -81,7 +81,7 @@ describe('a crash between commit and dispatch', () => {
     });
   }
 
-  /** A fresh process's runtime on the same file, its dispatcher not started: the test drives it. */
+  /** A fresh process's runtime on the same database, its dispatcher not started: the test drives it. */
   function restart(): Runtime {
     const settings = loadSettings(env(tmetrServer.url));
     runtime = createRuntime({ settings, clock, logger: pino({ level: 'silent' }) });

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { orderStatuses } from '@paystate/core';
 import { startStack, waitFor, type Stack } from '../support/harness.js';
+import { testBackend } from '../support/temp-db.js';
 
 const T = 10_000;
 
-describe('order lifecycle over real HTTP and a real SQLite file', () => {
+describe(`order lifecycle over real HTTP and a real ${testBackend} database`, () => {
   let stack: Stack;
 
   beforeEach(async () => {

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@paystate/core';
 import { createRuntime, loadSettings, type Runtime } from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox } from '@paystate/server/sandbox';
-import { tempDatabaseUrl } from '../support/temp-db.js';
+import { effectRows as outboxRows } from '../support/inspect.js';
+import { tempDatabase } from '../support/temp-db.js';
 
 const SHOP = { shopId: 'shop-1', secretKey: 'secret-1' };
 let cleanups: Array<() => unknown> = [];
@@ -19,7 +19,7 @@ async function stack(env: Record<string, string> = {}) {
   const tmetr = new TmetrSandbox({ token: 'tm' });
   const y = await yookassa.start();
   const t = await tmetr.start();
-  const temp = tempDatabaseUrl();
+  const temp = await tempDatabase();
   const settings = loadSettings({
     DATABASE_URL: temp.url,
     YOOKASSA_API_URL: y.apiUrl,
@@ -53,18 +53,9 @@ async function stack(env: Record<string, string> = {}) {
     return { orderId, paymentId };
   }
 
-  function effectRows(orderId: string) {
-    const db = new Database(temp.path, { readonly: true });
-    try {
-      return db.prepare('select kind, status, attempts, last_error as lastError from effects where order_id = ? order by id').all(orderId) as Array<{
-        kind: string;
-        status: string;
-        attempts: number;
-        lastError: string | null;
-      }>;
-    } finally {
-      db.close();
-    }
+  /** The order's outbox rows, read through the backend's own driver. */
+  async function effectRows(orderId: string) {
+    return (await outboxRows(temp, orderId)).map(({ kind, status, attempts, lastError }) => ({ kind, status, attempts, lastError }));
   }
 
   return { clock, runtime, yookassa, tmetr, paidOrder, effectRows };
@@ -77,14 +68,14 @@ describe('effects dispatcher', () => {
     s.tmetr.faults.inject('make', { delayMs: 800, afterEffect: true });
     await s.runtime.dispatcher.kick();
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('paid');
-    expect(s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'pending', attempts: 1 })]);
+    expect(await s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'pending', attempts: 1 })]);
 
     s.clock.advance(2); // past the first backoff
     await s.runtime.dispatcher.kick();
     expect(s.tmetr.received.map((c) => c.order_id)).toEqual([orderId, orderId]);
     expect([...s.tmetr.made.keys()]).toEqual([orderId]);
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('make_pending');
-    expect(s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'done', attempts: 2 })]);
+    expect(await s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'done', attempts: 2 })]);
   });
 
   it('gives up after MAKE_ATTEMPTS_LIMIT transient failures: make_failed, with an alert', async () => {
@@ -99,7 +90,7 @@ describe('effects dispatcher', () => {
     const record = await s.runtime.store.getOrder(orderId);
     expect(record?.status).toBe('make_failed');
     expect(record?.order.failureReason).toBe('make_rejected');
-    const rows = s.effectRows(orderId);
+    const rows = await s.effectRows(orderId);
     expect(rows[0]).toMatchObject({ kind: 'MAKE_COMMAND', status: 'failed', attempts: 3, lastError: 'HTTP 503' });
     expect(rows.filter((row) => row.kind === 'ALERT')).toHaveLength(1);
     expect(s.tmetr.made.size).toBe(0);
@@ -112,7 +103,7 @@ describe('effects dispatcher', () => {
     await s.runtime.dispatcher.kick();
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('make_failed');
     expect(s.tmetr.received).toHaveLength(1);
-    expect(s.effectRows(orderId)[0]).toMatchObject({ status: 'failed', attempts: 1, lastError: 'HTTP 422' });
+    expect((await s.effectRows(orderId))[0]).toMatchObject({ status: 'failed', attempts: 1, lastError: 'HTTP 422' });
   });
 
   it('an operator refund reaches the provider once, even when its first answer is lost', async () => {
@@ -127,7 +118,7 @@ describe('effects dispatcher', () => {
     await s.runtime.dispatcher.kick();
     expect(s.yookassa.payment(paymentId).refunded).toEqual({ amountMinor: 15_000, currency: 'RUB' });
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('refunded');
-    expect(s.effectRows(orderId).find((row) => row.kind === 'REFUND')).toMatchObject({ status: 'done', attempts: 2 });
+    expect((await s.effectRows(orderId)).find((row) => row.kind === 'REFUND')).toMatchObject({ status: 'done', attempts: 2 });
   });
 
   it('a refund the provider refuses puts the order under manual review', async () => {
@@ -139,6 +130,6 @@ describe('effects dispatcher', () => {
     await s.runtime.orders.operatorAction(orderId, 'refund', 'anna');
     await s.runtime.dispatcher.kick();
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('requires_manual_review');
-    expect(s.effectRows(orderId).find((row) => row.kind === 'REFUND')).toMatchObject({ status: 'failed', lastError: 'HTTP 400' });
+    expect((await s.effectRows(orderId)).find((row) => row.kind === 'REFUND')).toMatchObject({ status: 'failed', lastError: 'HTTP 400' });
   });
 });

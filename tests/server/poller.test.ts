@@ -2,9 +2,22 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type PaymentProvider } from '@paystate/core';
-import { createRuntime, loadSettings, Poller, migrateSqlite, openSqlite, selectDueOrders, YooKassaProvider, type Runtime } from '@paystate/server';
+import {
+  claimDueOrdersPg,
+  createRuntime,
+  loadSettings,
+  migratePg,
+  migrateSqlite,
+  openPg,
+  openSqlite,
+  Poller,
+  selectDueOrders,
+  YooKassaProvider,
+  type Runtime,
+} from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
-import { tempDatabaseUrl } from '../support/temp-db.js';
+import { effectRows } from '../support/inspect.js';
+import { tempDatabase, tempDatabaseUrl, testBackend, type TempDatabase } from '../support/temp-db.js';
 
 const T0 = '2026-03-01T09:00:00.000Z';
 const silent = pino({ level: 'silent' });
@@ -15,7 +28,7 @@ interface Stack {
   runtime: Runtime;
   yookassa: YooKassaSandbox;
   tmetr: TmetrSandbox;
-  dbPath: string;
+  db: TempDatabase;
   /** Calls in flight at the provider port right now, and the most seen at once. */
   inFlight: { now: number; max: number; checks: Map<string, number> };
 }
@@ -50,7 +63,7 @@ async function stack(env: Record<string, string> = {}, queryable = true): Promis
   const y = await yookassa.start();
   const t = await tmetr.start();
   servers.push(y, t);
-  const temp = tempDatabaseUrl();
+  const temp = await tempDatabase();
   const settings = loadSettings({
     DATABASE_URL: temp.url,
     YOOKASSA_API_URL: y.apiUrl,
@@ -68,7 +81,7 @@ async function stack(env: Record<string, string> = {}, queryable = true): Promis
   const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
   await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
   cleanups.push(temp.cleanup, () => Promise.all(servers.map((s) => s.close())).then(() => undefined), () => runtime.close());
-  return { clock, runtime, yookassa, tmetr, dbPath: temp.path, inFlight };
+  return { clock, runtime, yookassa, tmetr, db: temp, inFlight };
 }
 
 async function pendingOrder(s: Stack, price = 15_000): Promise<{ orderId: string; paymentId: string }> {
@@ -88,14 +101,8 @@ async function pendingOrder(s: Stack, price = 15_000): Promise<{ orderId: string
 
 const order = async (s: Stack, id: string) => (await s.runtime.store.getOrder(id))!;
 
-function alertsOf(s: Stack, orderId: string, kind: string): number {
-  const db = new Database(s.dbPath, { readonly: true });
-  try {
-    const rows = db.prepare("select payload from effects where order_id = ? and kind = 'ALERT'").all(orderId) as Array<{ payload: string }>;
-    return rows.filter((row) => (JSON.parse(row.payload) as { kind: string }).kind === kind).length;
-  } finally {
-    db.close();
-  }
+async function alertsOf(s: Stack, orderId: string, kind: string): Promise<number> {
+  return (await effectRows(s.db, orderId)).filter((row) => row.kind === 'ALERT' && row.payload.kind === kind).length;
 }
 
 describe('poller against the YooKassa sandbox over loopback', () => {
@@ -152,7 +159,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     const failed = await order(s, orderId);
     expect(failed.order).toMatchObject({ failureReason: 'check_attempts_exhausted', nextCheckAt: null, failedChecks: 3 });
     expect(failed.order.failedPresentationDesc).toBeTruthy();
-    expect(alertsOf(s, orderId, 'check_attempts_exhausted')).toBe(1);
+    expect(await alertsOf(s, orderId, 'check_attempts_exhausted')).toBe(1);
   });
 
   it('expires pending orders past expires_at and never checks them again', async () => {
@@ -173,7 +180,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
       stuck.push((await s.runtime.poller.runCycle()).stuckAlerts);
     }
     expect(stuck).toEqual([0, 1, 0, 0]);
-    expect(alertsOf(s, orderId, 'stuck')).toBe(1);
+    expect(await alertsOf(s, orderId, 'stuck')).toBe(1);
   });
 
   it('checks many due orders with at most POLL_CONCURRENCY in flight and at most MAX_ORDERS_PER_CYCLE, newest first', async () => {
@@ -287,17 +294,68 @@ describe('poller against the YooKassa sandbox over loopback', () => {
 });
 
 describe('due-orders query', () => {
-  it('is answered from orders_due_idx, not a table scan', () => {
-    const temp = tempDatabaseUrl();
-    const { db, close } = openSqlite(temp.url);
-    cleanups.push(temp.cleanup, close);
-    migrateSqlite(db);
-    const query = selectDueOrders(db, T0, ['yookassa'], 100).toSQL();
-    const sqlite = new Database(temp.path, { readonly: true });
-    cleanups.push(() => sqlite.close());
-    const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as Array<{ detail: string }>;
-    const details = plan.map((row) => row.detail).join('\n');
-    expect(details).toContain('SEARCH orders USING INDEX orders_due_idx (status=? AND next_check_at<?)');
-    expect(details).not.toMatch(/SCAN orders\b/);
-  });
+  if (testBackend === 'sqlite') {
+    it('is answered from orders_due_idx, not a table scan', () => {
+      const temp = tempDatabaseUrl();
+      const { db, close } = openSqlite(temp.url);
+      cleanups.push(temp.cleanup, close);
+      migrateSqlite(db);
+      const query = selectDueOrders(db, T0, ['yookassa'], 100).toSQL();
+      const sqlite = new Database(temp.path, { readonly: true });
+      cleanups.push(() => sqlite.close());
+      const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as Array<{ detail: string }>;
+      const details = plan.map((row) => row.detail).join('\n');
+      expect(details).toContain('SEARCH orders USING INDEX orders_due_idx (status=? AND next_check_at<?)');
+      expect(details).not.toMatch(/SCAN orders\b/);
+    });
+  } else {
+    // No planner switches: the table holds a realistic mix (most orders long finished, a few
+    // pending, some of those due) and is ANALYZEd, so the planner's choice is its own.
+    it('the claim (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)) finds due orders through orders_due_idx, not a table scan', async () => {
+      const temp = await tempDatabase();
+      const { db, pool, close } = openPg(temp.url);
+      cleanups.push(temp.cleanup, close);
+      await migratePg(pool);
+      await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [T0]);
+      // 50,000 orders over the past days: 98% finished, 2% pending with next checks spread around now.
+      await pool.query(
+        `insert into orders (id, device_id, product_id, product_name, size, price_minor, currency, provider, provider_payment_id,
+           status, created_at, expires_at, payment_started_at, next_check_at, snapshot, version, updated_at)
+         select 'o-' || i, 'dev-1', 'latte', 'Latte', 'M', 15000, 'RUB', 'yookassa', 'pay-' || i,
+           case when i % 50 = 0 then 'pending' else 'successful' end,
+           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t + interval '15 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           case when i % 50 = 0 then to_char(t + interval '5 seconds', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
+           '{}'::jsonb, 2, to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+         from generate_series(1, 50000) as i, lateral (select $1::timestamp - (50000 - i) * interval '10 seconds' as t) as at`,
+        [T0.replace('Z', '')],
+      );
+      await pool.query('analyze orders');
+      const query = claimDueOrdersPg(db, 'w1', T0, '2026-03-01T09:00:30.000Z', ['yookassa'], 100).toSQL();
+      const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, query.params);
+      const nodes = planNodes(rows[0]!['QUERY PLAN']);
+      expect(nodes.filter((n) => n['Relation Name'] === 'orders' || n['Index Name']?.startsWith('orders')).map((n) => n['Index Name'] ?? n['Node Type'])).toContain('orders_due_idx');
+      expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders')).toEqual([]);
+      expect(nodes.some((n) => n['Node Type'] === 'LockRows')).toBe(true);
+    });
+  }
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every node of an EXPLAIN (FORMAT JSON) plan, depth first. */
+function planNodes(explained: unknown): PlanNode[] {
+  const root = (explained as Array<{ Plan: PlanNode }>)[0]!.Plan;
+  const all: PlanNode[] = [];
+  const walk = (node: PlanNode) => {
+    all.push(node);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(root);
+  return all;
+}

@@ -1,31 +1,31 @@
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOrder, defaultLifecycleConfig, ManualClock } from '@paystate/core';
-import { migrateSqlite, openSqlite, SqliteStore } from '@paystate/server';
-import { tempDatabaseUrl } from '../support/temp-db.js';
+import { loadSettings, migratePg, openPg, openSqlite, openStore, PgStore, SettingsError, SqliteStore, type Store } from '@paystate/server';
+import { effectRows, pgQuery } from '../support/inspect.js';
+import { tempDatabase, testBackend, type TempDatabase } from '../support/temp-db.js';
 
 const clock = new ManualClock('2026-03-01T09:00:00.000Z');
 const deps = { clock, config: defaultLifecycleConfig };
 const price = { amountMinor: 15000, currency: 'RUB' };
 
-describe('SqliteStore on a real file', () => {
-  let temp: ReturnType<typeof tempDatabaseUrl>;
-  let store: SqliteStore;
+describe(`the ${testBackend} store on a real database`, () => {
+  let temp: TempDatabase;
+  let store: Store;
 
-  const open = () => {
-    const { db, close } = openSqlite(temp.url);
-    migrateSqlite(db);
-    return new SqliteStore(db, deps, close);
-  };
+  /** The store the runtime opens for this DATABASE_URL, migrated. */
+  const open = () => openStore(loadSettings({ DATABASE_URL: temp.url, LOG_LEVEL: 'silent' }), clock);
 
   beforeEach(async () => {
-    temp = tempDatabaseUrl();
+    clock.set('2026-03-01T09:00:00.000Z');
+    temp = await tempDatabase();
     store = open();
     await store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: 'Hall', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
   });
   afterEach(async () => {
     await store.close();
-    temp.cleanup();
+    await temp.cleanup();
   });
 
   async function pendingOrder(orderId: string) {
@@ -38,13 +38,37 @@ describe('SqliteStore on a real file', () => {
     return store.applyEvent(orderId, { type: 'PAYMENT_OBSERVED', source: 'webhook', status: 'succeeded', amount: price });
   }
 
-  it('opens with WAL, synchronous=FULL and a busy timeout', () => {
-    const raw = new Database(temp.path);
-    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    raw.close();
-    const { close } = openSqlite(temp.url);
-    close();
+  it(`DATABASE_URL ${testBackend === 'sqlite' ? 'file:' : 'postgres://'} opens the ${testBackend} store`, () => {
+    expect(store).toBeInstanceOf(testBackend === 'sqlite' ? SqliteStore : PgStore);
   });
+
+  if (testBackend === 'postgres') {
+    it('several processes migrating one fresh database at once: the advisory lock lets each migration run once', async () => {
+      const fresh = await tempDatabase();
+      const handles = Array.from({ length: 4 }, () => openPg(fresh.url, { max: 1 }));
+      try {
+        await Promise.all(handles.map((handle) => migratePg(handle.pool)));
+      } finally {
+        await Promise.all(handles.map((handle) => handle.close()));
+      }
+      const applied = await pgQuery<{ n: string }>(fresh, 'select count(*) as n from drizzle.__drizzle_migrations');
+      const tables = await pgQuery<{ name: string }>(fresh, "select tablename as name from pg_tables where schemaname = 'public' order by 1");
+      await fresh.cleanup();
+      const journal = JSON.parse(readFileSync(new URL('../../drizzle/pg/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
+      expect(Number(applied[0]?.n)).toBe(journal.entries.length);
+      expect(tables.map((t) => t.name)).toEqual(['devices', 'effects', 'order_events', 'orders', 'webhook_inbox']);
+    });
+  }
+
+  if (testBackend === 'sqlite') {
+    it('opens with WAL, synchronous=FULL and a busy timeout', () => {
+      const raw = new Database(temp.path!);
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      raw.close();
+      const { close } = openSqlite(temp.url);
+      close();
+    });
+  }
 
   it('writes snapshot, projected columns, audit and the make effect together, and they survive a reopen', async () => {
     const decision = await paidOrder('o-1');
@@ -82,7 +106,7 @@ describe('SqliteStore on a real file', () => {
     expect(later.map((e) => e.attempts)).toEqual([2]);
   });
 
-  it('two connections to one file racing the same success produce one make effect', async () => {
+  it('two connections to one database racing the same success produce one make effect', async () => {
     await pendingOrder('o-4');
     const second = open();
     const observation = { type: 'PAYMENT_OBSERVED' as const, source: 'poll' as const, status: 'succeeded' as const, amount: price };
@@ -106,5 +130,57 @@ describe('SqliteStore on a real file', () => {
     await paidOrder('o-5');
     expect(await store.deleteDevice('dev-1')).toBe('in_use');
     expect(await store.deleteDevice('nope')).toBe('not_found');
+  });
+
+  it('ten observations from two connections at once: one transition, one make effect, every event audited', async () => {
+    await pendingOrder('o-6');
+    const second = open();
+    const observation = { type: 'PAYMENT_OBSERVED' as const, source: 'poll' as const, status: 'succeeded' as const, amount: price };
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? second : store).applyEvent('o-6', observation)));
+    await second.close();
+    expect(results.filter((d) => d?.changed)).toHaveLength(1);
+    expect((await store.getOrder('o-6'))?.version).toBe(2);
+    expect((await store.orderEvents('o-6')).filter((e) => e.event === 'PAYMENT_OBSERVED')).toHaveLength(10);
+    expect((await effectRows(temp, 'o-6')).map((row) => [row.key, row.kind, row.status])).toEqual([['o-6:make', 'MAKE_COMMAND', 'pending']]);
+  });
+
+  it('two connections claiming due orders at once take disjoint sets that together cover every due order', async () => {
+    for (let i = 0; i < 20; i++) await pendingOrder(`c-${i}`);
+    const second = open();
+    const now = '2026-03-01T09:00:05.000Z';
+    const lease = '2026-03-01T09:00:35.000Z';
+    const [a, b] = await Promise.all([
+      store.claimDueOrders('w1', now, lease, ['yookassa'], 15),
+      second.claimDueOrders('w2', now, lease, ['yookassa'], 15),
+    ]);
+    await second.close();
+    const ids = [...a, ...b].map((r) => r.order.orderId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `c-${i}`).sort());
+    // Held until the lease ends; a transition gives the order back at once (with its next due time).
+    expect(await store.claimDueOrders('w3', now, lease, ['yookassa'], 100)).toHaveLength(0);
+    expect(await store.claimDueOrders('w3', '2026-03-01T09:00:35.000Z', '2026-03-01T09:01:05.000Z', ['yookassa'], 100)).toHaveLength(20);
+    expect(await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100)).toHaveLength(0);
+    await store.applyEvent('c-0', { type: 'CHECK_FAILED', reason: 'timeout' });
+    expect((await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100)).map((r) => r.order.orderId)).toEqual(['c-0']);
+  });
+
+  it('claims due orders newest payment first, and only of the providers asked for', async () => {
+    for (let i = 0; i < 3; i++) {
+      await pendingOrder(`n-${i}`);
+      clock.advance(1);
+    }
+    clock.advance(5);
+    const claimed = await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['yookassa'], 2);
+    expect(claimed.map((r) => r.order.orderId)).toEqual(['n-2', 'n-1']);
+    expect(await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['tbank'], 10)).toEqual([]);
+  });
+});
+
+describe('choosing the backend by DATABASE_URL', () => {
+  it('refuses a URL of another scheme with a settings error naming both kinds, the password masked', () => {
+    const settings = loadSettings({ DATABASE_URL: 'mysql://app:hunter2@db/paystate' });
+    expect(() => openStore(settings, clock)).toThrow(SettingsError);
+    expect(() => openStore(settings, clock)).toThrow(/expected file:.*postgres:\/\/.*got mysql:\/\/app:\*\*\*\*@db\/paystate/);
   });
 });

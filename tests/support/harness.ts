@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { createRuntime, loadSettings, startServer, type RunningServer, type Runtime } from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
-import { tempDatabaseUrl } from './temp-db.js';
+import { tempDatabase } from './temp-db.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-e2e-tests';
 export const DEVICE_TOKEN = 'device-token-for-e2e';
@@ -108,12 +108,12 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 3000, 
 }
 
 /**
- * The whole system on loopback: the YooKassa and Tmetr sandboxes, paystate on a real SQLite
- * file, wired by settings exactly as in production. Everything the tests learn comes over HTTP
- * or from what the sandboxes recorded.
+ * The whole system on loopback: the YooKassa and Tmetr sandboxes, paystate on a real database
+ * of this run's backend (a SQLite file or a PostgreSQL database), wired by settings exactly as
+ * in production. Everything the tests learn comes over HTTP or from what the sandboxes recorded.
  */
 export async function startStack(overrides: StackOverrides = {}) {
-  const db = tempDatabaseUrl();
+  const db = await tempDatabase();
   const yookassa = new YooKassaSandbox({ shopId: SHOP_ID, secretKey: SECRET_KEY });
   const tmetr = new TmetrSandbox({ token: TMETR_TOKEN, deviceToken: DEVICE_TOKEN, brewMs: overrides.brewMs ?? 0 });
   const opened: LoopbackServer[] = [];
@@ -146,7 +146,7 @@ export async function startStack(overrides: StackOverrides = {}) {
   } catch (error) {
     if (runtime && !server) await runtime.close();
     await Promise.all(opened.map((s) => s.close()));
-    db.cleanup();
+    await db.cleanup();
     throw error;
   }
   const running = server;
@@ -264,7 +264,7 @@ export async function startStack(overrides: StackOverrides = {}) {
       await Promise.race([stack.settled(), sleep(2000)]);
       await running.close();
       await Promise.all(opened.map((s) => s.close()));
-      db.cleanup();
+      await db.cleanup();
     },
   };
   return stack;

@@ -1,0 +1,41 @@
+import { getTableConfig as pgTableConfig } from 'drizzle-orm/pg-core';
+import { getTableConfig as sqliteTableConfig } from 'drizzle-orm/sqlite-core';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { pgSchema, sqliteSchema } from '@paystate/server';
+
+const tables = ['devices', 'orders', 'orderEvents', 'effects', 'webhookInbox'] as const;
+
+/** What must agree between the dialects: columns (name, nullability, default or not, primary key) and indexes. */
+function shapeOf(config: ReturnType<typeof pgTableConfig> | ReturnType<typeof sqliteTableConfig>) {
+  return {
+    name: config.name,
+    columns: config.columns
+      .map((c) => ({ name: c.name, notNull: c.notNull, primary: c.primary, hasDefault: c.hasDefault }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    indexes: config.indexes
+      .map((i) => ({
+        name: i.config.name,
+        unique: i.config.unique,
+        columns: i.config.columns.map((c) => ('name' in c ? c.name : String(c))),
+      }))
+      .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+    foreignKeys: config.foreignKeys.map((fk) => fk.reference().columns.map((c) => c.name)).sort(),
+  };
+}
+
+describe('the PostgreSQL schema is the SQLite schema', () => {
+  it.each(tables)('%s: the same columns, keys and indexes', (table) => {
+    expect(shapeOf(pgTableConfig(pgSchema[table]))).toEqual(shapeOf(sqliteTableConfig(sqliteSchema[table])));
+  });
+
+  it('infers the same row types, so store/rows.ts maps rows of both', () => {
+    expectTypeOf<typeof pgSchema.devices.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.devices.$inferSelect>();
+    expectTypeOf<typeof pgSchema.orders.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.orders.$inferSelect>();
+    expectTypeOf<typeof pgSchema.orderEvents.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.orderEvents.$inferSelect>();
+    expectTypeOf<typeof pgSchema.effects.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.effects.$inferSelect>();
+    expectTypeOf<typeof pgSchema.webhookInbox.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.webhookInbox.$inferSelect>();
+    expectTypeOf<typeof pgSchema.orders.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.orders.$inferInsert>();
+    expectTypeOf<typeof pgSchema.orderEvents.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.orderEvents.$inferInsert>();
+    expectTypeOf<typeof pgSchema.effects.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.effects.$inferInsert>();
+  });
+});
