@@ -12,3 +12,17 @@ export class WebhookParseError extends Error {
 export class UnknownProviderStatusError extends Error {
   override readonly name = 'UnknownProviderStatusError';
 }
+
+/**
+ * The provider offers no API for this refund (Orange Money web payments, MTN MoMo collections,
+ * a partial Wave refund): it is final, never retried, and the order goes to manual review.
+ */
+export class RefundNotSupportedError extends Error {
+  override readonly name = 'RefundNotSupportedError';
+  constructor(
+    readonly provider: string,
+    reason: string,
+  ) {
+    super(`${provider} cannot refund through its API: ${reason}; refund the customer by hand`);
+  }
+}

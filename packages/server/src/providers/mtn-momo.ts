@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  fromDecimalString,
+  systemClock,
+  toDecimalString,
+  type Clock,
+  type CreatedPayment,
+  type CreatePaymentInput,
+  type PaymentObservationStatus,
+  type PaymentProvider,
+  type PaymentStatusReport,
+  type WebhookNotification,
+} from '@paystate/core';
+import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
+import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError } from './errors.js';
+
+/** Every status of a MoMo request-to-pay and the observation it is for the lifecycle. */
+export const mtnMomoStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
+  PENDING: 'pending',
+  SUCCESSFUL: 'succeeded',
+  FAILED: 'canceled',
+};
+
+/** UUID v5 namespace of paystate's MoMo reference ids (any fixed UUID; never change it). */
+export const MTN_MOMO_REFERENCE_NAMESPACE = '3f1c6a52-8d0e-4b7a-9c2d-5e4f1a0b7c63';
+
+export interface MtnMomoOptions {
+  /** e.g. https://sandbox.momodeveloper.mtn.com or the production host. */
+  apiUrl: string;
+  /** Ocp-Apim-Subscription-Key of the Collection product. */
+  subscriptionKey: string;
+  /** The API user (a UUID) and its API key, for Basic auth on the token endpoint. */
+  apiUser: string;
+  apiKey: string;
+  /** X-Target-Environment: "sandbox" or the production environment, e.g. "mtnivorycoast". */
+  targetEnvironment: string;
+  /** paystate's /v1/webhooks/mtn_momo; sent as X-Callback-Url when set. */
+  callbackUrl?: string;
+  timeoutMs: number;
+  logger: Logger;
+  /** Decides when the cached access token is due for renewal. */
+  clock?: Clock;
+  /** Renew the token this many seconds before MoMo says it expires (default 60). */
+  tokenRenewBeforeS?: number;
+}
+
+/**
+ * MoMo collects from a wallet named by its phone number: the port's CreatePaymentInput has no
+ * such field, so the caller adds it here (see README: the port needs a payer for MoMo).
+ */
+export interface MtnMomoPaymentInput extends CreatePaymentInput {
+  /** The payer's MSISDN in international form without "+", e.g. 2250700000000. */
+  payerMsisdn?: string;
+}
+
+/** A request-to-pay cannot be sent without the payer's phone number. */
+export class MomoPayerRequiredError extends Error {
+  override readonly name = 'MomoPayerRequiredError';
+}
+
+const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() }).loose();
+
+const requestToPaySchema = z
+  .object({
+    amount: z.union([z.string(), z.number()]),
+    currency: z.string(),
+    status: z.string(),
+    externalId: z.string().optional(),
+  })
+  .loose();
+
+const callbackSchema = z
+  .object({
+    referenceId: z.string().optional(),
+    externalId: z.string().optional(),
+    status: z.string().optional(),
+  })
+  .loose();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * MTN MoMo Collection API (https://momodeveloper.mtn.com) behind the PaymentProvider port.
+ *
+ * - The access token (POST /collection/token/) is cached until shortly before it expires and
+ *   shared by concurrent calls; a 401 drops it and the call is tried once more with a new one.
+ * - The X-Reference-Id of a request-to-pay IS the provider payment id, derived from the
+ *   idempotency key (UUID v5): a retried create is the same request, and MoMo's 409 for a
+ *   reference it already has means "already created".
+ * - There is no page to send the customer to (they approve on their phone), so the
+ *   confirmation URL is the order's own status page: the return URL.
+ * - Callbacks are unsigned: parseWebhook reports no status and paystate re-reads the payment.
+ */
+export class MtnMomoProvider implements PaymentProvider {
+  readonly code = 'mtn_momo';
+  readonly canQueryStatus = true;
+  private readonly client: JsonClient;
+  private readonly clock: Clock;
+  private token: { value: string; renewAt: number } | null = null;
+  private pendingToken: Promise<string> | null = null;
+
+  constructor(private readonly options: MtnMomoOptions) {
+    this.client = new JsonClient({
+      service: 'mtn_momo',
+      baseUrl: options.apiUrl,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      authorization: `Basic ${Buffer.from(`${options.apiUser}:${options.apiKey}`).toString('base64')}`,
+    });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async createPayment(input: MtnMomoPaymentInput, idempotencyKey: string): Promise<CreatedPayment> {
+    if (!input.payerMsisdn) throw new MomoPayerRequiredError('MTN MoMo needs the payer\'s phone number (payerMsisdn) to request a payment');
+    const referenceId = momoReferenceId(idempotencyKey);
+    try {
+      await this.authorised(
+        {
+          method: 'POST',
+          path: '/collection/v1_0/requesttopay',
+          headers: {
+            'x-reference-id': referenceId,
+            ...(this.options.callbackUrl ? { 'x-callback-url': this.options.callbackUrl } : {}),
+          },
+          body: {
+            amount: toDecimalString(input.amount),
+            currency: input.amount.currency,
+            // The callback carries no reference id, only externalId: it is how a callback names the payment.
+            externalId: referenceId,
+            payer: { partyIdType: 'MSISDN', partyId: input.payerMsisdn },
+            payerMessage: input.description.slice(0, 160),
+            payeeNote: `order ${input.orderId}`.slice(0, 160),
+          },
+        },
+        z.unknown(),
+      );
+    } catch (error) {
+      // 409: MoMo already holds a request with this reference, i.e. our earlier attempt arrived.
+      if (!(error instanceof OutboundHttpError && error.status === 409)) throw error;
+    }
+    return { providerPaymentId: referenceId, confirmationUrl: input.returnUrl };
+  }
+
+  async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
+    const result = await this.authorised(
+      { method: 'GET', path: `/collection/v1_0/requesttopay/${encodeURIComponent(providerPaymentId)}` },
+      requestToPaySchema,
+    );
+    return { status: mtnMomoStatusOf(result.status), amount: fromDecimalString(result.amount, result.currency), raw: result };
+  }
+
+  /**
+   * Collection has no refund: MoMo refunds are disbursement transfers (POST
+   * /disbursement/v1_0/refund) under the separate Disbursement product with its own
+   * subscription key and API user, which paystate does not hold. Refunds are manual.
+   */
+  async refund(providerPaymentId: string): Promise<void> {
+    throw new RefundNotSupportedError(
+      'mtn_momo',
+      `request-to-pay ${providerPaymentId} can only be refunded through MoMo's Disbursement product, which paystate is not configured for`,
+    );
+  }
+
+  /** MoMo signs nothing: authenticity comes from re-reading the request-to-pay (parseWebhook reports no status). */
+  async verifyWebhook(): Promise<void> {}
+
+  parseWebhook(rawBody: string): WebhookNotification {
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new WebhookParseError('MoMo callback body is not JSON');
+    }
+    const parsed = callbackSchema.safeParse(json);
+    if (!parsed.success) throw new WebhookParseError('not a MoMo request-to-pay callback');
+    const reference = [parsed.data.referenceId, parsed.data.externalId].find((id) => id !== undefined && UUID.test(id));
+    if (!reference) throw new WebhookParseError('MoMo callback names no request-to-pay reference');
+    return { eventId: null, providerPaymentId: reference.toLowerCase(), status: null, amount: null, raw: json };
+  }
+
+  /** A call with the cached bearer token; an API 401 means the token went stale early: renew once and retry. */
+  private async authorised<T>(call: JsonCall, schema: z.ZodType<T>): Promise<T> {
+    const send = (token: string) =>
+      this.client.call(
+        {
+          ...call,
+          headers: {
+            ...call.headers,
+            authorization: `Bearer ${token}`,
+            'x-target-environment': this.options.targetEnvironment,
+            'ocp-apim-subscription-key': this.options.subscriptionKey,
+          },
+        },
+        schema,
+      );
+    const token = await this.accessToken();
+    try {
+      return await send(token);
+    } catch (error) {
+      if (!(error instanceof OutboundHttpError && error.status === 401)) throw error;
+      if (this.token?.value === token) this.token = null;
+      return send(await this.accessToken());
+    }
+  }
+
+  private accessToken(): Promise<string> {
+    if (this.token && this.clock.now().getTime() < this.token.renewAt) return Promise.resolve(this.token.value);
+    this.pendingToken ??= this.fetchToken().finally(() => {
+      this.pendingToken = null;
+    });
+    return this.pendingToken;
+  }
+
+  private async fetchToken(): Promise<string> {
+    const answer = await this.client.call(
+      { method: 'POST', path: '/collection/token/', headers: { 'ocp-apim-subscription-key': this.options.subscriptionKey } },
+      tokenSchema,
+    );
+    const renewBeforeS = Math.min(this.options.tokenRenewBeforeS ?? 60, answer.expires_in / 2);
+    this.token = { value: answer.access_token, renewAt: this.clock.now().getTime() + (answer.expires_in - renewBeforeS) * 1000 };
+    return answer.access_token;
+  }
+}
+
+export function mtnMomoStatusOf(status: string): PaymentObservationStatus {
+  const mapped = mtnMomoStatusMap[status];
+  if (!mapped) throw new UnknownProviderStatusError(`mtn_momo request-to-pay status "${status}" is not known`);
+  return mapped;
+}
+
+/** The X-Reference-Id for an idempotency key: a name-based UUID v5, so the same key is the same request. */
+export function momoReferenceId(idempotencyKey: string): string {
+  return uuidV5(idempotencyKey, MTN_MOMO_REFERENCE_NAMESPACE);
+}
+
+/** RFC 9562 UUID version 5: SHA-1 of the namespace bytes and the UTF-8 name. */
+export function uuidV5(name: string, namespace: string): string {
+  if (!UUID.test(namespace)) throw new Error(`not a UUID: ${namespace}`);
+  const bytes = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
