@@ -16,6 +16,8 @@ export { YooKassaProvider, yookassaStatusMap, YOOKASSA_NOTIFICATION_NETWORKS } f
 export { WaveProvider, waveStatusMap, waveStatusOf, signWave, WAVE_SIGNATURE_HEADER, WAVE_REPLAY_WINDOW_S, WAVE_FUTURE_SKEW_S } from './providers/wave.js';
 export { MtnMomoProvider, mtnMomoStatusMap, mtnMomoStatusOf, momoReferenceId, uuidV5, MomoPayerRequiredError, type MtnMomoPaymentInput } from './providers/mtn-momo.js';
 export { OrangeMoneyProvider, orangeMoneyStatusMap, orangeMoneyStatusOf, encodePaymentRef, decodePaymentRef, ORANGE_MONEY_DEV_CURRENCY } from './providers/orange-money.js';
+export { TBankProvider, tbankStatusMap, tbankToken, tbankTokenMatches, TBankRefusedError, TBANK_WEBHOOK_ACKNOWLEDGEMENT, TBANK_CURRENCY } from './providers/tbank.js';
+export { SumUpProvider, sumupStatusMap, exactAmount } from './providers/sumup.js';
 export { TmetrGateway } from './devices/tmetr.js';
 export * from './http/outbound.js';
 export * from './providers/errors.js';

@@ -1,0 +1,223 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  fromDecimalString,
+  MoneyFormatError,
+  sameMoney,
+  toDecimalString,
+  type CreatedPayment,
+  type CreatePaymentInput,
+  type Money,
+  type PaymentObservationStatus,
+  type PaymentProvider,
+  type PaymentStatusReport,
+  type WebhookNotification,
+} from '@paystate/core';
+import { JsonClient, OutboundHttpError, OutboundResponseError } from '../http/outbound.js';
+import { UnknownProviderStatusError, WebhookParseError } from './errors.js';
+
+/**
+ * Every SumUp checkout status and the observation it is for the lifecycle.
+ *
+ * FAILED is the outcome of the latest attempt, not of the checkout: the customer may try again
+ * on the same checkout until it expires, so the order keeps waiting (`pending`) and its own
+ * expiry ends it. Marking it `not_paid` would turn a successful second attempt into a late
+ * payment (manual_make) for no reason. EXPIRED can no longer be paid: `canceled`.
+ */
+export const sumupStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
+  PENDING: 'pending',
+  FAILED: 'pending',
+  PAID: 'succeeded',
+  EXPIRED: 'canceled',
+};
+
+export interface SumUpOptions {
+  /** e.g. https://api.sumup.com */
+  apiUrl: string;
+  apiKey: string;
+  merchantCode: string;
+  timeoutMs: number;
+  logger: Logger;
+  /** Sent as return_url: where SumUp posts checkout status changes (paystate's /v1/webhooks/sumup). */
+  webhookUrl?: string;
+}
+
+const transactionSchema = z
+  .object({ id: z.string().min(1), status: z.string(), amount: z.number().optional(), currency: z.string().optional() })
+  .loose();
+
+const checkoutSchema = z
+  .object({
+    id: z.string().min(1),
+    checkout_reference: z.string().optional(),
+    amount: z.number().nonnegative(),
+    currency: z.string(),
+    merchant_code: z.string().optional(),
+    status: z.string(),
+    hosted_checkout_url: z.string().optional(),
+    transactions: z.array(transactionSchema).optional(),
+  })
+  .loose();
+
+type Checkout = z.infer<typeof checkoutSchema>;
+
+/** The legacy return_url callback and the newer webhook event: both only name the checkout. */
+const legacyNotificationSchema = z.object({ event_type: z.literal('CHECKOUT_STATUS_CHANGED'), id: z.string().min(1) });
+const eventNotificationSchema = z.object({
+  id: z.string().min(1),
+  event_type: z.literal('checkout.status.updated'),
+  payload: z.object({ checkout_id: z.string().min(1) }).loose(),
+});
+
+/**
+ * SumUp online checkouts (https://developer.sumup.com/api/checkouts) behind the PaymentProvider
+ * port. SumUp signs nothing it sends, so paystate polls: a notification only says "look at this
+ * checkout" (parseWebhook reports no status) and the status and amount always come from the API.
+ */
+export class SumUpProvider implements PaymentProvider {
+  readonly code = 'sumup';
+  readonly canQueryStatus = true;
+  private readonly client: JsonClient;
+
+  constructor(private readonly options: SumUpOptions) {
+    this.client = new JsonClient({
+      service: 'sumup',
+      baseUrl: options.apiUrl,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+      authorization: `Bearer ${options.apiKey}`,
+    });
+  }
+
+  /**
+   * checkout_reference is the order id, and SumUp refuses a second checkout with the same
+   * reference (409 DUPLICATED_CHECKOUT): a retry after a lost answer then fetches the checkout
+   * the first call created, so one order never has two checkouts.
+   */
+  async createPayment(input: CreatePaymentInput, _idempotencyKey: string): Promise<CreatedPayment> {
+    let checkout: Checkout;
+    try {
+      checkout = await this.client.call(
+        {
+          method: 'POST',
+          path: '/v0.1/checkouts',
+          body: {
+            checkout_reference: input.orderId,
+            amount: exactAmount(input.amount),
+            currency: input.amount.currency,
+            merchant_code: this.options.merchantCode,
+            description: input.description,
+            redirect_url: input.returnUrl,
+            hosted_checkout: { enabled: true },
+            ...(this.options.webhookUrl ? { return_url: this.options.webhookUrl } : {}),
+          },
+        },
+        checkoutSchema,
+      );
+    } catch (error) {
+      if (!(error instanceof OutboundHttpError) || error.status !== 409) throw error;
+      checkout = await this.existingCheckout(input.orderId);
+    }
+    const amount = moneyOf(checkout);
+    if ((checkout.checkout_reference !== undefined && checkout.checkout_reference !== input.orderId) || !sameMoney(amount, input.amount)) {
+      throw new OutboundResponseError(
+        `sumup checkout ${checkout.id} is for ${checkout.checkout_reference ?? '?'} / ${toDecimalString(amount)} ${amount.currency}, not what was asked`,
+      );
+    }
+    const confirmationUrl = checkout.hosted_checkout_url ?? (await this.checkout(checkout.id)).hosted_checkout_url;
+    if (!confirmationUrl) throw new OutboundResponseError(`sumup checkout ${checkout.id} has no hosted_checkout_url`);
+    return { providerPaymentId: checkout.id, confirmationUrl };
+  }
+
+  async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
+    const checkout = await this.checkout(providerPaymentId);
+    return { status: statusOf(checkout.status), amount: moneyOf(checkout), raw: checkout };
+  }
+
+  /**
+   * Refunds the checkout's successful transaction (POST /v0.1/me/refund/:transaction_id).
+   * SumUp takes no idempotency key here and never refunds beyond what the transaction captured,
+   * so a retry after a lost answer is refused once nothing is left: the order then goes to
+   * manual review rather than anyone being refunded twice.
+   */
+  async refund(providerPaymentId: string, amount: Money, _idempotencyKey: string): Promise<void> {
+    const checkout = await this.checkout(providerPaymentId);
+    if (checkout.currency !== amount.currency) {
+      throw new OutboundResponseError(`sumup checkout ${checkout.id} is in ${checkout.currency}, the refund in ${amount.currency}`);
+    }
+    const paid = (checkout.transactions ?? []).find((transaction) => transaction.status === 'SUCCESSFUL');
+    if (!paid) throw new OutboundResponseError(`sumup checkout ${checkout.id} has no successful transaction to refund`);
+    await this.client.call(
+      { method: 'POST', path: `/v0.1/me/refund/${encodeURIComponent(paid.id)}`, body: { amount: exactAmount(amount) } },
+      z.unknown(),
+    );
+  }
+
+  /** Nothing is signed: authenticity comes from re-reading the checkout (parseWebhook reports no status). */
+  async verifyWebhook(): Promise<void> {}
+
+  parseWebhook(rawBody: string): WebhookNotification {
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw new WebhookParseError('notification body is not JSON');
+    }
+    const legacy = legacyNotificationSchema.safeParse(json);
+    if (legacy.success) {
+      return { eventId: `${legacy.data.event_type}:${legacy.data.id}`, providerPaymentId: legacy.data.id, status: null, amount: null, raw: json };
+    }
+    const event = eventNotificationSchema.safeParse(json);
+    if (event.success) {
+      return { eventId: `${event.data.event_type}:${event.data.id}`, providerPaymentId: event.data.payload.checkout_id, status: null, amount: null, raw: json };
+    }
+    throw new WebhookParseError('not a SumUp checkout status notification');
+  }
+
+  private checkout(id: string): Promise<Checkout> {
+    return this.client.call({ method: 'GET', path: `/v0.1/checkouts/${encodeURIComponent(id)}` }, checkoutSchema);
+  }
+
+  private async existingCheckout(reference: string): Promise<Checkout> {
+    const found = await this.client.call(
+      { method: 'GET', path: `/v0.1/checkouts?checkout_reference=${encodeURIComponent(reference)}` },
+      z.array(checkoutSchema),
+    );
+    const mine = found.find(
+      (checkout) => checkout.checkout_reference === reference && (checkout.merchant_code === undefined || checkout.merchant_code === this.options.merchantCode),
+    );
+    if (!mine) throw new OutboundResponseError(`sumup refused checkout ${reference} as a duplicate but lists none`);
+    return mine;
+  }
+}
+
+/**
+ * SumUp wants major units as a JSON number: the exact decimal string (no float arithmetic),
+ * sent as a number only when that number reads back as exactly the same amount.
+ */
+export function exactAmount(money: Money): number {
+  const decimal = toDecimalString(money);
+  const number = Number(decimal);
+  let back: Money | null = null;
+  try {
+    back = fromDecimalString(number, money.currency);
+  } catch {
+    back = null;
+  }
+  if (!back || !sameMoney(back, money)) throw new MoneyFormatError(`${decimal} ${money.currency} cannot travel exactly as a JSON number`);
+  return number;
+}
+
+function moneyOf(checkout: Checkout): Money {
+  try {
+    return fromDecimalString(checkout.amount, checkout.currency);
+  } catch (error) {
+    throw new OutboundResponseError(`sumup checkout ${checkout.id} amount ${checkout.amount} ${checkout.currency}: ${(error as Error).message}`);
+  }
+}
+
+function statusOf(status: string): PaymentObservationStatus {
+  const mapped = Object.hasOwn(sumupStatusMap, status) ? sumupStatusMap[status] : undefined;
+  if (!mapped) throw new UnknownProviderStatusError(`sumup checkout status "${status}" is not known`);
+  return mapped;
+}
