@@ -5,3 +5,5 @@ export * from './yookassa-sandbox.js';
 export * from './wave-sandbox.js';
 export * from './mtn-momo-sandbox.js';
 export * from './orange-money-sandbox.js';
+export * from './tbank-sandbox.js';
+export * from './sumup-sandbox.js';

@@ -1,0 +1,285 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
+import { FaultPlan, faultSchema } from './faults.js';
+import { deliver, type Delivery } from './notify.js';
+import { startOnLoopback, type LoopbackServer } from './serve.js';
+
+export const SUMUP_SANDBOX_STATUSES = ['PENDING', 'FAILED', 'PAID', 'EXPIRED'] as const;
+export type SumUpSandboxStatus = (typeof SUMUP_SANDBOX_STATUSES)[number];
+
+export interface SumUpSandboxTransaction {
+  id: string;
+  transactionCode: string;
+  amount: Money;
+  status: 'SUCCESSFUL' | 'FAILED' | 'CANCELLED' | 'PENDING';
+  /** Minor units given back so far. */
+  refundedMinor: number;
+  timestamp: string;
+}
+
+export interface SumUpSandboxCheckout {
+  id: string;
+  reference: string;
+  amount: Money;
+  /** What the API reports instead of `amount` (tampering, for mismatch tests). */
+  reportedAmount: Money | null;
+  merchantCode: string;
+  description: string;
+  /** SumUp's return_url: the backend callback for status changes. */
+  returnUrl: string | null;
+  /** Where the customer's browser goes after paying. */
+  redirectUrl: string | null;
+  hosted: boolean;
+  status: SumUpSandboxStatus;
+  transactions: SumUpSandboxTransaction[];
+  createdAt: string;
+}
+
+export interface SumUpSandboxOptions {
+  apiKey: string;
+  merchantCode: string;
+}
+
+const createSchema = z.object({
+  checkout_reference: z.string().min(1).max(64),
+  amount: z.number().positive(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  merchant_code: z.string().min(1),
+  description: z.string().optional(),
+  return_url: z.url().optional(),
+  redirect_url: z.url().optional(),
+  hosted_checkout: z.object({ enabled: z.boolean() }).optional(),
+});
+
+const refundSchema = z.object({ amount: z.number().positive().optional() });
+
+/**
+ * A SumUp checkouts twin: bearer API key, 409 DUPLICATED_CHECKOUT on a repeated
+ * checkout_reference, a hosted checkout page the customer "pays" on, return_url callbacks that
+ * carry only the checkout id (with retries), refunds by transaction id never beyond what was
+ * captured, faults, status control and amount tampering.
+ */
+export class SumUpSandbox {
+  readonly app = new Hono();
+  readonly faults = new FaultPlan();
+  readonly checkouts = new Map<string, SumUpSandboxCheckout>();
+  readonly deliveries: Delivery[] = [];
+  private baseUrl = '';
+  private readonly inFlight = new Set<Promise<boolean>>();
+
+  constructor(private readonly options: SumUpSandboxOptions) {
+    this.routes();
+  }
+
+  async start(port = 0): Promise<LoopbackServer & { apiUrl: string }> {
+    const server = await startOnLoopback(this.app, port);
+    this.baseUrl = server.url;
+    return { ...server, apiUrl: server.url };
+  }
+
+  checkout(id: string): SumUpSandboxCheckout {
+    const checkout = this.checkouts.get(id);
+    if (!checkout) throw new Error(`sandbox has no checkout ${id}`);
+    return checkout;
+  }
+
+  checkoutFor(reference: string): SumUpSandboxCheckout | undefined {
+    return [...this.checkouts.values()].find((checkout) => checkout.reference === reference);
+  }
+
+  /** What the API reports for this checkout from now on, instead of the real amount. */
+  tamperAmount(id: string, amount: Money): void {
+    this.checkout(id).reportedAmount = amount;
+  }
+
+  /** Moves a checkout as SumUp would (PAID adds the successful transaction) and by default calls return_url. */
+  async setStatus(id: string, status: SumUpSandboxStatus, notify = true): Promise<void> {
+    const checkout = this.checkout(id);
+    checkout.status = status;
+    if (status === 'PAID' && !checkout.transactions.some((t) => t.status === 'SUCCESSFUL')) checkout.transactions.push(this.transaction(checkout, 'SUCCESSFUL'));
+    if (status === 'FAILED') checkout.transactions.push(this.transaction(checkout, 'FAILED'));
+    if (notify) await this.notify(checkout);
+  }
+
+  /** Calls the checkout's return_url with what SumUp sends: the event type and the checkout id, nothing else. */
+  notify(checkout: SumUpSandboxCheckout, body: unknown = { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id }): Promise<boolean> {
+    if (!checkout.returnUrl) return Promise.resolve(false);
+    const sending = deliver(checkout.returnUrl, body, this.deliveries);
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+    return sending;
+  }
+
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  checkoutJson(checkout: SumUpSandboxCheckout) {
+    const reported = checkout.reportedAmount ?? checkout.amount;
+    return {
+      id: checkout.id,
+      checkout_reference: checkout.reference,
+      amount: Number(toDecimalString(reported)),
+      currency: reported.currency,
+      merchant_code: checkout.merchantCode,
+      description: checkout.description,
+      ...(checkout.returnUrl ? { return_url: checkout.returnUrl } : {}),
+      ...(checkout.redirectUrl ? { redirect_url: checkout.redirectUrl } : {}),
+      status: checkout.status,
+      date: checkout.createdAt,
+      ...(checkout.hosted ? { hosted_checkout_url: `${this.baseUrl}/pay/${checkout.id}` } : {}),
+      transactions: checkout.transactions.map((t) => ({
+        id: t.id,
+        transaction_code: t.transactionCode,
+        amount: Number(toDecimalString(t.amount)),
+        currency: t.amount.currency,
+        status: t.status,
+        payment_type: 'ECOM',
+        timestamp: t.timestamp,
+      })),
+    };
+  }
+
+  private transaction(checkout: SumUpSandboxCheckout, status: SumUpSandboxTransaction['status']): SumUpSandboxTransaction {
+    return {
+      id: randomUUID(),
+      transactionCode: `T${randomBytes(5).toString('hex').toUpperCase()}`,
+      amount: checkout.amount,
+      status,
+      refundedMinor: 0,
+      timestamp: new Date().toISOString(),
+    };
+  }
+
+  private routes(): void {
+    const api = new Hono();
+    api.use('*', async (c, next) => {
+      if (!this.authorised(c.req.header('authorization'))) return apiError(c, 401, 'NOT_AUTHORIZED', 'invalid API key');
+      await next();
+    });
+
+    api.post('/checkouts', async (c) => {
+      const injected = await this.faults.apply('create', c);
+      if (injected) return injected;
+      const parsed = createSchema.safeParse(await c.req.json().catch(() => null));
+      if (!parsed.success) return apiError(c, 400, 'INVALID', parsed.error.issues[0]?.message ?? 'bad request');
+      const input = parsed.data;
+      if (input.merchant_code !== this.options.merchantCode) return apiError(c, 403, 'FORBIDDEN', 'not your merchant code');
+      let amount: Money;
+      try {
+        amount = fromDecimalString(input.amount, input.currency);
+      } catch {
+        return apiError(c, 400, 'INVALID', `amount ${input.amount} has too many decimals for ${input.currency}`);
+      }
+      if (this.checkoutFor(input.checkout_reference)) {
+        return apiError(c, 409, 'DUPLICATED_CHECKOUT', 'Checkout with this checkout reference and pay to email already exists');
+      }
+      const checkout: SumUpSandboxCheckout = {
+        id: randomUUID(),
+        reference: input.checkout_reference,
+        amount,
+        reportedAmount: null,
+        merchantCode: input.merchant_code,
+        description: input.description ?? '',
+        returnUrl: input.return_url ?? null,
+        redirectUrl: input.redirect_url ?? null,
+        hosted: input.hosted_checkout?.enabled === true,
+        status: 'PENDING',
+        transactions: [],
+        createdAt: new Date().toISOString(),
+      };
+      this.checkouts.set(checkout.id, checkout);
+      return (await this.faults.applyAfterEffect('create', c)) ?? c.json(this.checkoutJson(checkout), 201);
+    });
+
+    api.get('/checkouts', async (c) => {
+      const injected = await this.faults.apply('list', c);
+      if (injected) return injected;
+      const reference = c.req.query('checkout_reference');
+      const found = [...this.checkouts.values()].filter((checkout) => reference === undefined || checkout.reference === reference);
+      return c.json(found.map((checkout) => this.checkoutJson(checkout)));
+    });
+
+    api.get('/checkouts/:id', async (c) => {
+      const injected = await this.faults.apply('get', c);
+      if (injected) return injected;
+      const checkout = this.checkouts.get(c.req.param('id'));
+      if (!checkout) return apiError(c, 404, 'NOT_FOUND', 'Resource not found');
+      return c.json(this.checkoutJson(checkout));
+    });
+
+    api.post('/me/refund/:transactionId', async (c) => {
+      const injected = await this.faults.apply('refund', c);
+      if (injected) return injected;
+      const parsed = refundSchema.safeParse(await c.req.json().catch(() => ({})));
+      const id = c.req.param('transactionId');
+      const transaction = [...this.checkouts.values()].flatMap((checkout) => checkout.transactions).find((t) => t.id === id);
+      if (!transaction) return apiError(c, 404, 'NOT_FOUND', 'Resource not found');
+      if (!parsed.success) return apiError(c, 400, 'INVALID', parsed.error.issues[0]?.message ?? 'bad request');
+      if (transaction.status !== 'SUCCESSFUL') return apiError(c, 409, 'CONFLICT', `transaction is ${transaction.status}`);
+      const left = transaction.amount.amountMinor - transaction.refundedMinor;
+      let asked = left;
+      if (parsed.data.amount !== undefined) {
+        try {
+          asked = fromDecimalString(parsed.data.amount, transaction.amount.currency).amountMinor;
+        } catch {
+          return apiError(c, 400, 'INVALID', 'bad amount');
+        }
+      }
+      if (asked <= 0 || asked > left) return apiError(c, 409, 'CONFLICT', `refund of ${asked} exceeds the ${left} left`);
+      transaction.refundedMinor += asked;
+      return (await this.faults.applyAfterEffect('refund', c)) ?? c.body(null, 204);
+    });
+
+    this.app.route('/v0.1', api);
+
+    // The hosted checkout page behind hosted_checkout_url.
+    this.app.get('/pay/:id', (c) => {
+      const checkout = this.checkouts.get(c.req.param('id'));
+      if (!checkout) return c.text('no such checkout', 404);
+      return c.html(
+        `<!doctype html><title>SumUp sandbox</title><h1>Pay ${toDecimalString(checkout.amount)} ${checkout.amount.currency}</h1>` +
+          `<p>${escapeHtml(checkout.description)}</p><form method="post" action="/pay/${checkout.id}/pay"><button>Pay</button></form>` +
+          `<form method="post" action="/pay/${checkout.id}/fail"><button>Card declined</button></form>`,
+      );
+    });
+    this.app.post('/pay/:id/pay', (c) => this.customer(c, 'PAID'));
+    this.app.post('/pay/:id/fail', (c) => this.customer(c, 'FAILED'));
+
+    this.app.post('/__sandbox/checkouts/:id/status', async (c) => {
+      const body = z.object({ status: z.enum(SUMUP_SANDBOX_STATUSES), notify: z.boolean().default(true) }).safeParse(await c.req.json().catch(() => null));
+      if (!body.success || !this.checkouts.has(c.req.param('id'))) return apiError(c, 400, 'INVALID', 'unknown checkout or status');
+      await this.setStatus(c.req.param('id'), body.data.status, body.data.notify);
+      return c.json(this.checkoutJson(this.checkout(c.req.param('id'))));
+    });
+    this.app.post('/__sandbox/faults/:route', async (c) => {
+      const fault = faultSchema.safeParse(await c.req.json().catch(() => null));
+      if (!fault.success) return apiError(c, 400, 'INVALID', 'bad fault');
+      this.faults.inject(c.req.param('route'), fault.data);
+      return c.json({ ok: true });
+    });
+  }
+
+  private customer(c: Context, outcome: 'PAID' | 'FAILED'): Response {
+    const checkout = this.checkouts.get(c.req.param('id') ?? '');
+    if (!checkout) return c.text('no such checkout', 404);
+    if (checkout.status === 'PENDING' || checkout.status === 'FAILED') void this.setStatus(checkout.id, outcome);
+    return checkout.redirectUrl ? c.redirect(checkout.redirectUrl, 303) : c.text(outcome.toLowerCase());
+  }
+
+  private authorised(header: string | undefined): boolean {
+    const expected = Buffer.from(`Bearer ${this.options.apiKey}`);
+    const given = Buffer.from(header ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+function apiError(c: Context, status: number, errorCode: string, message: string): Response {
+  return c.json({ error_code: errorCode, message }, status as 400);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
