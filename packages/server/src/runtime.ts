@@ -13,6 +13,8 @@ import { Metrics } from './metrics.js';
 import { LogNotifier } from './notifier.js';
 import { OrderService } from './order-service.js';
 import { Poller } from './poller.js';
+import { SumUpProvider } from './providers/sumup.js';
+import { TBankProvider } from './providers/tbank.js';
 import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from './providers/yookassa.js';
 import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
 import { PgStore } from './store/pg-store.js';
@@ -178,6 +180,32 @@ function providersFromSettings(settings: Settings, timeoutMs: number, logger: Lo
         timeoutMs,
         logger,
         allowedNetworks: allowedNetworksOf(settings.YOOKASSA_ALLOWED_NETWORKS),
+      }),
+    );
+  }
+  if (settings.TBANK_TERMINAL_KEY && settings.TBANK_PASSWORD) {
+    providers.set(
+      'tbank',
+      new TBankProvider({
+        apiUrl: settings.TBANK_API_URL,
+        terminalKey: settings.TBANK_TERMINAL_KEY,
+        password: settings.TBANK_PASSWORD,
+        timeoutMs,
+        logger,
+        notificationUrl: `${publicUrlOf(settings)}/v1/webhooks/tbank`,
+      }),
+    );
+  }
+  if (settings.SUMUP_API_KEY && settings.SUMUP_MERCHANT_CODE) {
+    providers.set(
+      'sumup',
+      new SumUpProvider({
+        apiUrl: settings.SUMUP_API_URL,
+        apiKey: settings.SUMUP_API_KEY,
+        merchantCode: settings.SUMUP_MERCHANT_CODE,
+        timeoutMs,
+        logger,
+        webhookUrl: `${publicUrlOf(settings)}/v1/webhooks/sumup`,
       }),
     );
   }

@@ -29,6 +29,12 @@ export const settingsSchema = lifecycleConfigSchema.extend({
   YOOKASSA_SECRET_KEY: optionalText,
   /** `yookassa` = the networks YooKassa publishes; `any` turns the sender check off; else CIDRs. */
   YOOKASSA_ALLOWED_NETWORKS: z.string().trim().min(1).default('yookassa'),
+  TBANK_API_URL: z.url().default('https://securepay.tinkoff.ru/v2'),
+  TBANK_TERMINAL_KEY: optionalText,
+  TBANK_PASSWORD: optionalText,
+  SUMUP_API_URL: z.url().default('https://api.sumup.com'),
+  SUMUP_API_KEY: optionalText,
+  SUMUP_MERCHANT_CODE: optionalText,
   TMETR_API_URL: z.url().optional(),
   TMETR_TOKEN: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

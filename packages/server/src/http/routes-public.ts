@@ -67,6 +67,9 @@ export function publicRoutes(services: Services) {
     try {
       const outcome = await webhooks.receive(provider, headers, rawBody);
       services.metrics.webhooks.inc({ provider, outcome });
+      // Some providers count a delivery only on an exact body (T-Bank: `OK`); errors stay JSON.
+      const acknowledgement = orders.provider(provider).webhookAcknowledgement;
+      if (acknowledgement) return c.body(acknowledgement.body, 200, { 'content-type': acknowledgement.contentType });
       return c.json({ outcome });
     } catch (error) {
       services.metrics.webhooks.inc({ provider, outcome: error instanceof AppError ? error.code : 'internal_error' });
