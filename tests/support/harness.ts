@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { pino } from 'pino';
+import type { Notifier } from '@paystate/core';
 import { createRuntime, loadSettings, startServer, type RunningServer, type Runtime } from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { tempDatabase } from './temp-db.js';
@@ -15,6 +16,8 @@ export interface StackOverrides {
   env?: Record<string, string>;
   /** How long the Tmetr sandbox "brews" before it reports the drink made. */
   brewMs?: number;
+  /** Receives the alerts and customer notices the dispatcher performs (a recorder in tests); logs by default. */
+  notifier?: Notifier;
 }
 
 export interface Reply<T = unknown> {
@@ -141,7 +144,7 @@ export async function startStack(overrides: StackOverrides = {}) {
       PAYMENT_API_TIMEOUT_S: '0.5',
       ...overrides.env,
     });
-    runtime = createRuntime({ settings, logger: pino({ level: 'silent' }) });
+    runtime = createRuntime({ settings, logger: pino({ level: 'silent' }), ...(overrides.notifier ? { notifier: overrides.notifier } : {}) });
     server = await startServer(runtime);
   } catch (error) {
     if (runtime && !server) await runtime.close();
