@@ -8,6 +8,7 @@ import {
   type Clock,
   type CreatedPayment,
   type CreatePaymentInput,
+  type Money,
   type PaymentObservationStatus,
   type PaymentProvider,
   type PaymentStatusReport,
@@ -156,7 +157,7 @@ export class MtnMomoProvider implements PaymentProvider {
    * /disbursement/v1_0/refund) under the separate Disbursement product with its own
    * subscription key and API user, which paystate does not hold. Refunds are manual.
    */
-  async refund(providerPaymentId: string): Promise<void> {
+  async refund(providerPaymentId: string, _amount: Money, _idempotencyKey: string): Promise<void> {
     throw new RefundNotSupportedError(
       'mtn_momo',
       `request-to-pay ${providerPaymentId} can only be refunded through MoMo's Disbursement product, which paystate is not configured for`,
@@ -164,7 +165,7 @@ export class MtnMomoProvider implements PaymentProvider {
   }
 
   /** MoMo signs nothing: authenticity comes from re-reading the request-to-pay (parseWebhook reports no status). */
-  async verifyWebhook(): Promise<void> {}
+  async verifyWebhook(_headers: Record<string, string>, _rawBody: string): Promise<void> {}
 
   parseWebhook(rawBody: string): WebhookNotification {
     let json: unknown;

@@ -150,7 +150,7 @@ export class OrangeMoneyProvider implements PaymentProvider {
   }
 
   /** Orange Money web payments have no refund API. */
-  async refund(providerPaymentId: string): Promise<void> {
+  async refund(providerPaymentId: string, _amount: Money, _idempotencyKey: string): Promise<void> {
     const { orderId } = decodePaymentRef(providerPaymentId);
     throw new RefundNotSupportedError('orange_money', `web payments have no refund API (order ${orderId})`);
   }
