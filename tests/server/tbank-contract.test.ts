@@ -96,7 +96,7 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       password: PASSWORD,
       timeoutMs: 500,
       logger: silent,
-      notificationUrl: 'https://pay.example/v1/webhooks/tbank',
+      notificationUrl: 'http://127.0.0.1:9/v1/webhooks/tbank',
       ...overrides,
     });
 
@@ -127,7 +127,7 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
         description: 'Latte for order-1',
         successUrl: 'https://shop.example/orders/x/return',
         failUrl: 'https://shop.example/orders/x/return',
-        notificationUrl: 'https://pay.example/v1/webhooks/tbank',
+        notificationUrl: 'http://127.0.0.1:9/v1/webhooks/tbank',
         payType: 'O',
       });
       expect(created.confirmationUrl).toBe(`${server.url}/new/${payment.formToken}`);
