@@ -13,8 +13,11 @@ import { Metrics } from './metrics.js';
 import { LogNotifier } from './notifier.js';
 import { OrderService } from './order-service.js';
 import { Poller } from './poller.js';
+import { MtnMomoProvider } from './providers/mtn-momo.js';
+import { OrangeMoneyProvider } from './providers/orange-money.js';
 import { SumUpProvider } from './providers/sumup.js';
 import { TBankProvider } from './providers/tbank.js';
+import { WaveProvider } from './providers/wave.js';
 import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from './providers/yookassa.js';
 import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
 import { PgStore } from './store/pg-store.js';
@@ -94,7 +97,7 @@ export function createRuntime(options: RuntimeOptions) {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
-  const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger);
+  const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger, clock);
   const device = options.device ?? deviceFromSettings(settings, timeoutMs, logger);
   const store = openStore(settings, clock, logger);
   const notifier = options.notifier ?? new LogNotifier(logger);
@@ -168,7 +171,7 @@ export function adaptersFromSettings(settings: Settings, logger: Logger) {
   return { providers: providersFromSettings(settings, timeoutMs, logger), device: deviceFromSettings(settings, timeoutMs, logger) };
 }
 
-function providersFromSettings(settings: Settings, timeoutMs: number, logger: Logger): Map<string, PaymentProvider> {
+function providersFromSettings(settings: Settings, timeoutMs: number, logger: Logger, clock: Clock = systemClock): Map<string, PaymentProvider> {
   const providers = new Map<string, PaymentProvider>();
   if (settings.YOOKASSA_SHOP_ID && settings.YOOKASSA_SECRET_KEY) {
     providers.set(
@@ -206,6 +209,47 @@ function providersFromSettings(settings: Settings, timeoutMs: number, logger: Lo
         timeoutMs,
         logger,
         webhookUrl: `${publicUrlOf(settings)}/v1/webhooks/sumup`,
+      }),
+    );
+  }
+  if (settings.WAVE_API_KEY) {
+    if (!settings.WAVE_WEBHOOK_SECRET) {
+      throw new SettingsError('WAVE_WEBHOOK_SECRET is required with WAVE_API_KEY: Wave webhooks are accepted only when signed');
+    }
+    providers.set(
+      'wave',
+      new WaveProvider({ apiUrl: settings.WAVE_API_URL, apiKey: settings.WAVE_API_KEY, webhookSecret: settings.WAVE_WEBHOOK_SECRET, timeoutMs, logger, clock }),
+    );
+  }
+  if (settings.MTN_MOMO_SUBSCRIPTION_KEY && settings.MTN_MOMO_API_USER && settings.MTN_MOMO_API_KEY) {
+    providers.set(
+      'mtn_momo',
+      new MtnMomoProvider({
+        apiUrl: settings.MTN_MOMO_API_URL,
+        subscriptionKey: settings.MTN_MOMO_SUBSCRIPTION_KEY,
+        apiUser: settings.MTN_MOMO_API_USER,
+        apiKey: settings.MTN_MOMO_API_KEY,
+        targetEnvironment: settings.MTN_MOMO_TARGET_ENVIRONMENT,
+        callbackUrl: `${publicUrlOf(settings)}/v1/webhooks/mtn_momo`,
+        timeoutMs,
+        logger,
+        clock,
+      }),
+    );
+  }
+  if (settings.ORANGE_MONEY_CLIENT_ID && settings.ORANGE_MONEY_CLIENT_SECRET && settings.ORANGE_MONEY_MERCHANT_KEY) {
+    providers.set(
+      'orange_money',
+      new OrangeMoneyProvider({
+        apiUrl: settings.ORANGE_MONEY_API_URL,
+        clientId: settings.ORANGE_MONEY_CLIENT_ID,
+        clientSecret: settings.ORANGE_MONEY_CLIENT_SECRET,
+        merchantKey: settings.ORANGE_MONEY_MERCHANT_KEY,
+        country: settings.ORANGE_MONEY_COUNTRY,
+        notifUrl: `${publicUrlOf(settings)}/v1/webhooks/orange_money`,
+        timeoutMs,
+        logger,
+        clock,
       }),
     );
   }
