@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MoneyFormatError, type AlertKind, type CreatePaymentInput, type Money, type Notifier } from '@paystate/core';
+import { MoneyFormatError, type AlertKind, type CreatePaymentInput, type Money, type Notifier, type PaymentProvider } from '@paystate/core';
 import {
   exactAmount,
   OutboundHttpError,
@@ -360,7 +360,7 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
 
     it('verifyWebhook accepts anything (authenticity comes from the API re-read); no special acknowledgement', async () => {
       await expect(provider.verifyWebhook()).resolves.toBeUndefined();
-      expect(provider.webhookAcknowledgement).toBeUndefined();
+      expect((provider as PaymentProvider).webhookAcknowledgement).toBeUndefined();
       expect(provider.canQueryStatus).toBe(true);
     });
   });

@@ -409,13 +409,7 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       await expect(provider.verifyWebhook({}, raw(sandbox.notificationFor(payment, {}, 'not-the-password')))).rejects.toBeInstanceOf(WebhookVerificationError);
     });
 
-    it.each([
-      ['Status', 'CONFIRMED', 'REFUNDED'],
-      ['Amount', 15050, 1],
-      ['PaymentId', 0, 1],
-      ['Success', true, false],
-      ['OrderId', 'order-n', 'order-x'],
-    ] as const)('a body tampered after signing (%s) -> WebhookVerificationError', async (field) => {
+    it.each(['Status', 'Amount', 'PaymentId', 'Success', 'OrderId'] as const)('a body tampered after signing (%s) -> WebhookVerificationError', async (field) => {
       const body = sandbox.notificationFor(payment);
       const value = body[field];
       body[field] = typeof value === 'number' ? value + 1 : typeof value === 'boolean' ? !value : `${String(value)}x`;
