@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodePaymentRef } from '@paystate/server';
+import { OrangeMoneySandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { startStack, type ErrorBody, type Stack } from '../support/harness.js';
+import { testBackend } from '../support/temp-db.js';
+
+const CLIENT_ID = 'om-e2e-client';
+const CLIENT_SECRET = 'om-e2e-secret';
+const MERCHANT_KEY = 'om-e2e-merchant-key';
+const T = 10_000;
+
+describe(`Orange Money end to end through the real server on ${testBackend}`, () => {
+  let stack: Stack;
+  let orange: OrangeMoneySandbox;
+  let orangeServer: LoopbackServer;
+
+  beforeEach(async () => {
+    orange = new OrangeMoneySandbox({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, merchantKey: MERCHANT_KEY });
+    orangeServer = await orange.start();
+    stack = await startStack({
+      env: {
+        ORANGE_MONEY_API_URL: orangeServer.url,
+        ORANGE_MONEY_CLIENT_ID: CLIENT_ID,
+        ORANGE_MONEY_CLIENT_SECRET: CLIENT_SECRET,
+        ORANGE_MONEY_MERCHANT_KEY: MERCHANT_KEY,
+      },
+    });
+    await stack.createDevice('dev-abidjan');
+  });
+  afterEach(async () => {
+    await Promise.race([orange.settled(), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    await stack?.stop();
+    await orangeServer?.close();
+  });
+
+  it(
+    'the customer pays on Orange\'s page; the notification (a hint) is verified by its notif_token and the payment re-read; a forged token is 401',
+    async () => {
+      const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
+        body: { deviceId: 'dev-abidjan', productId: 'garba', productName: 'Garba', size: 'M', price: 2500, currency: 'XOF', provider: 'orange_money' },
+      });
+      const orderId = created.body.order_id;
+      const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
+      expect(paid.status).toBe(200);
+      const payment = orange.paymentFor(orderId)!;
+      expect(payment).toMatchObject({ amount: 2500, currency: 'OUV', notifUrl: `${stack.server.url}/v1/webhooks/orange_money` });
+      expect(paid.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${payment.payToken}`);
+      const detail = await stack.detail(orderId);
+      expect(decodePaymentRef(detail.order.providerPaymentId!)).toEqual({ payToken: payment.payToken, orderId, amount: { amountMinor: 2500, currency: 'XOF' } });
+
+      // A forger who knows the order but not the notif_token.
+      const forged = await stack.request<ErrorBody>('POST', '/v1/webhooks/orange_money', {
+        body: { status: 'SUCCESS', notif_token: 'f'.repeat(32), txnid: 'MP-forged' },
+      });
+      expect(forged.status).toBe(401);
+      // The notif_token is right but the claim is false (the payment is not paid): re-read, nothing changes.
+      const early = await stack.request<{ outcome: string }>('POST', '/v1/webhooks/orange_money', {
+        body: { status: 'SUCCESS', notif_token: payment.notifToken, txnid: 'MP-early' },
+      });
+      expect(early.status).toBe(200);
+      expect((await stack.status(orderId)).status).toBe('pending');
+      expect((await stack.detail(orderId)).events.filter((e) => e.event === 'PAYMENT_OBSERVED' && e.source === 'webhook').map((e) => e.to)).toEqual(['pending']);
+
+      const page = await fetch(`${orangeServer.url}/webpayment/${payment.payToken}/pay`, { method: 'POST', redirect: 'manual' });
+      await page.body?.cancel();
+      expect(page.headers.get('location')).toBe(`${stack.server.url}/orders/${orderId}/return`);
+      await stack.waitForStatus(orderId, 'successful', T);
+      expect(orange.deliveries.at(-1)?.status).toBe(200);
+      const observed = (await stack.detail(orderId)).events.filter((e) => e.event === 'PAYMENT_OBSERVED' && e.to === 'paid');
+      expect(observed).toHaveLength(1);
+      expect(observed[0]).toMatchObject({ source: 'webhook', applied: true });
+      expect(stack.tmetr.received).toHaveLength(1);
+    },
+    T * 2,
+  );
+});
