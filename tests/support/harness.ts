@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import type { Notifier } from '@paystate/core';
+import type { Clock, Notifier } from '@paystate/core';
 import { createRuntime, loadSettings, startServer, type RunningServer, type Runtime } from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { tempDatabase } from './temp-db.js';
@@ -18,6 +18,13 @@ export interface StackOverrides {
   brewMs?: number;
   /** Receives the alerts and customer notices the dispatcher performs (a recorder in tests); logs by default. */
   notifier?: Notifier;
+  /** The runtime's clock (a ManualClock in model-based tests); the system clock by default. */
+  clock?: Clock;
+  /**
+   * A YooKassa sandbox built by the caller (e.g. one that captures notifications instead of
+   * sending them); it must use SHOP_ID and SECRET_KEY. A fresh one by default.
+   */
+  yookassa?: YooKassaSandbox;
 }
 
 export interface Reply<T = unknown> {
@@ -117,7 +124,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 3000, 
  */
 export async function startStack(overrides: StackOverrides = {}) {
   const db = await tempDatabase();
-  const yookassa = new YooKassaSandbox({ shopId: SHOP_ID, secretKey: SECRET_KEY });
+  const yookassa = overrides.yookassa ?? new YooKassaSandbox({ shopId: SHOP_ID, secretKey: SECRET_KEY });
   const tmetr = new TmetrSandbox({ token: TMETR_TOKEN, deviceToken: DEVICE_TOKEN, brewMs: overrides.brewMs ?? 0 });
   const opened: LoopbackServer[] = [];
   let runtime: Runtime | undefined;
@@ -144,7 +151,7 @@ export async function startStack(overrides: StackOverrides = {}) {
       PAYMENT_API_TIMEOUT_S: '0.5',
       ...overrides.env,
     });
-    runtime = createRuntime({ settings, logger: pino({ level: 'silent' }), ...(overrides.notifier ? { notifier: overrides.notifier } : {}) });
+    runtime = createRuntime({ settings, logger: pino({ level: 'silent' }), ...(overrides.clock ? { clock: overrides.clock } : {}), ...(overrides.notifier ? { notifier: overrides.notifier } : {}) });
     server = await startServer(runtime);
   } catch (error) {
     if (runtime && !server) await runtime.close();
