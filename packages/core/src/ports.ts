@@ -8,6 +8,8 @@ export interface CreatePaymentInput {
   amount: Money;
   description: string;
   returnUrl: string;
+  /** Mobile-money providers charge a wallet named by a phone number (MSISDN, digits only). */
+  payerMsisdn?: string;
 }
 
 export interface CreatedPayment {

@@ -12,6 +12,7 @@ import {
 import type { EffectDispatcher } from './dispatcher.js';
 import { AppError, notFound } from './http/errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
+import { PayerDetailsRequiredError } from './providers/errors.js';
 import type { OrderRecord, Store } from './store/types.js';
 
 export interface NewOrderRequest {
@@ -69,7 +70,7 @@ export class OrderService {
    * Starts (or, for a pending order, re-presents) the provider payment. The idempotency key is
    * the order id, so a retried call after a timeout finds the same payment instead of a second one.
    */
-  async pay(orderId: string): Promise<{ confirmationUrl: string }> {
+  async pay(orderId: string, payer: { payerMsisdn?: string } = {}): Promise<{ confirmationUrl: string }> {
     const record = await this.get(orderId);
     if (record.status === 'pending' && record.confirmationUrl) return { confirmationUrl: record.confirmationUrl };
     if (record.status !== 'created' && record.status !== 'pending') {
@@ -83,6 +84,7 @@ export class OrderService {
           amount: order.price,
           description: `${order.productName} ${order.size}`.trim(),
           returnUrl: `${this.publicUrl}/orders/${orderId}/return`,
+          ...payer,
         },
         `pay:${orderId}`,
       ),
@@ -134,6 +136,7 @@ export class OrderService {
       if (error instanceof OutboundHttpError) {
         throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
       }
+      if (error instanceof PayerDetailsRequiredError) throw new AppError(400, 'payer_required', error.message);
       if (error instanceof OutboundNetworkError) {
         throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
       }

@@ -55,10 +55,10 @@ export function databaseKindOf(databaseUrl: string): DatabaseKind {
 export function openStore(settings: Settings, clock: Clock, logger?: Logger): Store {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
-    const { db, pool, close } = openPg(settings.DATABASE_URL, {
+    const handle = openPg(settings.DATABASE_URL, {
       onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
     });
-    return new PgStore(db, deps, { prepare: () => migratePg(pool), close });
+    return new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
   migrateSqlite(db);
@@ -255,7 +255,7 @@ function providersFromSettings(settings: Settings, timeoutMs: number, logger: Lo
   }
   if (!providers.has(settings.PAYMENT_PROVIDER)) {
     throw new SettingsError(
-      `PAYMENT_PROVIDER=${settings.PAYMENT_PROVIDER} is not configured (for yookassa set YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY)`,
+      `PAYMENT_PROVIDER=${settings.PAYMENT_PROVIDER} is not configured: set its credentials (see README, Configuration); configured: ${[...providers.keys()].join(', ') || 'none'}`,
     );
   }
   return providers;

@@ -4,7 +4,7 @@ import { adaptersFromSettings, databaseKindOf, publicUrlOf, redactUrl } from '@p
 import { settingsFrom, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 
-const SECRET = /SECRET|TOKEN|PASSWORD/;
+const SECRET = /SECRET|TOKEN|PASSWORD|_KEY$/;
 
 export function configCommand(program: Command): void {
   const config = program.command('config').description('inspect the configuration');

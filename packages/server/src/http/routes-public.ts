@@ -20,6 +20,9 @@ const createOrderSchema = z.strictObject({
   provider: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).optional(),
 });
 
+/** An empty body is fine; mobile money needs the payer's phone (MSISDN, digits only). */
+const payOrderSchema = z.strictObject({ payer_msisdn: z.string().regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only').optional() });
+
 const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) });
 
 /** The customer-facing and machine-facing routes of DESIGN.md section 4. */
@@ -40,7 +43,11 @@ export function publicRoutes(services: Services) {
     return c.json(statusView(record, await store.getDevice(record.order.deviceId)), 201);
   });
 
-  app.post('/v1/orders/:id/pay', async (c) => c.json(await orders.pay(parseId(c, 'id'))));
+  app.post('/v1/orders/:id/pay', async (c) => {
+    const orderId = parseId(c, 'id');
+    const body = await parseJsonBody(c, payOrderSchema);
+    return c.json(await orders.pay(orderId, body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }));
+  });
 
   app.get('/v1/order-status/:id', async (c) => {
     const record = await orders.get(parseId(c, 'id'));
@@ -59,7 +66,8 @@ export function publicRoutes(services: Services) {
     });
   }
 
-  app.post('/v1/webhooks/:provider', async (c) => {
+  // MTN MoMo delivers callbacks with PUT; everyone else POSTs.
+  app.on(['POST', 'PUT'], '/v1/webhooks/:provider', async (c) => {
     const providerCode = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).safeParse(c.req.param('provider'));
     const rawBody = await c.req.text();
     const headers = { ...c.req.header(), 'x-paystate-remote-addr': services.remoteAddress(c) };

@@ -26,3 +26,8 @@ export class RefundNotSupportedError extends Error {
     super(`${provider} cannot refund through its API: ${reason}; refund the customer by hand`);
   }
 }
+
+/** The payment cannot be requested without something the customer must supply (a phone number). */
+export class PayerDetailsRequiredError extends Error {
+  override readonly name: string = 'PayerDetailsRequiredError';
+}

@@ -15,7 +15,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
-import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError } from './errors.js';
+import { PayerDetailsRequiredError, RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError } from './errors.js';
 
 /** Every status of a MoMo request-to-pay and the observation it is for the lifecycle. */
 export const mtnMomoStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
@@ -47,17 +47,11 @@ export interface MtnMomoOptions {
   tokenRenewBeforeS?: number;
 }
 
-/**
- * MoMo collects from a wallet named by its phone number: the port's CreatePaymentInput has no
- * such field, so the caller adds it here (see README: the port needs a payer for MoMo).
- */
-export interface MtnMomoPaymentInput extends CreatePaymentInput {
-  /** The payer's MSISDN in international form without "+", e.g. 2250700000000. */
-  payerMsisdn?: string;
-}
+/** MoMo collects from a wallet named by its phone number: `payerMsisdn` of the port's input. */
+export type MtnMomoPaymentInput = CreatePaymentInput;
 
 /** A request-to-pay cannot be sent without the payer's phone number. */
-export class MomoPayerRequiredError extends Error {
+export class MomoPayerRequiredError extends PayerDetailsRequiredError {
   override readonly name = 'MomoPayerRequiredError';
 }
 
