@@ -103,3 +103,14 @@ export const webhookInbox = sqliteTable(
   },
   (table) => [uniqueIndex('webhook_inbox_dedupe_idx').on(table.provider, table.dedupeKey)],
 );
+
+/** One ticket per paid order: the unique order_id makes a second issue impossible, whatever retries. */
+export const tickets = sqliteTable('tickets', {
+  id: text('id').primaryKey(),
+  orderId: text('order_id').notNull().unique('tickets_order_idx').references(() => orders.id),
+  eventId: text('event_id').notNull(),
+  ticketType: text('ticket_type').notNull(),
+  holderEmail: text('holder_email'),
+  issuedAt: text('issued_at').notNull(),
+  mailedAt: text('mailed_at'),
+});
