@@ -59,4 +59,39 @@ describe('POS payment machine', () => {
       }
     }
   });
+
+  it('a refused refund gives back exactly what was counted: refunded stays within [0, captured] and the status follows it', () => {
+    const refundArb = fc.oneof(fc.integer({ min: -5, max: 2_000 }), fc.double());
+    const withReleases: fc.Arbitrary<PaymentInput> = fc.oneof(
+      inputArb,
+      fc.record({ type: fc.constant('REFUND' as const), amountMinor: refundArb }),
+      fc.record({ type: fc.constant('REFUND_FAILED' as const), amountMinor: refundArb }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2_000 }), fc.array(withReleases, { maxLength: 40 }), (amountMinor, inputs) => {
+        let d = createPayment({ paymentId: 'p4', merchantId: 'm1', methodCode: 'wave', amount: { amountMinor, currency: 'XOF' } }, clock);
+        for (const input of inputs) {
+          const before = d;
+          d = decidePayment(d.snapshot, input, clock);
+          const { refundedMinor } = d.payment;
+          expect(refundedMinor).toBeGreaterThanOrEqual(0);
+          expect(refundedMinor).toBeLessThanOrEqual(amountMinor);
+          if (input.type === 'REFUND_FAILED') {
+            const applies =
+              ['partially_refunded', 'refunded'].includes(before.status) &&
+              Number.isSafeInteger(input.amountMinor) &&
+              input.amountMinor > 0 &&
+              input.amountMinor <= before.payment.refundedMinor;
+            expect(d.changed).toBe(applies);
+            expect(refundedMinor).toBe(applies ? before.payment.refundedMinor - input.amountMinor : before.payment.refundedMinor);
+          }
+          if (['success', 'partially_refunded', 'refunded'].includes(d.status)) {
+            expect(d.status).toBe(refundedMinor === 0 ? 'success' : refundedMinor === amountMinor ? 'refunded' : 'partially_refunded');
+          } else {
+            expect(refundedMinor).toBe(0);
+          }
+        }
+      }),
+    );
+  });
 });

@@ -28,7 +28,12 @@ export type PaymentInput =
   | { type: 'SUCCEED' }
   | { type: 'FAIL'; reason: string }
   | { type: 'EXPIRE' }
-  | { type: 'REFUND'; amountMinor: number };
+  | { type: 'REFUND'; amountMinor: number }
+  /**
+   * The provider finally refused a refund that was recorded (and counted) before it was sent:
+   * its amount is refundable again. Never more than has been counted as refunded.
+   */
+  | { type: 'REFUND_FAILED'; amountMinor: number };
 
 export type PaymentEvent = PaymentInput & { now: string };
 
@@ -38,6 +43,7 @@ export function refundableMinor(context: PaymentContext): number {
 }
 
 const refundAmount = (event: PaymentEvent): number => (event.type === 'REFUND' ? event.amountMinor : 0);
+const failedRefundAmount = (event: PaymentEvent): number => (event.type === 'REFUND_FAILED' ? event.amountMinor : 0);
 
 /** The restaurant POS payment: pending -> processing -> success | failed | expired, then refunds. */
 export const paymentMachine = setup({
@@ -55,10 +61,19 @@ export const paymentMachine = setup({
       const amount = refundAmount(event);
       return Number.isSafeInteger(amount) && amount > 0 && amount < refundableMinor(context);
     },
+    releasesEverything: ({ context, event }) => {
+      const amount = failedRefundAmount(event);
+      return Number.isSafeInteger(amount) && amount > 0 && amount === context.refundedMinor;
+    },
+    releasesPart: ({ context, event }) => {
+      const amount = failedRefundAmount(event);
+      return Number.isSafeInteger(amount) && amount > 0 && amount < context.refundedMinor;
+    },
   },
   actions: {
     touch: assign(({ event }) => ({ updatedAt: event.now })),
     recordRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor + refundAmount(event) })),
+    releaseRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor - failedRefundAmount(event) })),
     recordFailure: assign(({ event }) => ({ failureReason: event.type === 'FAIL' ? event.reason : null })),
   },
 }).createMachine({
@@ -97,10 +112,22 @@ export const paymentMachine = setup({
           { guard: 'refundsEverything', target: 'refunded', actions: ['touch', 'recordRefund'] },
           { guard: 'refundsPart', actions: ['touch', 'recordRefund'] },
         ],
+        REFUND_FAILED: [
+          { guard: 'releasesEverything', target: 'success', actions: ['touch', 'releaseRefund'] },
+          { guard: 'releasesPart', actions: ['touch', 'releaseRefund'] },
+        ],
       },
     },
     failed: { tags: 'terminal' },
     expired: { tags: 'terminal' },
-    refunded: { tags: 'terminal' },
+    // Final, except that a refund the provider refused gives its amount back.
+    refunded: {
+      on: {
+        REFUND_FAILED: [
+          { guard: 'releasesEverything', target: 'success', actions: ['touch', 'releaseRefund'] },
+          { guard: 'releasesPart', target: 'partially_refunded', actions: ['touch', 'releaseRefund'] },
+        ],
+      },
+    },
   },
 });
