@@ -3,7 +3,19 @@ import { getTableConfig as sqliteTableConfig } from 'drizzle-orm/sqlite-core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { pgSchema, sqliteSchema } from '@paystate/server';
 
-const tables = ['devices', 'orders', 'orderEvents', 'effects', 'webhookInbox'] as const;
+const tables = [
+  'devices',
+  'orders',
+  'orderEvents',
+  'effects',
+  'webhookInbox',
+  'paymentMethods',
+  'payments',
+  'paymentRefunds',
+  'cashDrawerSessions',
+  'cashDrawerMovements',
+  'idempotencyKeys',
+] as const;
 
 /** What must agree between the dialects: columns (name, nullability, default or not, primary key) and indexes. */
 function shapeOf(config: ReturnType<typeof pgTableConfig> | ReturnType<typeof sqliteTableConfig>) {
@@ -37,5 +49,18 @@ describe('the PostgreSQL schema is the SQLite schema', () => {
     expectTypeOf<typeof pgSchema.orders.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.orders.$inferInsert>();
     expectTypeOf<typeof pgSchema.orderEvents.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.orderEvents.$inferInsert>();
     expectTypeOf<typeof pgSchema.effects.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.effects.$inferInsert>();
+  });
+
+  it('infers the same POS row types, so store/pos-rows.ts maps rows of both', () => {
+    expectTypeOf<typeof pgSchema.paymentMethods.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.paymentMethods.$inferSelect>();
+    expectTypeOf<typeof pgSchema.payments.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.payments.$inferSelect>();
+    expectTypeOf<typeof pgSchema.paymentRefunds.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.paymentRefunds.$inferSelect>();
+    expectTypeOf<typeof pgSchema.cashDrawerSessions.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.cashDrawerSessions.$inferSelect>();
+    expectTypeOf<typeof pgSchema.cashDrawerMovements.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.cashDrawerMovements.$inferSelect>();
+    expectTypeOf<typeof pgSchema.idempotencyKeys.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.idempotencyKeys.$inferSelect>();
+    expectTypeOf<typeof pgSchema.payments.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.payments.$inferInsert>();
+    expectTypeOf<typeof pgSchema.paymentRefunds.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.paymentRefunds.$inferInsert>();
+    expectTypeOf<typeof pgSchema.cashDrawerSessions.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.cashDrawerSessions.$inferInsert>();
+    expectTypeOf<typeof pgSchema.idempotencyKeys.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.idempotencyKeys.$inferInsert>();
   });
 });

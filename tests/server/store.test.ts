@@ -56,7 +56,20 @@ describe(`the ${testBackend} store on a real database`, () => {
       await fresh.cleanup();
       const journal = JSON.parse(readFileSync(new URL('../../drizzle/pg/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
       expect(Number(applied[0]?.n)).toBe(journal.entries.length);
-      expect(tables.map((t) => t.name)).toEqual(['devices', 'effects', 'order_events', 'orders', 'tickets', 'webhook_inbox']);
+      expect(tables.map((t) => t.name)).toEqual([
+        'cash_drawer_movements',
+        'cash_drawer_sessions',
+        'devices',
+        'effects',
+        'idempotency_keys',
+        'order_events',
+        'orders',
+        'payment_methods',
+        'payment_refunds',
+        'payments',
+        'tickets',
+        'webhook_inbox',
+      ]);
     });
   }
 

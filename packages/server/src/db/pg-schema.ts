@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // The PostgreSQL twin of schema.ts: the same tables, columns and indexes, so the store's row
@@ -119,3 +120,127 @@ export const tickets = pgTable('tickets', {
   issuedAt: text('issued_at').notNull(),
   mailedAt: text('mailed_at'),
 });
+
+// Restaurant POS: the twins of schema.ts's POS tables. Money columns are bigint read as JS
+// numbers (SQLite integers are 64-bit too), so a till's totals never overflow 32 bits.
+
+const money = (name: string) => bigint(name, { mode: 'number' });
+
+export const paymentMethods = pgTable(
+  'payment_methods',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    providerCode: text('provider_code').notNull(),
+    displayName: text('display_name').notNull(),
+    active: boolean('active').notNull().default(true),
+    sortOrder: integer('sort_order').notNull().default(0),
+    publicConfig: jsonb('public_config').$type<Record<string, string>>().notNull().default({}),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('payment_methods_merchant_provider_idx').on(table.merchantId, table.providerCode)],
+);
+
+export const payments = pgTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    methodCode: text('method_code').notNull(),
+    amountMinor: money('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').notNull(),
+    refundedMinor: money('refunded_minor').notNull().default(0),
+    description: text('description').notNull().default(''),
+    providerPaymentId: text('provider_payment_id'),
+    confirmationUrl: text('confirmation_url'),
+    failureReason: text('failure_reason'),
+    drawerSessionId: text('drawer_session_id'),
+    snapshot: jsonb('snapshot').notNull(),
+    version: integer('version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    index('payments_merchant_idx').on(table.merchantId, table.createdAt),
+    uniqueIndex('payments_provider_payment_idx').on(table.methodCode, table.providerPaymentId),
+  ],
+);
+
+export const paymentRefunds = pgTable(
+  'payment_refunds',
+  {
+    id: text('id').primaryKey(),
+    paymentId: text('payment_id').notNull().references(() => payments.id),
+    merchantId: text('merchant_id').notNull(),
+    amountMinor: money('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['requested', 'succeeded', 'failed'] }).notNull(),
+    reason: text('reason'),
+    lastError: text('last_error'),
+    drawerSessionId: text('drawer_session_id'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt)],
+);
+
+export const cashDrawerSessions = pgTable(
+  'cash_drawer_sessions',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    currency: text('currency').notNull(),
+    openingMinor: money('opening_minor').notNull(),
+    cashInMinor: money('cash_in_minor').notNull().default(0),
+    cashOutMinor: money('cash_out_minor').notNull().default(0),
+    countedMinor: money('counted_minor'),
+    openedAt: text('opened_at').notNull(),
+    openedBy: text('opened_by'),
+    closedAt: text('closed_at'),
+    closedBy: text('closed_by'),
+    version: integer('version').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('cash_drawer_open_idx').on(table.merchantId).where(sql`closed_at is null`),
+    index('cash_drawer_merchant_idx').on(table.merchantId, table.openedAt),
+  ],
+);
+
+export const cashDrawerMovements = pgTable(
+  'cash_drawer_movements',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    sessionId: text('session_id').notNull().references(() => cashDrawerSessions.id),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    amountMinor: money('amount_minor').notNull(),
+    paymentId: text('payment_id'),
+    refundId: text('refund_id'),
+    note: text('note'),
+    at: text('at').notNull(),
+  },
+  (table) => [index('cash_drawer_movements_session_idx').on(table.sessionId, table.id)],
+);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    merchantId: text('merchant_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    state: text('state', { enum: ['in_flight', 'done'] }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    responseContentType: text('response_content_type'),
+    lockedUntil: text('locked_until'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('idempotency_keys_merchant_key_idx').on(table.merchantId, table.key),
+    index('idempotency_keys_expires_idx').on(table.expiresAt),
+  ],
+);

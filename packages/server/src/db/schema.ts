@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Instants are ISO-8601 UTC text of one fixed width (Date#toISOString), so they sort as they compare.
@@ -114,3 +115,143 @@ export const tickets = sqliteTable('tickets', {
   issuedAt: text('issued_at').notNull(),
   mailedAt: text('mailed_at'),
 });
+
+// Restaurant POS (DESIGN.md section 2, "Payments"): per-merchant payment methods, payments with
+// the core Payment machine, refunds, cash drawer sessions, and the idempotency keys of the
+// create/refund endpoints. Merchants are ids (1-64 letters, digits, - or _), not a table.
+
+/** One per provider per merchant: the unique index refuses a second Wave method for a merchant. */
+export const paymentMethods = sqliteTable(
+  'payment_methods',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    providerCode: text('provider_code').notNull(),
+    displayName: text('display_name').notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+    sortOrder: integer('sort_order').notNull().default(0),
+    /** Shown to payers (merchant number, QR hint); never secrets. */
+    publicConfig: text('public_config', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('payment_methods_merchant_provider_idx').on(table.merchantId, table.providerCode)],
+);
+
+/** A POS payment: the Payment machine's snapshot is the truth; the other columns are projections. */
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    methodCode: text('method_code').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').notNull(),
+    refundedMinor: integer('refunded_minor').notNull().default(0),
+    description: text('description').notNull().default(''),
+    providerPaymentId: text('provider_payment_id'),
+    confirmationUrl: text('confirmation_url'),
+    failureReason: text('failure_reason'),
+    /** The till a cash payment went into. */
+    drawerSessionId: text('drawer_session_id'),
+    snapshot: text('snapshot', { mode: 'json' }).notNull(),
+    version: integer('version').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    index('payments_merchant_idx').on(table.merchantId, table.createdAt),
+    uniqueIndex('payments_provider_payment_idx').on(table.methodCode, table.providerPaymentId),
+  ],
+);
+
+/**
+ * Refunds are written (and counted by the machine) before the provider is called, so a crash or
+ * a retry can never refund twice: requested -> succeeded | failed. The id is the provider's
+ * idempotency key.
+ */
+export const paymentRefunds = sqliteTable(
+  'payment_refunds',
+  {
+    id: text('id').primaryKey(),
+    paymentId: text('payment_id').notNull().references(() => payments.id),
+    merchantId: text('merchant_id').notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['requested', 'succeeded', 'failed'] }).notNull(),
+    reason: text('reason'),
+    lastError: text('last_error'),
+    drawerSessionId: text('drawer_session_id'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt)],
+);
+
+/** A cashier's till; at most one open session per merchant (partial unique index). */
+export const cashDrawerSessions = sqliteTable(
+  'cash_drawer_sessions',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id').notNull(),
+    currency: text('currency').notNull(),
+    openingMinor: integer('opening_minor').notNull(),
+    cashInMinor: integer('cash_in_minor').notNull().default(0),
+    cashOutMinor: integer('cash_out_minor').notNull().default(0),
+    countedMinor: integer('counted_minor'),
+    openedAt: text('opened_at').notNull(),
+    openedBy: text('opened_by'),
+    closedAt: text('closed_at'),
+    closedBy: text('closed_by'),
+    version: integer('version').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('cash_drawer_open_idx').on(table.merchantId).where(sql`closed_at is null`),
+    index('cash_drawer_merchant_idx').on(table.merchantId, table.openedAt),
+  ],
+);
+
+/** Every cash movement of a session: cash payments in, cash refunds out, and the cashier's own. */
+export const cashDrawerMovements = sqliteTable(
+  'cash_drawer_movements',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    sessionId: text('session_id').notNull().references(() => cashDrawerSessions.id),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    amountMinor: integer('amount_minor').notNull(),
+    paymentId: text('payment_id'),
+    refundId: text('refund_id'),
+    note: text('note'),
+    at: text('at').notNull(),
+  },
+  (table) => [index('cash_drawer_movements_session_idx').on(table.sessionId, table.id)],
+);
+
+/**
+ * Idempotency-Key of POST requests, per merchant (scope): claimed by an INSERT before the
+ * handler runs (the unique index makes a concurrent second request a 409), then the completed
+ * response is kept until expires_at and replayed for the same key.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    merchantId: text('merchant_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    state: text('state', { enum: ['in_flight', 'done'] }).notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    responseContentType: text('response_content_type'),
+    /** An in-flight claim lapses here (a crashed request must not hold its key for a day). */
+    lockedUntil: text('locked_until'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('idempotency_keys_merchant_key_idx').on(table.merchantId, table.key),
+    index('idempotency_keys_expires_idx').on(table.expiresAt),
+  ],
+);
