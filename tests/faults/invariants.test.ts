@@ -94,6 +94,17 @@ describe('the invariant checker', () => {
     expect(late).toContain('fast-track-make');
   });
 
+  it('fast-track-make: a ticket for an order nobody paid (when the schema has tickets)', async () => {
+    const db = new Database(sqliteFile(stack.db), { readonly: true });
+    const hasTickets = db.prepare("select name from sqlite_master where name = 'tickets'").get() !== undefined;
+    db.close();
+    if (!hasTickets) return;
+    const ticket = await damaged((copy) =>
+      copy.prepare("insert into tickets (id, order_id, event_id, ticket_type, issued_at) values ('t-1', ?, 'e', 'adult', '2026-01-01T00:00:00.000Z')").run(pending),
+    );
+    expect(ticket).toEqual(['fast-track-make']);
+  });
+
   it('one-make: a second make command in the outbox, a resend that differs', async () => {
     const second = await damaged((db) =>
       db.prepare("insert into effects (key, order_id, kind, payload, status, attempts, next_attempt_at, created_at, updated_at) select key || '2', order_id, kind, payload, status, attempts, next_attempt_at, created_at, updated_at from effects where order_id = ? and kind = 'MAKE_COMMAND'").run(made),

@@ -1,12 +1,12 @@
 /**
  * The six invariants of the proof, checked against the real database and what the sandboxes saw.
  *
- * 1. fast-track-make: no make command (an outbox MAKE_COMMAND row, or a command that reached the
- *    Tmetr sandbox) without an applied PAYMENT_OBSERVED `succeeded` within FAST_TRACK_LIMIT_S of
+ * 1. fast-track-make: no make command or ticket (an outbox MAKE_COMMAND row, a command that
+ *    reached the Tmetr sandbox, a row of the tickets table) without an applied PAYMENT_OBSERVED `succeeded` within FAST_TRACK_LIMIT_S of
  *    the payment start and before expiry, for a payment the YooKassa sandbox really holds as
  *    succeeded, for the order's amount.
  * 2. one-make: at most one make command per order (one outbox row, one MAKE_ACCEPTED, every
- *    resend identical to it).
+ *    resend identical to it, at most one ticket).
  * 3. order-accounted: no order lost (every order a client was told about exists) or half-written
  *    (snapshot, projected columns, version, audit chain and outbox agree).
  * 4. terminal-next-check: every terminal order (indeed every order that is not pending) has
@@ -100,6 +100,8 @@ export interface World {
   orders: StoredOrder[];
   events: Map<string, AuditView[]>;
   effects: EffectRowView[];
+  /** Order ids of the rows of the tickets table (ticket sales), when the schema has one. */
+  tickets: string[];
   device: { received: SandboxMakeCommand[]; made: Map<string, SandboxMakeCommand> };
   payments: SandboxPayment[];
 }
@@ -199,6 +201,13 @@ function readOnly<T>(dbPath: string, read: (db: Database.Database) => T): T {
   }
 }
 
+/** Tickets issued, by order id; the table exists from the ticket-sales migration on. */
+function ticketOrderIds(db: Database.Database): string[] {
+  const table = db.prepare("select name from sqlite_master where type = 'table' and name = 'tickets'").get();
+  if (!table) return [];
+  return (db.prepare('select order_id from tickets order by rowid').all() as Array<{ order_id: string }>).map((row) => row.order_id);
+}
+
 const ORDER_COLUMNS = 'id, status, next_check_at, price_minor, currency, provider_payment_id, version, snapshot';
 const EFFECT_COLUMNS = 'id, key, order_id, kind, status, attempts, payload';
 
@@ -211,9 +220,10 @@ const EFFECT_COLUMNS = 'id, key, order_id, kind, status, attempts, payload';
 export async function readWorld(store: Store, dbPath: string, sandboxes: Sandboxes): Promise<World> {
   const device = copyDevice(sandboxes);
   const recordsPromise = store.listOrders({ limit: 1_000_000 });
-  const { columns, effects } = readOnly(dbPath, (db) => ({
+  const { columns, effects, tickets } = readOnly(dbPath, (db) => ({
     columns: (db.prepare(`select ${ORDER_COLUMNS} from orders`).all() as RawOrderRow[]).map(columnsOf),
     effects: (db.prepare(`select ${EFFECT_COLUMNS} from effects order by id`).all() as RawEffectRow[]).map(effectOf),
+    tickets: ticketOrderIds(db),
   }));
   const records = await recordsPromise;
   const eventLists = await Promise.all(records.map((r) => store.orderEvents(r.order.orderId)));
@@ -230,16 +240,17 @@ export async function readWorld(store: Store, dbPath: string, sandboxes: Sandbox
     orders.push({ id, status: record.status, context: record.order, version: record.version, columns: cols });
   });
   if (byId.size > 0) throw new Error(`rows the Store did not list: ${[...byId.keys()].join(', ')}`);
-  return { orders, events, effects, device, payments };
+  return { orders, events, effects, tickets, device, payments };
 }
 
 /** Reads the world of a database file another process writes (the crash loop), in one read transaction. */
 export function readWorldFromFile(dbPath: string, sandboxes: Sandboxes): World {
   const device = copyDevice(sandboxes);
-  const { rows, eventRows, effects } = readOnly(dbPath, (db) => ({
+  const { rows, eventRows, effects, tickets } = readOnly(dbPath, (db) => ({
     rows: db.prepare(`select ${ORDER_COLUMNS} from orders`).all() as RawOrderRow[],
     eventRows: db.prepare('select id, order_id, from_status, to_status, event, source, applied, at, payload from order_events order by id').all() as RawEventRow[],
     effects: (db.prepare(`select ${EFFECT_COLUMNS} from effects order by id`).all() as RawEffectRow[]).map(effectOf),
+    tickets: ticketOrderIds(db),
   }));
   const payments = copyPayments(sandboxes);
   const events = new Map<string, AuditView[]>();
@@ -253,7 +264,7 @@ export function readWorldFromFile(dbPath: string, sandboxes: Sandboxes): World {
     return { id: row.id, status: row.status as OrderStatus, context: snapshot.state.context, version: row.version, columns: columnsOf(row) };
   });
   for (const order of orders) if (!events.has(order.id)) events.set(order.id, []);
-  return { orders, events, effects, device, payments };
+  return { orders, events, effects, tickets, device, payments };
 }
 
 /** What the Tmetr sandbox receives for an outbox MAKE_COMMAND payload. */
@@ -326,6 +337,12 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     list.push(command);
     receivedByOrder.set(command.order_id, list);
     if (!ordersById.has(command.order_id)) fail('fast-track-make', command.order_id, 'the device received a make command for an order paystate does not have');
+  }
+
+  const ticketsByOrder = new Map<string, number>();
+  for (const orderId of world.tickets) {
+    ticketsByOrder.set(orderId, (ticketsByOrder.get(orderId) ?? 0) + 1);
+    if (!ordersById.has(orderId)) fail('fast-track-make', orderId, 'a ticket for an order paystate does not have');
   }
 
   // 3. No order lost.
@@ -421,6 +438,9 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     if (accepted > 1) fail('one-make', id, `${accepted} applied MAKE_ACCEPTED rows`);
     const received = receivedByOrder.get(id) ?? [];
     const makeRow = makeRows[0];
+    const tickets = ticketsByOrder.get(id) ?? 0;
+    if (tickets > 1) fail('one-make', id, `${tickets} tickets`);
+    if (tickets > 0 && !makeRow) fail('fast-track-make', id, 'a ticket without a make command in the outbox');
     if (received.length > 0) {
       const expected = makeRow ? wireCommandOf(makeRow.payload as Record<string, unknown>) : null;
       if (!expected) fail('fast-track-make', id, `the device received ${received.length} make command(s) but the outbox has none`);
@@ -428,7 +448,7 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     }
 
     // 1. A make command only after an observed success on the fast track, for a real succeeded payment.
-    if (makeRow || received.length > 0) {
+    if (makeRow || received.length > 0 || tickets > 0) {
       const started = rows.find((r) => r.event === 'PAYMENT_INITIATED' && r.applied);
       const success = rows.find((r) => r.event === 'PAYMENT_OBSERVED' && r.applied && r.to === 'paid');
       if (!started || !success) fail('fast-track-make', id, 'a make command without an applied payment start and an applied success');
