@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/pg-schema.js';
-import type { PgDb } from '../db/pg.js';
+import type { PgDb, PgHandle } from '../db/pg.js';
+import { auditStatement, lockOrderStatement, transitionStatement } from './pg-statements.js';
 import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, storedEffectOf } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
@@ -25,12 +26,16 @@ export interface PgStoreOptions {
  */
 export class PgStore implements Store {
   private readonly prepared: Promise<void>;
+  private readonly db: PgDb;
+  private readonly pool: PgHandle['pool'];
 
   constructor(
-    private readonly db: PgDb,
+    handle: Pick<PgHandle, 'db' | 'pool'>,
     private readonly deps: DecisionDeps,
     private readonly options: PgStoreOptions = {},
   ) {
+    this.db = handle.db;
+    this.pool = handle.pool;
     this.prepared = options.prepare ? options.prepare() : Promise.resolve();
     // Reported by ready() and by every call; never an unhandled rejection on its own.
     this.prepared.catch(() => undefined);
@@ -159,23 +164,40 @@ export class PgStore implements Store {
 
   // The row lock serialises transitions of one order across every process; the version
   // compare-and-set would still refuse a write based on a stale read if the lock were ever lost.
-  private applyOnce(orderId: string, input: OrderInput, columns: { confirmationUrl?: string }) {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
-      if (!row) return null;
-      const decision = decide(row.snapshot as never, input, this.deps);
-      await tx.insert(orderEvents).values(auditRowOf(decision.audit));
-      if (!decision.changed) return decision;
-      const written = await tx
-        .update(orders)
-        .set({ ...orderColumnsOf(decision, decision.audit.at), ...columns })
-        .where(and(eq(orders.id, orderId), eq(orders.version, row.version)))
-        .returning({ id: orders.id });
-      if (written.length !== 1) throw new ConcurrentUpdateError(`order ${orderId} changed underneath`);
-      const effectRows = effectRowsOf(decision, decision.audit.at);
-      if (effectRows.length > 0) await tx.insert(effects).values(effectRows).onConflictDoNothing({ target: effects.key });
-      return decision;
-    });
+  // Between the lock and the commit there is only `decide`, which is pure: no network I/O.
+  private async applyOnce(orderId: string, input: OrderInput, columns: { confirmationUrl?: string }): Promise<OrderDecision | null> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      try {
+        const { rows } = await client.query<{ snapshot: unknown; version: number }>(lockOrderStatement(orderId));
+        const row = rows[0];
+        if (!row) {
+          await client.query('commit');
+          return null;
+        }
+        const decision = decide(row.snapshot as never, input, this.deps);
+        if (!decision.changed) {
+          await client.query(auditStatement(auditRowOf(decision.audit)));
+        } else {
+          const set = { ...orderColumnsOf(decision, decision.audit.at), ...columns };
+          const write = transitionStatement(orderId, row.version, auditRowOf(decision.audit), set, effectRowsOf(decision, decision.audit.at));
+          const { rows: written } = await client.query<{ updated: number }>(write);
+          if (written[0]?.updated !== 1) throw new ConcurrentUpdateError(`order ${orderId} changed underneath`);
+        }
+        await client.query('commit');
+        return decision;
+      } catch (error) {
+        await client.query('rollback').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw error;
+      }
+    } finally {
+      // A connection whose rollback failed is in an unknown state: destroy it rather than pool it.
+      client.release(broken);
+    }
   }
 
   async claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
