@@ -64,8 +64,11 @@ export interface MakeCommand {
 }
 
 export interface DeviceGateway {
-  /** Resolves when the device accepted the command; the order id lets the device de-duplicate. */
-  sendMakeCommand(command: MakeCommand): Promise<void>;
+  /**
+   * Resolves when the device accepted the command; the order id lets the device de-duplicate.
+   * 'made' says the work is already done (a ticket issued), so no device report will follow.
+   */
+  sendMakeCommand(command: MakeCommand): Promise<void | 'made'>;
 }
 
 export interface Notifier {

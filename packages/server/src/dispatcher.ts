@@ -19,7 +19,7 @@ export interface DispatcherOptions {
   batchSize?: number;
 }
 
-type Outcome = { ok: true; feedback?: OrderInput } | { ok: false; error: unknown; feedbackOnGiveUp?: (reason: string) => OrderInput };
+type Outcome = { ok: true; feedback?: OrderInput[] } | { ok: false; error: unknown; feedbackOnGiveUp?: (reason: string) => OrderInput };
 
 /**
  * Performs outbox effects after their transition committed, at least once: a crash after the
@@ -81,7 +81,7 @@ export class EffectDispatcher {
     const now = clock.now().toISOString();
     if (outcome.ok) {
       // Feedback before completion: a crash between them resends (harmless), never loses the outcome.
-      if (outcome.feedback) await this.feedBack(stored.orderId, outcome.feedback);
+      for (const input of outcome.feedback ?? []) await this.feedBack(stored.orderId, input);
       await store.completeEffect(stored.id, now);
       logger.info({ effect: stored.key, attempts: stored.attempts }, 'effect done');
       return;
@@ -104,12 +104,14 @@ export class EffectDispatcher {
     switch (effect.type) {
       case 'MAKE_COMMAND': {
         const { type: _type, ...command } = effect;
+        let outcome;
         try {
-          await this.options.device.sendMakeCommand(command);
+          outcome = await this.options.device.sendMakeCommand(command);
         } catch (error) {
           return { ok: false, error, feedbackOnGiveUp: (reason) => ({ type: 'MAKE_REJECTED', reason }) };
         }
-        return { ok: true, feedback: { type: 'MAKE_ACCEPTED' } };
+        const accepted: OrderInput = { type: 'MAKE_ACCEPTED' };
+        return { ok: true, feedback: outcome === 'made' ? [accepted, { type: 'DEVICE_REPORTED', result: 'made' }] : [accepted] };
       }
       case 'ALERT':
         await this.options.notifier.alert(effect.kind, { orderId: effect.orderId, ...effect.details });

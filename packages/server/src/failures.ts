@@ -1,4 +1,5 @@
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
+import { MailDeliveryError } from './tickets/mailer.js';
 
 /**
  * A timeout or a dropped connection leaves the outcome unknown, and a 5xx or 429 may pass:
@@ -7,6 +8,7 @@ import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '.
 export function isTransientFailure(error: unknown): boolean {
   if (error instanceof OutboundTimeoutError || error instanceof OutboundNetworkError) return true;
   if (error instanceof OutboundHttpError) return error.isTransient;
+  if (error instanceof MailDeliveryError) return error.transient;
   return false;
 }
 

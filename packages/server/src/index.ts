@@ -26,3 +26,7 @@ export { sanitizeClientInfo } from './client-info.js';
 export { idSchema } from './http/validate.js';
 export { selectDueOrders } from './store/sqlite-store.js';
 export { claimDueOrdersPg, selectDueOrderIdsPg } from './store/pg-store.js';
+export { TicketIssuer } from './tickets/issuer.js';
+export { Mailer } from './tickets/mailer.js';
+export { EmailNotifier } from './tickets/email-notifier.js';
+export type { Ticket, TicketStore } from './tickets/ticket-store.js';

@@ -22,9 +22,10 @@ export interface NewOrderRequest {
   size: string;
   price: Money;
   provider: string;
+  customerEmail?: string;
 }
 
-export type OperatorAction = 'mark_made' | 'refund' | 'resolve';
+export type OperatorAction = 'mark_made' | 'refund' | 'resolve' | 'verify';
 
 const operatorEvents = {
   mark_made: 'OPERATOR_MARK_MADE',
@@ -101,7 +102,7 @@ export class OrderService {
   }
 
   /** The one path for a provider's answer, whether a webhook or the poller brought it. */
-  observe(orderId: string, report: Pick<PaymentStatusReport, 'status' | 'amount'>, source: 'poll' | 'webhook') {
+  observe(orderId: string, report: Pick<PaymentStatusReport, 'status' | 'amount'>, source: 'poll' | 'webhook' | 'operator') {
     return this.apply(orderId, { type: 'PAYMENT_OBSERVED', source, status: report.status, amount: report.amount });
   }
 
@@ -112,11 +113,25 @@ export class OrderService {
   }
 
   async operatorAction(orderId: string, action: OperatorAction, operator: string, note?: string) {
+    if (action === 'verify') return this.verify(orderId);
     const decision = await this.apply(orderId, { type: operatorEvents[action], operator, ...(note ? { note } : {}) });
     if (!decision.changed) {
       throw new AppError(409, 'action_not_allowed', `cannot ${action.replace('_', ' ')} an order that is ${decision.status}`);
     }
     return decision;
+  }
+
+  /**
+   * An operator's "check now": asks the provider for the payment as the poller would, through
+   * the same observation path. Never trusts anything but the provider's API.
+   */
+  async verify(orderId: string): Promise<OrderDecision> {
+    const { order, status } = await this.get(orderId);
+    if (status !== 'pending' || !order.providerPaymentId) {
+      throw new AppError(409, 'action_not_allowed', `only a pending payment can be verified; the order is ${status}`);
+    }
+    const report = await this.callProvider(() => this.provider(order.provider).getPaymentStatus(order.providerPaymentId!));
+    return this.observe(orderId, report, 'operator');
   }
 
   async apply(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision> {

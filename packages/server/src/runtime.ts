@@ -23,6 +23,12 @@ import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './
 import { PgStore } from './store/pg-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
+import { EmailNotifier } from './tickets/email-notifier.js';
+import { TicketIssuer } from './tickets/issuer.js';
+import { Mailer } from './tickets/mailer.js';
+import { PgTicketStore } from './tickets/pg-ticket-store.js';
+import { SqliteTicketStore } from './tickets/sqlite-ticket-store.js';
+import type { TicketStore } from './tickets/ticket-store.js';
 import { WebhookService } from './webhook-service.js';
 
 export interface RuntimeOptions {
@@ -53,16 +59,22 @@ export function databaseKindOf(databaseUrl: string): DatabaseKind {
  * reports a failure early).
  */
 export function openStore(settings: Settings, clock: Clock, logger?: Logger): Store {
+  return openDatabase(settings, clock, logger).store;
+}
+
+/** The order store and, on the same connection, the ticket store. */
+export function openDatabase(settings: Settings, clock: Clock, logger?: Logger): { store: Store; tickets: TicketStore } {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
     const handle = openPg(settings.DATABASE_URL, {
       onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
     });
-    return new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
+    const store = new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
+    return { store, tickets: new PgTicketStore(handle.db, () => store.ready()) };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
   migrateSqlite(db);
-  return new SqliteStore(db, deps, close);
+  return { store: new SqliteStore(db, deps, close), tickets: new SqliteTicketStore(db) };
 }
 
 /** Applies pending migrations to the configured database (what `paystate migrate` runs). */
@@ -97,10 +109,13 @@ export function createRuntime(options: RuntimeOptions) {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
+  const publicUrl = publicUrlOf(settings);
   const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger, clock);
-  const device = options.device ?? deviceFromSettings(settings, timeoutMs, logger);
-  const store = openStore(settings, clock, logger);
-  const notifier = options.notifier ?? new LogNotifier(logger);
+  const tmetr = options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
+  const mailer = mailerFromSettings(settings, logger);
+  const { store, tickets } = openDatabase(settings, clock, logger);
+  const device = tmetr ?? new TicketIssuer(store, tickets, mailer!, clock, publicUrl);
+  const notifier = options.notifier ?? (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
   const dispatcher = new EffectDispatcher({
     store,
     clock,
@@ -111,7 +126,7 @@ export function createRuntime(options: RuntimeOptions) {
     makeAttemptsLimit: settings.MAKE_ATTEMPTS_LIMIT,
   });
   const deps = { clock, config: lifecycleConfigOf(settings) };
-  const orders = new OrderService(store, providers, dispatcher, deps, publicUrlOf(settings), logger);
+  const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger);
   const webhooks = new WebhookService(store, orders, clock, logger);
   const poller = new Poller({
     store,
@@ -129,6 +144,7 @@ export function createRuntime(options: RuntimeOptions) {
     {
       settings,
       store,
+      tickets,
       orders,
       webhooks,
       metrics,
@@ -149,6 +165,7 @@ export function createRuntime(options: RuntimeOptions) {
     clock,
     logger,
     store,
+    tickets,
     providers,
     dispatcher,
     orders,
@@ -160,6 +177,7 @@ export function createRuntime(options: RuntimeOptions) {
     async close() {
       await poller.stop();
       await dispatcher.stop();
+      mailer?.close();
       await store.close();
     },
   };
@@ -168,7 +186,19 @@ export function createRuntime(options: RuntimeOptions) {
 /** Builds the configured provider and device adapters (no I/O); throws SettingsError on what is missing. */
 export function adaptersFromSettings(settings: Settings, logger: Logger) {
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
-  return { providers: providersFromSettings(settings, timeoutMs, logger), device: deviceFromSettings(settings, timeoutMs, logger) };
+  const providers = providersFromSettings(settings, timeoutMs, logger);
+  if (settings.FULFILMENT === 'tmetr') deviceFromSettings(settings, timeoutMs, logger);
+  mailerFromSettings(settings, logger)?.close();
+  return { providers, fulfilment: settings.FULFILMENT };
+}
+
+/** Tickets need e-mail; elsewhere SMTP_URL only adds the customer notices. */
+function mailerFromSettings(settings: Settings, logger: Logger): Mailer | null {
+  if (!settings.SMTP_URL) {
+    if (settings.FULFILMENT === 'tickets') throw new SettingsError('FULFILMENT=tickets needs SMTP_URL to mail the tickets');
+    return null;
+  }
+  return new Mailer(settings.SMTP_URL, settings.MAIL_FROM, logger);
 }
 
 function providersFromSettings(settings: Settings, timeoutMs: number, logger: Logger, clock: Clock = systemClock): Map<string, PaymentProvider> {

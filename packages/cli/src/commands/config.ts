@@ -14,7 +14,7 @@ export function configCommand(program: Command): void {
     .option('--json', 'print the effective settings as JSON')
     .action((options: { json?: boolean }) => {
       const settings = settingsFrom(program.opts<GlobalOptions>());
-      const { providers } = adaptersFromSettings(settings, pino({ level: 'silent' }));
+      const { providers, fulfilment } = adaptersFromSettings(settings, pino({ level: 'silent' }));
       const database = databaseKindOf(settings.DATABASE_URL);
       const shown = Object.fromEntries(
         Object.entries(settings).map(([name, value]) => [
@@ -28,7 +28,7 @@ export function configCommand(program: Command): void {
       }
       for (const [name, value] of Object.entries(shown)) process.stdout.write(`${name}=${value ?? ''}\n`);
       process.stdout.write(
-        `\nok: providers ${[...providers.keys()].join(', ')}; device gateway tmetr; database ${database === 'postgres' ? 'PostgreSQL' : 'SQLite'}; public URL ${publicUrlOf(settings)}\n`,
+        `\nok: providers ${[...providers.keys()].join(', ')}; fulfilment ${fulfilment}; database ${database === 'postgres' ? 'PostgreSQL' : 'SQLite'}; public URL ${publicUrlOf(settings)}\n`,
       );
       if (!settings.ADMIN_TOKEN) process.stdout.write('note: ADMIN_TOKEN is unset, so the admin API refuses every request\n');
     });

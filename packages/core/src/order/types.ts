@@ -56,6 +56,7 @@ export const orderContextSchema = z.object({
   size: z.string(),
   price: moneySchema,
   provider: z.string().min(1),
+  customerEmail: z.email().optional(),
   createdAt: instant,
   expiresAt: instant,
   paymentStartedAt: instant.nullable(),
@@ -136,4 +137,6 @@ export interface NewOrder {
   size: string;
   price: Money;
   provider: string;
+  /** Where confirmations go (ticket sales); orders at a machine have none. */
+  customerEmail?: string;
 }

@@ -24,7 +24,7 @@ const orderListQuery = z.strictObject({
 });
 
 const actionSchema = z.strictObject({
-  action: z.enum(['mark_made', 'refund', 'resolve']),
+  action: z.enum(['mark_made', 'refund', 'resolve', 'verify']),
   operator: z.string().trim().min(1).max(80),
   note: z.string().max(1000).optional(),
 });
@@ -86,7 +86,8 @@ export function adminRoutes(services: Services) {
   app.get('/orders/:id', async (c) => {
     const record = await orders.get(parseId(c, 'id'));
     const events = await store.orderEvents(record.order.orderId);
-    return c.json({ status: record.status, version: record.version, order: record.order, events });
+    const ticket = await services.tickets.byOrder(record.order.orderId);
+    return c.json({ status: record.status, version: record.version, order: record.order, events, ticket });
   });
 
   app.post('/orders/:id/actions', async (c) => {

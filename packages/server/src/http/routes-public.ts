@@ -18,6 +18,8 @@ const createOrderSchema = z.strictObject({
   price: minorUnitsSchema.positive(),
   currency: currencySchema,
   provider: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).optional(),
+  /** Ticket sales mail the ticket (and a payment-failed notice) here. */
+  customerEmail: z.email().max(254).optional(),
 });
 
 /** An empty body is fine; mobile money needs the payer's phone (MSISDN, digits only). */
@@ -39,6 +41,7 @@ export function publicRoutes(services: Services) {
       size: body.size,
       price: { amountMinor: body.price, currency: body.currency },
       provider: body.provider ?? settings.PAYMENT_PROVIDER,
+      ...(body.customerEmail ? { customerEmail: body.customerEmail } : {}),
     });
     return c.json(statusView(record, await store.getDevice(record.order.deviceId)), 201);
   });

@@ -3,12 +3,14 @@ import type { Metrics } from '../metrics.js';
 import type { OrderService } from '../order-service.js';
 import type { Settings } from '../settings.js';
 import type { Store } from '../store/types.js';
+import type { TicketStore } from '../tickets/ticket-store.js';
 import type { WebhookService } from '../webhook-service.js';
 
 /** What the routes need, assembled once by the runtime. */
 export interface Services {
   settings: Settings;
   store: Store;
+  tickets: TicketStore;
   orders: OrderService;
   webhooks: WebhookService;
   metrics: Metrics;

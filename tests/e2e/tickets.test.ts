@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startStack, waitFor, type ErrorBody, type Stack } from '../support/harness.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
+import { testBackend } from '../support/temp-db.js';
+
+const T = 10_000;
+const BUYER = 'ada@example.org';
+
+describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend}`, () => {
+  let stack: Stack;
+  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+
+  beforeEach(async () => {
+    smtp = await startSmtpSink();
+    stack = await startStack({ env: { FULFILMENT: 'tickets', SMTP_URL: smtp.url, MAIL_FROM: 'Box office <tickets@example.org>' } });
+    await stack.createDevice('concert-hall');
+  });
+  afterEach(async () => {
+    await stack?.stop();
+    await smtp?.close();
+  });
+
+  async function ticketOrder() {
+    const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
+      body: { deviceId: 'concert-hall', productId: 'standing', productName: 'Autumn concert', size: 'Standing', price: 250_000, currency: 'RUB', customerEmail: BUYER },
+    });
+    expect(created.status).toBe(201);
+    const orderId = created.body.order_id;
+    const { payment } = await stack.pay(orderId);
+    return { orderId, paymentId: payment.id };
+  }
+
+  it('a paid order gets one ticket and one confirmation e-mail, however often the payment is announced', async () => {
+    const { orderId, paymentId } = await ticketOrder();
+    await stack.yookassa.setStatus(paymentId, 'succeeded', false);
+    // The same news from every side at once: notifications (repeated), polls and dispatcher passes.
+    const news = [];
+    for (let i = 0; i < 4; i++) {
+      news.push(stack.yookassa.notify('payment.succeeded', stack.yookassa.paymentJson(stack.yookassa.payment(paymentId))));
+      news.push(stack.runtime.dispatcher.kick());
+    }
+    await Promise.all(news);
+    await stack.waitForStatus(orderId, 'successful', T);
+    await stack.runtime.dispatcher.kick();
+
+    const detail = await stack.admin<{ ticket: { id: string; holderEmail: string; mailedAt: string | null } }>('GET', `/orders/${orderId}`);
+    expect(detail.body.ticket).toMatchObject({ holderEmail: BUYER, mailedAt: expect.any(String) });
+    expect(await stack.runtime.tickets.list(10)).toHaveLength(1);
+    const mails = smtp.mails.filter((mail) => mail.to.includes(BUYER));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.raw).toContain(detail.body.ticket.id);
+    expect(mails[0]!.raw).toContain('Autumn concert');
+    expect(stack.tmetr.received).toHaveLength(0);
+  }, T * 2);
+
+  it('a mail relay that fails at first: the ticket stays one, the e-mail goes out once it accepts', async () => {
+    smtp.failNext(1);
+    const { orderId, paymentId } = await ticketOrder();
+    await stack.yookassa.setStatus(paymentId, 'succeeded');
+    await waitFor(async () => smtp.mails.length === 0 && (await stack.runtime.tickets.byOrder(orderId)) !== null, T);
+    // The outbox retries after its backoff (1 s): same ticket, mail now delivered.
+    await stack.waitForStatus(orderId, 'successful', T);
+    expect(await stack.runtime.tickets.list(10)).toHaveLength(1);
+    expect(smtp.mails.filter((mail) => mail.to.includes(BUYER))).toHaveLength(1);
+  }, T * 2);
+
+  it('a payment that fails sends the payment-failed e-mail and issues nothing', async () => {
+    const { orderId, paymentId } = await ticketOrder();
+    await stack.yookassa.setStatus(paymentId, 'canceled');
+    await stack.waitForStatus(orderId, 'not_paid', T);
+    await waitFor(() => smtp.mails.length > 0, T);
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0]).toMatchObject({ to: [BUYER] });
+    expect(smtp.mails[0]!.raw).toContain('Your payment was not completed');
+    expect(await stack.runtime.tickets.byOrder(orderId)).toBeNull();
+  }, T * 2);
+
+  it('an operator verifies a pending order against the provider: paid there -> ticket; verify elsewhere -> 409', async () => {
+    const { orderId, paymentId } = await ticketOrder();
+    const pending = await stack.admin<{ status: string }>('POST', `/orders/${orderId}/actions`, { action: 'verify', operator: 'maria' });
+    expect(pending.body.status).toBe('pending');
+    await stack.yookassa.setStatus(paymentId, 'succeeded', false);
+    const verified = await stack.admin<{ status: string }>('POST', `/orders/${orderId}/actions`, { action: 'verify', operator: 'maria' });
+    expect(verified.status).toBe(200);
+    await stack.waitForStatus(orderId, 'successful', T);
+    expect(await stack.runtime.tickets.byOrder(orderId)).not.toBeNull();
+    const again = await stack.admin<ErrorBody>('POST', `/orders/${orderId}/actions`, { action: 'verify', operator: 'maria' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('action_not_allowed');
+  }, T * 2);
+
+  it('refuses a malformed customer e-mail', async () => {
+    const bad = await stack.request<ErrorBody>('POST', '/v1/orders', {
+      body: { deviceId: 'concert-hall', productId: 'standing', productName: 'Autumn concert', size: 'Standing', price: 250_000, currency: 'RUB', customerEmail: 'not-an-address' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_failed');
+  });
+});
