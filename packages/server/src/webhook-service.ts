@@ -67,7 +67,14 @@ export class WebhookService {
       this.logger.warn({ provider: providerCode, reason: failureReasonOf(recheckError) }, 'webhook re-check failed');
       throw new AppError(503, 'provider_unavailable', 'could not confirm the payment with the provider; deliver again later');
     }
-    const decision = await this.orders.observe(order.order.orderId, report, 'webhook');
+    let decision;
+    try {
+      decision = await this.orders.observe(order.order.orderId, report, 'webhook');
+    } catch (error) {
+      // Answered 5xx, so the provider delivers it again: that redelivery must not be a "duplicate".
+      await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
+      throw error;
+    }
     const outcome = decision.changed ? 'applied' : 'ignored';
     await this.store.finishWebhookDelivery(delivery.id, outcome, this.now());
     return outcome;
