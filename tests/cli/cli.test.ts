@@ -65,6 +65,18 @@ describe('paystate CLI (real binary, temporary database)', () => {
     expect(detail.events.map((e) => e.to)).toEqual(['created', 'pending', 'paid', 'make_pending', 'successful']);
   }, 30_000);
 
+  it('demo --scenario tickets sells a ticket over SumUp and mails it once', async () => {
+    const database = tempDb();
+    const run = await paystate(['--database', database, 'demo', '--scenario', 'tickets']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/pending[\s\S]*successful/);
+    expect(run.stdout).toMatch(/ticket [A-Z2-9]{10}; e-mails to guest@example.org: 1/);
+    const unknown = await paystate(['--database', database, 'demo', '--scenario', 'casino']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^paystate: unknown scenario "casino"/);
+  }, 30_000);
+
   it('manages devices and sanitises the status page text', async () => {
     const database = tempDb();
     expect((await paystate(['--database', database, 'migrate'])).stdout).toContain('migrated');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type ErrorBody, type Stack } from '../support/harness.js';
-import { startSmtpSink } from '../support/smtp-sink.js';
+import { startMailSink } from '@paystate/server/sandbox';
 import { testBackend } from '../support/temp-db.js';
 
 const T = 10_000;
@@ -8,10 +8,10 @@ const BUYER = 'ada@example.org';
 
 describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend}`, () => {
   let stack: Stack;
-  let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
+  let smtp: Awaited<ReturnType<typeof startMailSink>>;
 
   beforeEach(async () => {
-    smtp = await startSmtpSink();
+    smtp = await startMailSink();
     stack = await startStack({ env: { FULFILMENT: 'tickets', SMTP_URL: smtp.url, MAIL_FROM: 'Box office <tickets@example.org>' } });
     await stack.createDevice('concert-hall');
   });

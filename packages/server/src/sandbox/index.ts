@@ -7,3 +7,4 @@ export * from './mtn-momo-sandbox.js';
 export * from './orange-money-sandbox.js';
 export * from './tbank-sandbox.js';
 export * from './sumup-sandbox.js';
+export * from './mail-sink.js';

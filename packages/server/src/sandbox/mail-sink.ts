@@ -7,10 +7,11 @@ export interface SunkMail {
 }
 
 /**
- * A real SMTP server on loopback that keeps what it receives. `failNext(n)` answers the next n
+ * A mail relay twin for the demo and tests: a real SMTP server on loopback that keeps what it
+ * receives. `failNext(n)` answers the next n
  * messages with a temporary failure (451), as a busy mail relay does.
  */
-export async function startSmtpSink() {
+export async function startMailSink() {
   const mails: SunkMail[] = [];
   let failures = 0;
   const server = new SMTPServer({
