@@ -51,6 +51,9 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
     expect(mails[0]!.raw).toContain(detail.body.ticket.id);
     expect(mails[0]!.raw).toContain('Autumn concert');
     expect(stack.tmetr.received).toHaveLength(0);
+    const view = await stack.status(orderId);
+    expect(view.status_description_en).toBe('Done! Your ticket has been sent to your e-mail.');
+    expect(view.status_description).toBe('Готово! Билет отправлен вам на почту.');
   }, T * 2);
 
   it('a mail relay that fails at first: the ticket stays one, the e-mail goes out once it accepts', async () => {

@@ -35,6 +35,24 @@ export const statusDescriptions: Record<OrderStatus, Text> = {
   refunded: { ru: 'Деньги возвращены на ваш счёт.', en: 'Your money has been returned.' },
 };
 
+/** What is sold decides the words: a drink from a machine, or a ticket sent by e-mail. */
+export type Vocabulary = 'drinks' | 'tickets';
+
+/** Where a ticket sale reads differently from a drink; the other statuses say the same. */
+export const ticketStatusDescriptions: Partial<Record<OrderStatus, Text>> = {
+  paid: { ru: 'Оплата получена. Оформляем билет…', en: 'Payment received. Issuing your ticket…' },
+  make_pending: { ru: 'Оплата прошла. Оформляем билет…', en: 'Payment complete. Issuing your ticket…' },
+  successful: { ru: 'Готово! Билет отправлен вам на почту.', en: 'Done! Your ticket has been sent to your e-mail.' },
+  manual_make: {
+    ru: 'Оплата поступила слишком поздно для автоматического оформления. Обратитесь к организатору, билет выдадут вручную.',
+    en: 'The payment arrived too late to issue the ticket automatically. Please contact the organiser: your ticket will be issued by hand.',
+  },
+  make_failed: {
+    ru: 'Не удалось оформить билет. Пожалуйста, обратитесь в поддержку.',
+    en: 'We could not issue your ticket. Please contact support.',
+  },
+};
+
 /** The more precise text stored on an order when it fails, as failed_presentation_desc. */
 export const failureDescriptions: Record<FailureReason, Text> = {
   check_attempts_exhausted: {
@@ -52,8 +70,9 @@ export const failureDescriptions: Record<FailureReason, Text> = {
   },
 };
 
-export function describeStatus(status: OrderStatus, language: Language = 'ru'): string {
-  return statusDescriptions[status][language];
+export function describeStatus(status: OrderStatus, language: Language = 'ru', vocabulary: Vocabulary = 'drinks'): string {
+  const text = vocabulary === 'tickets' ? (ticketStatusDescriptions[status] ?? statusDescriptions[status]) : statusDescriptions[status];
+  return text[language];
 }
 
 export function describeFailure(reason: FailureReason, language: Language = 'ru'): string {

@@ -31,6 +31,7 @@ const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) }
 export function publicRoutes(services: Services) {
   const { orders, webhooks, store, settings } = services;
   const app = new Hono();
+  const vocabulary = settings.FULFILMENT === 'tickets' ? 'tickets' : 'drinks';
 
   app.post('/v1/orders', async (c) => {
     const body = await parseJsonBody(c, createOrderSchema);
@@ -43,7 +44,7 @@ export function publicRoutes(services: Services) {
       provider: body.provider ?? settings.PAYMENT_PROVIDER,
       ...(body.customerEmail ? { customerEmail: body.customerEmail } : {}),
     });
-    return c.json(statusView(record, await store.getDevice(record.order.deviceId)), 201);
+    return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), 201);
   });
 
   app.post('/v1/orders/:id/pay', async (c) => {
@@ -55,7 +56,7 @@ export function publicRoutes(services: Services) {
   app.get('/v1/order-status/:id', async (c) => {
     const record = await orders.get(parseId(c, 'id'));
     c.header('Cache-Control', 'no-store');
-    return c.json(statusView(record, await store.getDevice(record.order.deviceId)));
+    return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary));
   });
 
   // The return URL never marks anything paid (rule 9): it shows the same page as /orders/:id.
@@ -65,7 +66,7 @@ export function publicRoutes(services: Services) {
       const nonce = randomBytes(16).toString('base64');
       c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src https: data:`);
       c.header('Cache-Control', 'no-store');
-      return c.html(renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId)), nonce));
+      return c.html(renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), nonce));
     });
   }
 

@@ -1,8 +1,8 @@
-import { describeStatus, isTerminal, orderStatuses, toDecimalString } from '@paystate/core';
+import { describeStatus, isTerminal, orderStatuses, toDecimalString, type FailureReason, type Vocabulary } from '@paystate/core';
 import type { Device, OrderRecord } from '../store/types.js';
 
 /** GET /v1/order-status/:id: what the customer's phone shows, shared by the JSON API and the page. */
-export function statusView(record: OrderRecord, device: Device | null) {
+export function statusView(record: OrderRecord, device: Device | null, vocabulary: Vocabulary = 'drinks') {
   const { order, status } = record;
   const deviceInfo: Record<string, string | null> = {
     location: device?.location ?? null,
@@ -14,8 +14,8 @@ export function statusView(record: OrderRecord, device: Device | null) {
     order_id: order.orderId,
     status,
     terminal: isTerminal(status),
-    status_description: order.failedPresentationDesc ?? describeStatus(status, 'ru'),
-    status_description_en: describeStatus(status, 'en'),
+    status_description: (namesTheMachine(order.failureReason, vocabulary) ? null : order.failedPresentationDesc) ?? describeStatus(status, 'ru', vocabulary),
+    status_description_en: describeStatus(status, 'en', vocabulary),
     drink_name: order.productName,
     drink_size: order.size,
     price: {
@@ -30,3 +30,8 @@ export function statusView(record: OrderRecord, device: Device | null) {
 }
 
 export type StatusView = ReturnType<typeof statusView>;
+
+/** The stored text of a make failure speaks of the machine; a ticket sale says it in its own words. */
+function namesTheMachine(reason: FailureReason | null, vocabulary: Vocabulary): boolean {
+  return vocabulary === 'tickets' && (reason === 'make_rejected' || reason === 'device_failed');
+}
