@@ -30,3 +30,17 @@ export { TicketIssuer } from './tickets/issuer.js';
 export { Mailer } from './tickets/mailer.js';
 export { EmailNotifier } from './tickets/email-notifier.js';
 export type { Ticket, TicketStore } from './tickets/ticket-store.js';
+export * from './store/pos-types.js';
+export { SqlitePosStore } from './store/sqlite-pos-store.js';
+export { PgPosStore } from './store/pg-pos-store.js';
+export { PosService, posPaymentKey, posRefundKey, type NewPosPayment, type CallOutcome, type CheckResult, type PaymentResult, type RefundResult } from './pos-service.js';
+export { methodView, paymentView, refundView, drawerView, movementView, type PaymentView, type DrawerView } from './http/pos-views.js';
+export {
+  idempotency,
+  hashRequest,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  IDEMPOTENCY_TTL_S,
+  IDEMPOTENCY_LOCK_S,
+  DEFAULT_IDEMPOTENCY_SCOPE,
+} from './http/idempotency.js';

@@ -12,6 +12,7 @@ import { bearerAuth } from './http/auth.js';
 import { Metrics } from './metrics.js';
 import { LogNotifier } from './notifier.js';
 import { OrderService } from './order-service.js';
+import { PosService } from './pos-service.js';
 import { Poller } from './poller.js';
 import { MtnMomoProvider } from './providers/mtn-momo.js';
 import { OrangeMoneyProvider } from './providers/orange-money.js';
@@ -20,7 +21,10 @@ import { TBankProvider } from './providers/tbank.js';
 import { WaveProvider } from './providers/wave.js';
 import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from './providers/yookassa.js';
 import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
+import { PgPosStore } from './store/pg-pos-store.js';
 import { PgStore } from './store/pg-store.js';
+import type { PosStore } from './store/pos-types.js';
+import { SqlitePosStore } from './store/sqlite-pos-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/types.js';
 import { EmailNotifier } from './tickets/email-notifier.js';
@@ -62,19 +66,19 @@ export function openStore(settings: Settings, clock: Clock, logger?: Logger): St
   return openDatabase(settings, clock, logger).store;
 }
 
-/** The order store and, on the same connection, the ticket store. */
-export function openDatabase(settings: Settings, clock: Clock, logger?: Logger): { store: Store; tickets: TicketStore } {
+/** The order store and, on the same connection, the ticket store and the POS store (closing the order store closes them). */
+export function openDatabase(settings: Settings, clock: Clock, logger?: Logger): { store: Store; tickets: TicketStore; pos: PosStore } {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
     const handle = openPg(settings.DATABASE_URL, {
       onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
     });
     const store = new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
-    return { store, tickets: new PgTicketStore(handle.db, () => store.ready()) };
+    return { store, tickets: new PgTicketStore(handle.db, () => store.ready()), pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }) };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
   migrateSqlite(db);
-  return { store: new SqliteStore(db, deps, close), tickets: new SqliteTicketStore(db) };
+  return { store: new SqliteStore(db, deps, close), tickets: new SqliteTicketStore(db), pos: new SqlitePosStore(db, clock) };
 }
 
 /** Applies pending migrations to the configured database (what `paystate migrate` runs). */
@@ -113,7 +117,7 @@ export function createRuntime(options: RuntimeOptions) {
   const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger, clock);
   const tmetr = options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
   const mailer = mailerFromSettings(settings, logger);
-  const { store, tickets } = openDatabase(settings, clock, logger);
+  const { store, tickets, pos: posStore } = openDatabase(settings, clock, logger);
   const device = tmetr ?? new TicketIssuer(store, tickets, mailer!, clock, publicUrl);
   const notifier = options.notifier ?? (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
   const dispatcher = new EffectDispatcher({
@@ -127,6 +131,7 @@ export function createRuntime(options: RuntimeOptions) {
   });
   const deps = { clock, config: lifecycleConfigOf(settings) };
   const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger);
+  const pos = new PosService(posStore, providers, clock, publicUrl, logger);
   const webhooks = new WebhookService(store, orders, clock, logger);
   const poller = new Poller({
     store,
@@ -146,6 +151,7 @@ export function createRuntime(options: RuntimeOptions) {
       store,
       tickets,
       orders,
+      pos,
       webhooks,
       metrics,
       adminAuth: bearerAuth(settings.ADMIN_TOKEN, 'admin API'),
@@ -169,6 +175,7 @@ export function createRuntime(options: RuntimeOptions) {
     providers,
     dispatcher,
     orders,
+    pos,
     webhooks,
     poller,
     metrics,

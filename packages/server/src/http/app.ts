@@ -4,7 +4,9 @@ import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { adminRoutes } from './routes-admin.js';
 import { AppError, errorBody, sendError } from './errors.js';
+import { DEFAULT_IDEMPOTENCY_SCOPE, idempotency } from './idempotency.js';
 import { opsRoutes } from './routes-ops.js';
+import { posReturnRoutes, posRoutes } from './routes-pos.js';
 import { publicRoutes } from './routes-public.js';
 import type { Services } from './services.js';
 
@@ -23,8 +25,14 @@ export function createApp(services: Services, logger: Logger) {
       onError: (c) => c.json(errorBody('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
+  // The order API serves one merchant per deployment: its Idempotency-Keys share the scope `default`.
+  const orderKeys = idempotency({ store: services.pos.store, clock: services.pos.clock, scope: () => DEFAULT_IDEMPOTENCY_SCOPE, logger });
+  app.post('/v1/orders', orderKeys);
+  app.post('/v1/orders/:id/pay', orderKeys);
   app.route('/', publicRoutes(services));
   app.route('/v1/admin', adminRoutes(services));
+  app.route('/v1/merchants', posRoutes(services));
+  app.route('/', posReturnRoutes(services));
   app.route('/', opsRoutes(services));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {

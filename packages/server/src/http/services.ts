@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Metrics } from '../metrics.js';
 import type { OrderService } from '../order-service.js';
+import type { PosService } from '../pos-service.js';
 import type { Settings } from '../settings.js';
 import type { Store } from '../store/types.js';
 import type { TicketStore } from '../tickets/ticket-store.js';
@@ -12,6 +13,8 @@ export interface Services {
   store: Store;
   tickets: TicketStore;
   orders: OrderService;
+  /** The restaurant POS (payment methods, payments, refunds, cash drawer) and its idempotency keys. */
+  pos: PosService;
   webhooks: WebhookService;
   metrics: Metrics;
   adminAuth: MiddlewareHandler;

@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  createPayment,
+  offeredMethods,
+  openDrawer,
+  sameMoney,
+  type Clock,
+  type Money,
+  type PaymentInput,
+  type PaymentMethod,
+  type PaymentProvider,
+  type PaymentStatus,
+  type PaymentStatusReport,
+} from '@paystate/core';
+import { AppError } from './http/errors.js';
+import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
+import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/errors.js';
+import {
+  CASH_METHOD,
+  PosRefusal,
+  type DrawerRecord,
+  type PaymentMethodPatch,
+  type PaymentMethodRecord,
+  type PaymentRecord,
+  type PosRefusalCode,
+  type PosStore,
+  type RefundRecord,
+} from './store/pos-types.js';
+
+const refusalStatus: Record<PosRefusalCode, 404 | 409 | 422> = {
+  method_exists: 409,
+  payment_not_found: 404,
+  refund_not_found: 404,
+  payment_not_cash: 409,
+  payment_not_confirmable: 409,
+  payment_not_refundable: 409,
+  refund_exceeds_refundable: 422,
+  refund_not_requested: 409,
+  drawer_not_open: 409,
+  drawer_already_open: 409,
+  drawer_refused: 409,
+};
+
+/** A store refusal as the HTTP error the client sees (the CLI prints its message). */
+async function refusals<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof PosRefusal) throw new AppError(refusalStatus[error.code], error.code, error.message);
+    throw error;
+  }
+}
+
+export interface NewPosPayment {
+  method: string;
+  amount: Money;
+  description: string;
+  /** Mobile money (MTN MoMo) charges the wallet of this phone number. */
+  payerMsisdn?: string;
+}
+
+/**
+ * What became of a provider call: `started` (the provider has the payment or the refund),
+ * `unknown` (a timeout or a transient failure: it may or may not have happened; `check` asks
+ * again with the same idempotency key), or for cash `done`.
+ */
+export type CallOutcome = 'done' | 'started' | 'unknown';
+
+export interface PaymentResult {
+  payment: PaymentRecord;
+  outcome: CallOutcome;
+}
+
+export interface RefundResult {
+  payment: PaymentRecord;
+  refund: RefundRecord;
+  drawer: DrawerRecord | null;
+  outcome: CallOutcome;
+}
+
+export interface CheckResult {
+  payment: PaymentRecord;
+  refunds: RefundRecord[];
+  /** What the provider said, when it was asked; null for cash or when nothing needed asking. */
+  observed: PaymentStatusReport['status'] | null;
+  /** The provider reports a different amount or currency: nothing was changed, an operator must look. */
+  amountMismatch: boolean;
+}
+
+/** The provider's idempotency key of a payment's creation: a re-send after a timeout is the same request. */
+export const posPaymentKey = (paymentId: string) => `pos-pay:${paymentId}`;
+/** The provider's idempotency key of one refund: a retried refund can never be a second one. */
+export const posRefundKey = (refundId: string) => `pos-refund:${refundId}`;
+
+type ProviderFailure = 'final' | 'payer' | 'not_supported' | 'unknown';
+
+/** Only an answer that says "no" is final; a timeout or a 5xx may have taken effect, so it is unknown. */
+function failureOf(error: unknown): ProviderFailure {
+  if (error instanceof RefundNotSupportedError) return 'not_supported';
+  if (error instanceof PayerDetailsRequiredError) return 'payer';
+  if (error instanceof OutboundHttpError && !error.isTransient) return 'final';
+  return 'unknown';
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The restaurant POS use cases shared by the HTTP API and the CLI: payment methods, payments
+ * (cash confirmed by a cashier into the drawer, or through a provider behind the PaymentProvider
+ * port), refunds, and cash drawer sessions. The rules are the core's; the store applies them in
+ * transactions; provider calls happen between transactions, never inside one.
+ */
+export class PosService {
+  constructor(
+    readonly store: PosStore,
+    private readonly providers: ReadonlyMap<string, PaymentProvider>,
+    readonly clock: Clock,
+    private readonly publicUrl: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Cash needs no provider; any other method needs its provider configured here. */
+  available(providerCode: string): boolean {
+    return providerCode === CASH_METHOD || this.providers.has(providerCode);
+  }
+
+  private provider(code: string): PaymentProvider {
+    const provider = this.providers.get(code);
+    if (!provider) throw new AppError(400, 'unknown_provider', `no payment provider "${code}" is configured`);
+    return provider;
+  }
+
+  // Payment methods
+
+  createMethod(method: PaymentMethod): Promise<PaymentMethodRecord> {
+    return refusals(this.store.createMethod(method));
+  }
+
+  async updateMethod(merchantId: string, providerCode: string, patch: PaymentMethodPatch): Promise<PaymentMethodRecord> {
+    const updated = await this.store.updateMethod(merchantId, providerCode, patch);
+    if (!updated) throw methodNotFound(merchantId, providerCode);
+    return updated;
+  }
+
+  async deleteMethod(merchantId: string, providerCode: string): Promise<void> {
+    if (!(await this.store.deleteMethod(merchantId, providerCode))) throw methodNotFound(merchantId, providerCode);
+  }
+
+  listMethods(merchantId: string): Promise<PaymentMethodRecord[]> {
+    return this.store.listMethods(merchantId);
+  }
+
+  /** What a customer is offered: the core's choice (active, in the merchant's order) of the methods this server can take. */
+  async offeredMethods(merchantId: string): Promise<PaymentMethodRecord[]> {
+    const methods = await this.store.listMethods(merchantId);
+    const byCode = new Map(methods.map((method) => [method.providerCode, method]));
+    return offeredMethods(methods)
+      .filter((method) => this.available(method.providerCode))
+      .map((method) => byCode.get(method.providerCode)!);
+  }
+
+  // Payments
+
+  async createPayment(merchantId: string, request: NewPosPayment): Promise<PaymentResult> {
+    const method = await this.store.getMethod(merchantId, request.method);
+    if (!method) throw methodNotFound(merchantId, request.method);
+    if (!method.active) throw new AppError(409, 'method_inactive', `the ${request.method} payment method of merchant ${merchantId} is not active`);
+    const provider = request.method === CASH_METHOD ? null : this.provider(request.method);
+    const created = createPayment({ paymentId: randomUUID(), merchantId, methodCode: request.method, amount: request.amount }, this.clock);
+    const payment = await this.store.insertPayment(created, request.description);
+    // Cash waits for the cashier (confirm-cash); a provider payment is started now.
+    if (!provider) return { payment, outcome: 'done' };
+    return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+  }
+
+  /** Sends the payment to its provider (again, after an unknown outcome: the same idempotency key). */
+  private async startProviderPayment(provider: PaymentProvider, payment: PaymentRecord, payer: { payerMsisdn?: string }): Promise<PaymentResult> {
+    let created;
+    try {
+      created = await provider.createPayment(
+        {
+          orderId: payment.paymentId,
+          amount: payment.amount,
+          description: payment.description || `Payment ${payment.paymentId}`,
+          returnUrl: `${this.publicUrl}/pos/${payment.merchantId}/payments/${payment.paymentId}/return`,
+          ...payer,
+        },
+        posPaymentKey(payment.paymentId),
+      );
+    } catch (error) {
+      const failure = failureOf(error);
+      if (failure === 'unknown') {
+        this.logger.warn({ err: error, paymentId: payment.paymentId }, 'POS payment: provider outcome unknown; check re-sends it');
+        return { payment, outcome: 'unknown' };
+      }
+      await this.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [{ type: 'FAIL', reason: `provider refused: ${messageOf(error)}` }]);
+      if (failure === 'payer') throw new AppError(400, 'payer_required', messageOf(error));
+      throw new AppError(502, 'provider_error', `the payment provider refused the payment: ${messageOf(error)}`);
+    }
+    const applied = await this.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [{ type: 'PROCESS' }], {
+      providerPaymentId: created.providerPaymentId,
+      confirmationUrl: created.confirmationUrl,
+    });
+    return { payment: applied!.payment, outcome: 'started' };
+  }
+
+  async getPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; refunds: RefundRecord[] }> {
+    const payment = await this.store.getPayment(merchantId, paymentId);
+    if (!payment) throw paymentNotFound(paymentId);
+    return { payment, refunds: await this.store.listRefunds(merchantId, paymentId) };
+  }
+
+  listPayments(merchantId: string, filter: { status?: PaymentStatus; createdBefore?: string; limit: number }): Promise<PaymentRecord[]> {
+    return this.store.listPayments(merchantId, filter);
+  }
+
+  /** The cashier has the cash: the payment succeeds and the cash is in the open drawer, in one transaction. */
+  confirmCash(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }> {
+    return refusals(this.store.confirmCashPayment(merchantId, paymentId));
+  }
+
+  /**
+   * Asks the provider where a payment stands and applies the answer (the "check" action); also
+   * re-sends a creation whose outcome was unknown and every refund still `requested`, each with
+   * its own idempotency key, so nothing is ever made twice.
+   */
+  async check(merchantId: string, paymentId: string): Promise<CheckResult> {
+    let { payment } = await this.getPayment(merchantId, paymentId);
+    if (payment.methodCode === CASH_METHOD) {
+      return { payment, refunds: await this.store.listRefunds(merchantId, paymentId), observed: null, amountMismatch: false };
+    }
+    const provider = this.provider(payment.methodCode);
+    let observed: CheckResult['observed'] = null;
+    let amountMismatch = false;
+    if (payment.status === 'pending' && payment.providerPaymentId === null) {
+      payment = (await this.startProviderPayment(provider, payment, {})).payment;
+    } else if (payment.status === 'processing' && payment.providerPaymentId !== null) {
+      const report = await callProvider(() => provider.getPaymentStatus(payment.providerPaymentId!));
+      observed = report.status;
+      amountMismatch = report.status === 'succeeded' && !sameMoney(report.amount, payment.amount);
+      if (amountMismatch) {
+        this.logger.error({ paymentId, expected: payment.amount, reported: report.amount }, 'POS payment: the provider reports another amount');
+      }
+      const input = amountMismatch ? null : inputOf(report.status);
+      if (input) payment = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!.payment;
+    }
+    for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
+      if (refund.status === 'requested' && payment.providerPaymentId !== null) {
+        payment = (await this.sendRefund(provider, payment.providerPaymentId, refund).catch((error: unknown) => {
+          if (error instanceof AppError) return null;
+          throw error;
+        }))?.payment ?? payment;
+      }
+    }
+    return { payment, refunds: await this.store.listRefunds(merchantId, paymentId), observed, amountMismatch };
+  }
+
+  /**
+   * A refund of part or all of a captured payment: recorded and counted first (the machine
+   * refuses one beyond captured minus refunded, and then nothing is written), then sent. Cash
+   * comes out of the open drawer at once.
+   */
+  async refund(merchantId: string, paymentId: string, request: { amountMinor: number; reason: string | null }): Promise<RefundResult> {
+    const { payment } = await this.getPayment(merchantId, paymentId);
+    const provider = payment.methodCode === CASH_METHOD ? null : this.provider(payment.methodCode);
+    const recorded = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId: randomUUID(), ...request }));
+    if (!provider) return { ...recorded, outcome: 'done' };
+    const sent = await this.sendRefund(provider, recorded.payment.providerPaymentId!, recorded.refund);
+    return { ...sent, drawer: null };
+  }
+
+  private async sendRefund(provider: PaymentProvider, providerPaymentId: string, refund: RefundRecord): Promise<Omit<RefundResult, 'drawer'>> {
+    try {
+      await provider.refund(providerPaymentId, refund.amount, posRefundKey(refund.refundId));
+    } catch (error) {
+      const failure = failureOf(error);
+      if (failure === 'unknown') {
+        this.logger.warn({ err: error, refundId: refund.refundId }, 'POS refund: provider outcome unknown; check re-sends it');
+        await this.store.noteRefundError(refund.refundId, messageOf(error));
+        const { payment } = await this.getPayment(refund.merchantId, refund.paymentId);
+        return { payment, refund: { ...refund, lastError: messageOf(error) }, outcome: 'unknown' };
+      }
+      await this.finish(refund, { status: 'failed', error: messageOf(error) });
+      if (failure === 'not_supported') throw new AppError(422, 'refund_not_supported', messageOf(error));
+      throw new AppError(502, 'provider_error', `the payment provider refused the refund: ${messageOf(error)}`);
+    }
+    return { ...(await this.finish(refund, { status: 'succeeded' })), outcome: 'started' };
+  }
+
+  /** Settles a requested refund; one settled meanwhile (a concurrent check) is returned as it stands. */
+  private async finish(refund: RefundRecord, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
+    try {
+      return await this.store.finishRefund(refund.merchantId, refund.refundId, outcome);
+    } catch (error) {
+      if (!(error instanceof PosRefusal) || error.code !== 'refund_not_requested') throw error;
+      const { payment, refunds } = await this.getPayment(refund.merchantId, refund.paymentId);
+      return { payment, refund: refunds.find((each) => each.refundId === refund.refundId)! };
+    }
+  }
+
+  // Cash drawer sessions
+
+  openDrawer(merchantId: string, opening: Money, operator: string | null): Promise<DrawerRecord> {
+    return refusals(this.store.openDrawer(openDrawer(randomUUID(), merchantId, opening, this.clock.now()), operator));
+  }
+
+  async currentDrawer(merchantId: string): Promise<DrawerRecord> {
+    const drawer = await this.store.getOpenDrawer(merchantId);
+    if (!drawer) throw new AppError(404, 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+    return drawer;
+  }
+
+  async drawer(merchantId: string, sessionId: string) {
+    const drawer = await this.store.getDrawer(merchantId, sessionId);
+    if (!drawer) throw new AppError(404, 'drawer_session_not_found', `no cash drawer session with id ${sessionId}`);
+    return { drawer, movements: await this.store.drawerMovements(sessionId) };
+  }
+
+  listDrawers(merchantId: string, limit: number): Promise<DrawerRecord[]> {
+    return this.store.listDrawers(merchantId, limit);
+  }
+
+  /** Cash put in or taken out by hand; without a currency, the open session's. */
+  async drawerCash(merchantId: string, direction: 'in' | 'out', amountMinor: number, currency: string | undefined, note: string | null) {
+    const cash = { amountMinor, currency: currency ?? (await this.currentDrawer(merchantId)).currency };
+    return refusals(this.store.recordDrawerCash(merchantId, direction, cash, note));
+  }
+
+  async closeDrawer(merchantId: string, countedMinor: number, currency: string | undefined, operator: string | null) {
+    const counted = { amountMinor: countedMinor, currency: currency ?? (await this.currentDrawer(merchantId)).currency };
+    return refusals(this.store.closeDrawer(merchantId, counted, operator));
+  }
+}
+
+/** A provider's observation as a Payment machine event; `pending` changes nothing. */
+function inputOf(status: PaymentStatusReport['status']): PaymentInput | null {
+  switch (status) {
+    case 'succeeded':
+      return { type: 'SUCCEED' };
+    case 'canceled':
+      return { type: 'FAIL', reason: 'canceled' };
+    case 'waiting_for_capture':
+      // One-stage payments never should: money is held, not taken.
+      return { type: 'FAIL', reason: 'waiting_for_capture' };
+    case 'pending':
+      return null;
+  }
+}
+
+async function callProvider<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof OutboundTimeoutError) throw new AppError(504, 'provider_timeout', 'the payment provider did not answer in time; try again');
+    if (error instanceof OutboundHttpError) throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
+    if (error instanceof OutboundNetworkError) throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
+    throw error;
+  }
+}
+
+const methodNotFound = (merchantId: string, providerCode: string) =>
+  new AppError(404, 'method_not_found', `merchant ${merchantId} has no ${providerCode} payment method`);
+
+const paymentNotFound = (paymentId: string) => new AppError(404, 'payment_not_found', `no payment with id ${paymentId}`);

@@ -1,0 +1,194 @@
+import type { DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod, PaymentStatus } from '@paystate/core';
+
+/** The code of the method that needs no provider: a cashier takes the money into the drawer. */
+export const CASH_METHOD = 'cash';
+
+export interface PaymentMethodRecord extends PaymentMethod {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type PaymentMethodPatch = Partial<Pick<PaymentMethod, 'displayName' | 'active' | 'sortOrder' | 'publicConfig'>>;
+
+export interface PaymentRecord {
+  paymentId: string;
+  merchantId: string;
+  methodCode: string;
+  amount: Money;
+  status: PaymentStatus;
+  refundedMinor: number;
+  description: string;
+  providerPaymentId: string | null;
+  confirmationUrl: string | null;
+  failureReason: string | null;
+  drawerSessionId: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RefundStatus = 'requested' | 'succeeded' | 'failed';
+
+export interface RefundRecord {
+  refundId: string;
+  paymentId: string;
+  merchantId: string;
+  amount: Money;
+  status: RefundStatus;
+  reason: string | null;
+  lastError: string | null;
+  drawerSessionId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DrawerRecord extends DrawerSession {
+  openedBy: string | null;
+  closedBy: string | null;
+  version: number;
+  updatedAt: string;
+}
+
+export interface DrawerMovement {
+  id: number;
+  sessionId: string;
+  direction: 'in' | 'out';
+  amountMinor: number;
+  paymentId: string | null;
+  refundId: string | null;
+  note: string | null;
+  at: string;
+}
+
+export interface PaymentFilter {
+  status?: PaymentStatus;
+  createdBefore?: string;
+  limit: number;
+}
+
+export interface PaymentColumns {
+  providerPaymentId?: string;
+  confirmationUrl?: string;
+}
+
+export interface RefundRequest {
+  merchantId: string;
+  paymentId: string;
+  refundId: string;
+  amountMinor: number;
+  reason: string | null;
+}
+
+export interface IdempotencyClaimRequest {
+  /** The merchant id, or `default` for the single-merchant order API. */
+  scope: string;
+  key: string;
+  requestHash: string;
+  now: string;
+  expiresAt: string;
+  /** An in-flight claim older than this is treated as abandoned (its request crashed). */
+  lockedUntil: string;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: string;
+  contentType: string | null;
+}
+
+export type IdempotencyClaim =
+  | { outcome: 'claimed' }
+  | { outcome: 'mismatch' }
+  | { outcome: 'in_flight' }
+  | { outcome: 'replay'; response: StoredResponse };
+
+/** Why the POS refused an operation; the HTTP layer turns the code into a status. */
+export type PosRefusalCode =
+  | 'method_exists'
+  | 'payment_not_found'
+  | 'refund_not_found'
+  | 'payment_not_cash'
+  | 'payment_not_confirmable'
+  | 'payment_not_refundable'
+  | 'refund_exceeds_refundable'
+  | 'refund_not_requested'
+  | 'drawer_not_open'
+  | 'drawer_already_open'
+  | 'drawer_refused';
+
+export class PosRefusal extends Error {
+  override readonly name = 'PosRefusal';
+  constructor(
+    readonly code: PosRefusalCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Persistence of the restaurant POS, beside the order Store, on the same database. Payment
+ * changes load the stored Payment machine snapshot, decide with the core (decidePayment, the
+ * drawer functions) and write everything that belongs together in one transaction (SQLite
+ * BEGIN IMMEDIATE, PostgreSQL SELECT … FOR UPDATE); no network I/O happens inside one.
+ * Refusals throw PosRefusal and write nothing.
+ */
+export interface PosStore {
+  ready(): Promise<void>;
+
+  /** Throws PosRefusal('method_exists') when the merchant already has a method of that provider. */
+  createMethod(method: PaymentMethod): Promise<PaymentMethodRecord>;
+  updateMethod(merchantId: string, providerCode: string, patch: PaymentMethodPatch): Promise<PaymentMethodRecord | null>;
+  deleteMethod(merchantId: string, providerCode: string): Promise<boolean>;
+  getMethod(merchantId: string, providerCode: string): Promise<PaymentMethodRecord | null>;
+  listMethods(merchantId: string): Promise<PaymentMethodRecord[]>;
+
+  insertPayment(created: PaymentDecision, description: string): Promise<PaymentRecord>;
+  getPayment(merchantId: string, paymentId: string): Promise<PaymentRecord | null>;
+  listPayments(merchantId: string, filter: PaymentFilter): Promise<PaymentRecord[]>;
+  /** Applies the events in order in one transaction; `changed` is false when none applied. Null: no such payment. */
+  applyPaymentEvents(
+    merchantId: string,
+    paymentId: string,
+    inputs: readonly PaymentInput[],
+    columns?: PaymentColumns,
+  ): Promise<{ payment: PaymentRecord; changed: boolean } | null>;
+  /** A cashier took the cash: pending -> processing -> success, and the amount into the open drawer, together. */
+  confirmCashPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }>;
+  /**
+   * Records a refund and counts it on the payment before any provider is called (the machine
+   * refuses one beyond captured minus refunded). A cash refund is final at once and takes the
+   * cash out of the open drawer in the same transaction; any other stays `requested`.
+   */
+  requestRefund(request: RefundRequest): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null }>;
+  /** requested -> succeeded, or -> failed (the machine gets the amount back, REFUND_FAILED). */
+  finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
+  /** A refund whose outcome is unknown (timeout) stays requested; the error is kept for the operator. */
+  noteRefundError(refundId: string, error: string): Promise<void>;
+  listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
+
+  /** Throws PosRefusal('drawer_already_open') when the merchant has an open session. */
+  openDrawer(session: DrawerSession, openedBy: string | null): Promise<DrawerRecord>;
+  getOpenDrawer(merchantId: string): Promise<DrawerRecord | null>;
+  getDrawer(merchantId: string, sessionId: string): Promise<DrawerRecord | null>;
+  listDrawers(merchantId: string, limit: number): Promise<DrawerRecord[]>;
+  /** Cash the cashier puts in or takes out by hand (float, pay-outs), into the open session. */
+  recordDrawerCash(merchantId: string, direction: 'in' | 'out', cash: Money, note: string | null): Promise<DrawerRecord>;
+  closeDrawer(merchantId: string, counted: Money, closedBy: string | null): Promise<DrawerRecord>;
+  drawerMovements(sessionId: string): Promise<DrawerMovement[]>;
+
+  /**
+   * Claims an Idempotency-Key with an INSERT (the unique index decides between concurrent
+   * requests); an existing key answers mismatch, in_flight or replay. An expired key, or an
+   * in-flight claim past its lock, is taken over.
+   */
+  claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim>;
+  completeIdempotencyKey(scope: string, key: string, response: StoredResponse): Promise<void>;
+  /** Forgets an in-flight claim (the request failed with 5xx or threw): the client may retry with the key. */
+  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
+  /** Deletes keys expired at `now`; returns how many. */
+  purgeIdempotencyKeys(now: string): Promise<number>;
+
+  close(): Promise<void>;
+}
