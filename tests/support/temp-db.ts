@@ -31,14 +31,26 @@ export function tempDatabaseUrl(): { url: string; path: string; cleanup(): void 
   return { url: `file:${path}`, path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+export interface TempDatabaseOptions {
+  /**
+   * PostgreSQL only. Test databases commit without waiting for the WAL flush
+   * (synchronous_commit=off): the tests kill paystate processes, never the database server, and
+   * a commit is as visible and as final to every other session either way; only a crash of the
+   * server itself could lose the last commits. Benchmarks pass true to measure production
+   * durability.
+   */
+  durable?: boolean;
+}
+
 /** A fresh, empty database of this run's backend: a new SQLite file or a new PostgreSQL database. */
-export async function tempDatabase(backend: TestBackend = testBackend): Promise<TempDatabase> {
+export async function tempDatabase(backend: TestBackend = testBackend, options: TempDatabaseOptions = {}): Promise<TempDatabase> {
   if (backend === 'sqlite') {
     const file = tempDatabaseUrl();
     return { backend, url: file.url, path: file.path, cleanup: async () => file.cleanup() };
   }
   const name = `${PG_TEMP_PREFIX}${Date.now()}_${randomBytes(4).toString('hex')}`;
   await adminQuery(`create database ${name}`);
+  if (!options.durable) await adminQuery(`alter database ${name} set synchronous_commit = off`);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   let dropped: Promise<void> | undefined;

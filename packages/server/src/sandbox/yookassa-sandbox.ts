@@ -47,6 +47,8 @@ export class YooKassaSandbox {
   readonly faults = new FaultPlan();
   readonly payments = new Map<string, SandboxPayment>();
   readonly deliveries: Delivery[] = [];
+  /** GET /v3/payments/:id requests per payment id, faulted ones included: how often paystate checked. */
+  readonly checks = new Map<string, number>();
   webhookUrl: string | undefined;
   private baseUrl = '';
   private readonly idempotent = new Map<string, { body: string; response: unknown }>();
@@ -141,6 +143,7 @@ export class YooKassaSandbox {
     });
 
     api.get('/payments/:id', async (c) => {
+      this.checks.set(c.req.param('id'), (this.checks.get(c.req.param('id')) ?? 0) + 1);
       const injected = await this.faults.apply('get', c);
       if (injected) return injected;
       const payment = this.payments.get(c.req.param('id'));
