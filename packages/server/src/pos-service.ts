@@ -321,14 +321,21 @@ export class PosService {
     return this.store.listDrawers(merchantId, limit);
   }
 
+  /** The open session's currency; no open session is the same refusal the store gives (409). */
+  private async openCurrency(merchantId: string): Promise<string> {
+    const drawer = await this.store.getOpenDrawer(merchantId);
+    if (!drawer) throw new AppError(409, 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+    return drawer.currency;
+  }
+
   /** Cash put in or taken out by hand; without a currency, the open session's. */
   async drawerCash(merchantId: string, direction: 'in' | 'out', amountMinor: number, currency: string | undefined, note: string | null) {
-    const cash = { amountMinor, currency: currency ?? (await this.currentDrawer(merchantId)).currency };
+    const cash = { amountMinor, currency: currency ?? (await this.openCurrency(merchantId)) };
     return refusals(this.store.recordDrawerCash(merchantId, direction, cash, note));
   }
 
   async closeDrawer(merchantId: string, countedMinor: number, currency: string | undefined, operator: string | null) {
-    const counted = { amountMinor: countedMinor, currency: currency ?? (await this.currentDrawer(merchantId)).currency };
+    const counted = { amountMinor: countedMinor, currency: currency ?? (await this.openCurrency(merchantId)) };
     return refusals(this.store.closeDrawer(merchantId, counted, operator));
   }
 }
