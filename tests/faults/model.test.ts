@@ -80,7 +80,7 @@ interface Real {
 
 const stats = { schedules: 0, commands: 0, failed: 0, invariantViolations: 0, unexpectedReplies: 0 };
 /** What the schedules reached, so a run shows it exercised the lifecycle and not just the error paths. */
-const coverage = { finalStatuses: new Map<string, number>(), makeCommandsAtDevice: 0, webhooks: 0, replies: new Map<number, number>() };
+const coverage = { finalStatuses: new Map<string, number>(), makeCommandsAtDevice: 0, replies: new Map<number, number>() };
 
 function expectReply(reply: Reply, allowed: readonly number[], what: string): void {
   coverage.replies.set(reply.status, (coverage.replies.get(reply.status) ?? 0) + 1);
