@@ -7,6 +7,7 @@ import { diagramCommand } from './commands/diagram.js';
 import { migrateCommand } from './commands/migrate.js';
 import { ordersCommand } from './commands/orders.js';
 import { pollCommand } from './commands/poll.js';
+import { posCommand } from './commands/pos.js';
 import { serveCommand } from './commands/serve.js';
 import { CliError } from './output.js';
 
@@ -16,7 +17,7 @@ const program = new Command('paystate')
   .exitOverride()
   .showHelpAfterError();
 
-for (const register of [serveCommand, pollCommand, migrateCommand, demoCommand, ordersCommand, devicesCommand, diagramCommand, configCommand]) {
+for (const register of [serveCommand, pollCommand, migrateCommand, demoCommand, ordersCommand, devicesCommand, posCommand, diagramCommand, configCommand]) {
   register(program);
 }
 

@@ -44,3 +44,4 @@ export {
   IDEMPOTENCY_LOCK_S,
   DEFAULT_IDEMPOTENCY_SCOPE,
 } from './http/idempotency.js';
+export { AppError } from './http/errors.js';

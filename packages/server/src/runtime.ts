@@ -199,6 +199,11 @@ export function adaptersFromSettings(settings: Settings, logger: Logger) {
   return { providers, fulfilment: settings.FULFILMENT };
 }
 
+/** The configured payment providers alone (no I/O), for commands that call a provider but make nothing (`paystate pos refund`). */
+export function paymentProvidersFromSettings(settings: Settings, logger: Logger): Map<string, PaymentProvider> {
+  return providersFromSettings(settings, settings.PAYMENT_API_TIMEOUT_S * 1000, logger);
+}
+
 /** Tickets need e-mail; elsewhere SMTP_URL only adds the customer notices. */
 function mailerFromSettings(settings: Settings, logger: Logger): Mailer | null {
   if (!settings.SMTP_URL) {
