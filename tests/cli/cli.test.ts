@@ -77,6 +77,17 @@ describe('paystate CLI (real binary, temporary database)', () => {
     expect(unknown.stderr).toMatch(/^paystate: unknown scenario "casino"/);
   }, 30_000);
 
+  it('demo --scenario pos runs a till: cash and Wave sales, a partial refund, variance at close; twice on one database', async () => {
+    const database = tempDb();
+    for (let run = 0; run < 2; run++) {
+      const result = await paystate(['--database', database, 'demo', '--scenario', 'pos']);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('after the payer approved in Wave and the cashier checked: success');
+      expect(result.stdout).toContain('expected 11500 XOF, counted 11 450, variance -50');
+    }
+  }, 40_000);
+
   it('manages devices and sanitises the status page text', async () => {
     const database = tempDb();
     expect((await paystate(['--database', database, 'migrate'])).stdout).toContain('migrated');

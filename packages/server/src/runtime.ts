@@ -118,7 +118,8 @@ export function createRuntime(options: RuntimeOptions) {
   const tmetr = options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
   const mailer = mailerFromSettings(settings, logger);
   const { store, tickets, pos: posStore } = openDatabase(settings, clock, logger);
-  const device = tmetr ?? new TicketIssuer(store, tickets, mailer!, clock, publicUrl);
+  const device =
+    tmetr ?? (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
   const notifier = options.notifier ?? (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
   const dispatcher = new EffectDispatcher({
     store,
@@ -319,3 +320,10 @@ function allowedNetworksOf(value: string): readonly string[] | undefined {
   if (bad !== undefined) throw new SettingsError(`YOOKASSA_ALLOWED_NETWORKS: "${bad}" is not an IP address or CIDR network`);
   return networks;
 }
+
+/** FULFILMENT=none: nothing can be made, so a make command fails at once (make_failed, with an alert). */
+const noFulfilment: DeviceGateway = {
+  async sendMakeCommand() {
+    throw new SettingsError('FULFILMENT=none: this server fulfils no orders');
+  },
+};

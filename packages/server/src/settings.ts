@@ -52,8 +52,11 @@ export const settingsSchema = lifecycleConfigSchema.extend({
   ORANGE_MONEY_COUNTRY: z.string().trim().regex(/^[a-z]{2,16}$/, 'a lower-case country code such as ci, sn or dev').default('dev'),
   TMETR_API_URL: z.url().optional(),
   TMETR_TOKEN: optionalText,
-  /** What a paid order sets in motion: a Tmetr make command, or a ticket issued and mailed. */
-  FULFILMENT: z.enum(['tmetr', 'tickets']).default('tmetr'),
+  /**
+   * What a paid order sets in motion: a Tmetr make command, a ticket issued and mailed, or
+   * nothing (`none`: a till that only takes POS payments; an order's make command then fails).
+   */
+  FULFILMENT: z.enum(['tmetr', 'tickets', 'none']).default('tmetr'),
   /** smtp://user:pass@host:587 (or smtps://); tickets and customer e-mails go through it. */
   SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional()),
   MAIL_FROM: z.string().default('paystate <no-reply@localhost>'),

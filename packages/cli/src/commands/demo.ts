@@ -6,11 +6,12 @@ import type { GlobalOptions } from '../context.js';
 import { coffeeScenario } from '../demo/coffee.js';
 import { ADMIN_TOKEN, apiClient, DEVICE_TOKEN } from '../demo/http.js';
 import type { Scenario } from '../demo/scenario.js';
+import { posScenario } from '../demo/pos.js';
 import { ticketsScenario } from '../demo/tickets.js';
 import { CliError } from '../output.js';
 import { untilSignal } from './serve.js';
 
-const scenarios: Record<string, () => Scenario> = { coffee: coffeeScenario, tickets: ticketsScenario };
+const scenarios: Record<string, () => Scenario> = { coffee: coffeeScenario, tickets: ticketsScenario, pos: posScenario };
 
 interface DemoOptions {
   scenario: string;
