@@ -139,6 +139,20 @@ describe(`the ${testBackend} store on a real database`, () => {
     expect((await store.recordWebhookDelivery('tbank', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(false);
   });
 
+  it('a delivery cut off mid-processing (still "received") is taken over by a redelivery a minute later, once', async () => {
+    const at = () => clock.now().toISOString();
+    const first = await store.recordWebhookDelivery('yookassa', 'evt-crash', '{}', at());
+    clock.advance(59);
+    expect((await store.recordWebhookDelivery('yookassa', 'evt-crash', '{}', at())).duplicate).toBe(true);
+    clock.advance(2);
+    const retry = await store.recordWebhookDelivery('yookassa', 'evt-crash', '{}', at());
+    expect(retry).toEqual({ id: first.id, duplicate: false });
+    expect((await store.recordWebhookDelivery('yookassa', 'evt-crash', '{}', at())).duplicate).toBe(true);
+    await store.finishWebhookDelivery(retry.id, 'applied', at());
+    clock.advance(3600);
+    expect((await store.recordWebhookDelivery('yookassa', 'evt-crash', '{}', at())).duplicate).toBe(true);
+  });
+
   it('refuses to delete a device that has orders', async () => {
     await paidOrder('o-5');
     expect(await store.deleteDevice('dev-1')).toBe('in_use');

@@ -3,7 +3,7 @@ import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type Or
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/pg-schema.js';
 import type { PgDb, PgHandle } from '../db/pg.js';
 import { auditStatement, lockOrderStatement, transitionStatement } from './pg-statements.js';
-import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, storedEffectOf } from './rows.js';
+import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, reclaimableBefore, storedEffectOf } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
 const MAX_RETRIES = 5;
@@ -290,12 +290,20 @@ export class PgStore implements Store {
       .onConflictDoNothing()
       .returning({ id: webhookInbox.id });
     if (inserted) return { id: inserted.id, duplicate: false };
+    // A delivery whose processing failed, or was cut off by a crash, is not a duplicate: the
+    // provider's retry is our second chance. Taking it over is one conditional update, so two
+    // concurrent retries cannot both take it.
+    const [reclaimed] = await this.db
+      .update(webhookInbox)
+      .set({ outcome: 'received', receivedAt, processedAt: null })
+      .where(reclaimableDelivery(provider, dedupeKey, receivedAt))
+      .returning({ id: webhookInbox.id });
+    if (reclaimed) return { id: reclaimed.id, duplicate: false };
     const [existing] = await this.db
-      .select({ id: webhookInbox.id, outcome: webhookInbox.outcome })
+      .select({ id: webhookInbox.id })
       .from(webhookInbox)
       .where(and(eq(webhookInbox.provider, provider), eq(webhookInbox.dedupeKey, dedupeKey)));
-    // A delivery whose processing failed is not a duplicate: the provider's retry is our second chance.
-    return { id: existing!.id, duplicate: existing!.outcome !== 'error' };
+    return { id: existing!.id, duplicate: true };
   }
 
   async finishWebhookDelivery(id: number, outcome: string, at: string) {
@@ -357,4 +365,12 @@ function sqlStateOf(error: unknown): string | undefined {
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
   return undefined;
+}
+
+function reclaimableDelivery(provider: string, dedupeKey: string, receivedAt: string) {
+  return and(
+    eq(webhookInbox.provider, provider),
+    eq(webhookInbox.dedupeKey, dedupeKey),
+    or(eq(webhookInbox.outcome, 'error'), and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt)))),
+  );
 }

@@ -78,3 +78,13 @@ export function storedEffectOf(row: typeof effects.$inferSelect): StoredEffect {
 export function deviceOf(row: typeof devices.$inferSelect): Device {
   return { ...row, clientInfoByStatus: row.clientInfoByStatus as Device['clientInfoByStatus'] };
 }
+
+/**
+ * A delivery still marked received this long after it arrived was cut off (the process died
+ * mid-processing): the provider's redelivery takes it over instead of being answered duplicate.
+ */
+export const WEBHOOK_RECLAIM_AFTER_MS = 60_000;
+
+export function reclaimableBefore(receivedAt: string): string {
+  return new Date(Date.parse(receivedAt) - WEBHOOK_RECLAIM_AFTER_MS).toISOString();
+}

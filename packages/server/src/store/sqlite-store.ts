@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, lt, lte, or, isNull, inArray, sql } from
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
-import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, storedEffectOf } from './rows.js';
+import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, reclaimableBefore, storedEffectOf } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
 const MAX_CAS_RETRIES = 5;
@@ -260,13 +260,22 @@ export class SqliteStore implements Store {
       .returning({ id: webhookInbox.id })
       .get();
     if (inserted) return { id: inserted.id, duplicate: false };
+    // A delivery whose processing failed, or was cut off by a crash, is not a duplicate: the
+    // provider's retry is our second chance. Taking it over is one conditional update, so two
+    // concurrent retries cannot both take it.
+    const reclaimed = this.db
+      .update(webhookInbox)
+      .set({ outcome: 'received', receivedAt, processedAt: null })
+      .where(reclaimableDelivery(provider, dedupeKey, receivedAt))
+      .returning({ id: webhookInbox.id })
+      .get();
+    if (reclaimed) return { id: reclaimed.id, duplicate: false };
     const existing = this.db
-      .select({ id: webhookInbox.id, outcome: webhookInbox.outcome })
+      .select({ id: webhookInbox.id })
       .from(webhookInbox)
       .where(and(eq(webhookInbox.provider, provider), eq(webhookInbox.dedupeKey, dedupeKey)))
       .get();
-    // A delivery whose processing failed is not a duplicate: the provider's retry is our second chance.
-    return { id: existing!.id, duplicate: existing!.outcome !== 'error' };
+    return { id: existing!.id, duplicate: true };
   }
 
   async finishWebhookDelivery(id: number, outcome: string, at: string) {
@@ -294,4 +303,12 @@ export function selectDueOrders(db: Pick<SqliteDb, 'select'>, now: string, provi
     )
     .orderBy(desc(orders.paymentStartedAt))
     .limit(limit);
+}
+
+function reclaimableDelivery(provider: string, dedupeKey: string, receivedAt: string) {
+  return and(
+    eq(webhookInbox.provider, provider),
+    eq(webhookInbox.dedupeKey, dedupeKey),
+    or(eq(webhookInbox.outcome, 'error'), and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt)))),
+  );
 }
