@@ -94,7 +94,7 @@ describe('several poller processes on one PostgreSQL database', () => {
         yookassa: w.yookassa,
         succeeded: (i) => i % 7 === 3,
       });
-      const pollers = [0, 1, 2].map(() => w.start({ PAYSTATE_WAIT_FOR_GO: '1', MAX_ORDERS_PER_CYCLE: '100', POLL_CONCURRENCY: '8' }));
+      const pollers = [0, 1, 2].map(() => w.start({ PAYSTATE_WAIT_FOR_GO: '1', MAX_ORDERS_PER_CYCLE: '250', POLL_CONCURRENCY: '8' }));
       await Promise.all(pollers.map((p) => p.ready));
       for (const p of pollers) p.go();
       const totals = await Promise.all(pollers.map((p) => p.done));
