@@ -1,3 +1,5 @@
+import type { ZodType } from 'zod';
+
 /** The delivery is not authentic (bad signature, stale timestamp, sender outside the allowed networks). */
 export class WebhookVerificationError extends Error {
   override readonly name = 'WebhookVerificationError';
@@ -30,4 +32,20 @@ export class RefundNotSupportedError extends Error {
 /** The payment cannot be requested without something the customer must supply (a phone number). */
 export class PayerDetailsRequiredError extends Error {
   override readonly name: string = 'PayerDetailsRequiredError';
+}
+
+/**
+ * A notification body parsed by its schema (`data`), with the JSON as it came (`json`, kept as
+ * the raw record); anything else is a WebhookParseError naming what was expected.
+ */
+export function parseNotification<T>(rawBody: string, schema: ZodType<T>, expected: string): { data: T; json: unknown } {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    throw new WebhookParseError(`${expected}: the body is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new WebhookParseError(`not ${expected}: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`);
+  return { data: parsed.data, json };
 }

@@ -15,7 +15,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
-import { PayerDetailsRequiredError, RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError } from './errors.js';
+import { PayerDetailsRequiredError, RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, parseNotification } from './errors.js';
 
 /** Every status of a MoMo request-to-pay and the observation it is for the lifecycle. */
 export const mtnMomoStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
@@ -162,15 +162,8 @@ export class MtnMomoProvider implements PaymentProvider {
   async verifyWebhook(_headers: Record<string, string>, _rawBody: string): Promise<void> {}
 
   parseWebhook(rawBody: string): WebhookNotification {
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody);
-    } catch {
-      throw new WebhookParseError('MoMo callback body is not JSON');
-    }
-    const parsed = callbackSchema.safeParse(json);
-    if (!parsed.success) throw new WebhookParseError('not a MoMo request-to-pay callback');
-    const reference = [parsed.data.referenceId, parsed.data.externalId].find((id) => id !== undefined && UUID.test(id));
+    const { data: callback, json } = parseNotification(rawBody, callbackSchema, 'a MoMo request-to-pay callback');
+    const reference = [callback.referenceId, callback.externalId].find((id) => id !== undefined && UUID.test(id));
     if (!reference) throw new WebhookParseError('MoMo callback names no request-to-pay reference');
     return { eventId: null, providerPaymentId: reference.toLowerCase(), status: null, amount: null, raw: json };
   }

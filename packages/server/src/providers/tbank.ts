@@ -12,7 +12,7 @@ import type {
   WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundHttpError, OutboundResponseError } from '../http/outbound.js';
-import { UnknownProviderStatusError, WebhookParseError, WebhookVerificationError } from './errors.js';
+import { UnknownProviderStatusError, WebhookVerificationError, parseNotification } from './errors.js';
 
 /**
  * Every T-Bank (Tinkoff) acquiring v2 payment status and the observation it is for the lifecycle.
@@ -232,15 +232,8 @@ export class TBankProvider implements PaymentProvider {
 
   /** Called only after verifyWebhook: status and amount are signed, so they are reported. */
   parseWebhook(rawBody: string): WebhookNotification {
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody);
-    } catch {
-      throw new WebhookParseError('notification body is not JSON');
-    }
-    const parsed = notificationSchema.safeParse(json);
-    if (!parsed.success) throw new WebhookParseError(`not a T-Bank payment notification: ${parsed.error.issues[0]?.message ?? ''}`);
-    const { Status, PaymentId, Amount } = parsed.data;
+    const { data: notification, json } = parseNotification(rawBody, notificationSchema, 'a T-Bank payment notification');
+    const { Status, PaymentId, Amount } = notification;
     return {
       eventId: `${Status}:${PaymentId}:${Amount}`,
       providerPaymentId: PaymentId,

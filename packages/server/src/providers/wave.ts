@@ -15,7 +15,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundResponseError } from '../http/outbound.js';
-import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, WebhookVerificationError } from './errors.js';
+import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, WebhookVerificationError, parseNotification } from './errors.js';
 
 /**
  * A Wave checkout session has two statuses: `checkout_status` (open, complete, expired) and
@@ -170,15 +170,8 @@ export class WaveProvider implements PaymentProvider {
 
   /** The event is signed, so its session's status and amount are trusted as they stand. */
   parseWebhook(rawBody: string): WebhookNotification {
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody);
-    } catch {
-      throw new WebhookParseError('Wave webhook body is not JSON');
-    }
-    const parsed = eventSchema.safeParse(json);
-    if (!parsed.success) throw new WebhookParseError('not a Wave checkout session event');
-    const { id, type, data } = parsed.data;
+    const { data: event, json } = parseNotification(rawBody, eventSchema, 'a Wave checkout session event');
+    const { id, type, data } = event;
     if (!SESSION_EVENTS.has(type)) throw new WebhookParseError(`Wave event ${type} is not about a checkout session payment`);
     let status: PaymentObservationStatus;
     let amount: Money;

@@ -13,7 +13,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundResponseError } from '../http/outbound.js';
-import { UnknownProviderStatusError, WebhookParseError, WebhookVerificationError } from './errors.js';
+import { UnknownProviderStatusError, WebhookParseError, WebhookVerificationError, parseNotification } from './errors.js';
 
 /** The networks YooKassa documents as the senders of its notifications. */
 export const YOOKASSA_NOTIFICATION_NETWORKS = [
@@ -142,15 +142,8 @@ export class YooKassaProvider implements PaymentProvider {
   }
 
   parseWebhook(rawBody: string): WebhookNotification {
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody);
-    } catch {
-      throw new WebhookParseError('notification body is not JSON');
-    }
-    const parsed = notificationSchema.safeParse(json);
-    if (!parsed.success) throw new WebhookParseError('not a YooKassa notification');
-    const { event, object } = parsed.data;
+    const { data: notification, json } = parseNotification(rawBody, notificationSchema, 'a YooKassa notification');
+    const { event, object } = notification;
     const providerPaymentId = event.startsWith('refund.') ? object.payment_id : object.id;
     if (!event.startsWith('payment.') && !event.startsWith('refund.')) {
       throw new WebhookParseError(`notification event ${event} is not about a payment`);
