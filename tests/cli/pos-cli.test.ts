@@ -1,35 +1,10 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '@paystate/core';
 import { createRuntime, loadSettings, openDatabase, type DrawerView, type PaymentView } from '@paystate/server';
 import { WaveSandbox } from '@paystate/server/sandbox';
+import { paystate } from '../support/cli.js';
 import { tempDatabaseUrl } from '../support/temp-db.js';
-
-const BIN = fileURLToPath(new URL('../../packages/cli/bin/paystate.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `paystate` binary with a clean environment plus `env`. */
-function paystate(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let cleanups: Array<() => unknown> = [];
 afterEach(async () => {
