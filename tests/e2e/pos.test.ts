@@ -41,7 +41,6 @@ describe(`restaurant POS over HTTP on ${testBackend}: methods, payments, refunds
     wave = new WaveSandbox({ apiKey: WAVE_API_KEY, webhookSecret: WAVE_WEBHOOK_SECRET });
     waveServer = await wave.start();
     stack = await startStack({ env: { WAVE_API_URL: waveServer.url, WAVE_API_KEY, WAVE_WEBHOOK_SECRET } });
-    // POS payments are settled by `check`; provider notifications about them are not routed here.
     stack.yookassa.webhookUrl = undefined;
   });
   afterEach(async () => {
@@ -304,6 +303,23 @@ describe(`restaurant POS over HTTP on ${testBackend}: methods, payments, refunds
       const made = [...stack.yookassa.payments.values()].filter((p) => p.orderId === unknown.payment_id);
       expect(made).toHaveLength(1);
       expect(checked.provider_payment_id).toBe(made[0]!.id);
+    },
+    T,
+  );
+
+  it(
+    'a signed Wave webhook about a POS payment settles it without the cashier (re-read from the API); a replay changes nothing',
+    async () => {
+      await seedMethods('dakar-1');
+      wave.webhookUrl = `${stack.server.url}/v1/webhooks/wave`;
+      const created = await ok(pos<PaymentView>('POST', 'dakar-1/payments', { method: 'wave', amount_minor: 2_000, currency: 'XOF' }), 201);
+      const session = wave.sessionFor(created.payment_id)!;
+      expect(await wave.complete(session.id)).toBe(true);
+      expect(wave.deliveries.at(-1)?.status).toBe(200);
+      const paid = await ok(pos<PaymentView>('GET', `dakar-1/payments/${created.payment_id}`), 200);
+      expect(paid).toMatchObject({ status: 'success', refundable_minor: 2_000 });
+      expect(await wave.notify('checkout.session.completed', session.id)).toBe(true);
+      expect(await ok(pos<PaymentView>('GET', `dakar-1/payments/${created.payment_id}`), 200)).toMatchObject({ status: 'success', refunded_minor: 0 });
     },
     T,
   );

@@ -3,6 +3,7 @@ import type { Clock, PaymentStatusReport } from '@paystate/core';
 import { failureReasonOf } from './failures.js';
 import { AppError } from './http/errors.js';
 import type { OrderService } from './order-service.js';
+import type { PosService } from './pos-service.js';
 import { WebhookParseError, WebhookVerificationError } from './providers/errors.js';
 import type { Store } from './store/types.js';
 
@@ -18,6 +19,8 @@ export class WebhookService {
     private readonly orders: OrderService,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** POS payments share the providers' webhook URLs; a notification about one settles it. */
+    private readonly pos?: PosService,
   ) {}
 
   async receive(providerCode: string, headers: Record<string, string>, rawBody: string): Promise<WebhookOutcome> {
@@ -42,6 +45,14 @@ export class WebhookService {
       notification.status !== null && notification.amount !== null ? { status: notification.status, amount: notification.amount } : null;
     const trusted = report !== null;
     const order = await this.store.findOrderByPayment(providerCode, notification.providerPaymentId);
+    if (!order) {
+      const posPayment = await this.pos?.store.findPaymentByProvider(providerCode, notification.providerPaymentId);
+      // `check` re-reads the payment from the provider's API and is idempotent: the claim is only a hint.
+      if (posPayment) {
+        const { payment } = await this.pos!.check(posPayment.merchantId, posPayment.paymentId);
+        return payment.status === posPayment.status ? 'ignored' : 'applied';
+      }
+    }
     let recheckError: unknown = null;
     if (order && !report) {
       try {

@@ -142,6 +142,15 @@ export class PgPosStore implements PosStore {
     return paymentOf(row!);
   }
 
+  async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
+    await this.prepared;
+    const [row] = await this.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.methodCode, methodCode), eq(payments.providerPaymentId, providerPaymentId)));
+    return row ? paymentOf(row) : null;
+  }
+
   async getPayment(merchantId: string, paymentId: string) {
     await this.prepared;
     const [row] = await this.db

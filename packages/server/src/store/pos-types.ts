@@ -146,6 +146,8 @@ export interface PosStore {
 
   insertPayment(created: PaymentDecision, description: string): Promise<PaymentRecord>;
   getPayment(merchantId: string, paymentId: string): Promise<PaymentRecord | null>;
+  /** The POS payment a provider notification is about, if it is one. */
+  findPaymentByProvider(methodCode: string, providerPaymentId: string): Promise<PaymentRecord | null>;
   listPayments(merchantId: string, filter: PaymentFilter): Promise<PaymentRecord[]>;
   /** Applies the events in order in one transaction; `changed` is false when none applied. Null: no such payment. */
   applyPaymentEvents(

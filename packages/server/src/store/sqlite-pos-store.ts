@@ -113,6 +113,15 @@ export class SqlitePosStore implements PosStore {
     return paymentOf(this.db.insert(payments).values(newPaymentRow(created, description)).returning().get());
   }
 
+  async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
+    const row = this.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.methodCode, methodCode), eq(payments.providerPaymentId, providerPaymentId)))
+      .get();
+    return row ? paymentOf(row) : null;
+  }
+
   async getPayment(merchantId: string, paymentId: string) {
     const row = this.db
       .select()
