@@ -14,6 +14,7 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
+import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
 import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, parseNotification } from './errors.js';
 
@@ -93,8 +94,7 @@ export class MtnMomoProvider implements PaymentProvider {
   readonly canQueryStatus = true;
   private readonly client: JsonClient;
   private readonly clock: Clock;
-  private token: { value: string; renewAt: number } | null = null;
-  private pendingToken: Promise<string> | null = null;
+  private readonly tokens: BearerTokenCache;
 
   constructor(private readonly options: MtnMomoOptions) {
     this.client = new JsonClient({
@@ -105,6 +105,7 @@ export class MtnMomoProvider implements PaymentProvider {
       authorization: `Basic ${Buffer.from(`${options.apiUser}:${options.apiKey}`).toString('base64')}`,
     });
     this.clock = options.clock ?? systemClock;
+    this.tokens = new BearerTokenCache(() => this.fetchToken(), this.clock, this.options.tokenRenewBeforeS);
   }
 
   async createPayment(input: MtnMomoPaymentInput, idempotencyKey: string): Promise<CreatedPayment> {
@@ -168,9 +169,9 @@ export class MtnMomoProvider implements PaymentProvider {
     return { eventId: null, providerPaymentId: reference.toLowerCase(), status: null, amount: null, raw: json };
   }
 
-  /** A call with the cached bearer token; an API 401 means the token went stale early: renew once and retry. */
-  private async authorised<T>(call: JsonCall, schema: z.ZodType<T>): Promise<T> {
-    const send = (token: string) =>
+  /** A call with the cached bearer token (renewed once on a 401). */
+  private authorised<T>(call: JsonCall, schema: z.ZodType<T>): Promise<T> {
+    return this.tokens.withToken((token) =>
       this.client.call(
         {
           ...call,
@@ -182,33 +183,16 @@ export class MtnMomoProvider implements PaymentProvider {
           },
         },
         schema,
-      );
-    const token = await this.accessToken();
-    try {
-      return await send(token);
-    } catch (error) {
-      if (!(error instanceof OutboundHttpError && error.status === 401)) throw error;
-      if (this.token?.value === token) this.token = null;
-      return send(await this.accessToken());
-    }
+      ),
+    );
   }
 
-  private accessToken(): Promise<string> {
-    if (this.token && this.clock.now().getTime() < this.token.renewAt) return Promise.resolve(this.token.value);
-    this.pendingToken ??= this.fetchToken().finally(() => {
-      this.pendingToken = null;
-    });
-    return this.pendingToken;
-  }
-
-  private async fetchToken(): Promise<string> {
+  private async fetchToken(): Promise<IssuedToken> {
     const answer = await this.client.call(
       { method: 'POST', path: '/collection/token/', headers: { 'ocp-apim-subscription-key': this.options.subscriptionKey } },
       tokenSchema,
     );
-    const renewBeforeS = Math.min(this.options.tokenRenewBeforeS ?? 60, answer.expires_in / 2);
-    this.token = { value: answer.access_token, renewAt: this.clock.now().getTime() + (answer.expires_in - renewBeforeS) * 1000 };
-    return answer.access_token;
+    return { accessToken: answer.access_token, expiresInS: answer.expires_in };
   }
 }
 

@@ -15,7 +15,8 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
-import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
+import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
+import { JsonClient, type JsonCall } from '../http/outbound.js';
 import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, WebhookVerificationError } from './errors.js';
 
 /** Every status of an Orange Money web payment and the observation it is for the lifecycle. */
@@ -91,8 +92,7 @@ export class OrangeMoneyProvider implements PaymentProvider {
   private readonly client: JsonClient;
   private readonly clock: Clock;
   private readonly basePath: string;
-  private token: { value: string; renewAt: number } | null = null;
-  private pendingToken: Promise<string> | null = null;
+  private readonly tokens: BearerTokenCache;
   /** sha256(notif_token) -> the payment it was issued for; insertion order is age order. */
   private readonly issued = new Map<string, { providerPaymentId: string; until: number }>();
 
@@ -105,6 +105,7 @@ export class OrangeMoneyProvider implements PaymentProvider {
       authorization: `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString('base64')}`,
     });
     this.clock = options.clock ?? systemClock;
+    this.tokens = new BearerTokenCache(() => this.fetchToken(), this.clock);
     this.basePath = `/orange-money-webpay/${encodeURIComponent(options.country)}/v1`;
   }
 
@@ -192,31 +193,14 @@ export class OrangeMoneyProvider implements PaymentProvider {
     return entry.providerPaymentId;
   }
 
-  private async authorised<T>(call: JsonCall, schema: z.ZodType<T>): Promise<T> {
-    const send = (token: string) => this.client.call({ ...call, headers: { ...call.headers, authorization: `Bearer ${token}` } }, schema);
-    const token = await this.accessToken();
-    try {
-      return await send(token);
-    } catch (error) {
-      if (!(error instanceof OutboundHttpError && error.status === 401)) throw error;
-      if (this.token?.value === token) this.token = null;
-      return send(await this.accessToken());
-    }
+  /** A call with the cached bearer token (renewed once on a 401). */
+  private authorised<T>(call: JsonCall, schema: z.ZodType<T>): Promise<T> {
+    return this.tokens.withToken((token) => this.client.call({ ...call, headers: { ...call.headers, authorization: `Bearer ${token}` } }, schema));
   }
 
-  private accessToken(): Promise<string> {
-    if (this.token && this.clock.now().getTime() < this.token.renewAt) return Promise.resolve(this.token.value);
-    this.pendingToken ??= this.fetchToken().finally(() => {
-      this.pendingToken = null;
-    });
-    return this.pendingToken;
-  }
-
-  private async fetchToken(): Promise<string> {
+  private async fetchToken(): Promise<IssuedToken> {
     const answer = await this.client.call({ method: 'POST', path: '/oauth/v3/token', form: { grant_type: 'client_credentials' } }, tokenSchema);
-    const renewBeforeS = Math.min(60, answer.expires_in / 2);
-    this.token = { value: answer.access_token, renewAt: this.clock.now().getTime() + (answer.expires_in - renewBeforeS) * 1000 };
-    return answer.access_token;
+    return { accessToken: answer.access_token, expiresInS: answer.expires_in };
   }
 }
 
