@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import {
   createOrder,
   type DecisionDeps,
-  type Money,
+  type NewOrder,
   type OrderDecision,
   type OrderInput,
   type PaymentProvider,
@@ -15,15 +15,8 @@ import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '.
 import { PayerDetailsRequiredError } from './providers/errors.js';
 import type { OrderRecord, Store } from './store/types.js';
 
-export interface NewOrderRequest {
-  deviceId: string;
-  productId: string;
-  productName: string;
-  size: string;
-  price: Money;
-  provider: string;
-  customerEmail?: string;
-}
+/** A new order as a caller asks for it: the core's NewOrder, before paystate gives it an id. */
+export type NewOrderRequest = Omit<NewOrder, 'orderId'>;
 
 export type OperatorAction = 'mark_made' | 'refund' | 'resolve' | 'verify';
 
