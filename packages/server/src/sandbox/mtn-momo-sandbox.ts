@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
-import { deliver, type Delivery } from './notify.js';
+import { deliver, InFlight, type Delivery } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type MomoSandboxStatus = 'PENDING' | 'SUCCESSFUL' | 'FAILED';
@@ -60,7 +60,7 @@ export class MtnMomoSandbox {
   /** The environment of the token call and of every API call seen, for header checks. */
   readonly targetEnvironmentsSeen: string[] = [];
   private readonly tokens = new Map<string, number>();
-  private readonly pendingDeliveries = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: MtnMomoSandboxOptions) {
     this.routes();
@@ -90,13 +90,12 @@ export class MtnMomoSandbox {
     const url = this.request(referenceId).callbackUrl;
     if (!url) return Promise.resolve(false);
     const sending = deliver(url, body, this.deliveries);
-    this.pendingDeliveries.add(sending);
-    void sending.finally(() => this.pendingDeliveries.delete(sending));
+    this.inFlight.track(sending);
     return sending;
   }
 
   async settled(): Promise<void> {
-    await Promise.all([...this.pendingDeliveries]);
+    await this.inFlight.settled();
   }
 
   /** Invalidates every issued token: the next API call answers 401 as for an expired token. */

@@ -39,3 +39,19 @@ export async function deliver(
   }
   return false;
 }
+
+/** Callbacks still on their way, so a test or the demo can wait for their final answers. */
+export class InFlight {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  track<T>(promise: Promise<T>): Promise<T> {
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise));
+    return promise;
+  }
+
+  /** Also waits for callbacks started while it waited (a retry chain, a follow-up notification). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { FaultPlan, faultSchema } from './faults.js';
-import { deliver, type Delivery } from './notify.js';
+import { deliver, InFlight, type Delivery } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type OrangeSandboxStatus = 'INITIATED' | 'PENDING' | 'EXPIRED' | 'SUCCESS' | 'FAILED';
@@ -62,7 +62,7 @@ export class OrangeMoneySandbox {
   readonly tokensIssued: string[] = [];
   private readonly tokens = new Set<string>();
   private baseUrl = '';
-  private readonly pendingDeliveries = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: OrangeMoneySandboxOptions) {
     this.routes();
@@ -98,13 +98,12 @@ export class OrangeMoneySandbox {
     const payment = this.payment(payToken);
     const body = { status: payment.status, notif_token: payment.notifToken, txnid: payment.txnid ?? `MP${randomBytes(5).toString('hex').toUpperCase()}`, ...override };
     const sending = deliver(payment.notifUrl, body, this.deliveries);
-    this.pendingDeliveries.add(sending);
-    void sending.finally(() => this.pendingDeliveries.delete(sending));
+    this.inFlight.track(sending);
     return sending;
   }
 
   async settled(): Promise<void> {
-    await Promise.all([...this.pendingDeliveries]);
+    await this.inFlight.settled();
   }
 
   revokeTokens(): void {

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
-import { deliver, type Delivery } from './notify.js';
+import { deliver, InFlight, type Delivery } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export const SUMUP_SANDBOX_STATUSES = ['PENDING', 'FAILED', 'PAID', 'EXPIRED'] as const;
@@ -67,7 +67,7 @@ export class SumUpSandbox {
   readonly checkouts = new Map<string, SumUpSandboxCheckout>();
   readonly deliveries: Delivery[] = [];
   private baseUrl = '';
-  private readonly inFlight = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: SumUpSandboxOptions) {
     this.routes();
@@ -107,13 +107,11 @@ export class SumUpSandbox {
   notify(checkout: SumUpSandboxCheckout, body: unknown = { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id }): Promise<boolean> {
     if (!checkout.returnUrl) return Promise.resolve(false);
     const sending = deliver(checkout.returnUrl, body, this.deliveries);
-    this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
-    return sending;
+    return this.inFlight.track(sending);
   }
 
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   checkoutJson(checkout: SumUpSandboxCheckout) {

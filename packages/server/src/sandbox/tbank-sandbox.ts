@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { request } from 'undici';
 import { z } from 'zod';
 import { FaultPlan, faultSchema } from './faults.js';
+import { InFlight } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 /** Every status a T-Bank acquiring payment can have. */
@@ -111,7 +112,7 @@ export class TBankSandbox {
   private nextPaymentId = 4_100_000_000;
   private readonly cancels = new Map<string, Answer>();
   private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly inFlight = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: TBankSandboxOptions) {
     this.notificationUrl = options.notificationUrl;
@@ -189,17 +190,15 @@ export class TBankSandbox {
     const previous = this.chains.get(orderKey) ?? Promise.resolve();
     const sending = previous.then(() => this.deliverUntilOk(url, JSON.stringify(body)));
     this.chains.set(orderKey, sending);
-    this.inFlight.add(sending);
     void sending.finally(() => {
-      this.inFlight.delete(sending);
       if (this.chains.get(orderKey) === sending) this.chains.delete(orderKey);
     });
-    return sending;
+    return this.inFlight.track(sending);
   }
 
   /** Resolves once every notification in flight got its final answer. */
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   private async deliverUntilOk(url: string, body: string): Promise<boolean> {

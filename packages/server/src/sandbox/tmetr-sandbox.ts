@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { FaultPlan, faultSchema } from './faults.js';
-import { deliver, type Delivery } from './notify.js';
+import { deliver, InFlight, type Delivery } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 const makeSchema = z.strictObject({
@@ -39,7 +39,7 @@ export class TmetrSandbox {
   /** 'reject' answers 422 as a machine that cannot make the drink. */
   mode: 'accept' | 'reject' = 'accept';
   resultCallbackUrl: string | undefined;
-  private readonly reports = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: TmetrSandboxOptions) {
     this.resultCallbackUrl = options.resultCallbackUrl;
@@ -57,7 +57,7 @@ export class TmetrSandbox {
   }
 
   async settled(): Promise<void> {
-    await Promise.all([...this.reports]);
+    await this.inFlight.settled();
   }
 
   private async make(c: Context): Promise<Response> {
@@ -84,7 +84,6 @@ export class TmetrSandbox {
     const sending = new Promise<void>((resolve) => setTimeout(resolve, this.options.brewMs ?? 0).unref()).then(() =>
       deliver(url, { result: 'made' }, this.deliveries, { headers }),
     );
-    this.reports.add(sending);
-    void sending.finally(() => this.reports.delete(sending));
+    this.inFlight.track(sending);
   }
 }

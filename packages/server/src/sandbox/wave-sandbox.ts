@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
-import { deliver, type Delivery } from './notify.js';
+import { deliver, InFlight, type Delivery } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type WaveSandboxCheckoutStatus = 'open' | 'complete' | 'expired';
@@ -73,7 +73,7 @@ export class WaveSandbox {
   webhookUrl: string | undefined;
   private baseUrl = '';
   private readonly idempotent = new Map<string, { body: string; status: number; response: unknown }>();
-  private readonly pendingDeliveries = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
   private events = 0;
 
   constructor(private readonly options: WaveSandboxOptions) {
@@ -145,13 +145,12 @@ export class WaveSandbox {
     const headers: Record<string, string> = header === null ? {} : { 'wave-signature': header };
     // deliver() sends JSON.stringify(event): the very bytes signed above.
     const sending = deliver(this.webhookUrl, event, this.deliveries, { headers, attempts: options.attempts });
-    this.pendingDeliveries.add(sending);
-    void sending.finally(() => this.pendingDeliveries.delete(sending));
+    this.inFlight.track(sending);
     return sending;
   }
 
   async settled(): Promise<void> {
-    await Promise.all([...this.pendingDeliveries]);
+    await this.inFlight.settled();
   }
 
   sessionJson(session: WaveSandboxSession) {

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
-import { deliver, type Delivery } from './notify.js';
+import { deliver, InFlight, type Delivery } from './notify.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type SandboxPaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
@@ -52,7 +52,7 @@ export class YooKassaSandbox {
   webhookUrl: string | undefined;
   private baseUrl = '';
   private readonly idempotent = new Map<string, { body: string; response: unknown }>();
-  private readonly pendingDeliveries = new Set<Promise<boolean>>();
+  private readonly inFlight = new InFlight();
 
   constructor(private readonly options: YooKassaSandboxOptions) {
     this.webhookUrl = options.webhookUrl;
@@ -76,14 +76,13 @@ export class YooKassaSandbox {
   notify(event: string, object: unknown): Promise<boolean> {
     if (!this.webhookUrl) return Promise.resolve(false);
     const sending = deliver(this.webhookUrl, { type: 'notification', event, object }, this.deliveries);
-    this.pendingDeliveries.add(sending);
-    void sending.finally(() => this.pendingDeliveries.delete(sending));
+    this.inFlight.track(sending);
     return sending;
   }
 
   /** Resolves once every notification in flight got its final answer. */
   async settled(): Promise<void> {
-    await Promise.all([...this.pendingDeliveries]);
+    await this.inFlight.settled();
   }
 
   payment(id: string): SandboxPayment {
