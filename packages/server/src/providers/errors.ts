@@ -49,3 +49,13 @@ export function parseNotification<T>(rawBody: string, schema: ZodType<T>, expect
   if (!parsed.success) throw new WebhookParseError(`not ${expected}: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`);
   return { data: parsed.data, json };
 }
+
+/**
+ * A provider status through its adapter's table. Own keys only, so a status such as
+ * "constructor" is unknown rather than something inherited; an unknown one is never guessed.
+ */
+export function mapStatus<T>(table: Readonly<Record<string, T>>, key: string, what: string): T {
+  const mapped = Object.hasOwn(table, key) ? table[key] : undefined;
+  if (mapped === undefined) throw new UnknownProviderStatusError(`${what} is not known`);
+  return mapped;
+}

@@ -16,7 +16,7 @@ import {
 } from '@paystate/core';
 import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
 import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
-import { PayerDetailsRequiredError, RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, parseNotification } from './errors.js';
+import { PayerDetailsRequiredError, RefundNotSupportedError, WebhookParseError, parseNotification, mapStatus } from './errors.js';
 
 /** Every status of a MoMo request-to-pay and the observation it is for the lifecycle. */
 export const mtnMomoStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
@@ -197,9 +197,7 @@ export class MtnMomoProvider implements PaymentProvider {
 }
 
 export function mtnMomoStatusOf(status: string): PaymentObservationStatus {
-  const mapped = mtnMomoStatusMap[status];
-  if (!mapped) throw new UnknownProviderStatusError(`mtn_momo request-to-pay status "${status}" is not known`);
-  return mapped;
+  return mapStatus(mtnMomoStatusMap, status, `mtn_momo request-to-pay status "${status}"`);
 }
 
 /** The X-Reference-Id for an idempotency key: a name-based UUID v5, so the same key is the same request. */

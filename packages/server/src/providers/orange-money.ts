@@ -17,7 +17,7 @@ import {
 } from '@paystate/core';
 import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
 import { JsonClient, type JsonCall } from '../http/outbound.js';
-import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, WebhookVerificationError } from './errors.js';
+import { RefundNotSupportedError, WebhookParseError, WebhookVerificationError, mapStatus } from './errors.js';
 
 /** Every status of an Orange Money web payment and the observation it is for the lifecycle. */
 export const orangeMoneyStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
@@ -205,9 +205,7 @@ export class OrangeMoneyProvider implements PaymentProvider {
 }
 
 export function orangeMoneyStatusOf(status: string): PaymentObservationStatus {
-  const mapped = orangeMoneyStatusMap[status];
-  if (!mapped) throw new UnknownProviderStatusError(`orange_money payment status "${status}" is not known`);
-  return mapped;
+  return mapStatus(orangeMoneyStatusMap, status, `orange_money payment status "${status}"`);
 }
 
 /** `<pay_token>:<order_id>:<amount minor>:<currency>`, each part URI-encoded. */

@@ -14,7 +14,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundHttpError, OutboundResponseError } from '../http/outbound.js';
-import { UnknownProviderStatusError, WebhookParseError } from './errors.js';
+import { WebhookParseError, mapStatus } from './errors.js';
 
 /**
  * Every SumUp checkout status and the observation it is for the lifecycle.
@@ -217,7 +217,5 @@ function moneyOf(checkout: Checkout): Money {
 }
 
 function statusOf(status: string): PaymentObservationStatus {
-  const mapped = Object.hasOwn(sumupStatusMap, status) ? sumupStatusMap[status] : undefined;
-  if (!mapped) throw new UnknownProviderStatusError(`sumup checkout status "${status}" is not known`);
-  return mapped;
+  return mapStatus(sumupStatusMap, status, `sumup checkout status "${status}"`);
 }

@@ -12,7 +12,7 @@ import type {
   WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundHttpError, OutboundResponseError } from '../http/outbound.js';
-import { UnknownProviderStatusError, WebhookVerificationError, parseNotification } from './errors.js';
+import { WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /**
  * Every T-Bank (Tinkoff) acquiring v2 payment status and the observation it is for the lifecycle.
@@ -267,7 +267,5 @@ export class TBankProvider implements PaymentProvider {
 }
 
 function statusOf(status: string): PaymentObservationStatus {
-  const mapped = Object.hasOwn(tbankStatusMap, status) ? tbankStatusMap[status] : undefined;
-  if (!mapped) throw new UnknownProviderStatusError(`tbank payment status "${status}" is not known`);
-  return mapped;
+  return mapStatus(tbankStatusMap, status, `tbank payment status "${status}"`);
 }

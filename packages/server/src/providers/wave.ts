@@ -15,7 +15,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundResponseError } from '../http/outbound.js';
-import { RefundNotSupportedError, UnknownProviderStatusError, WebhookParseError, WebhookVerificationError, parseNotification } from './errors.js';
+import { RefundNotSupportedError, WebhookParseError, WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /**
  * A Wave checkout session has two statuses: `checkout_status` (open, complete, expired) and
@@ -190,11 +190,7 @@ export class WaveProvider implements PaymentProvider {
 }
 
 export function waveStatusOf(checkoutStatus: string, paymentStatus: string): PaymentObservationStatus {
-  const mapped = waveStatusMap[`${checkoutStatus}/${paymentStatus}`];
-  if (!mapped) {
-    throw new UnknownProviderStatusError(`wave checkout_status "${checkoutStatus}" with payment_status "${paymentStatus}" is not known`);
-  }
-  return mapped;
+  return mapStatus(waveStatusMap, `${checkoutStatus}/${paymentStatus}`, `wave checkout_status "${checkoutStatus}" with payment_status "${paymentStatus}"`);
 }
 
 /** The hex HMAC-SHA256 Wave puts in v1: over the timestamp immediately followed by the raw body. */

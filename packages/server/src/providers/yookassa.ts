@@ -13,7 +13,7 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundResponseError } from '../http/outbound.js';
-import { UnknownProviderStatusError, WebhookParseError, WebhookVerificationError, parseNotification } from './errors.js';
+import { WebhookParseError, WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /** The networks YooKassa documents as the senders of its notifications. */
 export const YOOKASSA_NOTIFICATION_NETWORKS = [
@@ -154,9 +154,7 @@ export class YooKassaProvider implements PaymentProvider {
 }
 
 function statusOf(status: string): PaymentObservationStatus {
-  const mapped = yookassaStatusMap[status];
-  if (!mapped) throw new UnknownProviderStatusError(`yookassa payment status "${status}" is not known`);
-  return mapped;
+  return mapStatus(yookassaStatusMap, status, `yookassa payment status "${status}"`);
 }
 
 function amountOf(money: Money) {
