@@ -12,13 +12,12 @@
  * FAULT_CRASHES (default 10) sets the number of kills; FAULT_SEED replays a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Money } from '@paystate/core';
 import { lifecycleConfigOf, loadSettings } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { ADMIN_TOKEN, DEVICE_TOKEN, SECRET_KEY, SHOP_ID, TMETR_TOKEN } from '../support/harness.js';
 import { tempDatabaseUrl } from '../support/temp-db.js';
 import { FAULTS } from './gate.js';
@@ -51,17 +50,6 @@ function rng(seed: number): () => number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 interface TrackedOrder {
   price: Money;

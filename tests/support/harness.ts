@@ -1,8 +1,7 @@
-import { createServer } from 'node:net';
 import { pino } from 'pino';
 import type { Clock, Notifier } from '@paystate/core';
 import { createRuntime, loadSettings, startServer, type RunningServer, type Runtime } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { tempDatabase } from './temp-db.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-e2e-tests';
@@ -88,18 +87,6 @@ export interface NewOrderFields {
   currency?: string;
 }
 
-/** A port the OS just handed out: the server listens there so its return URLs point back at it. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
