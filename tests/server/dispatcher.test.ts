@@ -78,6 +78,24 @@ describe('effects dispatcher', () => {
     expect(await s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'done', attempts: 2 })]);
   });
 
+  it('sends no make command again once the machine reported the order (issue 11, path 4)', async () => {
+    const s = await stack();
+    const { orderId } = await s.paidOrder();
+    // Tmetr hangs past the timeout: the outcome is unknown and a retry is scheduled.
+    s.tmetr.faults.inject('make', { delayMs: 800, afterEffect: true });
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received).toHaveLength(1);
+    // Meanwhile the machine made the drink and said so.
+    await s.runtime.orders.deviceReport('dev-1', orderId, 'made');
+    expect((await s.runtime.store.getOrder(orderId))?.status).toBe('successful');
+    for (let i = 0; i < 3; i++) {
+      s.clock.advance(60);
+      await s.runtime.dispatcher.kick();
+    }
+    expect(s.tmetr.received.map((c) => c.order_id)).toEqual([orderId]);
+    expect((await s.effectRows(orderId)).find((row) => row.kind === 'MAKE_COMMAND')).toMatchObject({ status: 'cancelled' });
+  });
+
   it('gives up after MAKE_ATTEMPTS_LIMIT transient failures: make_failed, with an alert', async () => {
     const s = await stack({ MAKE_ATTEMPTS_LIMIT: '3' });
     const { orderId } = await s.paidOrder();

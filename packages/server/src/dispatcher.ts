@@ -19,7 +19,11 @@ export interface DispatcherOptions {
   batchSize?: number;
 }
 
-type Outcome = { ok: true; feedback?: OrderInput[] } | { ok: false; error: unknown; feedbackOnGiveUp?: (reason: string) => OrderInput };
+type Outcome =
+  | { ok: true; feedback?: OrderInput[] }
+  | { ok: false; error: unknown; feedbackOnGiveUp?: (reason: string) => OrderInput }
+  /** The effect no longer applies: it ends without being performed. */
+  | { ok: 'cancelled'; reason: string };
 
 /**
  * Performs outbox effects after their transition committed, at least once: a crash after the
@@ -79,6 +83,11 @@ export class EffectDispatcher {
     const { store, clock, logger } = this.options;
     const outcome = await this.attempt(stored).catch((error: unknown): Outcome => ({ ok: false, error }));
     const now = clock.now().toISOString();
+    if (outcome.ok === 'cancelled') {
+      await store.cancelEffect(stored.id, outcome.reason, now);
+      logger.info({ effect: stored.key, reason: outcome.reason }, 'effect cancelled');
+      return;
+    }
     if (outcome.ok) {
       // Feedback before completion: a crash between them resends (harmless), never loses the outcome.
       for (const input of outcome.feedback ?? []) await this.feedBack(stored.orderId, input);
@@ -103,6 +112,10 @@ export class EffectDispatcher {
     const effect = stored.effect;
     switch (effect.type) {
       case 'MAKE_COMMAND': {
+        // DESIGN rule 7: never again once the order left `paid` (the device reported, an operator
+        // acted, the command was accepted). Read before every attempt, retries included.
+        const record = await this.options.store.getOrder(effect.orderId);
+        if (record?.status !== 'paid') return { ok: 'cancelled', reason: `order is ${record?.status ?? 'gone'}` };
         const { type: _type, ...command } = effect;
         let outcome;
         try {

@@ -81,7 +81,7 @@ export const effects = pgTable(
     orderId: text('order_id').notNull().references(() => orders.id),
     kind: text('kind').notNull(),
     payload: jsonb('payload').notNull(),
-    status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'done', 'failed', 'cancelled'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: text('next_attempt_at').notNull(),
     claimedBy: text('claimed_by'),

@@ -76,7 +76,7 @@ export const effects = sqliteTable(
     orderId: text('order_id').notNull().references(() => orders.id),
     kind: text('kind').notNull(),
     payload: text('payload', { mode: 'json' }).notNull(),
-    status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'done', 'failed', 'cancelled'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: text('next_attempt_at').notNull(),
     claimedBy: text('claimed_by'),

@@ -276,6 +276,11 @@ export class PgStore implements Store {
     await this.db.update(effects).set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id));
   }
 
+  async cancelEffect(id: number, reason: string, now: string) {
+    await this.prepared;
+    await this.db.update(effects).set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now }).where(eq(effects.id, id));
+  }
+
   async countPendingEffects() {
     await this.prepared;
     const [row] = await this.db.select({ n: count() }).from(effects).where(eq(effects.status, 'pending'));

@@ -248,6 +248,10 @@ export class SqliteStore implements Store {
     this.db.update(effects).set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id)).run();
   }
 
+  async cancelEffect(id: number, reason: string, now: string) {
+    this.db.update(effects).set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now }).where(eq(effects.id, id)).run();
+  }
+
   async countPendingEffects() {
     return this.db.select({ n: count() }).from(effects).where(eq(effects.status, 'pending')).get()?.n ?? 0;
   }

@@ -88,6 +88,8 @@ export interface Store {
   completeEffect(id: number, now: string): Promise<void>;
   retryEffect(id: number, error: string, nextAttemptAt: string, now: string): Promise<void>;
   failEffect(id: number, error: string, now: string): Promise<void>;
+  /** Ends an effect that no longer applies (its order moved on) without performing it. */
+  cancelEffect(id: number, reason: string, now: string): Promise<void>;
   countPendingEffects(): Promise<number>;
 
   recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string): Promise<WebhookDelivery>;
