@@ -38,6 +38,21 @@ describe(`the ${testBackend} store on a real database`, () => {
     return store.applyEvent(orderId, { type: 'PAYMENT_OBSERVED', source: 'webhook', status: 'succeeded', amount: price });
   }
 
+  it('a payment start is leased to one caller; a dead caller\'s lease runs out; the next transition ends it', async () => {
+    await store.insertOrder(createOrder({ orderId: 'o-lease', deviceId: 'dev-1', productId: 'latte', productName: 'Latte', size: 'M', price, provider: 'yookassa' }, deps));
+    const at = (seconds: number) => new Date(Date.parse('2026-03-01T09:00:00.000Z') + seconds * 1000).toISOString();
+    const claims = await Promise.all([0, 0, 0].map(() => store.claimPaymentStart('o-lease', at(0), at(60))));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await store.claimPaymentStart('o-lease', at(59), at(119))).toBe(false);
+    // Its holder died mid-call: after the lease the next caller may start it (with the same idempotency key).
+    expect(await store.claimPaymentStart('o-lease', at(60), at(120))).toBe(true);
+    await store.releasePaymentStart('o-lease');
+    expect(await store.claimPaymentStart('o-lease', at(61), at(121))).toBe(true);
+    await store.applyEvent('o-lease', { type: 'PAYMENT_INITIATED', providerPaymentId: 'pay-lease' });
+    // Pending now: there is nothing left to start.
+    expect(await store.claimPaymentStart('o-lease', at(200), at(260))).toBe(false);
+  });
+
   it(`DATABASE_URL ${testBackend === 'sqlite' ? 'file:' : 'postgres://'} opens the ${testBackend} store`, () => {
     expect(store).toBeInstanceOf(testBackend === 'sqlite' ? SqliteStore : PgStore);
   });

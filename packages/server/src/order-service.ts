@@ -20,6 +20,13 @@ export type NewOrderRequest = Omit<NewOrder, 'orderId'>;
 
 export type OperatorAction = 'mark_made' | 'refund' | 'resolve' | 'verify';
 
+/**
+ * How long one `pay` call holds the order's payment start. Far longer than any provider call
+ * (each adapter times out after PAYMENT_API_TIMEOUT_S), so only a caller that died mid-call
+ * loses it; the next caller then re-sends the same idempotency key.
+ */
+const PAYMENT_START_LEASE_MS = 60_000;
+
 const operatorEvents = {
   mark_made: 'OPERATOR_MARK_MADE',
   refund: 'OPERATOR_REFUND',
@@ -61,34 +68,52 @@ export class OrderService {
   }
 
   /**
-   * Starts (or, for a pending order, re-presents) the provider payment. The idempotency key is
-   * the order id, so a retried call after a timeout finds the same payment instead of a second one.
+   * Starts (or, for a pending order, re-presents) the provider payment. One caller at a time
+   * may start it (a lease in the database, taken before the provider is called), so concurrent
+   * calls never create a second provider payment that no order knows; they get the recorded
+   * one, or 409 `payment_in_progress` while it is being created. The idempotency key is the
+   * order id, so a retry after a timeout finds the same payment at providers that honour it.
    */
   async pay(orderId: string, payer: { payerMsisdn?: string } = {}): Promise<{ confirmationUrl: string }> {
     const record = await this.get(orderId);
-    if (record.status === 'pending' && record.confirmationUrl) return { confirmationUrl: record.confirmationUrl };
-    if (record.status !== 'created' && record.status !== 'pending') {
-      throw new AppError(409, 'order_not_payable', `order ${orderId} is ${record.status} and cannot be paid`);
+    const presented = presentedPayment(record);
+    if (presented) return presented;
+    const now = this.deps.clock.now();
+    const leaseUntil = new Date(now.getTime() + PAYMENT_START_LEASE_MS).toISOString();
+    if (!(await this.store.claimPaymentStart(orderId, now.toISOString(), leaseUntil))) {
+      const current = await this.get(orderId);
+      const recorded = presentedPayment(current);
+      if (recorded) return recorded;
+      throw new AppError(409, 'payment_in_progress', `the payment of order ${orderId} is being started; try again in a moment`);
     }
     const { order } = record;
-    const payment = await this.callProvider(() =>
-      this.provider(order.provider).createPayment(
-        {
-          orderId,
-          amount: order.price,
-          description: `${order.productName} ${order.size}`.trim(),
-          returnUrl: `${this.publicUrl}/orders/${orderId}/return`,
-          ...payer,
-        },
-        `pay:${orderId}`,
-      ),
-    );
+    let payment;
+    try {
+      payment = await this.callProvider(() =>
+        this.provider(order.provider).createPayment(
+          {
+            orderId,
+            amount: order.price,
+            description: `${order.productName} ${order.size}`.trim(),
+            returnUrl: `${this.publicUrl}/orders/${orderId}/return`,
+            ...payer,
+          },
+          `pay:${orderId}`,
+        ),
+      );
+    } catch (error) {
+      // Nothing reached the customer; the next call re-sends the same idempotency key.
+      await this.store.releasePaymentStart(orderId);
+      throw error;
+    }
     const decision = await this.apply(
       orderId,
       { type: 'PAYMENT_INITIATED', providerPaymentId: payment.providerPaymentId },
       { confirmationUrl: payment.confirmationUrl },
     );
-    if (decision.status !== 'pending') {
+    if (!decision.changed || decision.status !== 'pending') {
+      // Only the lease holder gets here, so this is an order that expired meanwhile: never hand
+      // out a payment the order does not record.
       throw new AppError(409, 'order_not_payable', `order ${orderId} became ${decision.status} while paying`);
     }
     return { confirmationUrl: payment.confirmationUrl };
@@ -151,4 +176,13 @@ export class OrderService {
       throw error;
     }
   }
+}
+
+/** The payment a pending order already has, to show again; throws for an order that cannot be paid. */
+function presentedPayment(record: OrderRecord): { confirmationUrl: string } | null {
+  if (record.status === 'pending' && record.confirmationUrl) return { confirmationUrl: record.confirmationUrl };
+  if (record.status !== 'created') {
+    throw new AppError(409, 'order_not_payable', `order ${record.order.orderId} is ${record.status} and cannot be paid`);
+  }
+  return null;
 }

@@ -40,6 +40,8 @@ export const orders = sqliteTable(
     /** A poller's lease on the order's current check: another poller skips it until it lapses. */
     pollClaimedBy: text('poll_claimed_by'),
     pollClaimedUntil: text('poll_claimed_until'),
+    /** A `pay` call's lease while it asks the provider: one payment attempt in flight per order (DESIGN section 9). */
+    paymentClaimedUntil: text('payment_claimed_until'),
     failedPresentationDesc: text('failed_presentation_desc'),
     snapshot: text('snapshot', { mode: 'json' }).notNull(),
     version: integer('version').notNull(),

@@ -3,7 +3,7 @@ import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type Or
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/pg-schema.js';
 import type { PgDb, PgHandle } from '../db/pg.js';
 import { auditStatement, lockOrderStatement, transitionStatement } from './pg-statements.js';
-import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, reclaimableBefore, storedEffectOf } from './rows.js';
+import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, paymentStartClaimable, reclaimableBefore, storedEffectOf } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
 const MAX_RETRIES = 5;
@@ -198,6 +198,21 @@ export class PgStore implements Store {
       // A connection whose rollback failed is in an unknown state: destroy it rather than pool it.
       client.release(broken);
     }
+  }
+
+  async claimPaymentStart(orderId: string, now: string, leaseUntil: string) {
+    await this.prepared;
+    const claimed = await this.db
+      .update(orders)
+      .set({ paymentClaimedUntil: leaseUntil })
+      .where(paymentStartClaimable(orders, orderId, now))
+      .returning({ id: orders.id });
+    return claimed.length === 1;
+  }
+
+  async releasePaymentStart(orderId: string) {
+    await this.prepared;
+    await this.db.update(orders).set({ paymentClaimedUntil: null }).where(eq(orders.id, orderId));
   }
 
   async claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {

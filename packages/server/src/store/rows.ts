@@ -1,3 +1,4 @@
+import { and, eq, isNull, lte, or, type Column } from 'drizzle-orm';
 import type { AuditEntry, Effect, OrderDecision, OrderStatus } from '@paystate/core';
 import type { devices, effects, orderEvents, orders } from '../db/schema.js';
 import type { Device, OrderRecord, StoredEffect } from './types.js';
@@ -28,6 +29,8 @@ export function orderColumnsOf(decision: OrderDecision, now: string): typeof ord
     // Every transition sets a new due time (or leaves pending), so it ends the current check's lease.
     pollClaimedBy: null,
     pollClaimedUntil: null,
+    // ...and any `pay` call's lease: the attempt it guarded is recorded (or the order moved on).
+    paymentClaimedUntil: null,
     failedPresentationDesc: o.failedPresentationDesc,
     snapshot: decision.snapshot,
     version: decision.snapshot.revision,
@@ -87,4 +90,20 @@ export const WEBHOOK_RECLAIM_AFTER_MS = 60_000;
 
 export function reclaimableBefore(receivedAt: string): string {
   return new Date(Date.parse(receivedAt) - WEBHOOK_RECLAIM_AFTER_MS).toISOString();
+}
+
+/** The orders columns both dialects' tables share, for conditions written once. */
+interface OrderClaimColumns {
+  id: Column;
+  status: Column;
+  paymentClaimedUntil: Column;
+}
+
+/** A `created` order whose payment start nobody holds (or whose holder's lease ran out: it died mid-call). */
+export function paymentStartClaimable(table: OrderClaimColumns, orderId: string, now: string) {
+  return and(
+    eq(table.id, orderId),
+    eq(table.status, 'created'),
+    or(isNull(table.paymentClaimedUntil), lte(table.paymentClaimedUntil, now)),
+  );
 }

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, lt, lte, or, isNull, inArray, sql } from
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
-import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, reclaimableBefore, storedEffectOf } from './rows.js';
+import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, paymentStartClaimable, reclaimableBefore, storedEffectOf } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
 const MAX_CAS_RETRIES = 5;
@@ -156,6 +156,19 @@ export class SqliteStore implements Store {
       },
       { behavior: 'immediate' },
     );
+  }
+
+  async claimPaymentStart(orderId: string, now: string, leaseUntil: string) {
+    const claimed = this.db
+      .update(orders)
+      .set({ paymentClaimedUntil: leaseUntil })
+      .where(paymentStartClaimable(orders, orderId, now))
+      .run();
+    return claimed.changes === 1;
+  }
+
+  async releasePaymentStart(orderId: string) {
+    this.db.update(orders).set({ paymentClaimedUntil: null }).where(eq(orders.id, orderId)).run();
   }
 
   async claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {

@@ -74,6 +74,15 @@ export interface Store {
   applyEvent(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision | null>;
 
   /**
+   * Leases a `created` order's payment start to one caller until `leaseUntil`, so that a single
+   * provider payment is created per order (DESIGN section 9); the next transition ends the lease.
+   * False: another call holds it, or the order is no longer `created`.
+   */
+  claimPaymentStart(orderId: string, now: string, leaseUntil: string): Promise<boolean>;
+  /** Gives the lease back after a provider call that created nothing for certain (a refusal, a timeout). */
+  releasePaymentStart(orderId: string): Promise<void>;
+
+  /**
    * Claims pending orders of the given providers whose check is due, that have not expired and
    * that no other poller holds, newest payment first. The claim is a lease: a poller that dies
    * mid-check gives its orders back when `leaseUntil` passes.
