@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addSeconds, describeFailure, isTerminal } from '@paystate/core';
+import { addSeconds, describeFailure, isTerminal, secondsBetween } from '@paystate/core';
 import { configArb, moneyArb, newOrderArb, OrderHarness, start } from './support.js';
 
 const isUtcInstant = (value: string | null) =>
@@ -169,43 +169,78 @@ describe('rule 2: payment observations on a pending order', () => {
   });
 });
 
-describe('rule 3: checks that fail', () => {
-  it('retries by the track rule until PAYMENT_ATTEMPTS_LIMIT failures in a row, then failed', () => {
+describe('rule 3: a check with no answer is UNKNOWN, never a failure', () => {
+  it('any run of unanswered checks keeps the order pending, with the next check on a backoff tier plus at most 20% jitter', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 100 }), (order, config, gap) => {
-        const h = new OrderHarness(order, config);
+      fc.property(newOrderArb, configArb, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 100 }), (order, config, failures, gap) => {
+        const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
         h.pay();
-        for (let attempt = 1; attempt <= config.PAYMENT_ATTEMPTS_LIMIT; attempt++) {
+        for (let attempt = 1; attempt <= failures; attempt++) {
           h.advance(gap);
           const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
-          expect(d.order.checkAttempts).toBe(attempt);
-          if (attempt < config.PAYMENT_ATTEMPTS_LIMIT) {
-            const elapsed = gap * attempt;
-            const interval = elapsed <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
-            expect(d.status).toBe('pending');
-            expect(d.order.nextCheckAt).toBe(addSeconds(h.clock.now().toISOString(), interval));
-          } else {
-            expect(d.status).toBe('failed');
-            expect(d.order.failedPresentationDesc).toBe(describeFailure('check_attempts_exhausted'));
-            expect(d.effects.map((e) => e.effect)).toContainEqual(
-              expect.objectContaining({ type: 'ALERT', kind: 'check_attempts_exhausted' }),
-            );
-          }
+          const now = h.clock.now().toISOString();
+          expect(d.status).toBe('pending');
+          expect(d.order.failedChecks).toBe(attempt);
+          expect(d.order.failureReason).toBeNull();
+          const track = secondsBetween(d.order.paymentStartedAt!, now) <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+          const tier = attempt >= config.PAYMENT_ATTEMPTS_LIMIT
+            ? Math.max(track, config.SLOW_TRACK_INTERVAL_S)
+            : Math.min(track * 2 ** (attempt - 1), Math.max(track, config.SLOW_TRACK_INTERVAL_S));
+          const base = now;
+          const wait = secondsBetween(base, d.order.nextCheckAt!);
+          expect(wait).toBeGreaterThanOrEqual(tier);
+          expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);
+          expect(Date.parse(d.order.nextCheckAt!)).toBeGreaterThan(Date.parse(now));
         }
+        expect(h.history.map((x) => x.status)).not.toContain('failed');
       }),
     );
   });
 
-  it('an answered check resets the run of failures', () => {
+  it('PAYMENT_ATTEMPTS_LIMIT unanswered checks in a row raise exactly one provider_unreachable alert; an answer resets the run', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, (order, config) => {
-        fc.pre(config.PAYMENT_ATTEMPTS_LIMIT >= 2);
-        const h = new OrderHarness(order, config);
+      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 30 }), (order, config, extra) => {
+        const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
         h.pay();
-        for (let i = 0; i < config.PAYMENT_ATTEMPTS_LIMIT - 1; i++) h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
+        const fail = (n: number) => {
+          for (let i = 0; i < n; i++) h.advance(1).send({ type: 'CHECK_FAILED', reason: 'HTTP 503' });
+        };
+        const alerts = () => h.effectsOfType('ALERT').filter((e) => e.effect.type === 'ALERT' && e.effect.kind === 'provider_unreachable');
+        fail(config.PAYMENT_ATTEMPTS_LIMIT - 1);
+        expect(alerts()).toHaveLength(0);
+        fail(1 + extra);
+        expect(alerts()).toHaveLength(1);
+        expect(h.decision.status).toBe('pending');
         h.observe('pending');
-        const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
-        expect(d.status).toBe('pending');
+        expect(h.decision.order.failedChecks).toBe(0);
+        fail(config.PAYMENT_ATTEMPTS_LIMIT);
+        expect(alerts()).toHaveLength(2);
+      }),
+    );
+  });
+
+  it('the jitter is a pure function of the order and the attempt: the same history gives the same schedule', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 1, max: 15 }), (order, config, failures) => {
+        const run = () => {
+          const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
+          h.pay();
+          for (let i = 0; i < failures; i++) h.advance(3).send({ type: 'CHECK_FAILED', reason: 'timeout' });
+          return h.history.map((d) => d.order.nextCheckAt);
+        };
+        expect(run()).toEqual(run());
+      }),
+    );
+  });
+
+  it('only a provider answer fails an order: waiting_for_capture -> failed, canceled -> not_paid, even after an outage', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.constantFrom('canceled' as const, 'waiting_for_capture' as const), (order, config, status) => {
+        const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
+        h.pay();
+        for (let i = 0; i < config.PAYMENT_ATTEMPTS_LIMIT + 3; i++) h.advance(5).send({ type: 'CHECK_FAILED', reason: 'timeout' });
+        expect(h.decision.status).toBe('pending');
+        expect(h.observe(status).status).toBe(status === 'canceled' ? 'not_paid' : 'failed');
       }),
     );
   });

@@ -3,6 +3,7 @@ import { addSeconds, secondsBetween } from '../clock.js';
 import type { LifecycleConfig } from '../config.js';
 import { describeFailure } from '../messages.js';
 import { sameMoney } from '../money.js';
+import { unansweredBackoffS, withJitter } from './schedule.js';
 import type {
   AlertKind,
   CustomerNotice,
@@ -90,7 +91,8 @@ export function createOrderMachine(config: LifecycleConfig) {
       stillPending: ({ event }) => observed(event, 'pending'),
       canceled: ({ event }) => observed(event, 'canceled'),
       waitingForCapture: ({ event }) => observed(event, 'waiting_for_capture'),
-      checksLeft: ({ context }) => context.failedChecks + 1 < config.PAYMENT_ATTEMPTS_LIMIT,
+      // The check about to be recorded is the PAYMENT_ATTEMPTS_LIMIT-th unanswered one in a row.
+      reachesAttemptsLimit: ({ context }) => context.failedChecks + 1 === config.PAYMENT_ATTEMPTS_LIMIT,
       pastExpiry: ({ context, event }) => pastExpiry(context, event.now),
       notYetAlertedStuck: ({ context }) => !context.stuckAlerted,
       deviceMade: ({ event }) => event.type === 'DEVICE_REPORTED' && event.result === 'made',
@@ -124,6 +126,12 @@ export function createOrderMachine(config: LifecycleConfig) {
           onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S,
         ),
       })),
+      // Rule 3: no answer is UNKNOWN; back off by tiers (with jitter), never give up on the order.
+      scheduleAfterUnanswered: assign(({ context, event }) => {
+        const track = onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+        const waitS = unansweredBackoffS(config, track, context.failedChecks);
+        return { nextCheckAt: withJitter(event.now, waitS, context.orderId, context.checkAttempts) };
+      }),
       clearNextCheck: assign({ nextCheckAt: null }),
       markStuckAlerted: assign({ stuckAlerted: true }),
       fail: assign((_, { reason }: { reason: FailureReason }) => ({
@@ -193,12 +201,13 @@ export function createOrderMachine(config: LifecycleConfig) {
               actions: ['recordAnswer', fail('waiting_for_capture'), alert('waiting_for_capture')],
             },
           ],
+          // Only a provider answer ends a pending order: an unreachable one raises one alert per run.
           CHECK_FAILED: [
-            { guard: 'checksLeft', actions: ['recordFailedCheck', 'scheduleNextCheck'] },
             {
-              target: 'failed',
-              actions: ['recordFailedCheck', fail('check_attempts_exhausted'), alert('check_attempts_exhausted')],
+              guard: 'reachesAttemptsLimit',
+              actions: ['recordFailedCheck', 'scheduleAfterUnanswered', alert('provider_unreachable')],
             },
+            { actions: ['recordFailedCheck', 'scheduleAfterUnanswered'] },
           ],
           EXPIRY_DUE: { guard: 'pastExpiry', target: 'expired' },
           STUCK_DETECTED: { guard: 'notYetAlertedStuck', actions: ['markStuckAlerted', alert('stuck')] },

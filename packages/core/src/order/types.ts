@@ -36,6 +36,7 @@ export function isTerminal(status: OrderStatus): boolean {
 export const orderStatusSchema = z.enum(orderStatuses);
 
 export const failureReasonSchema = z.enum([
+  /** Only on orders failed before rule 3 changed: an unanswered check no longer fails an order. */
   'check_attempts_exhausted',
   'waiting_for_capture',
   'make_rejected',
@@ -64,7 +65,7 @@ export const orderContextSchema = z.object({
   lastCheckAt: instant.nullable(),
   /** Every status check made by the poller, answered or not. */
   checkAttempts: z.number().int().nonnegative(),
-  /** Checks in a row that got no answer; rule 3 fails the order on this count. */
+  /** Checks in a row that got no answer; rule 3 backs off and alerts on this count, never fails. */
   failedChecks: z.number().int().nonnegative(),
   failureReason: failureReasonSchema.nullable(),
   failedPresentationDesc: z.string().nullable(),
@@ -108,7 +109,10 @@ export type AlertKind =
   | 'amount_mismatch'
   | 'manual_make'
   | 'make_failed'
+  /** Kept for orders failed under the old rule 3; no longer raised. */
   | 'check_attempts_exhausted'
+  /** PAYMENT_ATTEMPTS_LIMIT checks in a row got no answer; the order stays pending and is still checked. */
+  | 'provider_unreachable'
   | 'refund_failed'
   | 'waiting_for_capture'
   | 'stuck';
