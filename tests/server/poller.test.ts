@@ -148,10 +148,10 @@ describe('poller against the YooKassa sandbox over loopback', () => {
   it('a provider outage longer than PAYMENT_ATTEMPTS_LIMIT checks never fails the order: one provider_unreachable alert, money found after the outage', async () => {
     const s = await stack({ PAYMENT_ATTEMPTS_LIMIT: '3', ORDER_TTL_S: '3600' });
     const { orderId, paymentId } = await pendingOrder(s);
-    // About four minutes of 5xx and hangs, every 5 s cycle: far more than three checks.
+    // Six minutes of 5xx, a cycle every 5 s: far more than three checks, and past the fast track.
     s.yookassa.faults.inject('get', { status: 503, times: 1000 });
     let failedChecks = 0;
-    for (let i = 0; i < 48; i++) {
+    for (let i = 0; i < 72; i++) {
       s.clock.advance(5);
       const report = await s.runtime.poller.runCycle();
       failedChecks += report.failedChecks;
@@ -159,7 +159,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     }
     expect(failedChecks).toBeGreaterThanOrEqual(3);
     // Backoff: far fewer checks than cycles.
-    expect(failedChecks).toBeLessThan(30);
+    expect(failedChecks).toBeLessThan(36);
     const during = await order(s, orderId);
     expect(during.status).toBe('pending');
     expect(during.order.nextCheckAt).not.toBeNull();
@@ -183,6 +183,37 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     const report = await s.runtime.poller.runCycle();
     expect(report).toMatchObject({ expired: 1, due: 0 });
     expect(await order(s, orderId)).toMatchObject({ status: 'expired', order: { nextCheckAt: null } });
+  });
+
+  it('asks the provider once more before expiring: money paid after the last check (webhook lost) is found, never made', async () => {
+    const s = await stack({ ORDER_TTL_S: '60', FAST_TRACK_LIMIT_S: '600' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    for (let i = 0; i < 11; i++) {
+      s.clock.advance(5);
+      await s.runtime.poller.runCycle();
+    }
+    expect((await order(s, orderId)).status).toBe('pending');
+    // Paid 5 s before expiry, after the last check; the notification never arrives.
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    s.clock.advance(6);
+    const report = await s.runtime.poller.runCycle();
+    expect(report.expired).toBe(0);
+    const found = await order(s, orderId);
+    expect(found.status).toBe('manual_make');
+    expect(found.order.nextCheckAt).toBeNull();
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received).toHaveLength(0);
+    expect(await alertsOf(s, orderId, 'manual_make')).toBe(1);
+  });
+
+  it('expires an order whose final ask gets no answer (late-money re-checks take over)', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 1000 });
+    s.clock.advance(61);
+    const report = await s.runtime.poller.runCycle();
+    expect(report.expired).toBe(1);
+    expect((await order(s, orderId)).status).toBe('expired');
   });
 
   it('raises one stuck alert per order, not one per cycle', async () => {

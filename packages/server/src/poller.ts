@@ -35,8 +35,12 @@ export interface CycleReport {
 }
 
 /**
- * The background payment check: expiry sweep, due checks with bounded concurrency, stuck-order
- * alerts. Every answer goes through OrderService, the same decision path webhooks use.
+ * The background payment check: expiry sweep (each pending order asked once more first), due
+ * checks with bounded concurrency, stuck-order alerts. Every answer goes through OrderService,
+ * the same decision path webhooks use.
+ *
+ * Invariants: a check without an answer is reported as CHECK_FAILED (UNKNOWN), never as a
+ * failed payment; an order is expired only after the provider was asked once more.
  */
 export class Poller {
   readonly workerId = `poller-${randomUUID()}`;
@@ -82,10 +86,8 @@ export class Poller {
     const report: CycleReport = { startedAt: now, due: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
     const wallStart = performance.now();
 
-    for (const orderId of await store.expiredOrderIds(now, maxOrdersPerCycle)) {
-      const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'EXPIRY_DUE' }));
-      if (decision?.status === 'expired') report.expired += 1;
-    }
+    const expiring = await store.expiredOrderIds(now, maxOrdersPerCycle);
+    await forEachBounded(expiring, this.options.concurrency, (orderId) => this.expire(orderId, report));
 
     const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
     const leaseUntil = new Date(started.getTime() + this.leaseMs()).toISOString();
@@ -109,6 +111,35 @@ export class Poller {
   private leaseMs(): number {
     const rounds = Math.ceil(this.options.maxOrdersPerCycle / this.options.concurrency);
     return Math.max(30_000, rounds * (this.options.checkTimeoutMs + 1000));
+  }
+
+  /**
+   * Rule 5: a pending order past its expiry is asked about once more, through the same
+   * observation path as every check, and only then expired. A success seen here is late
+   * (LATE_PAYMENT_POLICY, never a make command); no answer still expires the order, and the
+   * late-money re-checks look again.
+   */
+  private async expire(orderId: string, report: CycleReport): Promise<void> {
+    const record = await this.safely(report, () => this.options.store.getOrder(orderId));
+    if (!record) return;
+    const provider = this.options.providers.get(record.order.provider);
+    const paymentId = record.order.providerPaymentId;
+    let status = record.status;
+    if (status === 'pending' && provider?.canQueryStatus && paymentId) {
+      try {
+        const observed = await withDeadline(provider.getPaymentStatus(paymentId), this.options.checkTimeoutMs, record.order.provider);
+        report.answered += 1;
+        const decision = await this.safely(report, () => this.options.orders.observe(orderId, observed, 'poll'));
+        if (decision) status = decision.status;
+        if (decision && decision.status !== 'pending') countMove(report, decision.status);
+      } catch (error) {
+        report.failedChecks += 1;
+        this.options.logger.warn({ orderId, reason: failureReasonOf(error) }, 'final check before expiry got no answer; expiring');
+      }
+    }
+    if (status !== 'pending' && status !== 'created') return;
+    const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'EXPIRY_DUE' }));
+    if (decision?.status === 'expired') report.expired += 1;
   }
 
   private async check(record: OrderRecord, report: CycleReport): Promise<void> {
