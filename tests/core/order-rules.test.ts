@@ -275,6 +275,82 @@ describe('rule 5: expiry', () => {
   });
 });
 
+describe('rule 5: late money in a no-money terminal state', () => {
+  const TIERS = [300, 3600, 21_600, 86_400];
+  const endings = fc.constantFrom('expired' as const, 'not_paid' as const, 'failed' as const);
+
+  /** Drives a paid-for order into a no-money ending. */
+  function endWithoutMoney(h: OrderHarness, ending: 'expired' | 'not_paid' | 'failed') {
+    h.pay();
+    if (ending === 'expired') h.advance(h.config.ORDER_TTL_S).send({ type: 'EXPIRY_DUE' });
+    else h.observe(ending === 'not_paid' ? 'canceled' : 'waiting_for_capture');
+    expect(h.decision.status).toBe(ending);
+  }
+
+  it('re-checks on a decaying schedule (5 min, 1 h, 6 h, 24 h …) until LATE_MONEY_WINDOW_S is over, then stops', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, endings, fc.integer({ min: 3600, max: 400_000 }), fc.boolean(), (order, config, ending, window, failing) => {
+        const h = new OrderHarness(order, { ...config, LATE_MONEY_WINDOW_S: window });
+        endWithoutMoney(h, ending);
+        const since = h.clock.now().toISOString();
+        const end = addSeconds(since, window);
+        let n = 0;
+        while (h.decision.order.recheckAt !== null) {
+          const now = h.clock.now().toISOString();
+          const tier = TIERS[Math.min(n, TIERS.length - 1)]!;
+          const wait = secondsBetween(now, h.decision.order.recheckAt);
+          expect(Date.parse(h.decision.order.recheckAt)).toBeLessThanOrEqual(Date.parse(end));
+          if (Date.parse(h.decision.order.recheckAt) < Date.parse(end)) {
+            expect(wait).toBeGreaterThanOrEqual(tier);
+            expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);
+          }
+          h.clock.set(h.decision.order.recheckAt);
+          const d = failing ? h.send({ type: 'CHECK_FAILED', reason: 'timeout' }) : h.observe(ending === 'not_paid' ? 'canceled' : 'pending');
+          expect(d.status).toBe(ending);
+          expect(d.changed).toBe(true);
+          n += 1;
+          expect(n).toBeLessThan(20);
+        }
+        expect(Date.parse(h.clock.now().toISOString())).toBeGreaterThanOrEqual(Date.parse(end));
+        expect(h.decision.order.nextCheckAt).toBeNull();
+      }),
+    );
+  });
+
+  it('a success found by a re-check inside the window follows LATE_PAYMENT_POLICY, never a make command', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, endings, fc.integer({ min: 0, max: 5 }), (order, config, ending, rechecks) => {
+        const h = new OrderHarness(order, config);
+        endWithoutMoney(h, ending);
+        for (let i = 0; i < rechecks && h.decision.order.recheckAt; i++) {
+          h.clock.set(h.decision.order.recheckAt);
+          h.observe(ending === 'not_paid' ? 'canceled' : 'pending');
+        }
+        if (h.decision.order.recheckAt) h.clock.set(h.decision.order.recheckAt);
+        const d = h.observe('succeeded');
+        expect(d.status).toBe(config.LATE_PAYMENT_POLICY === 'refund' ? 'refunded' : 'manual_make');
+        expect(d.order.recheckAt).toBeNull();
+        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+      }),
+    );
+  });
+
+  it('an order that never had a provider payment is not re-checked; webhooks that change nothing stay unapplied', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, (order, config) => {
+        const h = new OrderHarness(order, config);
+        h.advance(config.ORDER_TTL_S).send({ type: 'EXPIRY_DUE' });
+        expect(h.decision.status).toBe('expired');
+        expect(h.decision.order.recheckAt).toBeNull();
+        const h2 = new OrderHarness(order, config);
+        h2.pay();
+        h2.observe('canceled');
+        expect(h2.observe('canceled', order.price, 'webhook').changed).toBe(false);
+      }),
+    );
+  });
+});
+
 describe('rule 6: the device reports', () => {
   it('make_pending -> successful on made, -> make_failed on failed', () => {
     fc.assert(

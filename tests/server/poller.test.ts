@@ -216,6 +216,58 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect((await order(s, orderId)).status).toBe('expired');
   });
 
+  it('re-checks an expired order that has a provider payment: money that arrives late (no webhook) is found', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 1000 });
+    s.clock.advance(61);
+    await s.runtime.poller.runCycle();
+    expect((await order(s, orderId)).status).toBe('expired');
+    s.yookassa.faults.clear();
+    // Paid at the provider long after expiry; the notification is lost.
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    let found = false;
+    for (let minute = 0; minute < 90 && !found; minute++) {
+      s.clock.advance(60);
+      await s.runtime.poller.runCycle();
+      found = (await order(s, orderId)).status !== 'expired';
+    }
+    expect((await order(s, orderId)).status).toBe('manual_make');
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received).toHaveLength(0);
+    expect(await alertsOf(s, orderId, 'manual_make')).toBe(1);
+  });
+
+  it('re-checks failed and not_paid orders too, and stops after LATE_MONEY_WINDOW_S', async () => {
+    const s = await stack({ LATE_MONEY_WINDOW_S: '7200' });
+    const a = await pendingOrder(s);
+    await s.yookassa.setStatus(a.paymentId, 'canceled', false);
+    s.clock.advance(5);
+    await s.runtime.poller.runCycle();
+    expect((await order(s, a.orderId)).status).toBe('not_paid');
+    const before = s.inFlight.checks.get(a.paymentId) ?? 0;
+    for (let i = 0; i < 4 * 24; i++) {
+      s.clock.advance(900);
+      await s.runtime.poller.runCycle();
+    }
+    const rechecks = (s.inFlight.checks.get(a.paymentId) ?? 0) - before;
+    // 5 min, 1 h, then the window's end (2 h): three re-checks, then none.
+    expect(rechecks).toBe(3);
+    expect((await order(s, a.orderId)).order.recheckAt).toBeNull();
+  });
+
+  it('verify works on any order with a provider payment, not only pending ones', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 1 });
+    s.clock.advance(61);
+    await s.runtime.poller.runCycle();
+    expect((await order(s, orderId)).status).toBe('expired');
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    const decision = await s.runtime.orders.operatorAction(orderId, 'verify', 'maria');
+    expect(decision.status).toBe('manual_make');
+  });
+
   it('raises one stuck alert per order, not one per cycle', async () => {
     const s = await stack({ STUCK_AFTER_S: '30', ORDER_TTL_S: '3600' });
     const { orderId } = await pendingOrder(s);

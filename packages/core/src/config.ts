@@ -10,6 +10,8 @@ export const lifecycleConfigSchema = z.object({
   PAYMENT_ATTEMPTS_LIMIT: seconds(10),
   ORDER_TTL_S: seconds(900),
   LATE_PAYMENT_POLICY: z.enum(['manual_make', 'refund']).default('manual_make'),
+  /** How long orders that ended without money (and have a provider payment) are re-checked for late money. */
+  LATE_MONEY_WINDOW_S: seconds(259_200),
 });
 
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;

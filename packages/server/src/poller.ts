@@ -24,9 +24,11 @@ export interface PollerOptions {
 export interface CycleReport {
   startedAt: string;
   due: number;
+  /** Late-money re-checks of orders that ended without money (rule 5). */
+  rechecked: number;
   answered: number;
   failedChecks: number;
-  /** Orders that left pending in this cycle, by the status they moved to. */
+  /** Orders whose status changed in this cycle, by the status they moved to. */
   moved: Partial<Record<OrderStatus, number>>;
   expired: number;
   stuckAlerts: number;
@@ -40,7 +42,8 @@ export interface CycleReport {
  * the same decision path webhooks use.
  *
  * Invariants: a check without an answer is reported as CHECK_FAILED (UNKNOWN), never as a
- * failed payment; an order is expired only after the provider was asked once more.
+ * failed payment; an order is expired only after the provider was asked once more; orders
+ * that ended without money are re-checked (recheck_at) under the same lease as due checks.
  */
 export class Poller {
   readonly workerId = `poller-${randomUUID()}`;
@@ -83,7 +86,7 @@ export class Poller {
     const { store, providers, clock, logger, maxOrdersPerCycle } = this.options;
     const started = clock.now();
     const now = started.toISOString();
-    const report: CycleReport = { startedAt: now, due: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
+    const report: CycleReport = { startedAt: now, due: 0, rechecked: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
     const wallStart = performance.now();
 
     const expiring = await store.expiredOrderIds(now, maxOrdersPerCycle);
@@ -95,6 +98,13 @@ export class Poller {
     report.due = due.length;
     logger.info({ due: due.length }, 'poll cycle: due orders');
     await forEachBounded(due, this.options.concurrency, (record) => this.check(record, report));
+
+    // Late-money re-checks (rule 5) take what the cycle has left, and always a tenth of it so
+    // that a flood of pending orders cannot hold them off for the whole window.
+    const recheckLimit = Math.max(maxOrdersPerCycle - due.length, Math.ceil(maxOrdersPerCycle / 10));
+    const rechecks = await store.claimDueRechecks(this.workerId, now, leaseUntil, pollable, recheckLimit);
+    report.rechecked = rechecks.length;
+    await forEachBounded(rechecks, this.options.concurrency, (record) => this.check(record, report));
 
     const stuckSince = new Date(started.getTime() - this.options.stuckAfterS * 1000).toISOString();
     for (const orderId of await store.stuckOrderIds(stuckSince, maxOrdersPerCycle)) {
@@ -155,12 +165,12 @@ export class Poller {
       const reason = failureReasonOf(error);
       this.options.logger.warn({ orderId: order.orderId, provider: order.provider, reason }, 'payment check failed');
       const decision = await this.safely(report, () => this.options.orders.apply(order.orderId, { type: 'CHECK_FAILED', reason }));
-      if (decision && decision.status !== 'pending') countMove(report, decision.status);
+      if (decision && decision.status !== record.status) countMove(report, decision.status);
       return;
     }
     report.answered += 1;
     const decision = await this.safely(report, () => this.options.orders.observe(order.orderId, observed, 'poll'));
-    if (decision && decision.status !== 'pending') countMove(report, decision.status);
+    if (decision && decision.status !== record.status) countMove(report, decision.status);
   }
 
   /** One order's trouble (a lost race, a bad row) is logged and counted; the cycle goes on. */

@@ -3,7 +3,7 @@ import { addSeconds, secondsBetween } from '../clock.js';
 import type { LifecycleConfig } from '../config.js';
 import { describeFailure } from '../messages.js';
 import { sameMoney } from '../money.js';
-import { unansweredBackoffS, withJitter } from './schedule.js';
+import { nextRecheckAt, unansweredBackoffS, withJitter } from './schedule.js';
 import type {
   AlertKind,
   CustomerNotice,
@@ -95,6 +95,8 @@ export function createOrderMachine(config: LifecycleConfig) {
       reachesAttemptsLimit: ({ context }) => context.failedChecks + 1 === config.PAYMENT_ATTEMPTS_LIMIT,
       pastExpiry: ({ context, event }) => pastExpiry(context, event.now),
       notYetAlertedStuck: ({ context }) => !context.stuckAlerted,
+      // A late-money re-check by the poller; the same news by webhook changes nothing (rule 7).
+      polled: ({ event }) => event.type === 'PAYMENT_OBSERVED' && event.source === 'poll',
       deviceMade: ({ event }) => event.type === 'DEVICE_REPORTED' && event.result === 'made',
     },
     actions: {
@@ -133,6 +135,20 @@ export function createOrderMachine(config: LifecycleConfig) {
         return { nextCheckAt: withJitter(event.now, waitS, context.orderId, context.checkAttempts) };
       }),
       clearNextCheck: assign({ nextCheckAt: null }),
+      // Rule 5: an order that ended without money but has a provider payment is re-checked for late money.
+      startRechecks: assign(({ context, event }) =>
+        context.providerPaymentId === null
+          ? { recheckAt: null, lateChecks: 0, noMoneySince: event.now }
+          : { lateChecks: 0, noMoneySince: event.now, recheckAt: nextRecheckAt(config, context.orderId, event.now, 0, event.now) },
+      ),
+      scheduleRecheck: assign(({ context, event }) => ({
+        lateChecks: context.lateChecks + 1,
+        recheckAt:
+          context.noMoneySince === null
+            ? null
+            : nextRecheckAt(config, context.orderId, context.noMoneySince, context.lateChecks + 1, event.now),
+      })),
+      clearRecheck: assign({ recheckAt: null }),
       markStuckAlerted: assign({ stuckAlerted: true }),
       fail: assign((_, { reason }: { reason: FailureReason }) => ({
         failureReason: reason,
@@ -155,6 +171,9 @@ export function createOrderMachine(config: LifecycleConfig) {
       failedPresentationDesc: null,
       providerPaymentId: null,
       stuckAlerted: false,
+      recheckAt: null,
+      lateChecks: 0,
+      noMoneySince: null,
     }),
     states: {
       created: {
@@ -256,21 +275,25 @@ export function createOrderMachine(config: LifecycleConfig) {
         },
       },
       // The three no-money endings still accept a late success: the money is real and must be
-      // accounted for (DESIGN rule 5 and LATE_PAYMENT_POLICY), so it is never silently dropped.
+      // accounted for (DESIGN rule 5 and LATE_PAYMENT_POLICY), so it is never silently dropped,
+      // and while LATE_MONEY_WINDOW_S lasts the poller re-checks them (recheckAt) to find it.
       not_paid: {
         tags: 'terminal',
-        entry: terminalEntry('not_paid'),
-        on: { PAYMENT_OBSERVED: lateSuccess() },
+        entry: [...terminalEntry('not_paid'), 'startRechecks'],
+        exit: 'clearRecheck',
+        on: lateMoney(),
       },
       failed: {
         tags: 'terminal',
-        entry: terminalEntry('failed'),
-        on: { PAYMENT_OBSERVED: lateSuccess(), ...operatorActions() },
+        entry: [...terminalEntry('failed'), 'startRechecks'],
+        exit: 'clearRecheck',
+        on: { ...lateMoney(), ...operatorActions() },
       },
       expired: {
         tags: 'terminal',
-        entry: terminalEntry('expired'),
-        on: { PAYMENT_OBSERVED: lateSuccess(), ...operatorActions() },
+        entry: [...terminalEntry('expired'), 'startRechecks'],
+        exit: 'clearRecheck',
+        on: { ...lateMoney(), ...operatorActions() },
       },
       requires_manual_review: {
         tags: 'terminal',
@@ -290,12 +313,17 @@ export function createOrderMachine(config: LifecycleConfig) {
     },
   });
 
-  function lateSuccess() {
-    return [
-      { guard: 'amountMismatch', target: 'requires_manual_review', actions: alert('amount_mismatch') },
-      { guard: 'succeededLateRefund', target: 'refunded', actions: refund },
-      { guard: 'succeeded', target: 'manual_make' },
-    ] as const;
+  function lateMoney() {
+    return {
+      PAYMENT_OBSERVED: [
+        { guard: 'amountMismatch', target: 'requires_manual_review', actions: alert('amount_mismatch') },
+        { guard: 'succeededLateRefund', target: 'refunded', actions: refund },
+        { guard: 'succeeded', target: 'manual_make' },
+        { guard: 'polled', actions: 'scheduleRecheck' },
+      ],
+      // An unanswered re-check is UNKNOWN too: just the next one on the schedule.
+      CHECK_FAILED: { actions: 'scheduleRecheck' },
+    } as const;
   }
 
   function operatorActions() {

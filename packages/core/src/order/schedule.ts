@@ -39,3 +39,18 @@ export function withJitter(from: string, waitS: number, orderId: string, attempt
   const jitterMs = Math.floor(waitS * 1000 * jitterFraction(orderId, attempt));
   return addSeconds(from, waitS + jitterMs / 1000);
 }
+
+/** Waits between re-checks of an order that ended without money (rule 5); the last one repeats. */
+export const LATE_MONEY_RECHECKS_S = [300, 3600, 21_600, 86_400] as const;
+
+/**
+ * The next late-money re-check after `done` re-checks, or null once LATE_MONEY_WINDOW_S since
+ * the order ended (`since`) is over. The last re-check falls on the window's end at the latest.
+ */
+export function nextRecheckAt(config: LifecycleConfig, orderId: string, since: string, done: number, now: string): string | null {
+  const end = addSeconds(since, config.LATE_MONEY_WINDOW_S);
+  if (Date.parse(now) >= Date.parse(end)) return null;
+  const waitS = LATE_MONEY_RECHECKS_S[Math.min(done, LATE_MONEY_RECHECKS_S.length - 1)]!;
+  const next = withJitter(now, waitS, orderId, done);
+  return Date.parse(next) < Date.parse(end) ? next : end;
+}

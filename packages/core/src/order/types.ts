@@ -71,6 +71,14 @@ export const orderContextSchema = z.object({
   failedPresentationDesc: z.string().nullable(),
   providerPaymentId: z.string().nullable(),
   stuckAlerted: z.boolean(),
+  /**
+   * Rule 5's late-money re-checks of an order that ended without money: when the next is due,
+   * how many were made, and when the order ended (the window counts from there). Defaults let
+   * snapshots written before these fields existed restore unchanged.
+   */
+  recheckAt: instant.nullable().default(null),
+  lateChecks: z.number().int().nonnegative().default(0),
+  noMoneySince: instant.nullable().default(null),
 });
 
 export type OrderContext = z.infer<typeof orderContextSchema>;

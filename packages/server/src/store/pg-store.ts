@@ -209,6 +209,32 @@ export class PgStore implements Store {
     return rows.map(orderRecordOf);
   }
 
+  async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+    if (providers.length === 0 || limit <= 0) return [];
+    await this.prepared;
+    const due = this.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(
+        and(
+          lte(orders.recheckAt, now),
+          inArray(orders.provider, [...providers]),
+          or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+        ),
+      )
+      .orderBy(asc(orders.recheckAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    const rows = await this.db
+      .update(orders)
+      .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+      .where(inArray(orders.id, due))
+      .returning();
+    // RETURNING has no order: earliest re-check first, as on SQLite.
+    rows.sort((a, b) => ((a.recheckAt ?? '') < (b.recheckAt ?? '') ? -1 : 1));
+    return rows.map(orderRecordOf);
+  }
+
   async expiredOrderIds(now: string, limit: number) {
     await this.prepared;
     const rows = await this.db
