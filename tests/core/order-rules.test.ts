@@ -6,6 +6,15 @@ import { configArb, moneyArb, newOrderArb, OrderHarness, start } from './support
 const isUtcInstant = (value: string | null) =>
   value === null || (value.endsWith('Z') && new Date(value).toISOString() === value);
 
+/**
+ * Rule 2/3 spacing: a check made on schedule counts its wait from the due time, so the configured
+ * spacing holds although checks take time; a late or early one counts from now.
+ */
+function spacingBase(due: string | null, now: string, waitS: number): string {
+  if (due === null || Date.parse(due) > Date.parse(now)) return now;
+  return Date.parse(addSeconds(due, waitS)) > Date.parse(now) ? due : now;
+}
+
 describe('rule 1: a new order and payment initiation', () => {
   it('starts created with the documented defaults and UTC instants', () => {
     fc.assert(
@@ -125,7 +134,7 @@ describe('rule 2: payment observations on a pending order', () => {
         const now = h.clock.now().toISOString();
         const interval = elapsed <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
         expect(d.status).toBe('pending');
-        expect(d.order.nextCheckAt).toBe(addSeconds(now, interval));
+        expect(d.order.nextCheckAt).toBe(addSeconds(spacingBase(h.history.at(-2)!.order.nextCheckAt, now, interval), interval));
         expect(d.order.lastCheckAt).toBe(now);
         expect(d.order.checkAttempts).toBe(1);
       }),
@@ -177,6 +186,7 @@ describe('rule 3: a check with no answer is UNKNOWN, never a failure', () => {
         h.pay();
         for (let attempt = 1; attempt <= failures; attempt++) {
           h.advance(gap);
+          const before = h.decision.order.nextCheckAt;
           const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
           const now = h.clock.now().toISOString();
           expect(d.status).toBe('pending');
@@ -186,7 +196,7 @@ describe('rule 3: a check with no answer is UNKNOWN, never a failure', () => {
           const tier = attempt >= config.PAYMENT_ATTEMPTS_LIMIT
             ? Math.max(track, config.SLOW_TRACK_INTERVAL_S)
             : Math.min(track * 2 ** (attempt - 1), Math.max(track, config.SLOW_TRACK_INTERVAL_S));
-          const base = now;
+          const base = spacingBase(before, now, tier);
           const wait = secondsBetween(base, d.order.nextCheckAt!);
           expect(wait).toBeGreaterThanOrEqual(tier);
           expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);

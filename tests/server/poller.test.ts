@@ -29,8 +29,8 @@ interface Stack {
   yookassa: YooKassaSandbox;
   tmetr: TmetrSandbox;
   db: TempDatabase;
-  /** Calls in flight at the provider port right now, and the most seen at once. */
-  inFlight: { now: number; max: number; checks: Map<string, number> };
+  /** Calls in flight at the provider port right now, the most seen at once, and when each payment was checked. */
+  inFlight: { now: number; max: number; checks: Map<string, number>; at: Map<string, number[]> };
 }
 
 let cleanups: Array<() => unknown> = [];
@@ -40,22 +40,25 @@ afterEach(async () => {
 });
 
 /** Counts concurrent calls on their way to the real adapter (which still goes over HTTP). */
-function counting(provider: PaymentProvider, inFlight: Stack['inFlight']): PaymentProvider {
+function counting(provider: PaymentProvider, inFlight: Stack['inFlight'], clock: ManualClock, checkTakesS: number): PaymentProvider {
   return Object.assign(Object.create(provider) as PaymentProvider, {
     async getPaymentStatus(id: string) {
       inFlight.now += 1;
       inFlight.max = Math.max(inFlight.max, inFlight.now);
       inFlight.checks.set(id, (inFlight.checks.get(id) ?? 0) + 1);
+      inFlight.at.set(id, [...(inFlight.at.get(id) ?? []), clock.now().getTime()]);
       try {
         return await provider.getPaymentStatus(id);
       } finally {
         inFlight.now -= 1;
+        // A real check takes time: the decision that follows sees a later clock.
+        clock.advance(checkTakesS);
       }
     },
   });
 }
 
-async function stack(env: Record<string, string> = {}, queryable = true): Promise<Stack> {
+async function stack(env: Record<string, string> = {}, queryable = true, checkTakesS = 0): Promise<Stack> {
   const clock = new ManualClock(T0);
   const yookassa = new YooKassaSandbox(SHOP);
   const tmetr = new TmetrSandbox({ token: 'tmetr-token' });
@@ -75,9 +78,9 @@ async function stack(env: Record<string, string> = {}, queryable = true): Promis
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const inFlight = { now: 0, max: 0, checks: new Map<string, number>() };
+  const inFlight = { now: 0, max: 0, checks: new Map<string, number>(), at: new Map<string, number[]>() };
   const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: 300, logger: silent });
-  const provider = Object.assign(counting(real, inFlight), queryable ? {} : { canQueryStatus: false });
+  const provider = Object.assign(counting(real, inFlight, clock, checkTakesS), queryable ? {} : { canQueryStatus: false });
   const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
   await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
   cleanups.push(temp.cleanup, () => Promise.all(servers.map((s) => s.close())).then(() => undefined), () => runtime.close());
@@ -280,7 +283,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(await alertsOf(s, orderId, 'stuck')).toBe(1);
   });
 
-  it('checks many due orders with at most POLL_CONCURRENCY in flight and at most MAX_ORDERS_PER_CYCLE, newest first', async () => {
+  it('checks many due orders with at most POLL_CONCURRENCY in flight and at most MAX_ORDERS_PER_CYCLE, oldest due first', async () => {
     const s = await stack({ POLL_CONCURRENCY: '3', MAX_ORDERS_PER_CYCLE: '8' });
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
@@ -293,7 +296,48 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(report).toMatchObject({ due: 8, answered: 8 });
     expect(s.inFlight.max).toBe(3);
     const checked = await Promise.all(ids.map(async (id) => (await order(s, id)).order.checkAttempts));
-    expect(checked).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(checked).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+  });
+
+  it('fair polling: with 10x decoys (more due orders than MAX_ORDERS_PER_CYCLE) no order waits more than two cycles past its due time', async () => {
+    const s = await stack({ MAX_ORDERS_PER_CYCLE: '10', FAST_TRACK_INTERVAL_S: '50', SLOW_TRACK_INTERVAL_S: '50', ORDER_TTL_S: '7200' });
+    const created = new Map<string, number>();
+    const add = async (at: number) => {
+      s.clock.set(Date.parse(T0) + at * 1000);
+      const { paymentId } = await pendingOrder(s);
+      created.set(paymentId, Date.parse(T0) + at * 1000);
+    };
+    // The customer's order first, then ten newer decoys due in every 5 s cycle: a hundred in all.
+    await add(0.5);
+    for (let group = 0; group < 10; group++) for (let i = 0; i < 10; i++) await add(1 + group * 5 + i * 0.4);
+    for (let cycle = 0; cycle < 30; cycle++) {
+      s.clock.set(Date.parse(T0) + (55 + cycle * 5) * 1000);
+      await s.runtime.poller.runCycle();
+    }
+    const end = Date.parse(T0) + (55 + 29 * 5) * 1000;
+    const twoCycles = 10_000;
+    for (const [paymentId, at] of created) {
+      // Every check is due 50 s after the one before (the first 50 s after paying).
+      const checks = s.inFlight.at.get(paymentId) ?? [];
+      let due = at + 50_000;
+      for (const checkedAt of checks) {
+        expect(checkedAt - due, `payment ${paymentId}`).toBeLessThanOrEqual(twoCycles);
+        due = checkedAt + 50_000;
+      }
+      expect(end - due, `payment ${paymentId} has a check overdue`).toBeLessThanOrEqual(twoCycles);
+    }
+  });
+
+  it('checks at the configured spacing: FAST_TRACK_INTERVAL_S=5 with a 5 s cycle checks every cycle, though each check takes time', async () => {
+    const s = await stack({ FAST_TRACK_INTERVAL_S: '5', PAYMENT_CHECK_INTERVAL_S: '5' }, true, 0.3);
+    const { paymentId } = await pendingOrder(s);
+    for (let cycle = 1; cycle <= 10; cycle++) {
+      s.clock.set(Date.parse(T0) + cycle * 5000);
+      await s.runtime.poller.runCycle();
+    }
+    const at = s.inFlight.at.get(paymentId) ?? [];
+    expect(at).toHaveLength(10);
+    expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual(Array(9).fill(5000));
   });
 
   it('a provider that hangs holds the cycle no longer than the timeout and counts as a failed check', async () => {

@@ -3,7 +3,7 @@ import { addSeconds, secondsBetween } from '../clock.js';
 import type { LifecycleConfig } from '../config.js';
 import { describeFailure } from '../messages.js';
 import { sameMoney } from '../money.js';
-import { nextRecheckAt, unansweredBackoffS, withJitter } from './schedule.js';
+import { nextRecheckAt, scheduleBase, unansweredBackoffS, withJitter } from './schedule.js';
 import type {
   AlertKind,
   CustomerNotice,
@@ -122,17 +122,16 @@ export function createOrderMachine(config: LifecycleConfig) {
         failedChecks: context.failedChecks + 1,
         lastCheckAt: event.now,
       })),
-      scheduleNextCheck: assign(({ context, event }) => ({
-        nextCheckAt: addSeconds(
-          event.now,
-          onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S,
-        ),
-      })),
+      scheduleNextCheck: assign(({ context, event }) => {
+        const waitS = onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+        return { nextCheckAt: addSeconds(scheduleBase(context.nextCheckAt, event.now, waitS), waitS) };
+      }),
       // Rule 3: no answer is UNKNOWN; back off by tiers (with jitter), never give up on the order.
       scheduleAfterUnanswered: assign(({ context, event }) => {
         const track = onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
         const waitS = unansweredBackoffS(config, track, context.failedChecks);
-        return { nextCheckAt: withJitter(event.now, waitS, context.orderId, context.checkAttempts) };
+        const from = scheduleBase(context.nextCheckAt, event.now, waitS);
+        return { nextCheckAt: withJitter(from, waitS, context.orderId, context.checkAttempts) };
       }),
       clearNextCheck: assign({ nextCheckAt: null }),
       // Rule 5: an order that ended without money but has a provider payment is re-checked for late money.

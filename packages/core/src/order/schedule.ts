@@ -34,6 +34,20 @@ export function jitterFraction(orderId: string, attempt: number): number {
   return (hash / 0x1_0000_0000) * MAX_JITTER;
 }
 
+/**
+ * Where the wait before the next check counts from. A check made on schedule counts from its
+ * due time, not from when its answer came back: the poller claims an order only at a cycle, so
+ * counting from the answer (due + check duration + interval) would skip a cycle and double the
+ * spacing. A late check (the poller was down or busy), or an answer before the due time (a
+ * webhook), counts from now, so the next check is never earlier than now.
+ *
+ * @example scheduleBase('…09:00:05Z', '…09:00:05.300Z', 5) // '…09:00:05Z': next at 09:00:10
+ */
+export function scheduleBase(due: string | null, now: string, waitS: number): string {
+  if (due === null || Date.parse(due) > Date.parse(now)) return now;
+  return Date.parse(addSeconds(due, waitS)) > Date.parse(now) ? due : now;
+}
+
 /** `waitS` plus its jitter, in whole milliseconds, counted from `from`. */
 export function withJitter(from: string, waitS: number, orderId: string, attempt: number): string {
   const jitterMs = Math.floor(waitS * 1000 * jitterFraction(orderId, attempt));

@@ -204,8 +204,8 @@ export class PgStore implements Store {
     if (providers.length === 0) return [];
     await this.prepared;
     const rows = await claimDueOrdersPg(this.db, workerId, now, leaseUntil, providers, limit);
-    // RETURNING has no order; the poller checks newest payments first, as on SQLite.
-    rows.sort((a, b) => compareDesc(a.paymentStartedAt, b.paymentStartedAt));
+    // RETURNING has no order; the poller checks the oldest due first, as on SQLite.
+    rows.sort((a, b) => ((a.nextCheckAt ?? '') < (b.nextCheckAt ?? '') ? -1 : (a.nextCheckAt ?? '') > (b.nextCheckAt ?? '') ? 1 : 0));
     return rows.map(orderRecordOf);
   }
 
@@ -350,8 +350,8 @@ export class PgStore implements Store {
 }
 
 /**
- * The poller's claim on PostgreSQL, one statement: the due orders (from orders_due_idx), newest
- * payment first, locked with SKIP LOCKED so concurrent pollers each take different rows without
+ * The poller's claim on PostgreSQL, one statement: the due orders (from orders_due_idx), oldest
+ * due first, locked with SKIP LOCKED so concurrent pollers each take different rows without
  * waiting, are leased to `workerId` until `leaseUntil`. A row another claimer committed in the
  * meantime is re-checked against the WHERE clause before it is locked, so its fresh lease
  * excludes it. Kept apart so a test can read its plan.
@@ -377,16 +377,10 @@ export function selectDueOrderIdsPg(db: Pick<PgDb, 'select'>, now: string, provi
         or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
       ),
     )
-    .orderBy(desc(orders.paymentStartedAt))
+    // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
+    .orderBy(asc(orders.nextCheckAt))
     .limit(limit)
     .for('update', { skipLocked: true });
-}
-
-function compareDesc(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  return a < b ? 1 : -1;
 }
 
 /** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */

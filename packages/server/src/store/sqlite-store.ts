@@ -321,7 +321,8 @@ export function selectDueOrders(db: Pick<SqliteDb, 'select'>, now: string, provi
         or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
       ),
     )
-    .orderBy(desc(orders.paymentStartedAt))
+    // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
+    .orderBy(asc(orders.nextCheckAt))
     .limit(limit);
 }
 

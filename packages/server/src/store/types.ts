@@ -75,7 +75,7 @@ export interface Store {
 
   /**
    * Claims pending orders of the given providers whose check is due, that have not expired and
-   * that no other poller holds, newest payment first. The claim is a lease: a poller that dies
+   * that no other poller holds, oldest due first. The claim is a lease: a poller that dies
    * mid-check gives its orders back when `leaseUntil` passes.
    */
   claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
