@@ -78,6 +78,32 @@ describe('rule 2: payment observations on a pending order', () => {
     );
   });
 
+  it('AUTO_FULFIL_WINDOW=order_lifetime (tickets): any success before expiry -> paid with one MAKE_COMMAND, even past FAST_TRACK_LIMIT_S', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.double({ min: 0, max: 1, noNaN: true }), (order, config, fraction) => {
+        const h = new OrderHarness(order, { ...config, AUTO_FULFIL_WINDOW: 'order_lifetime', ORDER_TTL_S: config.FAST_TRACK_LIMIT_S + 600 });
+        h.pay();
+        h.advance(Math.floor((config.FAST_TRACK_LIMIT_S + 599) * fraction));
+        const d = h.observe('succeeded');
+        expect(d.status).toBe('paid');
+        expect(h.effectsOfType('MAKE_COMMAND')).toHaveLength(1);
+      }),
+    );
+  });
+
+  it('AUTO_FULFIL_WINDOW=order_lifetime: a success at or after expiry is still late (LATE_PAYMENT_POLICY), never a make command', () => {
+    fc.assert(
+      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 5000 }), (order, config, late) => {
+        const h = new OrderHarness(order, { ...config, AUTO_FULFIL_WINDOW: 'order_lifetime' });
+        h.pay();
+        h.advance(config.ORDER_TTL_S + late);
+        const d = h.observe('succeeded');
+        expect(d.status).toBe(config.LATE_PAYMENT_POLICY === 'refund' ? 'refunded' : 'manual_make');
+        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+      }),
+    );
+  });
+
   it('the make outcome moves paid -> make_pending, or -> make_failed with the user-facing text', () => {
     fc.assert(
       fc.property(newOrderArb, fc.boolean(), (order, accepted) => {

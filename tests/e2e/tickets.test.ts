@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type ErrorBody, type Stack } from '../support/harness.js';
 import { startMailSink } from '@paystate/server/sandbox';
 import { testBackend } from '../support/temp-db.js';
+import { ManualClock } from '@paystate/core';
 
 const T = 10_000;
 const BUYER = 'ada@example.org';
@@ -98,6 +99,21 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
     const refused = await stack.admin<ErrorBody>('POST', `/orders/${unpaid.body.order_id}/actions`, { action: 'verify', operator: 'maria' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('action_not_allowed');
+  }, T * 2);
+
+  it('a buyer who pays after FAST_TRACK_LIMIT_S, within the order\'s life, still gets the ticket; tickets live 2 h by default', async () => {
+    await stack.stop();
+    const clock = new ManualClock(new Date());
+    stack = await startStack({ clock, env: { FULFILMENT: 'tickets', SMTP_URL: smtp.url, MAIL_FROM: 'Box office <tickets@example.org>' } });
+    await stack.createDevice('concert-hall');
+    const { orderId, paymentId } = await ticketOrder();
+    const order = (await stack.runtime.store.getOrder(orderId))!.order;
+    expect(Date.parse(order.expiresAt) - Date.parse(order.createdAt)).toBe(7200 * 1000);
+    clock.advance(301);
+    await stack.yookassa.setStatus(paymentId, 'succeeded');
+    await stack.waitForStatus(orderId, 'successful', T);
+    expect(await stack.runtime.tickets.byOrder(orderId)).not.toBeNull();
+    await waitFor(() => smtp.mails.some((mail) => mail.to.includes(BUYER)), T);
   }, T * 2);
 
   it('refuses a malformed customer e-mail', async () => {

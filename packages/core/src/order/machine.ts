@@ -39,6 +39,11 @@ export function createOrderMachine(config: LifecycleConfig) {
     secondsBetween(context.paymentStartedAt, now) <= config.FAST_TRACK_LIMIT_S;
   const pastExpiry = (context: OrderContext, now: string): boolean =>
     Date.parse(now) >= Date.parse(context.expiresAt);
+  // Rule 2 with AUTO_FULFIL_WINDOW: the fast track for a customer at a machine, the whole
+  // order's life for tickets; never past expiry (a late success follows LATE_PAYMENT_POLICY).
+  const autoFulfils = (context: OrderContext, now: string): boolean =>
+    !pastExpiry(context, now) &&
+    (config.AUTO_FULFIL_WINDOW === 'order_lifetime' ? context.paymentStartedAt !== null : onFastTrack(context, now));
 
   const alert = (kind: AlertKind) =>
     ({
@@ -84,7 +89,7 @@ export function createOrderMachine(config: LifecycleConfig) {
       amountMismatch: ({ context, event }) =>
         event.type === 'PAYMENT_OBSERVED' && !sameMoney(event.amount, context.price),
       succeededInTime: ({ context, event }) =>
-        observed(event, 'succeeded') && onFastTrack(context, event.now) && !pastExpiry(context, event.now),
+        observed(event, 'succeeded') && autoFulfils(context, event.now),
       succeededLateRefund: ({ event }) =>
         observed(event, 'succeeded') && config.LATE_PAYMENT_POLICY === 'refund',
       succeeded: ({ event }) => observed(event, 'succeeded'),
