@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type PaymentProvider } from '@paystate/core';
 import {
   claimDueOrdersPg,
+  claimDueRechecksPg,
   createRuntime,
   loadSettings,
   migratePg,
@@ -12,6 +13,7 @@ import {
   openSqlite,
   Poller,
   selectDueOrders,
+  selectDueRechecks,
   YooKassaProvider,
   type Runtime,
 } from '@paystate/server';
@@ -449,6 +451,20 @@ describe('due-orders query', () => {
       expect(details).toContain('SEARCH orders USING INDEX orders_due_idx (status=? AND next_check_at<?)');
       expect(details).not.toMatch(/SCAN orders\b/);
     });
+
+    it('the late-money re-check query is answered from orders_recheck_idx, not a table scan', () => {
+      const temp = tempDatabaseUrl();
+      const { db, close } = openSqlite(temp.url);
+      cleanups.push(temp.cleanup, close);
+      migrateSqlite(db);
+      const query = selectDueRechecks(db, T0, ['yookassa'], 100).toSQL();
+      const sqlite = new Database(temp.path, { readonly: true });
+      cleanups.push(() => sqlite.close());
+      const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as Array<{ detail: string }>;
+      const details = plan.map((row) => row.detail).join('\n');
+      expect(details).toContain('SEARCH orders USING INDEX orders_recheck_idx (recheck_at<?)');
+      expect(details).not.toMatch(/SCAN orders\b/);
+    });
   } else {
     // No planner switches: the table holds a realistic mix (most orders long finished, a few
     // pending, some of those due) and is ANALYZEd, so the planner's choice is its own.
@@ -478,6 +494,33 @@ describe('due-orders query', () => {
       expect(nodes.filter((n) => n['Relation Name'] === 'orders' || n['Index Name']?.startsWith('orders')).map((n) => n['Index Name'] ?? n['Node Type'])).toContain('orders_due_idx');
       expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders')).toEqual([]);
       expect(nodes.some((n) => n['Node Type'] === 'LockRows')).toBe(true);
+    });
+
+    it('the late-money re-check claim finds due re-checks through orders_recheck_idx, not a table scan', async () => {
+      const temp = await tempDatabase();
+      const { db, pool, close } = openPg(temp.url);
+      cleanups.push(temp.cleanup, close);
+      await migratePg(pool);
+      await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [T0]);
+      // 50,000 orders: 98% settled, 2% ended without money with re-checks spread around now.
+      await pool.query(
+        `insert into orders (id, device_id, product_id, product_name, size, price_minor, currency, provider, provider_payment_id,
+           status, created_at, expires_at, payment_started_at, recheck_at, snapshot, version, updated_at)
+         select 'o-' || i, 'dev-1', 'latte', 'Latte', 'M', 15000, 'RUB', 'yookassa', 'pay-' || i,
+           case when i % 50 = 0 then 'expired' else 'successful' end,
+           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t + interval '15 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           case when i % 50 = 0 then to_char(t + interval '20 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
+           '{}'::jsonb, 2, to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+         from generate_series(1, 50000) as i, lateral (select $1::timestamp - (50000 - i) * interval '10 seconds' as t) as at`,
+        [T0.replace('Z', '')],
+      );
+      await pool.query('analyze orders');
+      const query = claimDueRechecksPg(db, 'w1', T0, '2026-03-01T09:00:30.000Z', ['yookassa'], 100).toSQL();
+      const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, query.params);
+      const nodes = planNodes(rows[0]!['QUERY PLAN']);
+      expect(nodes.map((n) => n['Index Name'])).toContain('orders_recheck_idx');
+      expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders')).toEqual([]);
     });
   }
 });

@@ -212,24 +212,7 @@ export class PgStore implements Store {
   async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
     if (providers.length === 0 || limit <= 0) return [];
     await this.prepared;
-    const due = this.db
-      .select({ id: orders.id })
-      .from(orders)
-      .where(
-        and(
-          lte(orders.recheckAt, now),
-          inArray(orders.provider, [...providers]),
-          or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
-        ),
-      )
-      .orderBy(asc(orders.recheckAt))
-      .limit(limit)
-      .for('update', { skipLocked: true });
-    const rows = await this.db
-      .update(orders)
-      .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
-      .where(inArray(orders.id, due))
-      .returning();
+    const rows = await claimDueRechecksPg(this.db, workerId, now, leaseUntil, providers, limit);
     // RETURNING has no order: earliest re-check first, as on SQLite.
     rows.sort((a, b) => ((a.recheckAt ?? '') < (b.recheckAt ?? '') ? -1 : 1));
     return rows.map(orderRecordOf);
@@ -381,6 +364,24 @@ export function selectDueOrderIdsPg(db: Pick<PgDb, 'select'>, now: string, provi
     .orderBy(asc(orders.nextCheckAt))
     .limit(limit)
     .for('update', { skipLocked: true });
+}
+
+/** The late-money re-check claim (rule 5), like claimDueOrdersPg but from orders_recheck_idx. Kept apart so a test can read its plan. */
+export function claimDueRechecksPg(db: Pick<PgDb, 'select' | 'update'>, workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+  const due = db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(
+      and(
+        lte(orders.recheckAt, now),
+        inArray(orders.provider, [...providers]),
+        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+      ),
+    )
+    .orderBy(asc(orders.recheckAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return db.update(orders).set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil }).where(inArray(orders.id, due)).returning();
 }
 
 /** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */
