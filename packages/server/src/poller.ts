@@ -93,8 +93,9 @@ export class Poller {
     await forEachBounded(expiring, this.options.concurrency, (orderId) => this.expire(orderId, report));
 
     const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
-    const leaseUntil = new Date(started.getTime() + this.leaseMs()).toISOString();
-    const due = await store.claimDueOrders(this.workerId, now, leaseUntil, pollable, maxOrdersPerCycle);
+    // Leases count from the claim, not the cycle start: the expiry sweep before it asks providers too.
+    const leaseFromNow = () => new Date(clock.now().getTime() + this.leaseMs()).toISOString();
+    const due = await store.claimDueOrders(this.workerId, now, leaseFromNow(), pollable, maxOrdersPerCycle);
     report.due = due.length;
     logger.info({ due: due.length }, 'poll cycle: due orders');
     await forEachBounded(due, this.options.concurrency, (record) => this.check(record, report));
@@ -102,7 +103,7 @@ export class Poller {
     // Late-money re-checks (rule 5) take what the cycle has left, and always a tenth of it so
     // that a flood of pending orders cannot hold them off for the whole window.
     const recheckLimit = Math.max(maxOrdersPerCycle - due.length, Math.ceil(maxOrdersPerCycle / 10));
-    const rechecks = await store.claimDueRechecks(this.workerId, now, leaseUntil, pollable, recheckLimit);
+    const rechecks = await store.claimDueRechecks(this.workerId, now, leaseFromNow(), pollable, recheckLimit);
     report.rechecked = rechecks.length;
     await forEachBounded(rechecks, this.options.concurrency, (record) => this.check(record, report));
 
