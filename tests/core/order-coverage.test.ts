@@ -37,6 +37,8 @@ function eventsFor(config: LifecycleConfig) {
       { type: 'PAYMENT_INITIATED', providerPaymentId: 'pay-1', now: fast },
       ...observations,
       { type: 'PAYMENT_OBSERVED', source: 'webhook', status: 'succeeded', amount: wrong, now: fast },
+      // The poller's late-money re-check of an order that ended without money.
+      { type: 'PAYMENT_OBSERVED', source: 'poll', status: 'pending', amount: context.price, now: late },
       { type: 'CHECK_FAILED', reason: 'timeout', now: fast },
       { type: 'EXPIRY_DUE', now: fast },
       { type: 'EXPIRY_DUE', now: late },
@@ -64,6 +66,21 @@ function explore(config: LifecycleConfig) {
   const adjacency = getAdjacencyMap(machine, {
     input: { order, now: createdAt, ttlSeconds: config.ORDER_TTL_S },
     events: eventsFor(config),
+    // Unanswered checks and late-money re-checks never end an order (rules 3 and 5), so their
+    // counters and due times grow without bound: the graph keys a snapshot by what guards read,
+    // with the counters capped, to stay finite.
+    serializeState: (state) => {
+      const c = state.context as OrderContext;
+      return JSON.stringify([
+        state.value,
+        Math.min(c.failedChecks, config.PAYMENT_ATTEMPTS_LIMIT),
+        Math.min(c.lateChecks, 1),
+        c.paymentStartedAt,
+        c.providerPaymentId,
+        c.stuckAlerted,
+        c.recheckAt === null,
+      ]);
+    },
   });
   const states = new Set<string>();
   const taken = new Set<TransitionDefinition>();

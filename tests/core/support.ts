@@ -36,6 +36,8 @@ export const configArb: fc.Arbitrary<LifecycleConfig> = fc.record({
   PAYMENT_ATTEMPTS_LIMIT: fc.integer({ min: 1, max: 12 }),
   ORDER_TTL_S: fc.integer({ min: 60, max: 3600 }),
   LATE_PAYMENT_POLICY: fc.constantFrom('manual_make' as const, 'refund' as const),
+  LATE_MONEY_WINDOW_S: fc.integer({ min: 600, max: 400_000 }),
+  AUTO_FULFIL_WINDOW: fc.constant('fast_track' as const),
 });
 
 /** A running order under a manual clock, for tests that step through a lifecycle. */

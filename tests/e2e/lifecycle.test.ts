@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { orderStatuses } from '@paystate/core';
+import { ManualClock, orderStatuses } from '@paystate/core';
 import { startStack, waitFor, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 
@@ -331,6 +331,29 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       expect(stack.tmetr.received).toHaveLength(0);
       await waitFor(() => stack.yookassa.deliveries.length === 1);
       expect(stack.yookassa.deliveries[0]?.status).toBe(200);
+    },
+    T,
+  );
+
+  it(
+    'money paid after expiry (provider down at the final ask, webhook lost): the operator\'s verify finds it over HTTP -> manual_make',
+    async () => {
+      await stack.stop();
+      const clock = new ManualClock(new Date());
+      stack = await startStack({ clock, env: { ORDER_TTL_S: '60' } });
+      await stack.createDevice('dev-lobby');
+      const order = await stack.createOrder('dev-lobby');
+      const { paymentId } = await stack.pay(order.order_id);
+      stack.yookassa.faults.inject('get', { status: 503, times: 1 });
+      clock.advance(61);
+      await stack.runtime.poller.runCycle();
+      expect((await stack.status(order.order_id)).status).toBe('expired');
+      await stack.yookassa.setStatus(paymentId, 'succeeded', false);
+      const verified = await stack.admin<{ status: string }>('POST', `/orders/${order.order_id}/actions`, { action: 'verify', operator: 'maria' });
+      expect(verified.status).toBe(200);
+      expect(verified.body.status).toBe('manual_make');
+      await stack.runtime.dispatcher.kick();
+      expect(stack.tmetr.received).toHaveLength(0);
     },
     T,
   );

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type ErrorBody, type Stack } from '../support/harness.js';
 import { startMailSink } from '@paystate/server/sandbox';
 import { testBackend } from '../support/temp-db.js';
+import { ManualClock } from '@paystate/core';
 
 const T = 10_000;
 const BUYER = 'ada@example.org';
@@ -78,7 +79,7 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
     expect(await stack.runtime.tickets.byOrder(orderId)).toBeNull();
   }, T * 2);
 
-  it('an operator verifies a pending order against the provider: paid there -> ticket; verify elsewhere -> 409', async () => {
+  it('an operator verifies an order against the provider: paid there -> ticket; again -> no change; no payment -> 409', async () => {
     const { orderId, paymentId } = await ticketOrder();
     const pending = await stack.admin<{ status: string }>('POST', `/orders/${orderId}/actions`, { action: 'verify', operator: 'maria' });
     expect(pending.body.status).toBe('pending');
@@ -87,9 +88,32 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
     expect(verified.status).toBe(200);
     await stack.waitForStatus(orderId, 'successful', T);
     expect(await stack.runtime.tickets.byOrder(orderId)).not.toBeNull();
-    const again = await stack.admin<ErrorBody>('POST', `/orders/${orderId}/actions`, { action: 'verify', operator: 'maria' });
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('action_not_allowed');
+    // Verify works on any order with a provider payment (rule 5); a settled one just stays settled.
+    const again = await stack.admin<{ status: string }>('POST', `/orders/${orderId}/actions`, { action: 'verify', operator: 'maria' });
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe('successful');
+    expect(await stack.runtime.tickets.list(10)).toHaveLength(1);
+    const unpaid = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
+      body: { deviceId: 'concert-hall', productId: 'standing', productName: 'Autumn concert', size: 'Standing', price: 250_000, currency: 'RUB', customerEmail: BUYER },
+    });
+    const refused = await stack.admin<ErrorBody>('POST', `/orders/${unpaid.body.order_id}/actions`, { action: 'verify', operator: 'maria' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('action_not_allowed');
+  }, T * 2);
+
+  it('a buyer who pays after FAST_TRACK_LIMIT_S, within the order\'s life, still gets the ticket; tickets live 2 h by default', async () => {
+    await stack.stop();
+    const clock = new ManualClock(new Date());
+    stack = await startStack({ clock, env: { FULFILMENT: 'tickets', SMTP_URL: smtp.url, MAIL_FROM: 'Box office <tickets@example.org>' } });
+    await stack.createDevice('concert-hall');
+    const { orderId, paymentId } = await ticketOrder();
+    const order = (await stack.runtime.store.getOrder(orderId))!.order;
+    expect(Date.parse(order.expiresAt) - Date.parse(order.createdAt)).toBe(7200 * 1000);
+    clock.advance(301);
+    await stack.yookassa.setStatus(paymentId, 'succeeded');
+    await stack.waitForStatus(orderId, 'successful', T);
+    expect(await stack.runtime.tickets.byOrder(orderId)).not.toBeNull();
+    await waitFor(() => smtp.mails.some((mail) => mail.to.includes(BUYER)), T);
   }, T * 2);
 
   it('refuses a malformed customer e-mail', async () => {

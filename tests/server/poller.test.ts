@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type PaymentProvider } from '@paystate/core';
 import {
   claimDueOrdersPg,
+  claimDueRechecksPg,
   createRuntime,
   loadSettings,
   migratePg,
@@ -12,6 +13,7 @@ import {
   openSqlite,
   Poller,
   selectDueOrders,
+  selectDueRechecks,
   YooKassaProvider,
   type Runtime,
 } from '@paystate/server';
@@ -29,8 +31,8 @@ interface Stack {
   yookassa: YooKassaSandbox;
   tmetr: TmetrSandbox;
   db: TempDatabase;
-  /** Calls in flight at the provider port right now, and the most seen at once. */
-  inFlight: { now: number; max: number; checks: Map<string, number> };
+  /** Calls in flight at the provider port right now, the most seen at once, and when each payment was checked. */
+  inFlight: { now: number; max: number; checks: Map<string, number>; at: Map<string, number[]> };
 }
 
 let cleanups: Array<() => unknown> = [];
@@ -40,22 +42,25 @@ afterEach(async () => {
 });
 
 /** Counts concurrent calls on their way to the real adapter (which still goes over HTTP). */
-function counting(provider: PaymentProvider, inFlight: Stack['inFlight']): PaymentProvider {
+function counting(provider: PaymentProvider, inFlight: Stack['inFlight'], clock: ManualClock, checkTakesS: number): PaymentProvider {
   return Object.assign(Object.create(provider) as PaymentProvider, {
     async getPaymentStatus(id: string) {
       inFlight.now += 1;
       inFlight.max = Math.max(inFlight.max, inFlight.now);
       inFlight.checks.set(id, (inFlight.checks.get(id) ?? 0) + 1);
+      inFlight.at.set(id, [...(inFlight.at.get(id) ?? []), clock.now().getTime()]);
       try {
         return await provider.getPaymentStatus(id);
       } finally {
         inFlight.now -= 1;
+        // A real check takes time: the decision that follows sees a later clock.
+        clock.advance(checkTakesS);
       }
     },
   });
 }
 
-async function stack(env: Record<string, string> = {}, queryable = true): Promise<Stack> {
+async function stack(env: Record<string, string> = {}, queryable = true, checkTakesS = 0): Promise<Stack> {
   const clock = new ManualClock(T0);
   const yookassa = new YooKassaSandbox(SHOP);
   const tmetr = new TmetrSandbox({ token: 'tmetr-token' });
@@ -75,9 +80,9 @@ async function stack(env: Record<string, string> = {}, queryable = true): Promis
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const inFlight = { now: 0, max: 0, checks: new Map<string, number>() };
+  const inFlight = { now: 0, max: 0, checks: new Map<string, number>(), at: new Map<string, number[]>() };
   const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: 300, logger: silent });
-  const provider = Object.assign(counting(real, inFlight), queryable ? {} : { canQueryStatus: false });
+  const provider = Object.assign(counting(real, inFlight, clock, checkTakesS), queryable ? {} : { canQueryStatus: false });
   const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
   await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
   cleanups.push(temp.cleanup, () => Promise.all(servers.map((s) => s.close())).then(() => undefined), () => runtime.close());
@@ -145,21 +150,35 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect((await order(s, orderId)).status).toBe('make_pending');
   });
 
-  it('fails an order after PAYMENT_ATTEMPTS_LIMIT checks in a row get no answer, with one alert', async () => {
-    const s = await stack({ PAYMENT_ATTEMPTS_LIMIT: '3' });
-    const { orderId } = await pendingOrder(s);
-    s.yookassa.faults.inject('get', { status: 503, times: 100 });
-    const reports = [];
-    for (let i = 0; i < 3; i++) {
+  it('a provider outage longer than PAYMENT_ATTEMPTS_LIMIT checks never fails the order: one provider_unreachable alert, money found after the outage', async () => {
+    const s = await stack({ PAYMENT_ATTEMPTS_LIMIT: '3', ORDER_TTL_S: '3600' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    // Six minutes of 5xx, a cycle every 5 s: far more than three checks, and past the fast track.
+    s.yookassa.faults.inject('get', { status: 503, times: 1000 });
+    let failedChecks = 0;
+    for (let i = 0; i < 72; i++) {
       s.clock.advance(5);
-      reports.push(await s.runtime.poller.runCycle());
+      const report = await s.runtime.poller.runCycle();
+      failedChecks += report.failedChecks;
+      expect(report.moved).toEqual({});
     }
-    expect(reports.map((r) => r.failedChecks)).toEqual([1, 1, 1]);
-    expect(reports[2]?.moved).toEqual({ failed: 1 });
-    const failed = await order(s, orderId);
-    expect(failed.order).toMatchObject({ failureReason: 'check_attempts_exhausted', nextCheckAt: null, failedChecks: 3 });
-    expect(failed.order.failedPresentationDesc).toBeTruthy();
-    expect(await alertsOf(s, orderId, 'check_attempts_exhausted')).toBe(1);
+    expect(failedChecks).toBeGreaterThanOrEqual(3);
+    // Backoff: far fewer checks than cycles.
+    expect(failedChecks).toBeLessThan(36);
+    const during = await order(s, orderId);
+    expect(during.status).toBe('pending');
+    expect(during.order.nextCheckAt).not.toBeNull();
+    expect(await alertsOf(s, orderId, 'provider_unreachable')).toBe(1);
+    expect(await alertsOf(s, orderId, 'check_attempts_exhausted')).toBe(0);
+
+    // The provider comes back; the customer had paid (webhook lost): the next checks find the money.
+    s.yookassa.faults.clear();
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    for (let i = 0; i < 20 && (await order(s, orderId)).status === 'pending'; i++) {
+      s.clock.advance(5);
+      await s.runtime.poller.runCycle();
+    }
+    expect((await order(s, orderId)).status).toBe('manual_make');
   });
 
   it('expires pending orders past expires_at and never checks them again', async () => {
@@ -169,6 +188,89 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     const report = await s.runtime.poller.runCycle();
     expect(report).toMatchObject({ expired: 1, due: 0 });
     expect(await order(s, orderId)).toMatchObject({ status: 'expired', order: { nextCheckAt: null } });
+  });
+
+  it('asks the provider once more before expiring: money paid after the last check (webhook lost) is found, never made', async () => {
+    const s = await stack({ ORDER_TTL_S: '60', FAST_TRACK_LIMIT_S: '600' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    for (let i = 0; i < 11; i++) {
+      s.clock.advance(5);
+      await s.runtime.poller.runCycle();
+    }
+    expect((await order(s, orderId)).status).toBe('pending');
+    // Paid 5 s before expiry, after the last check; the notification never arrives.
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    s.clock.advance(6);
+    const report = await s.runtime.poller.runCycle();
+    expect(report.expired).toBe(0);
+    const found = await order(s, orderId);
+    expect(found.status).toBe('manual_make');
+    expect(found.order.nextCheckAt).toBeNull();
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received).toHaveLength(0);
+    expect(await alertsOf(s, orderId, 'manual_make')).toBe(1);
+  });
+
+  it('expires an order whose final ask gets no answer (late-money re-checks take over)', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 1000 });
+    s.clock.advance(61);
+    const report = await s.runtime.poller.runCycle();
+    expect(report.expired).toBe(1);
+    expect((await order(s, orderId)).status).toBe('expired');
+  });
+
+  it('re-checks an expired order that has a provider payment: money that arrives late (no webhook) is found', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 1000 });
+    s.clock.advance(61);
+    await s.runtime.poller.runCycle();
+    expect((await order(s, orderId)).status).toBe('expired');
+    s.yookassa.faults.clear();
+    // Paid at the provider long after expiry; the notification is lost.
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    let found = false;
+    for (let minute = 0; minute < 90 && !found; minute++) {
+      s.clock.advance(60);
+      await s.runtime.poller.runCycle();
+      found = (await order(s, orderId)).status !== 'expired';
+    }
+    expect((await order(s, orderId)).status).toBe('manual_make');
+    await s.runtime.dispatcher.kick();
+    expect(s.tmetr.received).toHaveLength(0);
+    expect(await alertsOf(s, orderId, 'manual_make')).toBe(1);
+  });
+
+  it('re-checks failed and not_paid orders too, and stops after LATE_MONEY_WINDOW_S', async () => {
+    const s = await stack({ LATE_MONEY_WINDOW_S: '7200' });
+    const a = await pendingOrder(s);
+    await s.yookassa.setStatus(a.paymentId, 'canceled', false);
+    s.clock.advance(5);
+    await s.runtime.poller.runCycle();
+    expect((await order(s, a.orderId)).status).toBe('not_paid');
+    const before = s.inFlight.checks.get(a.paymentId) ?? 0;
+    for (let i = 0; i < 4 * 24; i++) {
+      s.clock.advance(900);
+      await s.runtime.poller.runCycle();
+    }
+    const rechecks = (s.inFlight.checks.get(a.paymentId) ?? 0) - before;
+    // 5 min, 1 h, then the window's end (2 h): three re-checks, then none.
+    expect(rechecks).toBe(3);
+    expect((await order(s, a.orderId)).order.recheckAt).toBeNull();
+  });
+
+  it('verify works on any order with a provider payment, not only pending ones', async () => {
+    const s = await stack({ ORDER_TTL_S: '60' });
+    const { orderId, paymentId } = await pendingOrder(s);
+    s.yookassa.faults.inject('get', { status: 503, times: 1 });
+    s.clock.advance(61);
+    await s.runtime.poller.runCycle();
+    expect((await order(s, orderId)).status).toBe('expired');
+    await s.yookassa.setStatus(paymentId, 'succeeded', false);
+    const decision = await s.runtime.orders.operatorAction(orderId, 'verify', 'maria');
+    expect(decision.status).toBe('manual_make');
   });
 
   it('raises one stuck alert per order, not one per cycle', async () => {
@@ -183,7 +285,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(await alertsOf(s, orderId, 'stuck')).toBe(1);
   });
 
-  it('checks many due orders with at most POLL_CONCURRENCY in flight and at most MAX_ORDERS_PER_CYCLE, newest first', async () => {
+  it('checks many due orders with at most POLL_CONCURRENCY in flight and at most MAX_ORDERS_PER_CYCLE, oldest due first', async () => {
     const s = await stack({ POLL_CONCURRENCY: '3', MAX_ORDERS_PER_CYCLE: '8' });
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
@@ -196,7 +298,48 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(report).toMatchObject({ due: 8, answered: 8 });
     expect(s.inFlight.max).toBe(3);
     const checked = await Promise.all(ids.map(async (id) => (await order(s, id)).order.checkAttempts));
-    expect(checked).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(checked).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+  });
+
+  it('fair polling: with 10x decoys (more due orders than MAX_ORDERS_PER_CYCLE) no order waits more than two cycles past its due time', async () => {
+    const s = await stack({ MAX_ORDERS_PER_CYCLE: '10', FAST_TRACK_INTERVAL_S: '50', SLOW_TRACK_INTERVAL_S: '50', ORDER_TTL_S: '7200' });
+    const created = new Map<string, number>();
+    const add = async (at: number) => {
+      s.clock.set(Date.parse(T0) + at * 1000);
+      const { paymentId } = await pendingOrder(s);
+      created.set(paymentId, Date.parse(T0) + at * 1000);
+    };
+    // The customer's order first, then ten newer decoys due in every 5 s cycle: a hundred in all.
+    await add(0.5);
+    for (let group = 0; group < 10; group++) for (let i = 0; i < 10; i++) await add(1 + group * 5 + i * 0.4);
+    for (let cycle = 0; cycle < 30; cycle++) {
+      s.clock.set(Date.parse(T0) + (55 + cycle * 5) * 1000);
+      await s.runtime.poller.runCycle();
+    }
+    const end = Date.parse(T0) + (55 + 29 * 5) * 1000;
+    const twoCycles = 10_000;
+    for (const [paymentId, at] of created) {
+      // Every check is due 50 s after the one before (the first 50 s after paying).
+      const checks = s.inFlight.at.get(paymentId) ?? [];
+      let due = at + 50_000;
+      for (const checkedAt of checks) {
+        expect(checkedAt - due, `payment ${paymentId}`).toBeLessThanOrEqual(twoCycles);
+        due = checkedAt + 50_000;
+      }
+      expect(end - due, `payment ${paymentId} has a check overdue`).toBeLessThanOrEqual(twoCycles);
+    }
+  });
+
+  it('checks at the configured spacing: FAST_TRACK_INTERVAL_S=5 with a 5 s cycle checks every cycle, though each check takes time', async () => {
+    const s = await stack({ FAST_TRACK_INTERVAL_S: '5', PAYMENT_CHECK_INTERVAL_S: '5' }, true, 0.3);
+    const { paymentId } = await pendingOrder(s);
+    for (let cycle = 1; cycle <= 10; cycle++) {
+      s.clock.set(Date.parse(T0) + cycle * 5000);
+      await s.runtime.poller.runCycle();
+    }
+    const at = s.inFlight.at.get(paymentId) ?? [];
+    expect(at).toHaveLength(10);
+    expect(at.slice(1).map((t, i) => t - at[i]!)).toEqual(Array(9).fill(5000));
   });
 
   it('a provider that hangs holds the cycle no longer than the timeout and counts as a failed check', async () => {
@@ -308,6 +451,20 @@ describe('due-orders query', () => {
       expect(details).toContain('SEARCH orders USING INDEX orders_due_idx (status=? AND next_check_at<?)');
       expect(details).not.toMatch(/SCAN orders\b/);
     });
+
+    it('the late-money re-check query is answered from orders_recheck_idx, not a table scan', () => {
+      const temp = tempDatabaseUrl();
+      const { db, close } = openSqlite(temp.url);
+      cleanups.push(temp.cleanup, close);
+      migrateSqlite(db);
+      const query = selectDueRechecks(db, T0, ['yookassa'], 100).toSQL();
+      const sqlite = new Database(temp.path, { readonly: true });
+      cleanups.push(() => sqlite.close());
+      const plan = sqlite.prepare(`explain query plan ${query.sql}`).all(...query.params) as Array<{ detail: string }>;
+      const details = plan.map((row) => row.detail).join('\n');
+      expect(details).toContain('SEARCH orders USING INDEX orders_recheck_idx (recheck_at<?)');
+      expect(details).not.toMatch(/SCAN orders\b/);
+    });
   } else {
     // No planner switches: the table holds a realistic mix (most orders long finished, a few
     // pending, some of those due) and is ANALYZEd, so the planner's choice is its own.
@@ -337,6 +494,33 @@ describe('due-orders query', () => {
       expect(nodes.filter((n) => n['Relation Name'] === 'orders' || n['Index Name']?.startsWith('orders')).map((n) => n['Index Name'] ?? n['Node Type'])).toContain('orders_due_idx');
       expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders')).toEqual([]);
       expect(nodes.some((n) => n['Node Type'] === 'LockRows')).toBe(true);
+    });
+
+    it('the late-money re-check claim finds due re-checks through orders_recheck_idx, not a table scan', async () => {
+      const temp = await tempDatabase();
+      const { db, pool, close } = openPg(temp.url);
+      cleanups.push(temp.cleanup, close);
+      await migratePg(pool);
+      await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [T0]);
+      // 50,000 orders: 98% settled, 2% ended without money with re-checks spread around now.
+      await pool.query(
+        `insert into orders (id, device_id, product_id, product_name, size, price_minor, currency, provider, provider_payment_id,
+           status, created_at, expires_at, payment_started_at, recheck_at, snapshot, version, updated_at)
+         select 'o-' || i, 'dev-1', 'latte', 'Latte', 'M', 15000, 'RUB', 'yookassa', 'pay-' || i,
+           case when i % 50 = 0 then 'expired' else 'successful' end,
+           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t + interval '15 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           case when i % 50 = 0 then to_char(t + interval '20 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
+           '{}'::jsonb, 2, to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+         from generate_series(1, 50000) as i, lateral (select $1::timestamp - (50000 - i) * interval '10 seconds' as t) as at`,
+        [T0.replace('Z', '')],
+      );
+      await pool.query('analyze orders');
+      const query = claimDueRechecksPg(db, 'w1', T0, '2026-03-01T09:00:30.000Z', ['yookassa'], 100).toSQL();
+      const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, query.params);
+      const nodes = planNodes(rows[0]!['QUERY PLAN']);
+      expect(nodes.map((n) => n['Index Name'])).toContain('orders_recheck_idx');
+      expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders')).toEqual([]);
     });
   }
 });

@@ -207,14 +207,14 @@ describe(`the ${testBackend} store on a real database`, () => {
     expect((await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100)).map((r) => r.order.orderId)).toEqual(['c-0']);
   });
 
-  it('claims due orders newest payment first, and only of the providers asked for', async () => {
+  it('claims due orders oldest due first (issue 11 path 8: newest-first starved old orders), and only of the providers asked for', async () => {
     for (let i = 0; i < 3; i++) {
       await pendingOrder(`n-${i}`);
       clock.advance(1);
     }
     clock.advance(5);
     const claimed = await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['yookassa'], 2);
-    expect(claimed.map((r) => r.order.orderId)).toEqual(['n-2', 'n-1']);
+    expect(claimed.map((r) => r.order.orderId)).toEqual(['n-0', 'n-1']);
     expect(await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['tbank'], 10)).toEqual([]);
   });
 });

@@ -141,12 +141,14 @@ export class OrderService {
 
   /**
    * An operator's "check now": asks the provider for the payment as the poller would, through
-   * the same observation path. Never trusts anything but the provider's API.
+   * the same observation path. Never trusts anything but the provider's API. Works on any order
+   * that has a provider payment (rule 5: late money on an expired or failed order is found too);
+   * what the answer may change is the machine's decision.
    */
   async verify(orderId: string): Promise<OrderDecision> {
     const { order, status } = await this.get(orderId);
-    if (status !== 'pending' || !order.providerPaymentId) {
-      throw new AppError(409, 'action_not_allowed', `only a pending payment can be verified; the order is ${status}`);
+    if (!order.providerPaymentId) {
+      throw new AppError(409, 'action_not_allowed', `only an order with a provider payment can be verified; the order is ${status} without one`);
     }
     const report = await this.callProvider(() => this.provider(order.provider).getPaymentStatus(order.providerPaymentId!));
     return this.observe(orderId, report, 'operator');

@@ -24,9 +24,11 @@ export interface PollerOptions {
 export interface CycleReport {
   startedAt: string;
   due: number;
+  /** Late-money re-checks of orders that ended without money (rule 5). */
+  rechecked: number;
   answered: number;
   failedChecks: number;
-  /** Orders that left pending in this cycle, by the status they moved to. */
+  /** Orders whose status changed in this cycle, by the status they moved to. */
   moved: Partial<Record<OrderStatus, number>>;
   expired: number;
   stuckAlerts: number;
@@ -35,8 +37,13 @@ export interface CycleReport {
 }
 
 /**
- * The background payment check: expiry sweep, due checks with bounded concurrency, stuck-order
- * alerts. Every answer goes through OrderService, the same decision path webhooks use.
+ * The background payment check: expiry sweep (each pending order asked once more first), due
+ * checks with bounded concurrency, stuck-order alerts. Every answer goes through OrderService,
+ * the same decision path webhooks use.
+ *
+ * Invariants: a check without an answer is reported as CHECK_FAILED (UNKNOWN), never as a
+ * failed payment; an order is expired only after the provider was asked once more; orders
+ * that ended without money are re-checked (recheck_at) under the same lease as due checks.
  */
 export class Poller {
   readonly workerId = `poller-${randomUUID()}`;
@@ -79,20 +86,26 @@ export class Poller {
     const { store, providers, clock, logger, maxOrdersPerCycle } = this.options;
     const started = clock.now();
     const now = started.toISOString();
-    const report: CycleReport = { startedAt: now, due: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
+    const report: CycleReport = { startedAt: now, due: 0, rechecked: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
     const wallStart = performance.now();
 
-    for (const orderId of await store.expiredOrderIds(now, maxOrdersPerCycle)) {
-      const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'EXPIRY_DUE' }));
-      if (decision?.status === 'expired') report.expired += 1;
-    }
+    const expiring = await store.expiredOrderIds(now, maxOrdersPerCycle);
+    await forEachBounded(expiring, this.options.concurrency, (orderId) => this.expire(orderId, report));
 
     const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
-    const leaseUntil = new Date(started.getTime() + this.leaseMs()).toISOString();
-    const due = await store.claimDueOrders(this.workerId, now, leaseUntil, pollable, maxOrdersPerCycle);
+    // Leases count from the claim, not the cycle start: the expiry sweep before it asks providers too.
+    const leaseFromNow = () => new Date(clock.now().getTime() + this.leaseMs()).toISOString();
+    const due = await store.claimDueOrders(this.workerId, now, leaseFromNow(), pollable, maxOrdersPerCycle);
     report.due = due.length;
     logger.info({ due: due.length }, 'poll cycle: due orders');
     await forEachBounded(due, this.options.concurrency, (record) => this.check(record, report));
+
+    // Late-money re-checks (rule 5) take what the cycle has left, and always a tenth of it so
+    // that a flood of pending orders cannot hold them off for the whole window.
+    const recheckLimit = Math.max(maxOrdersPerCycle - due.length, Math.ceil(maxOrdersPerCycle / 10));
+    const rechecks = await store.claimDueRechecks(this.workerId, now, leaseFromNow(), pollable, recheckLimit);
+    report.rechecked = rechecks.length;
+    await forEachBounded(rechecks, this.options.concurrency, (record) => this.check(record, report));
 
     const stuckSince = new Date(started.getTime() - this.options.stuckAfterS * 1000).toISOString();
     for (const orderId of await store.stuckOrderIds(stuckSince, maxOrdersPerCycle)) {
@@ -111,6 +124,35 @@ export class Poller {
     return Math.max(30_000, rounds * (this.options.checkTimeoutMs + 1000));
   }
 
+  /**
+   * Rule 5: a pending order past its expiry is asked about once more, through the same
+   * observation path as every check, and only then expired. A success seen here is late
+   * (LATE_PAYMENT_POLICY, never a make command); no answer still expires the order, and the
+   * late-money re-checks look again.
+   */
+  private async expire(orderId: string, report: CycleReport): Promise<void> {
+    const record = await this.safely(report, () => this.options.store.getOrder(orderId));
+    if (!record) return;
+    const provider = this.options.providers.get(record.order.provider);
+    const paymentId = record.order.providerPaymentId;
+    let status = record.status;
+    if (status === 'pending' && provider?.canQueryStatus && paymentId) {
+      try {
+        const observed = await withDeadline(provider.getPaymentStatus(paymentId), this.options.checkTimeoutMs, record.order.provider);
+        report.answered += 1;
+        const decision = await this.safely(report, () => this.options.orders.observe(orderId, observed, 'poll'));
+        if (decision) status = decision.status;
+        if (decision && decision.status !== 'pending') countMove(report, decision.status);
+      } catch (error) {
+        report.failedChecks += 1;
+        this.options.logger.warn({ orderId, reason: failureReasonOf(error) }, 'final check before expiry got no answer; expiring');
+      }
+    }
+    if (status !== 'pending' && status !== 'created') return;
+    const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'EXPIRY_DUE' }));
+    if (decision?.status === 'expired') report.expired += 1;
+  }
+
   private async check(record: OrderRecord, report: CycleReport): Promise<void> {
     const { order } = record;
     const provider = this.options.providers.get(order.provider);
@@ -124,12 +166,12 @@ export class Poller {
       const reason = failureReasonOf(error);
       this.options.logger.warn({ orderId: order.orderId, provider: order.provider, reason }, 'payment check failed');
       const decision = await this.safely(report, () => this.options.orders.apply(order.orderId, { type: 'CHECK_FAILED', reason }));
-      if (decision && decision.status !== 'pending') countMove(report, decision.status);
+      if (decision && decision.status !== record.status) countMove(report, decision.status);
       return;
     }
     report.answered += 1;
     const decision = await this.safely(report, () => this.options.orders.observe(order.orderId, observed, 'poll'));
-    if (decision && decision.status !== 'pending') countMove(report, decision.status);
+    if (decision && decision.status !== record.status) countMove(report, decision.status);
   }
 
   /** One order's trouble (a lost race, a bad row) is logged and counted; the cycle goes on. */

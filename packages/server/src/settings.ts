@@ -7,8 +7,18 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** What an order's lifecycle defaults to for each kind of fulfilment (README, Lifecycle settings). */
+export const fulfilmentDefaults = {
+  tmetr: { ORDER_TTL_S: 900, AUTO_FULFIL_WINDOW: 'fast_track' },
+  // A ticket buyer may pay from a phone an hour later: any success in the order's life issues it.
+  tickets: { ORDER_TTL_S: 7200, AUTO_FULFIL_WINDOW: 'order_lifetime' },
+  none: { ORDER_TTL_S: 900, AUTO_FULFIL_WINDOW: 'fast_track' },
+} as const satisfies Record<string, Pick<LifecycleConfig, 'ORDER_TTL_S' | 'AUTO_FULFIL_WINDOW'>>;
+
 /** Every setting of DESIGN.md section 5, read from the environment and checked once at start-up. */
-export const settingsSchema = lifecycleConfigSchema.extend({
+export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: true }).extend({
+  /** Unset: the fulfilment's default (fulfilmentDefaults). */
+  ORDER_TTL_S: z.coerce.number().int().positive().optional(),
   PAYMENT_CHECK_INTERVAL_S: positiveInt(5).refine(
     (seconds) => cronFriendly(seconds),
     'use a divisor of 60 seconds or of 60 minutes (e.g. 5, 15, 30, 60, 300)',
@@ -78,8 +88,14 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   return parsed.data;
 }
 
+/** The core's settings: the fulfilment picks AUTO_FULFIL_WINDOW, and ORDER_TTL_S unless it is set. */
 export function lifecycleConfigOf(settings: Settings): LifecycleConfig {
-  return lifecycleConfigSchema.parse(settings);
+  const defaults = fulfilmentDefaults[settings.FULFILMENT];
+  return lifecycleConfigSchema.parse({
+    ...settings,
+    ORDER_TTL_S: settings.ORDER_TTL_S ?? defaults.ORDER_TTL_S,
+    AUTO_FULFIL_WINDOW: defaults.AUTO_FULFIL_WINDOW,
+  });
 }
 
 export function publicUrlOf(settings: Settings): string {

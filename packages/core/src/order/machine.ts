@@ -3,6 +3,7 @@ import { addSeconds, secondsBetween } from '../clock.js';
 import type { LifecycleConfig } from '../config.js';
 import { describeFailure } from '../messages.js';
 import { sameMoney } from '../money.js';
+import { nextRecheckAt, scheduleBase, unansweredBackoffS, withJitter } from './schedule.js';
 import type {
   AlertKind,
   CustomerNotice,
@@ -38,6 +39,11 @@ export function createOrderMachine(config: LifecycleConfig) {
     secondsBetween(context.paymentStartedAt, now) <= config.FAST_TRACK_LIMIT_S;
   const pastExpiry = (context: OrderContext, now: string): boolean =>
     Date.parse(now) >= Date.parse(context.expiresAt);
+  // Rule 2 with AUTO_FULFIL_WINDOW: the fast track for a customer at a machine, the whole
+  // order's life for tickets; never past expiry (a late success follows LATE_PAYMENT_POLICY).
+  const autoFulfils = (context: OrderContext, now: string): boolean =>
+    !pastExpiry(context, now) &&
+    (config.AUTO_FULFIL_WINDOW === 'order_lifetime' ? context.paymentStartedAt !== null : onFastTrack(context, now));
 
   const alert = (kind: AlertKind) =>
     ({
@@ -83,16 +89,19 @@ export function createOrderMachine(config: LifecycleConfig) {
       amountMismatch: ({ context, event }) =>
         event.type === 'PAYMENT_OBSERVED' && !sameMoney(event.amount, context.price),
       succeededInTime: ({ context, event }) =>
-        observed(event, 'succeeded') && onFastTrack(context, event.now) && !pastExpiry(context, event.now),
+        observed(event, 'succeeded') && autoFulfils(context, event.now),
       succeededLateRefund: ({ event }) =>
         observed(event, 'succeeded') && config.LATE_PAYMENT_POLICY === 'refund',
       succeeded: ({ event }) => observed(event, 'succeeded'),
       stillPending: ({ event }) => observed(event, 'pending'),
       canceled: ({ event }) => observed(event, 'canceled'),
       waitingForCapture: ({ event }) => observed(event, 'waiting_for_capture'),
-      checksLeft: ({ context }) => context.failedChecks + 1 < config.PAYMENT_ATTEMPTS_LIMIT,
+      // The check about to be recorded is the PAYMENT_ATTEMPTS_LIMIT-th unanswered one in a row.
+      reachesAttemptsLimit: ({ context }) => context.failedChecks + 1 === config.PAYMENT_ATTEMPTS_LIMIT,
       pastExpiry: ({ context, event }) => pastExpiry(context, event.now),
       notYetAlertedStuck: ({ context }) => !context.stuckAlerted,
+      // A late-money re-check by the poller; the same news by webhook changes nothing (rule 7).
+      polled: ({ event }) => event.type === 'PAYMENT_OBSERVED' && event.source === 'poll',
       deviceMade: ({ event }) => event.type === 'DEVICE_REPORTED' && event.result === 'made',
     },
     actions: {
@@ -118,13 +127,32 @@ export function createOrderMachine(config: LifecycleConfig) {
         failedChecks: context.failedChecks + 1,
         lastCheckAt: event.now,
       })),
-      scheduleNextCheck: assign(({ context, event }) => ({
-        nextCheckAt: addSeconds(
-          event.now,
-          onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S,
-        ),
-      })),
+      scheduleNextCheck: assign(({ context, event }) => {
+        const waitS = onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+        return { nextCheckAt: addSeconds(scheduleBase(context.nextCheckAt, event.now, waitS), waitS) };
+      }),
+      // Rule 3: no answer is UNKNOWN; back off by tiers (with jitter), never give up on the order.
+      scheduleAfterUnanswered: assign(({ context, event }) => {
+        const track = onFastTrack(context, event.now) ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+        const waitS = unansweredBackoffS(config, track, context.failedChecks);
+        const from = scheduleBase(context.nextCheckAt, event.now, waitS);
+        return { nextCheckAt: withJitter(from, waitS, context.orderId, context.checkAttempts) };
+      }),
       clearNextCheck: assign({ nextCheckAt: null }),
+      // Rule 5: an order that ended without money but has a provider payment is re-checked for late money.
+      startRechecks: assign(({ context, event }) =>
+        context.providerPaymentId === null
+          ? { recheckAt: null, lateChecks: 0, noMoneySince: event.now }
+          : { lateChecks: 0, noMoneySince: event.now, recheckAt: nextRecheckAt(config, context.orderId, event.now, 0, event.now) },
+      ),
+      scheduleRecheck: assign(({ context, event }) => ({
+        lateChecks: context.lateChecks + 1,
+        recheckAt:
+          context.noMoneySince === null
+            ? null
+            : nextRecheckAt(config, context.orderId, context.noMoneySince, context.lateChecks + 1, event.now),
+      })),
+      clearRecheck: assign({ recheckAt: null }),
       markStuckAlerted: assign({ stuckAlerted: true }),
       fail: assign((_, { reason }: { reason: FailureReason }) => ({
         failureReason: reason,
@@ -147,6 +175,9 @@ export function createOrderMachine(config: LifecycleConfig) {
       failedPresentationDesc: null,
       providerPaymentId: null,
       stuckAlerted: false,
+      recheckAt: null,
+      lateChecks: 0,
+      noMoneySince: null,
     }),
     states: {
       created: {
@@ -193,12 +224,13 @@ export function createOrderMachine(config: LifecycleConfig) {
               actions: ['recordAnswer', fail('waiting_for_capture'), alert('waiting_for_capture')],
             },
           ],
+          // Only a provider answer ends a pending order: an unreachable one raises one alert per run.
           CHECK_FAILED: [
-            { guard: 'checksLeft', actions: ['recordFailedCheck', 'scheduleNextCheck'] },
             {
-              target: 'failed',
-              actions: ['recordFailedCheck', fail('check_attempts_exhausted'), alert('check_attempts_exhausted')],
+              guard: 'reachesAttemptsLimit',
+              actions: ['recordFailedCheck', 'scheduleAfterUnanswered', alert('provider_unreachable')],
             },
+            { actions: ['recordFailedCheck', 'scheduleAfterUnanswered'] },
           ],
           EXPIRY_DUE: { guard: 'pastExpiry', target: 'expired' },
           STUCK_DETECTED: { guard: 'notYetAlertedStuck', actions: ['markStuckAlerted', alert('stuck')] },
@@ -247,21 +279,25 @@ export function createOrderMachine(config: LifecycleConfig) {
         },
       },
       // The three no-money endings still accept a late success: the money is real and must be
-      // accounted for (DESIGN rule 5 and LATE_PAYMENT_POLICY), so it is never silently dropped.
+      // accounted for (DESIGN rule 5 and LATE_PAYMENT_POLICY), so it is never silently dropped,
+      // and while LATE_MONEY_WINDOW_S lasts the poller re-checks them (recheckAt) to find it.
       not_paid: {
         tags: 'terminal',
-        entry: terminalEntry('not_paid'),
-        on: { PAYMENT_OBSERVED: lateSuccess() },
+        entry: [...terminalEntry('not_paid'), 'startRechecks'],
+        exit: 'clearRecheck',
+        on: lateMoney(),
       },
       failed: {
         tags: 'terminal',
-        entry: terminalEntry('failed'),
-        on: { PAYMENT_OBSERVED: lateSuccess(), ...operatorActions() },
+        entry: [...terminalEntry('failed'), 'startRechecks'],
+        exit: 'clearRecheck',
+        on: { ...lateMoney(), ...operatorActions() },
       },
       expired: {
         tags: 'terminal',
-        entry: terminalEntry('expired'),
-        on: { PAYMENT_OBSERVED: lateSuccess(), ...operatorActions() },
+        entry: [...terminalEntry('expired'), 'startRechecks'],
+        exit: 'clearRecheck',
+        on: { ...lateMoney(), ...operatorActions() },
       },
       requires_manual_review: {
         tags: 'terminal',
@@ -281,12 +317,17 @@ export function createOrderMachine(config: LifecycleConfig) {
     },
   });
 
-  function lateSuccess() {
-    return [
-      { guard: 'amountMismatch', target: 'requires_manual_review', actions: alert('amount_mismatch') },
-      { guard: 'succeededLateRefund', target: 'refunded', actions: refund },
-      { guard: 'succeeded', target: 'manual_make' },
-    ] as const;
+  function lateMoney() {
+    return {
+      PAYMENT_OBSERVED: [
+        { guard: 'amountMismatch', target: 'requires_manual_review', actions: alert('amount_mismatch') },
+        { guard: 'succeededLateRefund', target: 'refunded', actions: refund },
+        { guard: 'succeeded', target: 'manual_make' },
+        { guard: 'polled', actions: 'scheduleRecheck' },
+      ],
+      // An unanswered re-check is UNKNOWN too: just the next one on the schedule.
+      CHECK_FAILED: { actions: 'scheduleRecheck' },
+    } as const;
   }
 
   function operatorActions() {

@@ -36,6 +36,7 @@ export function isTerminal(status: OrderStatus): boolean {
 export const orderStatusSchema = z.enum(orderStatuses);
 
 export const failureReasonSchema = z.enum([
+  /** Only on orders failed before rule 3 changed: an unanswered check no longer fails an order. */
   'check_attempts_exhausted',
   'waiting_for_capture',
   'make_rejected',
@@ -64,12 +65,20 @@ export const orderContextSchema = z.object({
   lastCheckAt: instant.nullable(),
   /** Every status check made by the poller, answered or not. */
   checkAttempts: z.number().int().nonnegative(),
-  /** Checks in a row that got no answer; rule 3 fails the order on this count. */
+  /** Checks in a row that got no answer; rule 3 backs off and alerts on this count, never fails. */
   failedChecks: z.number().int().nonnegative(),
   failureReason: failureReasonSchema.nullable(),
   failedPresentationDesc: z.string().nullable(),
   providerPaymentId: z.string().nullable(),
   stuckAlerted: z.boolean(),
+  /**
+   * Rule 5's late-money re-checks of an order that ended without money: when the next is due,
+   * how many were made, and when the order ended (the window counts from there). Defaults let
+   * snapshots written before these fields existed restore unchanged.
+   */
+  recheckAt: instant.nullable().default(null),
+  lateChecks: z.number().int().nonnegative().default(0),
+  noMoneySince: instant.nullable().default(null),
 });
 
 export type OrderContext = z.infer<typeof orderContextSchema>;
@@ -108,7 +117,10 @@ export type AlertKind =
   | 'amount_mismatch'
   | 'manual_make'
   | 'make_failed'
+  /** Kept for orders failed under the old rule 3; no longer raised. */
   | 'check_attempts_exhausted'
+  /** PAYMENT_ATTEMPTS_LIMIT checks in a row got no answer; the order stays pending and is still checked. */
+  | 'provider_unreachable'
   | 'refund_failed'
   | 'waiting_for_capture'
   | 'stuck';

@@ -33,6 +33,11 @@ export const orders = sqliteTable(
     expiresAt: text('expires_at').notNull(),
     paymentStartedAt: text('payment_started_at'),
     nextCheckAt: text('next_check_at'),
+    /**
+     * Rule 5's late-money re-check of an order that ended without money; apart from
+     * next_check_at because every terminal transition clears that (rule 4).
+     */
+    recheckAt: text('recheck_at'),
     lastCheckAt: text('last_check_at'),
     checkAttempts: integer('check_attempts').notNull().default(0),
     /** Projected from the snapshot so the stuck-order sweep never re-selects an order it already reported. */
@@ -49,6 +54,7 @@ export const orders = sqliteTable(
   },
   (table) => [
     index('orders_due_idx').on(table.status, table.nextCheckAt, table.expiresAt),
+    index('orders_recheck_idx').on(table.recheckAt),
     uniqueIndex('orders_provider_payment_idx').on(table.provider, table.providerPaymentId),
     index('orders_device_idx').on(table.deviceId, table.createdAt),
   ],

@@ -219,8 +219,17 @@ export class PgStore implements Store {
     if (providers.length === 0) return [];
     await this.prepared;
     const rows = await claimDueOrdersPg(this.db, workerId, now, leaseUntil, providers, limit);
-    // RETURNING has no order; the poller checks newest payments first, as on SQLite.
-    rows.sort((a, b) => compareDesc(a.paymentStartedAt, b.paymentStartedAt));
+    // RETURNING has no order; the poller checks the oldest due first, as on SQLite.
+    rows.sort((a, b) => ((a.nextCheckAt ?? '') < (b.nextCheckAt ?? '') ? -1 : (a.nextCheckAt ?? '') > (b.nextCheckAt ?? '') ? 1 : 0));
+    return rows.map(orderRecordOf);
+  }
+
+  async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+    if (providers.length === 0 || limit <= 0) return [];
+    await this.prepared;
+    const rows = await claimDueRechecksPg(this.db, workerId, now, leaseUntil, providers, limit);
+    // RETURNING has no order: earliest re-check first, as on SQLite.
+    rows.sort((a, b) => ((a.recheckAt ?? '') < (b.recheckAt ?? '') ? -1 : 1));
     return rows.map(orderRecordOf);
   }
 
@@ -339,8 +348,8 @@ export class PgStore implements Store {
 }
 
 /**
- * The poller's claim on PostgreSQL, one statement: the due orders (from orders_due_idx), newest
- * payment first, locked with SKIP LOCKED so concurrent pollers each take different rows without
+ * The poller's claim on PostgreSQL, one statement: the due orders (from orders_due_idx), oldest
+ * due first, locked with SKIP LOCKED so concurrent pollers each take different rows without
  * waiting, are leased to `workerId` until `leaseUntil`. A row another claimer committed in the
  * meantime is re-checked against the WHERE clause before it is locked, so its fresh lease
  * excludes it. Kept apart so a test can read its plan.
@@ -366,16 +375,28 @@ export function selectDueOrderIdsPg(db: Pick<PgDb, 'select'>, now: string, provi
         or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
       ),
     )
-    .orderBy(desc(orders.paymentStartedAt))
+    // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
+    .orderBy(asc(orders.nextCheckAt))
     .limit(limit)
     .for('update', { skipLocked: true });
 }
 
-function compareDesc(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  return a < b ? 1 : -1;
+/** The late-money re-check claim (rule 5), like claimDueOrdersPg but from orders_recheck_idx. Kept apart so a test can read its plan. */
+export function claimDueRechecksPg(db: Pick<PgDb, 'select' | 'update'>, workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+  const due = db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(
+      and(
+        lte(orders.recheckAt, now),
+        inArray(orders.provider, [...providers]),
+        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+      ),
+    )
+    .orderBy(asc(orders.recheckAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  return db.update(orders).set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil }).where(inArray(orders.id, due)).returning();
 }
 
 /** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */

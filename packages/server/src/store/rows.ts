@@ -23,6 +23,7 @@ export function orderColumnsOf(decision: OrderDecision, now: string): typeof ord
     expiresAt: o.expiresAt,
     paymentStartedAt: o.paymentStartedAt,
     nextCheckAt: o.nextCheckAt,
+    recheckAt: o.recheckAt,
     lastCheckAt: o.lastCheckAt,
     checkAttempts: o.checkAttempts,
     stuckAlerted: o.stuckAlerted,

@@ -187,6 +187,22 @@ export class SqliteStore implements Store {
     );
   }
 
+  async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+    if (providers.length === 0 || limit <= 0) return [];
+    return this.db.transaction(
+      (tx) => {
+        const due = selectDueRechecks(tx, now, providers, limit).all();
+        if (due.length === 0) return [];
+        tx.update(orders)
+          .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+          .where(inArray(orders.id, due.map((row) => row.id)))
+          .run();
+        return due.map(orderRecordOf);
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
   async expiredOrderIds(now: string, limit: number) {
     return this.db
       .select({ id: orders.id })
@@ -318,7 +334,28 @@ export function selectDueOrders(db: Pick<SqliteDb, 'select'>, now: string, provi
         or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
       ),
     )
-    .orderBy(desc(orders.paymentStartedAt))
+    // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
+    .orderBy(asc(orders.nextCheckAt))
+    .limit(limit);
+}
+
+/**
+ * Late-money re-checks due (rule 5), from orders_recheck_idx; only no-money endings ever have a
+ * recheck_at. The unary `+` keeps SQLite off the provider index, which would read every order of
+ * the provider (a test reads the plan).
+ */
+export function selectDueRechecks(db: Pick<SqliteDb, 'select'>, now: string, providers: readonly string[], limit: number) {
+  return db
+    .select()
+    .from(orders)
+    .where(
+      and(
+        lte(orders.recheckAt, now),
+        inArray(sql<string>`+${orders.provider}`, [...providers]),
+        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+      ),
+    )
+    .orderBy(asc(orders.recheckAt))
     .limit(limit);
 }
 

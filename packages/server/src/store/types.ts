@@ -84,10 +84,15 @@ export interface Store {
 
   /**
    * Claims pending orders of the given providers whose check is due, that have not expired and
-   * that no other poller holds, newest payment first. The claim is a lease: a poller that dies
+   * that no other poller holds, oldest due first. The claim is a lease: a poller that dies
    * mid-check gives its orders back when `leaseUntil` passes.
    */
   claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
+  /**
+   * Claims orders that ended without money and whose late-money re-check (recheck_at, rule 5)
+   * is due, of the given providers, earliest first, under the same lease as due checks.
+   */
+  claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
   /** Orders still waiting for money (created or pending) whose expiry has passed. */
   expiredOrderIds(now: string, limit: number): Promise<string[]>;
   /** Orders pending, or paid without a make outcome, since before `since` and not yet reported as stuck. */
