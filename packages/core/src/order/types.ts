@@ -110,6 +110,8 @@ export type AlertKind =
   | 'make_failed'
   | 'check_attempts_exhausted'
   | 'refund_failed'
+  /** A refund whose outcome is unknown and cannot be read back from the provider: an operator must look. */
+  | 'refund_review'
   | 'waiting_for_capture'
   | 'stuck';
 

@@ -89,6 +89,8 @@ const MAX_REMEMBERED = 10_000;
 export class OrangeMoneyProvider implements PaymentProvider {
   readonly code = 'orange_money';
   readonly canQueryStatus = true;
+  /** No refund API (refund() refuses before any call), so nothing to read back. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: false };
   private readonly client: JsonClient;
   private readonly clock: Clock;
   private readonly basePath: string;

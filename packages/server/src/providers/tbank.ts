@@ -161,6 +161,8 @@ const notificationSchema = z
 export class TBankProvider implements PaymentProvider {
   readonly code = 'tbank';
   readonly canQueryStatus = true;
+  /** GetState does not say how much was refunded; Cancel takes the key as ExternalRequestId. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: true };
   readonly webhookAcknowledgement = TBANK_WEBHOOK_ACKNOWLEDGEMENT;
   private readonly client: JsonClient;
 

@@ -78,6 +78,8 @@ const SESSION_EVENTS = new Set(['checkout.session.completed', 'checkout.session.
 export class WaveProvider implements PaymentProvider {
   readonly code = 'wave';
   readonly canQueryStatus = true;
+  /** A checkout session does not report its refund; the refund call takes an idempotency-key. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: true };
   private readonly client: JsonClient;
   private readonly clock: Clock;
   private readonly secret: Buffer;
