@@ -12,3 +12,4 @@ export * from './payment/machine.js';
 export * from './payment/decide.js';
 export * from './payment/methods.js';
 export * from './payment/drawer.js';
+export * from './payment/refunds.js';

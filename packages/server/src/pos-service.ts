@@ -7,6 +7,7 @@ import {
   sameMoney,
   type Clock,
   type Money,
+  type Notifier,
   type PaymentInput,
   type PaymentMethod,
   type PaymentProvider,
@@ -16,6 +17,7 @@ import {
 import { AppError } from './http/errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/errors.js';
+import { RefundMovements, refundFailureOf, refundIdForRequest } from './pos-refunds.js';
 import {
   CASH_METHOD,
   PosRefusal,
@@ -37,6 +39,7 @@ const refusalStatus: Record<PosRefusalCode, 404 | 409 | 422> = {
   payment_not_refundable: 409,
   refund_exceeds_refundable: 422,
   refund_not_requested: 409,
+  idempotency_key_reused: 422,
   drawer_not_open: 409,
   drawer_already_open: 409,
   drawer_refused: 409,
@@ -90,8 +93,16 @@ export interface CheckResult {
 
 /** The provider's idempotency key of a payment's creation: a re-send after a timeout is the same request. */
 export const posPaymentKey = (paymentId: string) => `pos-pay:${paymentId}`;
-/** The provider's idempotency key of one refund: a retried refund can never be a second one. */
-export const posRefundKey = (refundId: string) => `pos-refund:${refundId}`;
+export { posRefundKey } from './pos-refunds.js';
+
+/** How long a refund absent from the provider's books may still be in flight there (read-back grace). */
+export const REFUND_READBACK_GRACE_MS = 60_000;
+
+export interface PosServiceOptions {
+  /** Raises refund reviews; logs only without one. */
+  notifier?: Notifier;
+  refundGraceMs?: number;
+}
 
 type ProviderFailure = 'final' | 'payer' | 'not_supported' | 'unknown';
 
@@ -112,13 +123,24 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * transactions; provider calls happen between transactions, never inside one.
  */
 export class PosService {
+  private readonly refunds: RefundMovements;
+
   constructor(
     readonly store: PosStore,
     private readonly providers: ReadonlyMap<string, PaymentProvider>,
     readonly clock: Clock,
     private readonly publicUrl: string,
     private readonly logger: Logger,
-  ) {}
+    options: PosServiceOptions = {},
+  ) {
+    this.refunds = new RefundMovements({
+      store,
+      clock,
+      logger,
+      graceMs: options.refundGraceMs ?? REFUND_READBACK_GRACE_MS,
+      ...(options.notifier ? { notifier: options.notifier } : {}),
+    });
+  }
 
   /** Cash needs no provider; any other method needs its provider configured here. */
   available(providerCode: string): boolean {
@@ -222,8 +244,9 @@ export class PosService {
 
   /**
    * Asks the provider where a payment stands and applies the answer (the "check" action); also
-   * re-sends a creation whose outcome was unknown and every refund still `requested`, each with
-   * its own idempotency key, so nothing is ever made twice.
+   * re-sends a creation whose outcome was unknown (same idempotency key), sends a refund that was
+   * recorded but never claimed, and settles refunds in flight by reading the provider back: a
+   * refund already sent is never sent again (DESIGN section 9).
    */
   async check(merchantId: string, paymentId: string): Promise<CheckResult> {
     let { payment } = await this.getPayment(merchantId, paymentId);
@@ -245,57 +268,45 @@ export class PosService {
       const input = amountMismatch ? null : inputOf(report.status);
       if (input) payment = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!.payment;
     }
-    for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
-      if (refund.status === 'requested' && payment.providerPaymentId !== null) {
-        payment = (await this.sendRefund(provider, payment.providerPaymentId, refund).catch((error: unknown) => {
-          if (error instanceof AppError) return null;
-          throw error;
-        }))?.payment ?? payment;
+    if (payment.providerPaymentId !== null) {
+      for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
+        // Never claimed (a crash between recording and sending): nobody sent it yet.
+        if (refund.status === 'requested') await this.refunds.send(provider, payment.providerPaymentId, refund).catch(() => null);
       }
+      await this.refunds.settle(provider, payment, await this.store.listRefunds(merchantId, paymentId));
+      payment = (await this.store.getPayment(merchantId, paymentId)) ?? payment;
     }
     return { payment, refunds: await this.store.listRefunds(merchantId, paymentId), observed, amountMismatch };
   }
 
   /**
    * A refund of part or all of a captured payment: recorded and counted first (the machine
-   * refuses one beyond captured minus refunded, and then nothing is written), then sent. Cash
-   * comes out of the open drawer at once.
+   * refuses one beyond captured minus refunded, and then nothing is written), then claimed and
+   * sent. With the request's Idempotency-Key the refund id derives from it, so a retry of the
+   * request (after a 5xx or a crash released the key) continues the same refund and is answered
+   * in its current state. Cash comes out of the open drawer at once.
    */
-  async refund(merchantId: string, paymentId: string, request: { amountMinor: number; reason: string | null }): Promise<RefundResult> {
+  async refund(
+    merchantId: string,
+    paymentId: string,
+    request: { amountMinor: number; reason: string | null },
+    requestKey: string | null = null,
+  ): Promise<RefundResult> {
     const { payment } = await this.getPayment(merchantId, paymentId);
     const provider = payment.methodCode === CASH_METHOD ? null : this.provider(payment.methodCode);
-    const recorded = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId: randomUUID(), ...request }));
+    const refundId = requestKey === null ? randomUUID() : refundIdForRequest(merchantId, requestKey);
+    const { existing, ...recorded } = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId, ...request }));
     if (!provider) return { ...recorded, outcome: 'done' };
-    const sent = await this.sendRefund(provider, recorded.payment.providerPaymentId!, recorded.refund);
-    return { ...sent, drawer: null };
-  }
-
-  private async sendRefund(provider: PaymentProvider, providerPaymentId: string, refund: RefundRecord): Promise<Omit<RefundResult, 'drawer'>> {
-    try {
-      await provider.refund(providerPaymentId, refund.amount, posRefundKey(refund.refundId));
-    } catch (error) {
-      const failure = failureOf(error);
-      if (failure === 'unknown') {
-        this.logger.warn({ err: error, refundId: refund.refundId }, 'POS refund: provider outcome unknown; check re-sends it');
-        await this.store.noteRefundError(refund.refundId, messageOf(error));
-        const { payment } = await this.getPayment(refund.merchantId, refund.paymentId);
-        return { payment, refund: { ...refund, lastError: messageOf(error) }, outcome: 'unknown' };
-      }
-      await this.finish(refund, { status: 'failed', error: messageOf(error) });
-      if (failure === 'not_supported') throw new AppError(422, 'refund_not_supported', messageOf(error));
-      throw new AppError(502, 'provider_error', `the payment provider refused the refund: ${messageOf(error)}`);
+    const providerPaymentId = recorded.payment.providerPaymentId!;
+    if (existing && recorded.refund.status !== 'requested') {
+      if (recorded.refund.status === 'sending') await this.refunds.settle(provider, recorded.payment, await this.store.listRefunds(merchantId, paymentId));
+      return { ...(await this.refunds.current(recorded.refund)), drawer: null };
     }
-    return { ...(await this.finish(refund, { status: 'succeeded' })), outcome: 'started' };
-  }
-
-  /** Settles a requested refund; one settled meanwhile (a concurrent check) is returned as it stands. */
-  private async finish(refund: RefundRecord, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
     try {
-      return await this.store.finishRefund(refund.merchantId, refund.refundId, outcome);
+      return { ...(await this.refunds.send(provider, providerPaymentId, recorded.refund)), drawer: null };
     } catch (error) {
-      if (!(error instanceof PosRefusal) || error.code !== 'refund_not_requested') throw error;
-      const { payment, refunds } = await this.getPayment(refund.merchantId, refund.paymentId);
-      return { payment, refund: refunds.find((each) => each.refundId === refund.refundId)! };
+      if (refundFailureOf(error) === 'not_supported') throw new AppError(422, 'refund_not_supported', messageOf(error));
+      throw new AppError(502, 'provider_error', `the payment provider refused the refund: ${messageOf(error)}`);
     }
   }
 

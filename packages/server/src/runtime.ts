@@ -132,7 +132,7 @@ export function createRuntime(options: RuntimeOptions) {
   });
   const deps = { clock, config: lifecycleConfigOf(settings) };
   const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger);
-  const pos = new PosService(posStore, providers, clock, publicUrl, logger);
+  const pos = new PosService(posStore, providers, clock, publicUrl, logger, { notifier });
   const webhooks = new WebhookService(store, orders, clock, logger, pos);
   const poller = new Poller({
     store,

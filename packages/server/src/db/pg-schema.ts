@@ -176,9 +176,11 @@ export const paymentRefunds = pgTable(
     merchantId: text('merchant_id').notNull(),
     amountMinor: money('amount_minor').notNull(),
     currency: text('currency').notNull(),
-    status: text('status', { enum: ['requested', 'succeeded', 'failed'] }).notNull(),
+    status: text('status', { enum: ['requested', 'sending', 'succeeded', 'failed', 'review'] }).notNull(),
     reason: text('reason'),
     lastError: text('last_error'),
+    /** When it was claimed for sending (requested -> sending): the start of its read-back grace. */
+    sentAt: text('sent_at'),
     drawerSessionId: text('drawer_session_id'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),

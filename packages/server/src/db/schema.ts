@@ -167,9 +167,10 @@ export const payments = sqliteTable(
 );
 
 /**
- * Refunds are written (and counted by the machine) before the provider is called, so a crash or
- * a retry can never refund twice: requested -> succeeded | failed. The id is the provider's
- * idempotency key.
+ * Refunds are movements (DESIGN section 9): written (and counted by the machine) before the
+ * provider is called, then claimed once for sending (requested -> sending, compare-and-set), so
+ * no retry, check, callback or resume sends one twice: sending -> succeeded | failed | review.
+ * The id (derived from the request's Idempotency-Key when there is one) gives the provider key.
  */
 export const paymentRefunds = sqliteTable(
   'payment_refunds',
@@ -179,9 +180,11 @@ export const paymentRefunds = sqliteTable(
     merchantId: text('merchant_id').notNull(),
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
-    status: text('status', { enum: ['requested', 'succeeded', 'failed'] }).notNull(),
+    status: text('status', { enum: ['requested', 'sending', 'succeeded', 'failed', 'review'] }).notNull(),
     reason: text('reason'),
     lastError: text('last_error'),
+    /** When it was claimed for sending (requested -> sending): the start of its read-back grace. */
+    sentAt: text('sent_at'),
     drawerSessionId: text('drawer_session_id'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),

@@ -12,6 +12,7 @@ import {
   drawerColumnsOf,
   drawerOf,
   drawerSessionOf,
+  existingRefund,
   methodOf,
   movementOf,
   newDrawerRow,
@@ -32,6 +33,7 @@ import {
   type PaymentFilter,
   type PaymentMethodPatch,
   type PosStore,
+  type RefundOutcome,
   type RefundRequest,
   type StoredResponse,
 } from './pos-types.js';
@@ -205,6 +207,9 @@ export class PgPosStore implements PosStore {
   async requestRefund(request: RefundRequest) {
     return this.locked(async (tx) => {
       const row = await requirePayment(tx, request.merchantId, request.paymentId);
+      // Under the payment's lock: a concurrent request with the same key waits here, then finds this one's row.
+      const [earlier] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId));
+      if (earlier) return { payment: paymentOf(row), refund: existingRefund(earlier, row.id, request.amountMinor), drawer: null, existing: true };
       const drawer = row.methodCode === CASH_METHOD ? await lockOpenDrawer(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
@@ -225,7 +230,7 @@ export class PgPosStore implements PosStore {
           updatedAt: now,
         })
         .returning();
-      if (!session) return { payment, refund: refundOf(refund!), drawer: null };
+      if (!session) return { payment, refund: refundOf(refund!), drawer: null, existing: false };
       const updated = await writeDrawer(tx, drawer!, session, now);
       await tx.insert(cashDrawerMovements).values({
         sessionId: drawer!.id,
@@ -236,11 +241,22 @@ export class PgPosStore implements PosStore {
         note: request.reason,
         at: now,
       });
-      return { payment, refund: refundOf(refund!), drawer: updated };
+      return { payment, refund: refundOf(refund!), drawer: updated, existing: false };
     });
   }
 
-  async finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
+  async claimRefund(merchantId: string, refundId: string) {
+    await this.prepared;
+    const now = this.now();
+    const [row] = await this.db
+      .update(paymentRefunds)
+      .set({ status: 'sending', sentAt: now, updatedAt: now })
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId), eq(paymentRefunds.status, 'requested')))
+      .returning();
+    return row ? refundOf(row) : null;
+  }
+
+  async finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome) {
     return this.locked(async (tx) => {
       const [refund] = await tx
         .select()
@@ -250,14 +266,14 @@ export class PgPosStore implements PosStore {
       // The payment's lock serialises every change of its refunds; re-read the refund under it.
       const row = await requirePayment(tx, merchantId, refund.paymentId);
       const [current] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, refundId));
-      if (current!.status !== 'requested') {
-        throw new PosRefusal('refund_not_requested', `refund ${refundId} is already ${current!.status}`);
+      if (current!.status !== 'sending') {
+        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${current!.status}, not in flight`);
       }
       let payment = paymentOf(row);
       if (outcome.status === 'failed') payment = await writePayment(tx, row, planRefundFailure(row, current!.amountMinor, this.clock));
       const [updated] = await tx
         .update(paymentRefunds)
-        .set({ status: outcome.status, lastError: outcome.status === 'failed' ? outcome.error : null, updatedAt: this.now() })
+        .set({ status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: this.now() })
         .where(eq(paymentRefunds.id, refundId))
         .returning();
       return { payment, refund: refundOf(updated!) };
@@ -269,7 +285,7 @@ export class PgPosStore implements PosStore {
     await this.db
       .update(paymentRefunds)
       .set({ lastError: error, updatedAt: this.now() })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'requested')));
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')));
   }
 
   async listRefunds(merchantId: string, paymentId: string) {

@@ -103,9 +103,18 @@ export function refundOf(row: typeof paymentRefunds.$inferSelect): RefundRecord 
     reason: row.reason,
     lastError: row.lastError,
     drawerSessionId: row.drawerSessionId,
+    sentAt: row.sentAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/** The refund a retried request names again: the same payment and amount, or the key was reused for another. */
+export function existingRefund(row: typeof paymentRefunds.$inferSelect, paymentId: string, amountMinor: number): RefundRecord {
+  if (row.paymentId !== paymentId || row.amountMinor !== amountMinor) {
+    throw new PosRefusal('idempotency_key_reused', `this Idempotency-Key already stands for refund ${row.id} of ${row.amountMinor} on payment ${row.paymentId}`);
+  }
+  return refundOf(row);
 }
 
 export function drawerOf(row: DrawerRow): DrawerRecord {

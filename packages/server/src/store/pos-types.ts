@@ -28,7 +28,14 @@ export interface PaymentRecord {
   updatedAt: string;
 }
 
-export type RefundStatus = 'requested' | 'succeeded' | 'failed';
+/**
+ * requested: written, never sent; sending: claimed by exactly one caller, which sent it (its
+ * outcome is unknown until settled, by the answer or by reading the provider back); review:
+ * unknown and unreadable, an operator decides (its amount stays counted as refunded).
+ */
+export type RefundStatus = 'requested' | 'sending' | 'succeeded' | 'failed' | 'review';
+
+export type RefundOutcome = { status: 'succeeded' } | { status: 'failed'; error: string } | { status: 'review'; error: string };
 
 export interface RefundRecord {
   refundId: string;
@@ -39,6 +46,7 @@ export interface RefundRecord {
   reason: string | null;
   lastError: string | null;
   drawerSessionId: string | null;
+  sentAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -113,6 +121,7 @@ export type PosRefusalCode =
   | 'payment_not_refundable'
   | 'refund_exceeds_refundable'
   | 'refund_not_requested'
+  | 'idempotency_key_reused'
   | 'drawer_not_open'
   | 'drawer_already_open'
   | 'drawer_refused';
@@ -163,10 +172,20 @@ export interface PosStore {
    * refuses one beyond captured minus refunded). A cash refund is final at once and takes the
    * cash out of the open drawer in the same transaction; any other stays `requested`.
    */
-  requestRefund(request: RefundRequest): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null }>;
-  /** requested -> succeeded, or -> failed (the machine gets the amount back, REFUND_FAILED). */
-  finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
-  /** A refund whose outcome is unknown (timeout) stays requested; the error is kept for the operator. */
+  /**
+   * The same refund id again (a retried request with its Idempotency-Key) writes nothing and
+   * answers the existing refund with `existing: true`; the id on another payment or amount is
+   * refused (idempotency_key_reused).
+   */
+  requestRefund(request: RefundRequest): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null; existing: boolean }>;
+  /**
+   * requested -> sending, compare-and-set, committed before the provider is called: exactly one
+   * caller gets the refund back and may send it; everyone else gets null.
+   */
+  claimRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
+  /** sending -> succeeded, -> failed (the machine gets the amount back, REFUND_FAILED) or -> review (it stays counted). */
+  finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
+  /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */
   noteRefundError(refundId: string, error: string): Promise<void>;
   listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
 

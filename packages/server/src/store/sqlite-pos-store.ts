@@ -10,6 +10,7 @@ import {
   drawerColumnsOf,
   drawerOf,
   drawerSessionOf,
+  existingRefund,
   methodOf,
   movementOf,
   newDrawerRow,
@@ -32,6 +33,7 @@ import {
   type PaymentFilter,
   type PaymentMethodPatch,
   type PosStore,
+  type RefundOutcome,
   type RefundRequest,
   type StoredResponse,
 } from './pos-types.js';
@@ -176,6 +178,8 @@ export class SqlitePosStore implements PosStore {
   async requestRefund(request: RefundRequest) {
     return this.immediate((tx) => {
       const row = requirePayment(tx, request.merchantId, request.paymentId);
+      const earlier = tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId)).get();
+      if (earlier) return { payment: paymentOf(row), refund: existingRefund(earlier, row.id, request.amountMinor), drawer: null, existing: true };
       const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
@@ -197,16 +201,27 @@ export class SqlitePosStore implements PosStore {
         })
         .returning()
         .get();
-      if (!session) return { payment, refund: refundOf(refund), drawer: null };
+      if (!session) return { payment, refund: refundOf(refund), drawer: null, existing: false };
       const updated = writeDrawer(tx, drawer!, session, now);
       tx.insert(cashDrawerMovements)
         .values({ sessionId: drawer!.id, direction: 'out', amountMinor: request.amountMinor, paymentId: row.id, refundId: refund.id, note: request.reason, at: now })
         .run();
-      return { payment, refund: refundOf(refund), drawer: updated };
+      return { payment, refund: refundOf(refund), drawer: updated, existing: false };
     });
   }
 
-  async finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
+  async claimRefund(merchantId: string, refundId: string) {
+    const now = this.now();
+    const row = this.db
+      .update(paymentRefunds)
+      .set({ status: 'sending', sentAt: now, updatedAt: now })
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId), eq(paymentRefunds.status, 'requested')))
+      .returning()
+      .get();
+    return row ? refundOf(row) : null;
+  }
+
+  async finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome) {
     return this.immediate((tx) => {
       const refund = tx
         .select()
@@ -215,15 +230,15 @@ export class SqlitePosStore implements PosStore {
         .get();
       if (!refund) throw new PosRefusal('refund_not_found', `no refund ${refundId}`);
       const row = requirePayment(tx, merchantId, refund.paymentId);
-      if (refund.status !== 'requested') {
-        throw new PosRefusal('refund_not_requested', `refund ${refundId} is already ${refund.status}`);
+      if (refund.status !== 'sending') {
+        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${refund.status}, not in flight`);
       }
       const now = this.now();
       let payment = paymentOf(row);
       if (outcome.status === 'failed') payment = writePayment(tx, row, planRefundFailure(row, refund.amountMinor, this.clock));
       const updated = tx
         .update(paymentRefunds)
-        .set({ status: outcome.status, lastError: outcome.status === 'failed' ? outcome.error : null, updatedAt: now })
+        .set({ status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: now })
         .where(eq(paymentRefunds.id, refundId))
         .returning()
         .get();
@@ -235,7 +250,7 @@ export class SqlitePosStore implements PosStore {
     this.db
       .update(paymentRefunds)
       .set({ lastError: error, updatedAt: this.now() })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'requested')))
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')))
       .run();
   }
 
