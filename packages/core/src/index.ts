@@ -13,3 +13,4 @@ export * from './payment/decide.js';
 export * from './payment/methods.js';
 export * from './payment/drawer.js';
 export * from './payment/refunds.js';
+export * from './payment/schedule.js';

@@ -26,6 +26,8 @@ export interface PaymentStatusReport {
    * its own records; absent when the adapter cannot read refunds (refundGuarantees.readBack false).
    */
   refunded?: Money;
+  /** A `canceled` payment that the provider closed because its lifetime ran out (an expired session). */
+  expired?: boolean;
 }
 
 /**

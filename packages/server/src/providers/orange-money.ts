@@ -149,7 +149,7 @@ export class OrangeMoneyProvider implements PaymentProvider {
       transactionStatusSchema,
     );
     // Orange's answer has no amount: it answers only for the order_id, amount and pay_token asked about.
-    return { status: orangeMoneyStatusOf(answer.status), amount: ref.amount, raw: answer };
+    return { status: orangeMoneyStatusOf(answer.status), amount: ref.amount, raw: answer, expired: answer.status === 'EXPIRED' };
   }
 
   /** Orange Money web payments have no refund API. */

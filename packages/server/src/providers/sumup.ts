@@ -151,7 +151,8 @@ export class SumUpProvider implements PaymentProvider {
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const checkout = await this.checkout(providerPaymentId);
     const amount = moneyOf(checkout);
-    return { status: statusOf(checkout.status), amount, raw: checkout, refunded: await this.refunded(checkout, amount.currency) };
+    const status = statusOf(checkout.status);
+    return { status, amount, raw: checkout, refunded: await this.refunded(checkout, amount.currency), expired: checkout.status === 'EXPIRED' };
   }
 
   /** The sum of the paid transaction's REFUND events that did not fail; nothing before a payment. */

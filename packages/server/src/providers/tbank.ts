@@ -198,7 +198,8 @@ export class TBankProvider implements PaymentProvider {
 
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const state = await this.call('GetState', { PaymentId: providerPaymentId }, stateSchema);
-    return { status: statusOf(state.Status), amount: { amountMinor: state.Amount, currency: TBANK_CURRENCY }, raw: state };
+    const expired = state.Status === 'DEADLINE_EXPIRED' || state.Status === 'ATTEMPTS_EXPIRED';
+    return { status: statusOf(state.Status), amount: { amountMinor: state.Amount, currency: TBANK_CURRENCY }, raw: state, expired };
   }
 
   /**

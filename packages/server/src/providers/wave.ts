@@ -120,7 +120,9 @@ export class WaveProvider implements PaymentProvider {
 
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const session = await this.session(providerPaymentId);
-    return { status: waveStatusOf(session.checkout_status, session.payment_status), amount: amountOf(session), raw: session };
+    const status = waveStatusOf(session.checkout_status, session.payment_status);
+    // An expired session can no longer be paid: its lifetime ran out, nobody refused it.
+    return { status, amount: amountOf(session), raw: session, expired: status === 'canceled' && session.checkout_status === 'expired' };
   }
 
   /**
