@@ -205,6 +205,33 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({ refundedMinor: 2_000 });
   });
 
+  it('due provider payments are claimed oldest-due first, each by one poller; a settled payment leaves the schedule (issue 11 path 7)', async () => {
+    const schedule = (offsetS: number) => ({
+      nextCheckAt: new Date(clock.now().getTime() + offsetS * 1000).toISOString(),
+      expiresAt: new Date(clock.now().getTime() + 900_000).toISOString(),
+    });
+    const due = [];
+    for (const offset of [3, 1, 2]) {
+      due.push(await pos.insertPayment(createPayment({ paymentId: `due-${offset}`, merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock), '', schedule(offset)));
+    }
+    await pos.insertPayment(createPayment({ paymentId: 'later', merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock), '', schedule(60));
+    await pos.insertPayment(createPayment({ paymentId: 'other-method', merchantId: 'm1', methodCode: 'tbank', amount: xof(100) }, clock), '', schedule(1));
+    const now = new Date(clock.now().getTime() + 5_000).toISOString();
+    const lease = new Date(clock.now().getTime() + 35_000).toISOString();
+    const [a, b] = await Promise.all([pos.claimDuePayments(now, lease, ['wave'], 10), pos.claimDuePayments(now, lease, ['wave'], 10)]);
+    const claimed = [...a!, ...b!].map((p) => p.paymentId);
+    expect(claimed.sort()).toEqual(['due-1', 'due-2', 'due-3']);
+    expect((a!.length > 0 ? a! : b!).map((p) => p.paymentId)).toEqual(['due-1', 'due-2', 'due-3'].filter((id) => claimed.includes(id)));
+    expect(await pos.claimDuePayments(now, lease, ['wave'], 10)).toEqual([]);
+
+    await pos.applyPaymentEvents('m1', 'due-1', [{ type: 'PROCESS' }, { type: 'SUCCEED' }]);
+    expect(await pos.getPayment('m1', 'due-1')).toMatchObject({ status: 'success', nextCheckAt: null });
+    await pos.schedulePaymentCheck('m1', 'due-1', { nextCheckAt: now, failedChecks: 1 });
+    expect(await pos.getPayment('m1', 'due-1')).toMatchObject({ nextCheckAt: null, failedChecks: 0 });
+    await pos.schedulePaymentCheck('m1', 'due-2', { nextCheckAt: now, failedChecks: 2 });
+    expect((await pos.claimDuePayments(now, lease, ['wave'], 10)).map((p) => [p.paymentId, p.failedChecks])).toEqual([['due-2', 2]]);
+  });
+
   it('concurrent refunds of one payment never exceed what was captured', async () => {
     const payment = await capturedWave(10_000);
     const attempts = await Promise.allSettled(

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   createPayment,
+  defaultLifecycleConfig,
+  type LifecycleConfig,
   offeredMethods,
   openDrawer,
   sameMoney,
@@ -102,6 +104,8 @@ export interface PosServiceOptions {
   /** Raises refund reviews; logs only without one. */
   notifier?: Notifier;
   refundGraceMs?: number;
+  /** The orders' schedule settings, which POS provider payments follow too (poller, lifetime). */
+  lifecycle?: LifecycleConfig;
 }
 
 type ProviderFailure = 'final' | 'payer' | 'not_supported' | 'unknown';
@@ -124,6 +128,8 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  */
 export class PosService {
   private readonly refunds: RefundMovements;
+  readonly lifecycle: LifecycleConfig;
+  private readonly notifier: Notifier | undefined;
 
   constructor(
     readonly store: PosStore,
@@ -133,6 +139,8 @@ export class PosService {
     private readonly logger: Logger,
     options: PosServiceOptions = {},
   ) {
+    this.lifecycle = options.lifecycle ?? defaultLifecycleConfig;
+    this.notifier = options.notifier;
     this.refunds = new RefundMovements({
       store,
       clock,
@@ -190,7 +198,15 @@ export class PosService {
     if (!method.active) throw new AppError(409, 'method_inactive', `the ${request.method} payment method of merchant ${merchantId} is not active`);
     const provider = request.method === CASH_METHOD ? null : this.provider(request.method);
     const created = createPayment({ paymentId: randomUUID(), merchantId, methodCode: request.method, amount: request.amount }, this.clock);
-    const payment = await this.store.insertPayment(created, request.description);
+    // A provider payment is checked by the poller from now on, on the orders' schedule, until its lifetime is over.
+    const now = this.clock.now().getTime();
+    const schedule = provider
+      ? {
+          nextCheckAt: new Date(now + this.lifecycle.FAST_TRACK_INTERVAL_S * 1000).toISOString(),
+          expiresAt: new Date(now + this.lifecycle.ORDER_TTL_S * 1000).toISOString(),
+        }
+      : undefined;
+    const payment = await this.store.insertPayment(created, request.description, schedule);
     // Cash waits for the cashier (confirm-cash); a provider payment is started now.
     if (!provider) return { payment, outcome: 'done' };
     return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
@@ -225,6 +241,13 @@ export class PosService {
       confirmationUrl: created.confirmationUrl,
     });
     return { payment: applied!.payment, outcome: 'started' };
+  }
+
+  private async alertMismatch(payment: PaymentRecord, reported: Money): Promise<void> {
+    this.logger.error({ paymentId: payment.paymentId, expected: payment.amount, reported }, 'POS payment: the provider reports another amount; review');
+    await this.notifier
+      ?.alert('amount_mismatch', { merchantId: payment.merchantId, paymentId: payment.paymentId, expected: payment.amount, reported })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'could not raise an amount_mismatch alert'));
   }
 
   async getPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; refunds: RefundRecord[] }> {
@@ -262,11 +285,14 @@ export class PosService {
       const report = await callProvider(() => provider.getPaymentStatus(payment.providerPaymentId!));
       observed = report.status;
       amountMismatch = report.status === 'succeeded' && !sameMoney(report.amount, payment.amount);
-      if (amountMismatch) {
-        this.logger.error({ paymentId, expected: payment.amount, reported: report.amount }, 'POS payment: the provider reports another amount');
+      const reason = `the provider reports ${report.amount.amountMinor} ${report.amount.currency}, not ${payment.amount.amountMinor} ${payment.amount.currency}`;
+      const input: PaymentInput | null = amountMismatch ? { type: 'REVIEW', reason: `amount_mismatch: ${reason}` } : inputOf(report);
+      if (input) {
+        const applied = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!;
+        payment = applied.payment;
+        // One alert per payment: only the check that moved it to review raises it.
+        if (amountMismatch && applied.changed) await this.alertMismatch(payment, report.amount);
       }
-      const input = amountMismatch ? null : inputOf(report.status);
-      if (input) payment = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!.payment;
     }
     if (payment.providerPaymentId !== null) {
       for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
@@ -352,12 +378,13 @@ export class PosService {
 }
 
 /** A provider's observation as a Payment machine event; `pending` changes nothing. */
-function inputOf(status: PaymentStatusReport['status']): PaymentInput | null {
-  switch (status) {
+function inputOf(report: Pick<PaymentStatusReport, 'status' | 'expired'>): PaymentInput | null {
+  switch (report.status) {
     case 'succeeded':
       return { type: 'SUCCEED' };
     case 'canceled':
-      return { type: 'FAIL', reason: 'canceled' };
+      // A session that ran out of time was not refused: the payment expired.
+      return report.expired ? { type: 'EXPIRE' } : { type: 'FAIL', reason: 'canceled' };
     case 'waiting_for_capture':
       // One-stage payments never should: money is held, not taken.
       return { type: 'FAIL', reason: 'waiting_for_capture' };

@@ -157,12 +157,19 @@ export const payments = sqliteTable(
     drawerSessionId: text('drawer_session_id'),
     snapshot: text('snapshot', { mode: 'json' }).notNull(),
     version: integer('version').notNull(),
+    /** When the poller asks the provider next (null: cash, or settled); leased by moving it forward. */
+    nextCheckAt: text('next_check_at'),
+    /** The payment's lifetime: past it, the provider is asked once more, then EXPIRE. */
+    expiresAt: text('expires_at'),
+    /** Unanswered checks in a row: backoff tiers and the stuck alert. */
+    failedChecks: integer('failed_checks').notNull().default(0),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
     index('payments_merchant_idx').on(table.merchantId, table.createdAt),
     uniqueIndex('payments_provider_payment_idx').on(table.methodCode, table.providerPaymentId),
+    index('payments_next_check_idx').on(table.nextCheckAt),
   ],
 );
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, isNull, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte } from 'drizzle-orm';
 import type { Clock, DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod } from '@paystate/core';
 import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/pg-schema.js';
 import type { PgDb } from '../db/pg.js';
@@ -14,6 +14,7 @@ import {
   drawerSessionOf,
   existingRefund,
   methodOf,
+  OPEN_PAYMENT_STATUSES,
   movementOf,
   newDrawerRow,
   newPaymentRow,
@@ -32,6 +33,7 @@ import {
   type PaymentColumns,
   type PaymentFilter,
   type PaymentMethodPatch,
+  type PaymentSchedule,
   type PosStore,
   type RefundOutcome,
   type RefundRequest,
@@ -138,10 +140,41 @@ export class PgPosStore implements PosStore {
     return rows.map(methodOf);
   }
 
-  async insertPayment(created: PaymentDecision, description: string) {
+  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
     await this.prepared;
-    const [row] = await this.db.insert(payments).values(newPaymentRow(created, description)).returning();
+    const [row] = await this.db.insert(payments).values(newPaymentRow(created, description, schedule)).returning();
     return paymentOf(row!);
+  }
+
+  async claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number) {
+    if (methodCodes.length === 0) return [];
+    // SKIP LOCKED: another poller's claim in progress is not waited for, it is simply not due for us.
+    return this.locked(async (tx) => {
+      const due = await tx
+        .select()
+        .from(payments)
+        .where(and(lte(payments.nextCheckAt, now), inArray(payments.methodCode, [...methodCodes]), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+        .orderBy(asc(payments.nextCheckAt), asc(payments.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (due.length === 0) return [];
+      const rows = await tx
+        .update(payments)
+        .set({ nextCheckAt: leaseUntil })
+        .where(inArray(payments.id, due.map((row) => row.id)))
+        .returning();
+      // UPDATE ... RETURNING has no order: give them back oldest due first, as selected.
+      const order = new Map(due.map((row, index) => [row.id, index]));
+      return rows.map(paymentOf).sort((a, b) => order.get(a.paymentId)! - order.get(b.paymentId)!);
+    });
+  }
+
+  async schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }) {
+    await this.prepared;
+    await this.db
+      .update(payments)
+      .set(next)
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])));
   }
 
   async findPaymentByProvider(methodCode: string, providerPaymentId: string) {

@@ -23,9 +23,19 @@ export interface PaymentRecord {
   confirmationUrl: string | null;
   failureReason: string | null;
   drawerSessionId: string | null;
+  /** Provider payments only: when the poller asks next (null once settled), the lifetime, unanswered checks in a row. */
+  nextCheckAt: string | null;
+  expiresAt: string | null;
+  failedChecks: number;
   version: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A provider payment's place in the poller's schedule. */
+export interface PaymentSchedule {
+  nextCheckAt: string;
+  expiresAt: string;
 }
 
 /**
@@ -153,7 +163,16 @@ export interface PosStore {
   getMethod(merchantId: string, providerCode: string): Promise<PaymentMethodRecord | null>;
   listMethods(merchantId: string): Promise<PaymentMethodRecord[]>;
 
-  insertPayment(created: PaymentDecision, description: string): Promise<PaymentRecord>;
+  /** A provider payment comes with its schedule (the poller checks it); cash has none. */
+  insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule): Promise<PaymentRecord>;
+  /**
+   * Provider payments still open (pending, processing) of these methods whose check is due,
+   * oldest due first; each is leased by moving its next check to `leaseUntil` (compare-and-set),
+   * so two pollers never check one payment in the same cycle.
+   */
+  claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number): Promise<PaymentRecord[]>;
+  /** The next check of a payment still open, and its unanswered checks in a row; a settled payment is left alone. */
+  schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }): Promise<void>;
   getPayment(merchantId: string, paymentId: string): Promise<PaymentRecord | null>;
   /** The POS payment a provider notification is about, if it is one. */
   findPaymentByProvider(methodCode: string, providerPaymentId: string): Promise<PaymentRecord | null>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, isNull, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte } from 'drizzle-orm';
 import { type Clock, type DrawerSession, type Money, type PaymentDecision, type PaymentInput, type PaymentMethod } from '@paystate/core';
 import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
@@ -11,6 +11,7 @@ import {
   drawerOf,
   drawerSessionOf,
   existingRefund,
+  OPEN_PAYMENT_STATUSES,
   methodOf,
   movementOf,
   newDrawerRow,
@@ -32,6 +33,7 @@ import {
   type PaymentColumns,
   type PaymentFilter,
   type PaymentMethodPatch,
+  type PaymentSchedule,
   type PosStore,
   type RefundOutcome,
   type RefundRequest,
@@ -111,8 +113,30 @@ export class SqlitePosStore implements PosStore {
       .map(methodOf);
   }
 
-  async insertPayment(created: PaymentDecision, description: string) {
-    return paymentOf(this.db.insert(payments).values(newPaymentRow(created, description)).returning().get());
+  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
+    return paymentOf(this.db.insert(payments).values(newPaymentRow(created, description, schedule)).returning().get());
+  }
+
+  async claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number) {
+    if (methodCodes.length === 0) return [];
+    return this.immediate((tx) => {
+      const due = tx
+        .select()
+        .from(payments)
+        .where(and(lte(payments.nextCheckAt, now), inArray(payments.methodCode, [...methodCodes]), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+        .orderBy(asc(payments.nextCheckAt), asc(payments.id))
+        .limit(limit)
+        .all();
+      return due.map((row) => paymentOf(tx.update(payments).set({ nextCheckAt: leaseUntil }).where(eq(payments.id, row.id)).returning().get()!));
+    });
+  }
+
+  async schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }) {
+    this.db
+      .update(payments)
+      .set(next)
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+      .run();
   }
 
   async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
