@@ -140,4 +140,28 @@ describe(`POS provider payments are polled and expire on ${testBackend}`, () => 
     },
     T,
   );
+  it(
+    'a refund left unknown (its answer lost, nobody checks) is resumed by the poller: read back, settled, refunded once at YooKassa',
+    async () => {
+      const running = await start();
+      await ok(pos('POST', 'dakar-7/payment-methods', { provider_code: 'yookassa', display_name: 'Карта' }), 201);
+      const created = await newPayment('yookassa', 5_000, 'RUB');
+      const provider = running.yookassa.paymentFor(created.payment_id)!;
+      await running.yookassa.setStatus(provider.id, 'succeeded', false);
+      await cycles(1, 5);
+      expect(await payment(created.payment_id)).toMatchObject({ status: 'success' });
+
+      running.yookassa.faults.inject('refund', { delayMs: 900 });
+      const unknown = await ok(pos<{ refund_id: string; status: string }>('POST', `dakar-7/payments/${created.payment_id}/refunds`, { amount_minor: 2_000 }), 202);
+      expect(unknown.status).toBe('requested');
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      expect(provider.refunded.amountMinor).toBe(2_000);
+      await cycles(2, 31);
+      const detail = await ok(pos<PaymentView & { refunds: Array<{ status: string }> }>('GET', `dakar-7/payments/${created.payment_id}`), 200);
+      expect(detail.refunds.map((r) => r.status)).toEqual(['succeeded']);
+      expect(detail).toMatchObject({ status: 'partially_refunded', refunded_minor: 2_000 });
+      expect(provider.refunded.amountMinor).toBe(2_000);
+    },
+    T,
+  );
 });

@@ -14,6 +14,8 @@ import type { PaymentRecord } from './store/pos-types.js';
  * - Past its lifetime, a payment whose provider still answers "no money" (asked once more, at
  *   its expiry at the latest) gets EXPIRE; without an answer it keeps being asked.
  * - Settled payments leave the schedule (the store clears next_check_at on every other status).
+ * - A refund left unsettled (its sender crashed or lost the answer) is resumed by the same check:
+ *   read back, never sent again; one never claimed is sent once (DESIGN section 9).
  */
 
 export interface PosPollReport {
@@ -22,6 +24,8 @@ export interface PosPollReport {
   unanswered: number;
   expired: number;
   stuckAlerts: number;
+  /** Payments whose unsettled refunds were resumed. */
+  refundsResumed: number;
 }
 
 export interface PosPollOptions {
@@ -32,6 +36,8 @@ export interface PosPollOptions {
   notifier?: Notifier;
   limit: number;
   leaseMs: number;
+  /** How long a refund's own sender has before the poller resumes it (its answer may still come). */
+  refundResumeAfterMs?: number;
   /** Jitter for the backoff tiers; Math.random by default (the core takes it as an input). */
   random?: () => number;
 }
@@ -44,7 +50,7 @@ export class PosPollStep {
 
   async run(): Promise<PosPollReport> {
     const { pos, providers, clock, limit } = this.options;
-    const report: PosPollReport = { due: 0, answered: 0, unanswered: 0, expired: 0, stuckAlerts: 0 };
+    const report: PosPollReport = { due: 0, answered: 0, unanswered: 0, expired: 0, stuckAlerts: 0, refundsResumed: 0 };
     const now = clock.now();
     const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
     const due = await pos.store.claimDuePayments(now.toISOString(), new Date(now.getTime() + this.options.leaseMs).toISOString(), pollable, limit);
@@ -54,6 +60,16 @@ export class PosPollStep {
         await this.poll(payment, report);
       } catch (error) {
         this.options.logger.error({ err: error, paymentId: payment.paymentId }, 'POS payment check failed unexpectedly');
+      }
+    }
+    const before = new Date(now.getTime() - (this.options.refundResumeAfterMs ?? 30_000)).toISOString();
+    for (const { merchantId, paymentId } of await pos.store.paymentsWithUnsettledRefunds(before, limit)) {
+      try {
+        await pos.check(merchantId, paymentId);
+        report.refundsResumed += 1;
+      } catch (error) {
+        // An unanswered read-back leaves the refund unknown: the next cycle asks again.
+        this.options.logger.warn({ err: error, paymentId }, 'POS refund resume got no answer');
       }
     }
     return report;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import type { Clock, DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod } from '@paystate/core';
 import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/pg-schema.js';
 import type { PgDb } from '../db/pg.js';
@@ -331,6 +331,15 @@ export class PgPosStore implements PosStore {
     return rows.map(refundOf);
   }
 
+  async paymentsWithUnsettledRefunds(before: string, limit: number) {
+    await this.prepared;
+    return this.db
+      .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
+      .from(paymentRefunds)
+      .where(UNSETTLED(before))
+      .limit(limit);
+  }
+
   async openDrawer(session: DrawerSession, openedBy: string | null) {
     await this.prepared;
     // The partial unique index (one open session per merchant) decides between concurrent opens.
@@ -544,3 +553,10 @@ function sqlStateOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
+const UNSETTLED = (before: string) =>
+  or(
+    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
+    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
+  );

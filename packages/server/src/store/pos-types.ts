@@ -207,6 +207,11 @@ export interface PosStore {
   /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */
   noteRefundError(refundId: string, error: string): Promise<void>;
   listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
+  /**
+   * Payments with a refund nobody settled: `sending` since before `before` (its sender died or
+   * lost the answer) or `requested` since before it (a crash between recording and claiming).
+   */
+  paymentsWithUnsettledRefunds(before: string, limit: number): Promise<{ merchantId: string; paymentId: string }[]>;
 
   /** Throws PosRefusal('drawer_already_open') when the merchant has an open session. */
   openDrawer(session: DrawerSession, openedBy: string | null): Promise<DrawerRecord>;

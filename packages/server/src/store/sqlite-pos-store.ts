@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import { type Clock, type DrawerSession, type Money, type PaymentDecision, type PaymentInput, type PaymentMethod } from '@paystate/core';
 import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
@@ -288,6 +288,15 @@ export class SqlitePosStore implements PosStore {
       .map(refundOf);
   }
 
+  async paymentsWithUnsettledRefunds(before: string, limit: number) {
+    return this.db
+      .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
+      .from(paymentRefunds)
+      .where(UNSETTLED(before))
+      .limit(limit)
+      .all();
+  }
+
   async openDrawer(session: DrawerSession, openedBy: string | null) {
     const row = this.db.insert(cashDrawerSessions).values(newDrawerRow(session, openedBy)).onConflictDoNothing().returning().get();
     if (!row) throw new PosRefusal('drawer_already_open', `merchant ${session.merchantId} already has an open cash drawer session`);
@@ -471,3 +480,10 @@ function writeDrawer(tx: Tx, row: typeof cashDrawerSessions.$inferSelect, sessio
   if (!written) throw new Error(`drawer session ${row.id} changed underneath a write transaction`);
   return drawerOf(written);
 }
+
+/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
+const UNSETTLED = (before: string) =>
+  or(
+    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
+    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
+  );
