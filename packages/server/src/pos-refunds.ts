@@ -94,10 +94,13 @@ export class RefundMovements {
         this.options.logger.warn({ err: error, paymentId: payment.paymentId }, 'POS refund read-back got no answer');
         return;
       }
-      if (report.refunded && report.refunded.currency === payment.amount.currency) {
-        await this.applyReadBack(payment, refunds, unknown, report.refunded.amountMinor);
+      if (!report.refunded || report.refunded.currency !== payment.amount.currency) {
+        // A provider that reads refunds back did not say this time: still no evidence either way.
+        this.options.logger.warn({ paymentId: payment.paymentId }, 'POS refund read-back reported no refunded amount');
         return;
       }
+      await this.applyReadBack(payment, refunds, unknown, report.refunded.amountMinor);
+      return;
     }
     for (const refund of unknown) {
       if (guarantees.idempotencyKey) await this.resend(provider, payment.providerPaymentId, refund);

@@ -152,7 +152,12 @@ export class SumUpProvider implements PaymentProvider {
     const checkout = await this.checkout(providerPaymentId);
     const amount = moneyOf(checkout);
     const status = statusOf(checkout.status);
-    return { status, amount, raw: checkout, refunded: await this.refunded(checkout, amount.currency), expired: checkout.status === 'EXPIRED' };
+    // The status stands on its own: a failed refund read-back leaves `refunded` unknown, it never hides the payment's status.
+    const refunded = await this.refunded(checkout, amount.currency).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, checkout: checkout.id }, 'sumup refund read-back failed');
+      return undefined;
+    });
+    return { status, amount, raw: checkout, expired: checkout.status === 'EXPIRED', ...(refunded ? { refunded } : {}) };
   }
 
   /** The sum of the paid transaction's REFUND events that did not fail; nothing before a payment. */
