@@ -140,6 +140,30 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
     },
     T,
   );
+
+  it(
+    'DESIGN 9 for payment attempts: the same payment request and Idempotency-Key after a takeover continues the same payment: one YooKassa payment',
+    async () => {
+      const running = await start({ PAYMENT_API_TIMEOUT_S: '5' });
+      await ok(pos('POST', 'msk-8/payment-methods', { provider_code: 'yookassa', display_name: 'Карта' }), 201);
+      const key = 'sale-42';
+      running.yookassa.faults.inject('create', { delayMs: 1_500 });
+      const first = ok(pos<PaymentView>('POST', 'msk-8/payments', { method: 'yookassa', amount_minor: 2_500, currency: 'RUB' }, { 'Idempotency-Key': key }), 201);
+      await waitFor(async () => (await ok(pos<{ payments: PaymentView[] }>('GET', 'msk-8/payments'), 200)).payments.length === 1, 3000, 'the payment row');
+      await releaseIdempotencyLock(running, 'msk-8', key);
+      const retry = await ok(pos<PaymentView>('POST', 'msk-8/payments', { method: 'yookassa', amount_minor: 2_500, currency: 'RUB' }, { 'Idempotency-Key': key }), 201, 202);
+      const answered = await first;
+      expect(retry.payment_id).toBe(answered.payment_id);
+      expect([...running.yookassa.payments.values()]).toHaveLength(1);
+      expect((await ok(pos<{ payments: PaymentView[] }>('GET', 'msk-8/payments'), 200)).payments).toHaveLength(1);
+      // The same key for another sale is refused, and nothing is written.
+      await releaseIdempotencyLock(running, 'msk-8', key);
+      const reused = await pos('POST', 'msk-8/payments', { method: 'yookassa', amount_minor: 9_999, currency: 'RUB' }, { 'Idempotency-Key': key });
+      expect(reused.status).toBe(422);
+      expect([...running.yookassa.payments.values()]).toHaveLength(1);
+    },
+    T,
+  );
 });
 
 /** Ages an in-flight Idempotency-Key claim past its lock, behind the application's back: what 60 s after a crash looks like. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { settleUnknownRefunds, type Clock, type Notifier, type PaymentProvider } from '@paystate/core';
 import { OutboundHttpError } from './http/outbound.js';
@@ -23,14 +22,6 @@ import { PosRefusal, type PaymentRecord, type PosStore, type RefundOutcome, type
 /** The provider's idempotency key of one refund: a retried refund can never be a second one. */
 export const posRefundKey = (refundId: string) => `pos-refund:${refundId}`;
 
-/**
- * The refund id a request's Idempotency-Key stands for: a retry of the request (after a 5xx or
- * a crash released the key) names the same movement row instead of creating one.
- */
-export function refundIdForRequest(scope: string, key: string): string {
-  const hex = createHash('sha256').update(`pos-refund\n${scope}\n${key}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
-}
 
 export type RefundCallOutcome = 'started' | 'unknown';
 

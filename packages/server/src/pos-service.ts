@@ -19,7 +19,9 @@ import {
 import { AppError } from './http/errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/errors.js';
-import { RefundMovements, refundFailureOf, refundIdForRequest } from './pos-refunds.js';
+import { IDEMPOTENCY_TTL_S } from './http/idempotency.js';
+import { movementForRequest } from './movement-id.js';
+import { RefundMovements, refundFailureOf } from './pos-refunds.js';
 import {
   CASH_METHOD,
   PosRefusal,
@@ -192,12 +194,24 @@ export class PosService {
 
   // Payments
 
-  async createPayment(merchantId: string, request: NewPosPayment): Promise<PaymentResult> {
+  /**
+   * A new payment: written first, then (provider methods) sent with the key `pos-pay:<id>`. With
+   * the request's Idempotency-Key the payment id derives from it, so a retry after a 5xx or a
+   * crash continues the same payment attempt (re-sent with the same provider key only while its
+   * creation is unknown) and is answered as it stands; the key on another sale: 422.
+   */
+  async createPayment(merchantId: string, request: NewPosPayment, requestKey: string | null = null): Promise<PaymentResult> {
     const method = await this.store.getMethod(merchantId, request.method);
     if (!method) throw methodNotFound(merchantId, request.method);
     if (!method.active) throw new AppError(409, 'method_inactive', `the ${request.method} payment method of merchant ${merchantId} is not active`);
     const provider = request.method === CASH_METHOD ? null : this.provider(request.method);
-    const created = createPayment({ paymentId: randomUUID(), merchantId, methodCode: request.method, amount: request.amount }, this.clock);
+    let paymentId: string = randomUUID();
+    if (requestKey !== null) {
+      const movement = await movementForRequest('pos-payment', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) => this.store.getPayment(merchantId, id));
+      paymentId = movement.id;
+      if (movement.existing) return this.continuePayment(provider, (await this.store.getPayment(merchantId, paymentId))!, request);
+    }
+    const created = createPayment({ paymentId, merchantId, methodCode: request.method, amount: request.amount }, this.clock);
     // A provider payment is checked by the poller from now on, on the orders' schedule, until its lifetime is over.
     const now = this.clock.now().getTime();
     const schedule = provider
@@ -210,6 +224,18 @@ export class PosService {
     // Cash waits for the cashier (confirm-cash); a provider payment is started now.
     if (!provider) return { payment, outcome: 'done' };
     return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+  }
+
+  /** The payment attempt a retried request names again: never a second one. */
+  private async continuePayment(provider: PaymentProvider | null, payment: PaymentRecord, request: NewPosPayment): Promise<PaymentResult> {
+    if (payment.methodCode !== request.method || !sameMoney(payment.amount, request.amount)) {
+      throw new AppError(422, 'idempotency_key_reused', `this Idempotency-Key already stands for payment ${payment.paymentId}; send a new key`);
+    }
+    if (!provider) return { payment, outcome: 'done' };
+    if (payment.status === 'pending' && payment.providerPaymentId === null) {
+      return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+    }
+    return { payment, outcome: 'started' };
   }
 
   /** Sends the payment to its provider (again, after an unknown outcome: the same idempotency key). */
@@ -320,7 +346,10 @@ export class PosService {
   ): Promise<RefundResult> {
     const { payment } = await this.getPayment(merchantId, paymentId);
     const provider = payment.methodCode === CASH_METHOD ? null : this.provider(payment.methodCode);
-    const refundId = requestKey === null ? randomUUID() : refundIdForRequest(merchantId, requestKey);
+    const refundId =
+      requestKey === null
+        ? randomUUID()
+        : (await movementForRequest('pos-refund', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) => this.store.getRefund(merchantId, id))).id;
     const { existing, ...recorded } = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId, ...request }));
     if (!provider) return { ...recorded, outcome: 'done' };
     const providerPaymentId = recorded.payment.providerPaymentId!;

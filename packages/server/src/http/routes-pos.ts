@@ -137,12 +137,17 @@ export function posRoutes(services: Services) {
   app.post('/:merchantId/payments', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, newPaymentSchema);
-    const { payment, outcome } = await pos.createPayment(merchantId, {
-      method: body.method,
-      amount: { amountMinor: body.amount_minor, currency: body.currency },
-      description: body.description,
-      ...(body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }),
-    });
+    const { payment, outcome } = await pos.createPayment(
+      merchantId,
+      {
+        method: body.method,
+        amount: { amountMinor: body.amount_minor, currency: body.currency },
+        description: body.description,
+        ...(body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }),
+      },
+      // The key names the payment attempt itself, not only the request (DESIGN section 9).
+      c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
+    );
     return c.json(paymentView(payment), createdStatus(outcome));
   });
 

@@ -331,6 +331,15 @@ export class PgPosStore implements PosStore {
     return rows.map(refundOf);
   }
 
+  async getRefund(merchantId: string, refundId: string) {
+    await this.prepared;
+    const [row] = await this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)));
+    return row ? refundOf(row) : null;
+  }
+
   async paymentsWithUnsettledRefunds(before: string, limit: number) {
     await this.prepared;
     return this.db

@@ -207,6 +207,7 @@ export interface PosStore {
   /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */
   noteRefundError(refundId: string, error: string): Promise<void>;
   listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
+  getRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
   /**
    * Payments with a refund nobody settled: `sending` since before `before` (its sender died or
    * lost the answer) or `requested` since before it (a crash between recording and claiming).

@@ -288,6 +288,15 @@ export class SqlitePosStore implements PosStore {
       .map(refundOf);
   }
 
+  async getRefund(merchantId: string, refundId: string) {
+    const row = this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)))
+      .get();
+    return row ? refundOf(row) : null;
+  }
+
   async paymentsWithUnsettledRefunds(before: string, limit: number) {
     return this.db
       .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
