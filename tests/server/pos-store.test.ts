@@ -161,6 +161,9 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'w2', amountMinor: 1, reason: null }))).toBe(
       'payment_not_refundable',
     );
+    // Not claimed yet: nothing was sent, so it cannot be settled.
+    expect(await refusal(pos.finishRefund('m1', 'w1', { status: 'succeeded' }))).toBe('refund_not_requested');
+    expect(await pos.claimRefund('m1', 'w1')).toMatchObject({ status: 'sending' });
     await pos.noteRefundError('w1', 'timeout');
     const failed = await pos.finishRefund('m1', 'w1', { status: 'failed', error: 'refused' });
     expect(failed.refund).toMatchObject({ status: 'failed', lastError: 'refused' });
@@ -169,6 +172,7 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect(await refusal(pos.finishRefund('m1', 'nope', { status: 'succeeded' }))).toBe('refund_not_found');
 
     await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'w3', amountMinor: 2_000, reason: null });
+    await pos.claimRefund('m1', 'w3');
     const done = await pos.finishRefund('m1', 'w3', { status: 'succeeded' });
     expect(done.refund).toMatchObject({ status: 'succeeded', lastError: null });
     expect(done.payment).toMatchObject({ status: 'partially_refunded', refundedMinor: 2_000 });
@@ -176,6 +180,56 @@ describe(`the ${testBackend} POS store on a real database`, () => {
       ['w1', 'failed'],
       ['w3', 'succeeded'],
     ]);
+  });
+
+  it('a refund is claimed for sending exactly once, whoever races for it (DESIGN 9, issue 11 path 1)', async () => {
+    const payment = await capturedWave(5_000);
+    await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'k1', amountMinor: 5_000, reason: null });
+    const claims = await Promise.all(Array.from({ length: 12 }, () => pos.claimRefund('m1', 'k1')));
+    expect(claims.filter((claim) => claim !== null)).toHaveLength(1);
+    expect(claims.find((claim) => claim !== null)).toMatchObject({ status: 'sending', sentAt: expect.any(String) });
+    expect(await pos.claimRefund('m1', 'k1')).toBeNull();
+    expect(await pos.claimRefund('m2', 'k1')).toBeNull();
+  });
+
+  it('the same refund id again answers the existing refund and writes nothing; on another amount it is refused (issue 11 path 2)', async () => {
+    const payment = await capturedWave(5_000);
+    const first = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'same', amountMinor: 2_000, reason: null });
+    expect(first.existing).toBe(false);
+    const again = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'same', amountMinor: 2_000, reason: null });
+    expect(again).toMatchObject({ existing: true, refund: { refundId: 'same', status: 'requested' }, payment: { refundedMinor: 2_000 } });
+    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'same', amountMinor: 1_000, reason: null }))).toBe(
+      'idempotency_key_reused',
+    );
+    expect(await pos.listRefunds('m1', payment.paymentId)).toHaveLength(1);
+    expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({ refundedMinor: 2_000 });
+  });
+
+  it('due provider payments are claimed oldest-due first, each by one poller; a settled payment leaves the schedule (issue 11 path 7)', async () => {
+    const schedule = (offsetS: number) => ({
+      nextCheckAt: new Date(clock.now().getTime() + offsetS * 1000).toISOString(),
+      expiresAt: new Date(clock.now().getTime() + 900_000).toISOString(),
+    });
+    const due = [];
+    for (const offset of [3, 1, 2]) {
+      due.push(await pos.insertPayment(createPayment({ paymentId: `due-${offset}`, merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock), '', schedule(offset)));
+    }
+    await pos.insertPayment(createPayment({ paymentId: 'later', merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock), '', schedule(60));
+    await pos.insertPayment(createPayment({ paymentId: 'other-method', merchantId: 'm1', methodCode: 'tbank', amount: xof(100) }, clock), '', schedule(1));
+    const now = new Date(clock.now().getTime() + 5_000).toISOString();
+    const lease = new Date(clock.now().getTime() + 35_000).toISOString();
+    const [a, b] = await Promise.all([pos.claimDuePayments(now, lease, ['wave'], 10), pos.claimDuePayments(now, lease, ['wave'], 10)]);
+    const claimed = [...a!, ...b!].map((p) => p.paymentId);
+    expect(claimed.sort()).toEqual(['due-1', 'due-2', 'due-3']);
+    expect((a!.length > 0 ? a! : b!).map((p) => p.paymentId)).toEqual(['due-1', 'due-2', 'due-3'].filter((id) => claimed.includes(id)));
+    expect(await pos.claimDuePayments(now, lease, ['wave'], 10)).toEqual([]);
+
+    await pos.applyPaymentEvents('m1', 'due-1', [{ type: 'PROCESS' }, { type: 'SUCCEED' }]);
+    expect(await pos.getPayment('m1', 'due-1')).toMatchObject({ status: 'success', nextCheckAt: null });
+    await pos.schedulePaymentCheck('m1', 'due-1', { nextCheckAt: now, failedChecks: 1 });
+    expect(await pos.getPayment('m1', 'due-1')).toMatchObject({ nextCheckAt: null, failedChecks: 0 });
+    await pos.schedulePaymentCheck('m1', 'due-2', { nextCheckAt: now, failedChecks: 2 });
+    expect((await pos.claimDuePayments(now, lease, ['wave'], 10)).map((p) => [p.paymentId, p.failedChecks])).toEqual([['due-2', 2]]);
   });
 
   it('concurrent refunds of one payment never exceed what was captured', async () => {

@@ -285,6 +285,16 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
       expect(sandbox.checkout(id).transactions[0]?.refundedMinor).toBe(0);
     });
 
+    it('reads refunds back from the paid transaction\'s REFUND events; the adapter declares read-back and no key', async () => {
+      const id = await paidCheckout('order-r6');
+      expect((await provider.getPaymentStatus(id)).refunded).toEqual({ amountMinor: 0, currency: 'EUR' });
+      await provider.refund(id, { amountMinor: 1000, currency: 'EUR' }, 'refund-r6-a');
+      await provider.refund(id, { amountMinor: 50, currency: 'EUR' }, 'refund-r6-b');
+      expect((await provider.getPaymentStatus(id)).refunded).toEqual({ amountMinor: 1050, currency: 'EUR' });
+      expect(sandbox.checkout(id).transactions[0]!.refunds.map((r) => r.amountMinor)).toEqual([1000, 50]);
+      expect(provider.refundGuarantees).toEqual({ readBack: true, idempotencyKey: false });
+    });
+
     it('partial refunds add up to the captured amount and no further', async () => {
       const id = await paidCheckout('order-r3');
       await provider.refund(id, { amountMinor: 10000, currency: 'EUR' }, 'refund-r3-a');

@@ -222,6 +222,15 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
       expect(sandbox.payment(id).refunded.amountMinor).toBe(15050);
     });
 
+    it('reads refunds back: getPaymentStatus reports refunded_amount (0 before any refund); the adapter declares read-back and a key', async () => {
+      const id = await succeededPayment('order-r5');
+      expect((await provider.getPaymentStatus(id)).refunded).toEqual({ amountMinor: 0, currency: 'RUB' });
+      await provider.refund(id, { amountMinor: 4000, currency: 'RUB' }, 'refund-r5-a');
+      await provider.refund(id, { amountMinor: 1050, currency: 'RUB' }, 'refund-r5-b');
+      expect((await provider.getPaymentStatus(id)).refunded).toEqual({ amountMinor: 5050, currency: 'RUB' });
+      expect(provider.refundGuarantees).toEqual({ readBack: true, idempotencyKey: true });
+    });
+
     it('replaying the same idempotency key does not refund twice', async () => {
       const id = await succeededPayment('order-r4');
       await provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4');

@@ -12,3 +12,5 @@ export * from './payment/machine.js';
 export * from './payment/decide.js';
 export * from './payment/methods.js';
 export * from './payment/drawer.js';
+export * from './payment/refunds.js';
+export * from './payment/schedule.js';

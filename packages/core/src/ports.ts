@@ -21,6 +21,24 @@ export interface PaymentStatusReport {
   status: PaymentObservationStatus;
   amount: Money;
   raw: unknown;
+  /**
+   * What the provider has refunded on this payment so far (succeeded refunds), read back from
+   * its own records; absent when the adapter cannot read refunds (refundGuarantees.readBack false).
+   */
+  refunded?: Money;
+  /** A `canceled` payment that the provider closed because its lifetime ran out (an expired session). */
+  expired?: boolean;
+}
+
+/**
+ * What a provider guarantees about refunds (DESIGN section 9). `readBack`: the payment status
+ * read reports what was refunded, so an unknown refund is settled by reading; `idempotencyKey`:
+ * the provider absorbs a repeated refund with the same key. With neither, an unknown refund
+ * goes to review with an alert.
+ */
+export interface RefundGuarantees {
+  readBack: boolean;
+  idempotencyKey: boolean;
 }
 
 /** A verified, parsed provider notification: the payment it is about and, when it says, the status. */
@@ -36,6 +54,7 @@ export interface PaymentProvider {
   readonly code: string;
   /** Providers that cannot be asked for a status are never polled: webhooks only (rule 8). */
   readonly canQueryStatus: boolean;
+  readonly refundGuarantees: RefundGuarantees;
   createPayment(input: CreatePaymentInput, idempotencyKey: string): Promise<CreatedPayment>;
   getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport>;
   refund(providerPaymentId: string, amount: Money, idempotencyKey: string): Promise<void>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock, DeviceGateway, Effect, Notifier, OrderInput, PaymentProvider } from '@paystate/core';
-import { failureReasonOf, isTransientFailure } from './failures.js';
+import type { Clock, DeviceGateway, Effect, Money, Notifier, OrderInput, PaymentProvider } from '@paystate/core';
+import { failureReasonOf, isTransientFailure, RefundReadBackError } from './failures.js';
 import type { Store, StoredEffect } from './store/types.js';
 
 export interface DispatcherOptions {
@@ -135,17 +135,25 @@ export class EffectDispatcher {
         return { ok: true };
       }
       case 'REFUND':
-        return this.refund(effect, stored.key);
+        return this.refund(effect, stored.key, stored.attempts);
     }
   }
 
-  /** The outbox key is the provider's idempotency key: a retry is the same refund, a new request is not. */
-  private async refund(effect: Extract<Effect, { type: 'REFUND' }>, idempotencyKey: string): Promise<Outcome> {
+  /**
+   * The outbox key is the provider's idempotency key: where the provider absorbs a repeat with
+   * it, a retry re-sends the same refund. Where it does not (SumUp), an earlier attempt may have
+   * taken effect, so a retry reads the provider back and never sends again (DESIGN section 9).
+   */
+  private async refund(effect: Extract<Effect, { type: 'REFUND' }>, idempotencyKey: string, attempts: number): Promise<Outcome> {
     const record = await this.options.store.getOrder(effect.orderId);
     const provider = record ? this.options.providers.get(record.order.provider) : undefined;
     const giveUp = (reason: string): OrderInput => ({ type: 'REFUND_FAILED', reason });
     if (!provider || effect.providerPaymentId === null) {
       return { ok: false, error: new Error('no provider payment to refund'), feedbackOnGiveUp: giveUp };
+    }
+    if (attempts > 1 && !provider.refundGuarantees.idempotencyKey) {
+      const read = await readBackRefund(provider, effect.providerPaymentId, effect.amount);
+      return read.ok ? read : { ...read, feedbackOnGiveUp: giveUp };
     }
     try {
       await provider.refund(effect.providerPaymentId, effect.amount, idempotencyKey);
@@ -159,4 +167,26 @@ export class EffectDispatcher {
     const decision = await this.options.store.applyEvent(orderId, input);
     if (decision && decision.effects.length > 0) this.again = true;
   }
+}
+
+/**
+ * An order refund whose earlier attempt may have taken effect, settled by what the provider has
+ * refunded: covered is done; nothing yet is asked again on the next retry (it may be in flight at
+ * the provider; the retries running out end in REFUND_FAILED, a review with an alert); anything
+ * else, or a provider that cannot be read back, goes to review at once.
+ */
+async function readBackRefund(provider: PaymentProvider, providerPaymentId: string, amount: Money): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  if (!provider.refundGuarantees.readBack) {
+    return { ok: false, error: new RefundReadBackError(`${provider.code} takes no idempotency key and cannot be read back: an earlier attempt may have refunded`, false) };
+  }
+  let refunded;
+  try {
+    refunded = (await provider.getPaymentStatus(providerPaymentId)).refunded;
+  } catch (error) {
+    return { ok: false, error };
+  }
+  const minor = refunded?.currency === amount.currency ? refunded.amountMinor : 0;
+  if (minor >= amount.amountMinor) return { ok: true };
+  if (minor === 0) return { ok: false, error: new RefundReadBackError(`${provider.code} shows no refund on ${providerPaymentId} yet`, true) };
+  return { ok: false, error: new RefundReadBackError(`${provider.code} shows ${minor} refunded on ${providerPaymentId}, not ${amount.amountMinor}`, false) };
 }

@@ -5,6 +5,7 @@ import type { Clock, OrderStatus, PaymentProvider } from '@paystate/core';
 import { failureReasonOf } from './failures.js';
 import { OutboundTimeoutError } from './http/outbound.js';
 import type { OrderService } from './order-service.js';
+import type { PosPollReport } from './pos-poller.js';
 import { checkIntervalCron } from './settings.js';
 import type { OrderRecord, Store } from './store/types.js';
 
@@ -19,6 +20,8 @@ export interface PollerOptions {
   stuckAfterS: number;
   /** PAYMENT_API_TIMEOUT_S: a check that takes longer counts as a failed check. */
   checkTimeoutMs: number;
+  /** The POS provider payments' step (pos-poller.ts), run after the orders in every cycle. */
+  posStep?: { run(): Promise<PosPollReport> };
 }
 
 export interface CycleReport {
@@ -34,6 +37,7 @@ export interface CycleReport {
   stuckAlerts: number;
   errors: number;
   durationMs: number;
+  pos?: PosPollReport;
 }
 
 /**
@@ -112,6 +116,9 @@ export class Poller {
       const decision = await this.safely(report, () => this.options.orders.apply(orderId, { type: 'STUCK_DETECTED' }));
       if (decision?.changed) report.stuckAlerts += 1;
     }
+
+    const pos = this.options.posStep ? await this.safely(report, () => this.options.posStep!.run()) : null;
+    if (pos) report.pos = pos;
 
     report.durationMs = Math.round(performance.now() - wallStart);
     logger.info(report, 'poll cycle done');

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   createPayment,
+  defaultLifecycleConfig,
+  type LifecycleConfig,
   offeredMethods,
   openDrawer,
   sameMoney,
   type Clock,
   type Money,
+  type Notifier,
   type PaymentInput,
   type PaymentMethod,
   type PaymentProvider,
@@ -16,6 +19,9 @@ import {
 import { AppError } from './http/errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/errors.js';
+import { IDEMPOTENCY_TTL_S } from './http/idempotency.js';
+import { movementForRequest } from './movement-id.js';
+import { RefundMovements, refundFailureOf } from './pos-refunds.js';
 import {
   CASH_METHOD,
   PosRefusal,
@@ -37,6 +43,7 @@ const refusalStatus: Record<PosRefusalCode, 404 | 409 | 422> = {
   payment_not_refundable: 409,
   refund_exceeds_refundable: 422,
   refund_not_requested: 409,
+  idempotency_key_reused: 422,
   drawer_not_open: 409,
   drawer_already_open: 409,
   drawer_refused: 409,
@@ -90,8 +97,18 @@ export interface CheckResult {
 
 /** The provider's idempotency key of a payment's creation: a re-send after a timeout is the same request. */
 export const posPaymentKey = (paymentId: string) => `pos-pay:${paymentId}`;
-/** The provider's idempotency key of one refund: a retried refund can never be a second one. */
-export const posRefundKey = (refundId: string) => `pos-refund:${refundId}`;
+export { posRefundKey } from './pos-refunds.js';
+
+/** How long a refund absent from the provider's books may still be in flight there (read-back grace). */
+export const REFUND_READBACK_GRACE_MS = 60_000;
+
+export interface PosServiceOptions {
+  /** Raises refund reviews; logs only without one. */
+  notifier?: Notifier;
+  refundGraceMs?: number;
+  /** The orders' schedule settings, which POS provider payments follow too (poller, lifetime). */
+  lifecycle?: LifecycleConfig;
+}
 
 type ProviderFailure = 'final' | 'payer' | 'not_supported' | 'unknown';
 
@@ -112,13 +129,28 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * transactions; provider calls happen between transactions, never inside one.
  */
 export class PosService {
+  private readonly refunds: RefundMovements;
+  readonly lifecycle: LifecycleConfig;
+  private readonly notifier: Notifier | undefined;
+
   constructor(
     readonly store: PosStore,
     private readonly providers: ReadonlyMap<string, PaymentProvider>,
     readonly clock: Clock,
     private readonly publicUrl: string,
     private readonly logger: Logger,
-  ) {}
+    options: PosServiceOptions = {},
+  ) {
+    this.lifecycle = options.lifecycle ?? defaultLifecycleConfig;
+    this.notifier = options.notifier;
+    this.refunds = new RefundMovements({
+      store,
+      clock,
+      logger,
+      graceMs: options.refundGraceMs ?? REFUND_READBACK_GRACE_MS,
+      ...(options.notifier ? { notifier: options.notifier } : {}),
+    });
+  }
 
   /** Cash needs no provider; any other method needs its provider configured here. */
   available(providerCode: string): boolean {
@@ -162,16 +194,48 @@ export class PosService {
 
   // Payments
 
-  async createPayment(merchantId: string, request: NewPosPayment): Promise<PaymentResult> {
+  /**
+   * A new payment: written first, then (provider methods) sent with the key `pos-pay:<id>`. With
+   * the request's Idempotency-Key the payment id derives from it, so a retry after a 5xx or a
+   * crash continues the same payment attempt (re-sent with the same provider key only while its
+   * creation is unknown) and is answered as it stands; the key on another sale: 422.
+   */
+  async createPayment(merchantId: string, request: NewPosPayment, requestKey: string | null = null): Promise<PaymentResult> {
     const method = await this.store.getMethod(merchantId, request.method);
     if (!method) throw methodNotFound(merchantId, request.method);
     if (!method.active) throw new AppError(409, 'method_inactive', `the ${request.method} payment method of merchant ${merchantId} is not active`);
     const provider = request.method === CASH_METHOD ? null : this.provider(request.method);
-    const created = createPayment({ paymentId: randomUUID(), merchantId, methodCode: request.method, amount: request.amount }, this.clock);
-    const payment = await this.store.insertPayment(created, request.description);
+    let paymentId: string = randomUUID();
+    if (requestKey !== null) {
+      const movement = await movementForRequest('pos-payment', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) => this.store.getPayment(merchantId, id));
+      paymentId = movement.id;
+      if (movement.existing) return this.continuePayment(provider, (await this.store.getPayment(merchantId, paymentId))!, request);
+    }
+    const created = createPayment({ paymentId, merchantId, methodCode: request.method, amount: request.amount }, this.clock);
+    // A provider payment is checked by the poller from now on, on the orders' schedule, until its lifetime is over.
+    const now = this.clock.now().getTime();
+    const schedule = provider
+      ? {
+          nextCheckAt: new Date(now + this.lifecycle.FAST_TRACK_INTERVAL_S * 1000).toISOString(),
+          expiresAt: new Date(now + this.lifecycle.ORDER_TTL_S * 1000).toISOString(),
+        }
+      : undefined;
+    const payment = await this.store.insertPayment(created, request.description, schedule);
     // Cash waits for the cashier (confirm-cash); a provider payment is started now.
     if (!provider) return { payment, outcome: 'done' };
     return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+  }
+
+  /** The payment attempt a retried request names again: never a second one. */
+  private async continuePayment(provider: PaymentProvider | null, payment: PaymentRecord, request: NewPosPayment): Promise<PaymentResult> {
+    if (payment.methodCode !== request.method || !sameMoney(payment.amount, request.amount)) {
+      throw new AppError(422, 'idempotency_key_reused', `this Idempotency-Key already stands for payment ${payment.paymentId}; send a new key`);
+    }
+    if (!provider) return { payment, outcome: 'done' };
+    if (payment.status === 'pending' && payment.providerPaymentId === null) {
+      return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+    }
+    return { payment, outcome: 'started' };
   }
 
   /** Sends the payment to its provider (again, after an unknown outcome: the same idempotency key). */
@@ -205,6 +269,13 @@ export class PosService {
     return { payment: applied!.payment, outcome: 'started' };
   }
 
+  private async alertMismatch(payment: PaymentRecord, reported: Money): Promise<void> {
+    this.logger.error({ paymentId: payment.paymentId, expected: payment.amount, reported }, 'POS payment: the provider reports another amount; review');
+    await this.notifier
+      ?.alert('amount_mismatch', { merchantId: payment.merchantId, paymentId: payment.paymentId, expected: payment.amount, reported })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'could not raise an amount_mismatch alert'));
+  }
+
   async getPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; refunds: RefundRecord[] }> {
     const payment = await this.store.getPayment(merchantId, paymentId);
     if (!payment) throw paymentNotFound(paymentId);
@@ -222,8 +293,9 @@ export class PosService {
 
   /**
    * Asks the provider where a payment stands and applies the answer (the "check" action); also
-   * re-sends a creation whose outcome was unknown and every refund still `requested`, each with
-   * its own idempotency key, so nothing is ever made twice.
+   * re-sends a creation whose outcome was unknown (same idempotency key), sends a refund that was
+   * recorded but never claimed, and settles refunds in flight by reading the provider back: a
+   * refund already sent is never sent again (DESIGN section 9).
    */
   async check(merchantId: string, paymentId: string): Promise<CheckResult> {
     let { payment } = await this.getPayment(merchantId, paymentId);
@@ -239,63 +311,57 @@ export class PosService {
       const report = await callProvider(() => provider.getPaymentStatus(payment.providerPaymentId!));
       observed = report.status;
       amountMismatch = report.status === 'succeeded' && !sameMoney(report.amount, payment.amount);
-      if (amountMismatch) {
-        this.logger.error({ paymentId, expected: payment.amount, reported: report.amount }, 'POS payment: the provider reports another amount');
+      const reason = `the provider reports ${report.amount.amountMinor} ${report.amount.currency}, not ${payment.amount.amountMinor} ${payment.amount.currency}`;
+      const input: PaymentInput | null = amountMismatch ? { type: 'REVIEW', reason: `amount_mismatch: ${reason}` } : inputOf(report);
+      if (input) {
+        const applied = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!;
+        payment = applied.payment;
+        // One alert per payment: only the check that moved it to review raises it.
+        if (amountMismatch && applied.changed) await this.alertMismatch(payment, report.amount);
       }
-      const input = amountMismatch ? null : inputOf(report.status);
-      if (input) payment = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!.payment;
     }
-    for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
-      if (refund.status === 'requested' && payment.providerPaymentId !== null) {
-        payment = (await this.sendRefund(provider, payment.providerPaymentId, refund).catch((error: unknown) => {
-          if (error instanceof AppError) return null;
-          throw error;
-        }))?.payment ?? payment;
+    if (payment.providerPaymentId !== null) {
+      for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
+        // Never claimed (a crash between recording and sending): nobody sent it yet.
+        if (refund.status === 'requested') await this.refunds.send(provider, payment.providerPaymentId, refund).catch(() => null);
       }
+      await this.refunds.settle(provider, payment, await this.store.listRefunds(merchantId, paymentId));
+      payment = (await this.store.getPayment(merchantId, paymentId)) ?? payment;
     }
     return { payment, refunds: await this.store.listRefunds(merchantId, paymentId), observed, amountMismatch };
   }
 
   /**
    * A refund of part or all of a captured payment: recorded and counted first (the machine
-   * refuses one beyond captured minus refunded, and then nothing is written), then sent. Cash
-   * comes out of the open drawer at once.
+   * refuses one beyond captured minus refunded, and then nothing is written), then claimed and
+   * sent. With the request's Idempotency-Key the refund id derives from it, so a retry of the
+   * request (after a 5xx or a crash released the key) continues the same refund and is answered
+   * in its current state. Cash comes out of the open drawer at once.
    */
-  async refund(merchantId: string, paymentId: string, request: { amountMinor: number; reason: string | null }): Promise<RefundResult> {
+  async refund(
+    merchantId: string,
+    paymentId: string,
+    request: { amountMinor: number; reason: string | null },
+    requestKey: string | null = null,
+  ): Promise<RefundResult> {
     const { payment } = await this.getPayment(merchantId, paymentId);
     const provider = payment.methodCode === CASH_METHOD ? null : this.provider(payment.methodCode);
-    const recorded = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId: randomUUID(), ...request }));
+    const refundId =
+      requestKey === null
+        ? randomUUID()
+        : (await movementForRequest('pos-refund', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) => this.store.getRefund(merchantId, id))).id;
+    const { existing, ...recorded } = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId, ...request }));
     if (!provider) return { ...recorded, outcome: 'done' };
-    const sent = await this.sendRefund(provider, recorded.payment.providerPaymentId!, recorded.refund);
-    return { ...sent, drawer: null };
-  }
-
-  private async sendRefund(provider: PaymentProvider, providerPaymentId: string, refund: RefundRecord): Promise<Omit<RefundResult, 'drawer'>> {
-    try {
-      await provider.refund(providerPaymentId, refund.amount, posRefundKey(refund.refundId));
-    } catch (error) {
-      const failure = failureOf(error);
-      if (failure === 'unknown') {
-        this.logger.warn({ err: error, refundId: refund.refundId }, 'POS refund: provider outcome unknown; check re-sends it');
-        await this.store.noteRefundError(refund.refundId, messageOf(error));
-        const { payment } = await this.getPayment(refund.merchantId, refund.paymentId);
-        return { payment, refund: { ...refund, lastError: messageOf(error) }, outcome: 'unknown' };
-      }
-      await this.finish(refund, { status: 'failed', error: messageOf(error) });
-      if (failure === 'not_supported') throw new AppError(422, 'refund_not_supported', messageOf(error));
-      throw new AppError(502, 'provider_error', `the payment provider refused the refund: ${messageOf(error)}`);
+    const providerPaymentId = recorded.payment.providerPaymentId!;
+    if (existing && recorded.refund.status !== 'requested') {
+      if (recorded.refund.status === 'sending') await this.refunds.settle(provider, recorded.payment, await this.store.listRefunds(merchantId, paymentId));
+      return { ...(await this.refunds.current(recorded.refund)), drawer: null };
     }
-    return { ...(await this.finish(refund, { status: 'succeeded' })), outcome: 'started' };
-  }
-
-  /** Settles a requested refund; one settled meanwhile (a concurrent check) is returned as it stands. */
-  private async finish(refund: RefundRecord, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
     try {
-      return await this.store.finishRefund(refund.merchantId, refund.refundId, outcome);
+      return { ...(await this.refunds.send(provider, providerPaymentId, recorded.refund)), drawer: null };
     } catch (error) {
-      if (!(error instanceof PosRefusal) || error.code !== 'refund_not_requested') throw error;
-      const { payment, refunds } = await this.getPayment(refund.merchantId, refund.paymentId);
-      return { payment, refund: refunds.find((each) => each.refundId === refund.refundId)! };
+      if (refundFailureOf(error) === 'not_supported') throw new AppError(422, 'refund_not_supported', messageOf(error));
+      throw new AppError(502, 'provider_error', `the payment provider refused the refund: ${messageOf(error)}`);
     }
   }
 
@@ -341,12 +407,13 @@ export class PosService {
 }
 
 /** A provider's observation as a Payment machine event; `pending` changes nothing. */
-function inputOf(status: PaymentStatusReport['status']): PaymentInput | null {
-  switch (status) {
+function inputOf(report: Pick<PaymentStatusReport, 'status' | 'expired'>): PaymentInput | null {
+  switch (report.status) {
     case 'succeeded':
       return { type: 'SUCCEED' };
     case 'canceled':
-      return { type: 'FAIL', reason: 'canceled' };
+      // A session that ran out of time was not refused: the payment expired.
+      return report.expired ? { type: 'EXPIRE' } : { type: 'FAIL', reason: 'canceled' };
     case 'waiting_for_capture':
       // One-stage payments never should: money is held, not taken.
       return { type: 'FAIL', reason: 'waiting_for_capture' };

@@ -14,6 +14,7 @@ import { LogNotifier } from './notifier.js';
 import { OrderService } from './order-service.js';
 import { PosService } from './pos-service.js';
 import { Poller } from './poller.js';
+import { PosPollStep } from './pos-poller.js';
 import { MtnMomoProvider } from './providers/mtn-momo.js';
 import { OrangeMoneyProvider } from './providers/orange-money.js';
 import { SumUpProvider } from './providers/sumup.js';
@@ -132,7 +133,7 @@ export function createRuntime(options: RuntimeOptions) {
   });
   const deps = { clock, config: lifecycleConfigOf(settings) };
   const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger);
-  const pos = new PosService(posStore, providers, clock, publicUrl, logger);
+  const pos = new PosService(posStore, providers, clock, publicUrl, logger, { notifier, lifecycle: deps.config });
   const webhooks = new WebhookService(store, orders, clock, logger, pos);
   const poller = new Poller({
     store,
@@ -144,6 +145,15 @@ export function createRuntime(options: RuntimeOptions) {
     concurrency: settings.POLL_CONCURRENCY,
     stuckAfterS: settings.STUCK_AFTER_S,
     checkTimeoutMs: timeoutMs,
+    posStep: new PosPollStep({
+      pos,
+      providers,
+      clock,
+      logger,
+      notifier,
+      limit: settings.MAX_ORDERS_PER_CYCLE,
+      leaseMs: Math.max(30_000, timeoutMs * 4),
+    }),
   });
   const metrics = new Metrics(store);
   const app = createApp(

@@ -154,8 +154,8 @@ export function posCommand(program: Command): void {
         return printJson({ ...refundView(result.refund), payment: paymentView(result.payment), drawer: result.drawer ? drawerView(result.drawer) : null });
       }
       process.stdout.write(
-        `refund ${result.refund.refundId}: ${formatMoney(result.refund.amount)} ${result.refund.status}` +
-          `${result.outcome === 'unknown' ? ' (the provider did not answer; run the payment check later)' : ''}\n` +
+        `refund ${result.refund.refundId}: ${formatMoney(result.refund.amount)} ${refundView(result.refund).status}` +
+          `${result.outcome === 'unknown' ? ' (the provider did not answer; the payment check or the poller reads it back later)' : ''}\n` +
           `${paymentLine(result.payment)}\n${result.drawer ? `${drawerLine(result.drawer)}\n` : ''}`,
       );
     });

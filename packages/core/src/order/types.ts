@@ -122,6 +122,8 @@ export type AlertKind =
   /** PAYMENT_ATTEMPTS_LIMIT checks in a row got no answer; the order stays pending and is still checked. */
   | 'provider_unreachable'
   | 'refund_failed'
+  /** A refund whose outcome is unknown and cannot be read back from the provider: an operator must look. */
+  | 'refund_review'
   | 'waiting_for_capture'
   | 'stuck';
 

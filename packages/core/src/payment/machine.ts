@@ -9,6 +9,8 @@ export const paymentStatuses = [
   'expired',
   'partially_refunded',
   'refunded',
+  /** The provider reports another amount or currency: nothing is captured here until an operator looks. */
+  'requires_manual_review',
 ] as const;
 
 export type PaymentStatus = (typeof paymentStatuses)[number];
@@ -28,6 +30,8 @@ export type PaymentInput =
   | { type: 'SUCCEED' }
   | { type: 'FAIL'; reason: string }
   | { type: 'EXPIRE' }
+  /** The provider's answer cannot be taken as it is (another amount or currency). */
+  | { type: 'REVIEW'; reason: string }
   | { type: 'REFUND'; amountMinor: number }
   /**
    * The provider finally refused a refund that was recorded (and counted) before it was sent:
@@ -45,7 +49,11 @@ export function refundableMinor(context: PaymentContext): number {
 const refundAmount = (event: PaymentEvent): number => (event.type === 'REFUND' ? event.amountMinor : 0);
 const failedRefundAmount = (event: PaymentEvent): number => (event.type === 'REFUND_FAILED' ? event.amountMinor : 0);
 
-/** The restaurant POS payment: pending -> processing -> success | failed | expired, then refunds. */
+/**
+ * The restaurant POS payment: pending -> processing -> success | failed | expired |
+ * requires_manual_review, then refunds. EXPIRE comes from the poller once the payment's lifetime
+ * is over and the provider, asked once more, still has no money (or closed it by expiry).
+ */
 export const paymentMachine = setup({
   types: {
     context: {} as PaymentContext,
@@ -74,7 +82,7 @@ export const paymentMachine = setup({
     touch: assign(({ event }) => ({ updatedAt: event.now })),
     recordRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor + refundAmount(event) })),
     releaseRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor - failedRefundAmount(event) })),
-    recordFailure: assign(({ event }) => ({ failureReason: event.type === 'FAIL' ? event.reason : null })),
+    recordFailure: assign(({ event }) => ({ failureReason: event.type === 'FAIL' || event.type === 'REVIEW' ? event.reason : null })),
   },
 }).createMachine({
   id: 'payment',
@@ -89,6 +97,7 @@ export const paymentMachine = setup({
         PROCESS: { target: 'processing', actions: 'touch' },
         FAIL: { target: 'failed', actions: ['touch', 'recordFailure'] },
         EXPIRE: { target: 'expired', actions: 'touch' },
+        REVIEW: { target: 'requires_manual_review', actions: ['touch', 'recordFailure'] },
       },
     },
     processing: {
@@ -96,6 +105,7 @@ export const paymentMachine = setup({
         SUCCEED: { target: 'success', actions: 'touch' },
         FAIL: { target: 'failed', actions: ['touch', 'recordFailure'] },
         EXPIRE: { target: 'expired', actions: 'touch' },
+        REVIEW: { target: 'requires_manual_review', actions: ['touch', 'recordFailure'] },
       },
     },
     success: {
@@ -120,6 +130,7 @@ export const paymentMachine = setup({
     },
     failed: { tags: 'terminal' },
     expired: { tags: 'terminal' },
+    requires_manual_review: { tags: 'terminal' },
     // Final, except that a refund the provider refused gives its amount back.
     refunded: {
       on: {

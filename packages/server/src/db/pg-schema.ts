@@ -167,12 +167,19 @@ export const payments = pgTable(
     drawerSessionId: text('drawer_session_id'),
     snapshot: jsonb('snapshot').notNull(),
     version: integer('version').notNull(),
+    /** When the poller asks the provider next (null: cash, or settled); leased by moving it forward. */
+    nextCheckAt: text('next_check_at'),
+    /** The payment's lifetime: past it, the provider is asked once more, then EXPIRE. */
+    expiresAt: text('expires_at'),
+    /** Unanswered checks in a row: backoff tiers and the stuck alert. */
+    failedChecks: integer('failed_checks').notNull().default(0),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
     index('payments_merchant_idx').on(table.merchantId, table.createdAt),
     uniqueIndex('payments_provider_payment_idx').on(table.methodCode, table.providerPaymentId),
+    index('payments_next_check_idx').on(table.nextCheckAt),
   ],
 );
 
@@ -184,9 +191,11 @@ export const paymentRefunds = pgTable(
     merchantId: text('merchant_id').notNull(),
     amountMinor: money('amount_minor').notNull(),
     currency: text('currency').notNull(),
-    status: text('status', { enum: ['requested', 'succeeded', 'failed'] }).notNull(),
+    status: text('status', { enum: ['requested', 'sending', 'succeeded', 'failed', 'review'] }).notNull(),
     reason: text('reason'),
     lastError: text('last_error'),
+    /** When it was claimed for sending (requested -> sending): the start of its read-back grace. */
+    sentAt: text('sent_at'),
     drawerSessionId: text('drawer_session_id'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),

@@ -165,19 +165,27 @@ export const payments = sqliteTable(
     drawerSessionId: text('drawer_session_id'),
     snapshot: text('snapshot', { mode: 'json' }).notNull(),
     version: integer('version').notNull(),
+    /** When the poller asks the provider next (null: cash, or settled); leased by moving it forward. */
+    nextCheckAt: text('next_check_at'),
+    /** The payment's lifetime: past it, the provider is asked once more, then EXPIRE. */
+    expiresAt: text('expires_at'),
+    /** Unanswered checks in a row: backoff tiers and the stuck alert. */
+    failedChecks: integer('failed_checks').notNull().default(0),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
     index('payments_merchant_idx').on(table.merchantId, table.createdAt),
     uniqueIndex('payments_provider_payment_idx').on(table.methodCode, table.providerPaymentId),
+    index('payments_next_check_idx').on(table.nextCheckAt),
   ],
 );
 
 /**
- * Refunds are written (and counted by the machine) before the provider is called, so a crash or
- * a retry can never refund twice: requested -> succeeded | failed. The id is the provider's
- * idempotency key.
+ * Refunds are movements (DESIGN section 9): written (and counted by the machine) before the
+ * provider is called, then claimed once for sending (requested -> sending, compare-and-set), so
+ * no retry, check, callback or resume sends one twice: sending -> succeeded | failed | review.
+ * The id (derived from the request's Idempotency-Key when there is one) gives the provider key.
  */
 export const paymentRefunds = sqliteTable(
   'payment_refunds',
@@ -187,9 +195,11 @@ export const paymentRefunds = sqliteTable(
     merchantId: text('merchant_id').notNull(),
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
-    status: text('status', { enum: ['requested', 'succeeded', 'failed'] }).notNull(),
+    status: text('status', { enum: ['requested', 'sending', 'succeeded', 'failed', 'review'] }).notNull(),
     reason: text('reason'),
     lastError: text('last_error'),
+    /** When it was claimed for sending (requested -> sending): the start of its read-back grace. */
+    sentAt: text('sent_at'),
     drawerSessionId: text('drawer_session_id'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),

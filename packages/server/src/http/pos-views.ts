@@ -46,7 +46,8 @@ export function refundView(refund: RefundRecord) {
     payment_id: refund.paymentId,
     amount_minor: refund.amount.amountMinor,
     currency: refund.amount.currency,
-    status: refund.status,
+    // `sending` is internal (which caller sends it); to clients both are "requested, not settled yet".
+    status: refund.status === 'sending' ? 'requested' : refund.status,
     reason: refund.reason,
     last_error: refund.lastError,
     drawer_session_id: refund.drawerSessionId,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { currencySchema, minorUnitsSchema, paymentMethodSchema, paymentStatuses } from '@paystate/core';
 import type { PosService } from '../pos-service.js';
 import { AppError } from './errors.js';
-import { idempotency } from './idempotency.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotency } from './idempotency.js';
 import { drawerView, methodView, movementView, paymentView, refundView } from './pos-views.js';
 import type { Services } from './services.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from './validate.js';
@@ -137,12 +137,17 @@ export function posRoutes(services: Services) {
   app.post('/:merchantId/payments', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, newPaymentSchema);
-    const { payment, outcome } = await pos.createPayment(merchantId, {
-      method: body.method,
-      amount: { amountMinor: body.amount_minor, currency: body.currency },
-      description: body.description,
-      ...(body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }),
-    });
+    const { payment, outcome } = await pos.createPayment(
+      merchantId,
+      {
+        method: body.method,
+        amount: { amountMinor: body.amount_minor, currency: body.currency },
+        description: body.description,
+        ...(body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }),
+      },
+      // The key names the payment attempt itself, not only the request (DESIGN section 9).
+      c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
+    );
     return c.json(paymentView(payment), createdStatus(outcome));
   });
 
@@ -182,7 +187,8 @@ export function posRoutes(services: Services) {
     const merchantId = merchant(c);
     const paymentId = parseId(c, 'paymentId');
     const body = await parseJsonBody(c, refundSchema);
-    const result = await pos.refund(merchantId, paymentId, { amountMinor: body.amount_minor, reason: body.reason ?? null });
+    // The key (already validated by the middleware) names the refund movement itself, not only the request.
+    const result = await pos.refund(merchantId, paymentId, { amountMinor: body.amount_minor, reason: body.reason ?? null }, c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null);
     return c.json(
       { ...refundView(result.refund), payment: paymentView(result.payment), drawer: result.drawer ? drawerView(result.drawer) : null },
       createdStatus(result.outcome),

@@ -92,6 +92,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class MtnMomoProvider implements PaymentProvider {
   readonly code = 'mtn_momo';
   readonly canQueryStatus = true;
+  /** No refunds through Collection (refund() refuses before any call), so nothing to read back. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: false };
   private readonly client: JsonClient;
   private readonly clock: Clock;
   private readonly tokens: BearerTokenCache;

@@ -89,6 +89,8 @@ const MAX_REMEMBERED = 10_000;
 export class OrangeMoneyProvider implements PaymentProvider {
   readonly code = 'orange_money';
   readonly canQueryStatus = true;
+  /** No refund API (refund() refuses before any call), so nothing to read back. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: false };
   private readonly client: JsonClient;
   private readonly clock: Clock;
   private readonly basePath: string;
@@ -147,7 +149,7 @@ export class OrangeMoneyProvider implements PaymentProvider {
       transactionStatusSchema,
     );
     // Orange's answer has no amount: it answers only for the order_id, amount and pay_token asked about.
-    return { status: orangeMoneyStatusOf(answer.status), amount: ref.amount, raw: answer };
+    return { status: orangeMoneyStatusOf(answer.status), amount: ref.amount, raw: answer, expired: answer.status === 'EXPIRED' };
   }
 
   /** Orange Money web payments have no refund API. */

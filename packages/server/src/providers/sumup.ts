@@ -61,6 +61,20 @@ const checkoutSchema = z
 
 type Checkout = z.infer<typeof checkoutSchema>;
 
+/**
+ * A transaction as GET /v0.1/me/transactions?id= answers it: its REFUND events are what SumUp
+ * has given back (a FAILED one gave back nothing).
+ */
+const transactionDetailSchema = z
+  .object({
+    id: z.string().min(1),
+    currency: z.string(),
+    events: z
+      .array(z.object({ type: z.string(), status: z.string().optional(), amount: z.number().nonnegative() }).loose())
+      .optional(),
+  })
+  .loose();
+
 /** The legacy return_url callback and the newer webhook event: both only name the checkout. */
 const legacyNotificationSchema = z.object({ event_type: z.literal('CHECKOUT_STATUS_CHANGED'), id: z.string().min(1) });
 const eventNotificationSchema = z.object({
@@ -77,6 +91,11 @@ const eventNotificationSchema = z.object({
 export class SumUpProvider implements PaymentProvider {
   readonly code = 'sumup';
   readonly canQueryStatus = true;
+  /**
+   * No idempotency key on refunds, so a refund is never sent twice; what was refunded is read
+   * back from the paid transaction's REFUND events.
+   */
+  readonly refundGuarantees = { readBack: true, idempotencyKey: false };
   private readonly client: JsonClient;
 
   constructor(private readonly options: SumUpOptions) {
@@ -131,7 +150,31 @@ export class SumUpProvider implements PaymentProvider {
 
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const checkout = await this.checkout(providerPaymentId);
-    return { status: statusOf(checkout.status), amount: moneyOf(checkout), raw: checkout };
+    const amount = moneyOf(checkout);
+    const status = statusOf(checkout.status);
+    // The status stands on its own: a failed refund read-back leaves `refunded` unknown, it never hides the payment's status.
+    const refunded = await this.refunded(checkout, amount.currency).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, checkout: checkout.id }, 'sumup refund read-back failed');
+      return undefined;
+    });
+    return { status, amount, raw: checkout, expired: checkout.status === 'EXPIRED', ...(refunded ? { refunded } : {}) };
+  }
+
+  /** The sum of the paid transaction's REFUND events that did not fail; nothing before a payment. */
+  private async refunded(checkout: Checkout, currency: string): Promise<Money> {
+    const paid = (checkout.transactions ?? []).find((transaction) => transaction.status === 'SUCCESSFUL');
+    if (!paid) return { amountMinor: 0, currency };
+    const detail = await this.client.call({ method: 'GET', path: `/v0.1/me/transactions?id=${encodeURIComponent(paid.id)}` }, transactionDetailSchema);
+    let minor = 0;
+    for (const event of detail.events ?? []) {
+      if (event.type !== 'REFUND' || event.status === 'FAILED') continue;
+      try {
+        minor += fromDecimalString(event.amount, detail.currency).amountMinor;
+      } catch (error) {
+        throw new OutboundResponseError(`sumup transaction ${detail.id} refund amount ${event.amount}: ${(error as Error).message}`);
+      }
+    }
+    return { amountMinor: minor, currency: detail.currency };
   }
 
   /**

@@ -161,6 +161,8 @@ const notificationSchema = z
 export class TBankProvider implements PaymentProvider {
   readonly code = 'tbank';
   readonly canQueryStatus = true;
+  /** GetState does not say how much was refunded; Cancel takes the key as ExternalRequestId. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: true };
   readonly webhookAcknowledgement = TBANK_WEBHOOK_ACKNOWLEDGEMENT;
   private readonly client: JsonClient;
 
@@ -196,7 +198,8 @@ export class TBankProvider implements PaymentProvider {
 
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const state = await this.call('GetState', { PaymentId: providerPaymentId }, stateSchema);
-    return { status: statusOf(state.Status), amount: { amountMinor: state.Amount, currency: TBANK_CURRENCY }, raw: state };
+    const expired = state.Status === 'DEADLINE_EXPIRED' || state.Status === 'ATTEMPTS_EXPIRED';
+    return { status: statusOf(state.Status), amount: { amountMinor: state.Amount, currency: TBANK_CURRENCY }, raw: state, expired };
   }
 
   /**

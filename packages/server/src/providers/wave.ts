@@ -78,6 +78,8 @@ const SESSION_EVENTS = new Set(['checkout.session.completed', 'checkout.session.
 export class WaveProvider implements PaymentProvider {
   readonly code = 'wave';
   readonly canQueryStatus = true;
+  /** A checkout session does not report its refund; the refund call takes an idempotency-key. */
+  readonly refundGuarantees = { readBack: false, idempotencyKey: true };
   private readonly client: JsonClient;
   private readonly clock: Clock;
   private readonly secret: Buffer;
@@ -118,7 +120,9 @@ export class WaveProvider implements PaymentProvider {
 
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const session = await this.session(providerPaymentId);
-    return { status: waveStatusOf(session.checkout_status, session.payment_status), amount: amountOf(session), raw: session };
+    const status = waveStatusOf(session.checkout_status, session.payment_status);
+    // An expired session can no longer be paid: its lifetime ran out, nobody refused it.
+    return { status, amount: amountOf(session), raw: session, expired: status === 'canceled' && session.checkout_status === 'expired' };
   }
 
   /**

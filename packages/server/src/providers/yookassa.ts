@@ -54,6 +54,8 @@ const paymentSchema = z.object({
   status: z.string(),
   amount: amountSchema,
   confirmation: z.object({ confirmation_url: z.string().optional() }).loose().optional(),
+  /** What has been refunded on the payment so far (absent before any refund). */
+  refunded_amount: amountSchema.optional(),
 });
 
 const refundSchema = z.object({ id: z.string(), status: z.string() });
@@ -68,6 +70,8 @@ const notificationSchema = z.object({
 export class YooKassaProvider implements PaymentProvider {
   readonly code = 'yookassa';
   readonly canQueryStatus = true;
+  /** refunded_amount on the payment reads refunds back; every refund carries an Idempotence-Key. */
+  readonly refundGuarantees = { readBack: true, idempotencyKey: true };
   private readonly client: JsonClient;
   private readonly allowed: BlockList | null;
 
@@ -108,10 +112,12 @@ export class YooKassaProvider implements PaymentProvider {
       { method: 'GET', path: `/payments/${encodeURIComponent(providerPaymentId)}` },
       paymentSchema,
     );
+    const refunded = payment.refunded_amount;
     return {
       status: statusOf(payment.status),
       amount: fromDecimalString(payment.amount.value, payment.amount.currency),
       raw: payment,
+      refunded: refunded ? fromDecimalString(refunded.value, refunded.currency) : { amountMinor: 0, currency: payment.amount.currency },
     };
   }
 

@@ -50,6 +50,9 @@ export class FaultPlan {
     if (!list || !fault || Boolean(fault.afterEffect) !== afterEffect) return null;
     fault.times -= 1;
     if (fault.times === 0) list.shift();
+    // A provider has the whole request before it acts: a client that stops waiting (a timeout)
+    // must not make the delayed call lose its body (Hono caches it for the route's own read).
+    if (fault.delayMs) await c.req.text().catch(() => '');
     if (fault.delayMs) await sleep(fault.delayMs);
     if (fault.reset) {
       const incoming = (c.env as { incoming?: { socket?: { destroy(): void } } } | undefined)?.incoming;

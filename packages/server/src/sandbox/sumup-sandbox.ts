@@ -14,8 +14,10 @@ export interface SumUpSandboxTransaction {
   transactionCode: string;
   amount: Money;
   status: 'SUCCESSFUL' | 'FAILED' | 'CANCELLED' | 'PENDING';
-  /** Minor units given back so far. */
+  /** Minor units given back so far (the books: the sum of `refunds`). */
   refundedMinor: number;
+  /** Every refund SumUp made on it, reported as REFUND events. */
+  refunds: { id: number; amountMinor: number; at: string }[];
   timestamp: string;
 }
 
@@ -147,6 +149,7 @@ export class SumUpSandbox {
       amount: checkout.amount,
       status,
       refundedMinor: 0,
+      refunds: [],
       timestamp: new Date().toISOString(),
     };
   }
@@ -208,6 +211,26 @@ export class SumUpSandbox {
       return c.json(this.checkoutJson(checkout));
     });
 
+    // A transaction with its REFUND events (GET /v0.1/me/transactions?id=): how refunds are read back.
+    api.get('/me/transactions', async (c) => {
+      const injected = await this.faults.apply('transaction', c);
+      if (injected) return injected;
+      const id = c.req.query('id');
+      const transaction = [...this.checkouts.values()].flatMap((checkout) => checkout.transactions).find((t) => t.id === id);
+      if (!transaction) return apiError(c, 404, 'NOT_FOUND', 'Resource not found');
+      const amount = (minor: number) => Number(toDecimalString({ amountMinor: minor, currency: transaction.amount.currency }));
+      return c.json({
+        id: transaction.id,
+        transaction_code: transaction.transactionCode,
+        amount: amount(transaction.amount.amountMinor),
+        currency: transaction.amount.currency,
+        status: transaction.status,
+        simple_status: transaction.refundedMinor === 0 ? transaction.status : transaction.refundedMinor === transaction.amount.amountMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED',
+        timestamp: transaction.timestamp,
+        events: transaction.refunds.map((r) => ({ id: r.id, transaction_id: transaction.id, type: 'REFUND', status: 'REFUNDED', amount: amount(r.amountMinor), timestamp: r.at })),
+      });
+    });
+
     api.post('/me/refund/:transactionId', async (c) => {
       const injected = await this.faults.apply('refund', c);
       if (injected) return injected;
@@ -228,6 +251,7 @@ export class SumUpSandbox {
       }
       if (asked <= 0 || asked > left) return apiError(c, 409, 'CONFLICT', `refund of ${asked} exceeds the ${left} left`);
       transaction.refundedMinor += asked;
+      transaction.refunds.push({ id: Math.floor(Math.random() * 1e12), amountMinor: asked, at: new Date().toISOString() });
       return (await this.faults.applyAfterEffect('refund', c)) ?? c.body(null, 204);
     });
 

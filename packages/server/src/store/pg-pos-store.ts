@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, isNull, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import type { Clock, DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod } from '@paystate/core';
 import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/pg-schema.js';
 import type { PgDb } from '../db/pg.js';
@@ -12,7 +12,9 @@ import {
   drawerColumnsOf,
   drawerOf,
   drawerSessionOf,
+  existingRefund,
   methodOf,
+  OPEN_PAYMENT_STATUSES,
   movementOf,
   newDrawerRow,
   newPaymentRow,
@@ -31,7 +33,9 @@ import {
   type PaymentColumns,
   type PaymentFilter,
   type PaymentMethodPatch,
+  type PaymentSchedule,
   type PosStore,
+  type RefundOutcome,
   type RefundRequest,
   type StoredResponse,
 } from './pos-types.js';
@@ -136,10 +140,41 @@ export class PgPosStore implements PosStore {
     return rows.map(methodOf);
   }
 
-  async insertPayment(created: PaymentDecision, description: string) {
+  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
     await this.prepared;
-    const [row] = await this.db.insert(payments).values(newPaymentRow(created, description)).returning();
+    const [row] = await this.db.insert(payments).values(newPaymentRow(created, description, schedule)).returning();
     return paymentOf(row!);
+  }
+
+  async claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number) {
+    if (methodCodes.length === 0) return [];
+    // SKIP LOCKED: another poller's claim in progress is not waited for, it is simply not due for us.
+    return this.locked(async (tx) => {
+      const due = await tx
+        .select()
+        .from(payments)
+        .where(and(lte(payments.nextCheckAt, now), inArray(payments.methodCode, [...methodCodes]), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+        .orderBy(asc(payments.nextCheckAt), asc(payments.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (due.length === 0) return [];
+      const rows = await tx
+        .update(payments)
+        .set({ nextCheckAt: leaseUntil })
+        .where(inArray(payments.id, due.map((row) => row.id)))
+        .returning();
+      // UPDATE ... RETURNING has no order: give them back oldest due first, as selected.
+      const order = new Map(due.map((row, index) => [row.id, index]));
+      return rows.map(paymentOf).sort((a, b) => order.get(a.paymentId)! - order.get(b.paymentId)!);
+    });
+  }
+
+  async schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }) {
+    await this.prepared;
+    await this.db
+      .update(payments)
+      .set(next)
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])));
   }
 
   async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
@@ -205,6 +240,9 @@ export class PgPosStore implements PosStore {
   async requestRefund(request: RefundRequest) {
     return this.locked(async (tx) => {
       const row = await requirePayment(tx, request.merchantId, request.paymentId);
+      // Under the payment's lock: a concurrent request with the same key waits here, then finds this one's row.
+      const [earlier] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId));
+      if (earlier) return { payment: paymentOf(row), refund: existingRefund(earlier, row.id, request.amountMinor), drawer: null, existing: true };
       const drawer = row.methodCode === CASH_METHOD ? await lockOpenDrawer(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
@@ -225,7 +263,7 @@ export class PgPosStore implements PosStore {
           updatedAt: now,
         })
         .returning();
-      if (!session) return { payment, refund: refundOf(refund!), drawer: null };
+      if (!session) return { payment, refund: refundOf(refund!), drawer: null, existing: false };
       const updated = await writeDrawer(tx, drawer!, session, now);
       await tx.insert(cashDrawerMovements).values({
         sessionId: drawer!.id,
@@ -236,11 +274,22 @@ export class PgPosStore implements PosStore {
         note: request.reason,
         at: now,
       });
-      return { payment, refund: refundOf(refund!), drawer: updated };
+      return { payment, refund: refundOf(refund!), drawer: updated, existing: false };
     });
   }
 
-  async finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
+  async claimRefund(merchantId: string, refundId: string) {
+    await this.prepared;
+    const now = this.now();
+    const [row] = await this.db
+      .update(paymentRefunds)
+      .set({ status: 'sending', sentAt: now, updatedAt: now })
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId), eq(paymentRefunds.status, 'requested')))
+      .returning();
+    return row ? refundOf(row) : null;
+  }
+
+  async finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome) {
     return this.locked(async (tx) => {
       const [refund] = await tx
         .select()
@@ -250,14 +299,14 @@ export class PgPosStore implements PosStore {
       // The payment's lock serialises every change of its refunds; re-read the refund under it.
       const row = await requirePayment(tx, merchantId, refund.paymentId);
       const [current] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, refundId));
-      if (current!.status !== 'requested') {
-        throw new PosRefusal('refund_not_requested', `refund ${refundId} is already ${current!.status}`);
+      if (current!.status !== 'sending') {
+        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${current!.status}, not in flight`);
       }
       let payment = paymentOf(row);
       if (outcome.status === 'failed') payment = await writePayment(tx, row, planRefundFailure(row, current!.amountMinor, this.clock));
       const [updated] = await tx
         .update(paymentRefunds)
-        .set({ status: outcome.status, lastError: outcome.status === 'failed' ? outcome.error : null, updatedAt: this.now() })
+        .set({ status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: this.now() })
         .where(eq(paymentRefunds.id, refundId))
         .returning();
       return { payment, refund: refundOf(updated!) };
@@ -269,7 +318,7 @@ export class PgPosStore implements PosStore {
     await this.db
       .update(paymentRefunds)
       .set({ lastError: error, updatedAt: this.now() })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'requested')));
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')));
   }
 
   async listRefunds(merchantId: string, paymentId: string) {
@@ -280,6 +329,24 @@ export class PgPosStore implements PosStore {
       .where(and(eq(paymentRefunds.paymentId, paymentId), eq(paymentRefunds.merchantId, merchantId)))
       .orderBy(asc(paymentRefunds.createdAt), asc(paymentRefunds.id));
     return rows.map(refundOf);
+  }
+
+  async getRefund(merchantId: string, refundId: string) {
+    await this.prepared;
+    const [row] = await this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)));
+    return row ? refundOf(row) : null;
+  }
+
+  async paymentsWithUnsettledRefunds(before: string, limit: number) {
+    await this.prepared;
+    return this.db
+      .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
+      .from(paymentRefunds)
+      .where(UNSETTLED(before))
+      .limit(limit);
   }
 
   async openDrawer(session: DrawerSession, openedBy: string | null) {
@@ -495,3 +562,10 @@ function sqlStateOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
+const UNSETTLED = (before: string) =>
+  or(
+    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
+    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
+  );

@@ -22,6 +22,7 @@ import {
   type PaymentColumns,
   type PaymentMethodRecord,
   type PaymentRecord,
+  type PaymentSchedule,
   type RefundRecord,
   type RefundStatus,
 } from './pos-types.js';
@@ -31,6 +32,9 @@ import {
 // (decidePayment, recordCash); these functions only turn "did not apply" into a refusal.
 
 type PaymentRow = typeof payments.$inferSelect;
+
+/** The statuses the poller still asks the provider about. */
+export const OPEN_PAYMENT_STATUSES: readonly PaymentStatus[] = ['pending', 'processing'];
 type DrawerRow = typeof cashDrawerSessions.$inferSelect;
 
 export function methodOf(row: typeof paymentMethods.$inferSelect): PaymentMethodRecord {
@@ -60,6 +64,9 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
     confirmationUrl: row.confirmationUrl,
     failureReason: row.failureReason,
     drawerSessionId: row.drawerSessionId,
+    nextCheckAt: row.nextCheckAt,
+    expiresAt: row.expiresAt,
+    failedChecks: row.failedChecks,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -70,6 +77,8 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
 export function paymentColumnsOf(decision: PaymentDecision, version: number) {
   const p = decision.payment;
   return {
+    // Only a pending or processing payment is checked; every other status clears its next check.
+    ...(OPEN_PAYMENT_STATUSES.includes(decision.status) ? {} : { nextCheckAt: null }),
     status: decision.status,
     refundedMinor: p.refundedMinor,
     failureReason: p.failureReason,
@@ -79,9 +88,10 @@ export function paymentColumnsOf(decision: PaymentDecision, version: number) {
   };
 }
 
-export function newPaymentRow(created: PaymentDecision, description: string): typeof payments.$inferInsert {
+export function newPaymentRow(created: PaymentDecision, description: string, schedule?: PaymentSchedule): typeof payments.$inferInsert {
   const p = created.payment;
   return {
+    ...(schedule ? { nextCheckAt: schedule.nextCheckAt, expiresAt: schedule.expiresAt } : {}),
     id: p.paymentId,
     merchantId: p.merchantId,
     methodCode: p.methodCode,
@@ -103,9 +113,18 @@ export function refundOf(row: typeof paymentRefunds.$inferSelect): RefundRecord 
     reason: row.reason,
     lastError: row.lastError,
     drawerSessionId: row.drawerSessionId,
+    sentAt: row.sentAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/** The refund a retried request names again: the same payment and amount, or the key was reused for another. */
+export function existingRefund(row: typeof paymentRefunds.$inferSelect, paymentId: string, amountMinor: number): RefundRecord {
+  if (row.paymentId !== paymentId || row.amountMinor !== amountMinor) {
+    throw new PosRefusal('idempotency_key_reused', `this Idempotency-Key already stands for refund ${row.id} of ${row.amountMinor} on payment ${row.paymentId}`);
+  }
+  return refundOf(row);
 }
 
 export function drawerOf(row: DrawerRow): DrawerRecord {

@@ -23,12 +23,29 @@ export interface PaymentRecord {
   confirmationUrl: string | null;
   failureReason: string | null;
   drawerSessionId: string | null;
+  /** Provider payments only: when the poller asks next (null once settled), the lifetime, unanswered checks in a row. */
+  nextCheckAt: string | null;
+  expiresAt: string | null;
+  failedChecks: number;
   version: number;
   createdAt: string;
   updatedAt: string;
 }
 
-export type RefundStatus = 'requested' | 'succeeded' | 'failed';
+/** A provider payment's place in the poller's schedule. */
+export interface PaymentSchedule {
+  nextCheckAt: string;
+  expiresAt: string;
+}
+
+/**
+ * requested: written, never sent; sending: claimed by exactly one caller, which sent it (its
+ * outcome is unknown until settled, by the answer or by reading the provider back); review:
+ * unknown and unreadable, an operator decides (its amount stays counted as refunded).
+ */
+export type RefundStatus = 'requested' | 'sending' | 'succeeded' | 'failed' | 'review';
+
+export type RefundOutcome = { status: 'succeeded' } | { status: 'failed'; error: string } | { status: 'review'; error: string };
 
 export interface RefundRecord {
   refundId: string;
@@ -39,6 +56,7 @@ export interface RefundRecord {
   reason: string | null;
   lastError: string | null;
   drawerSessionId: string | null;
+  sentAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -113,6 +131,7 @@ export type PosRefusalCode =
   | 'payment_not_refundable'
   | 'refund_exceeds_refundable'
   | 'refund_not_requested'
+  | 'idempotency_key_reused'
   | 'drawer_not_open'
   | 'drawer_already_open'
   | 'drawer_refused';
@@ -144,7 +163,16 @@ export interface PosStore {
   getMethod(merchantId: string, providerCode: string): Promise<PaymentMethodRecord | null>;
   listMethods(merchantId: string): Promise<PaymentMethodRecord[]>;
 
-  insertPayment(created: PaymentDecision, description: string): Promise<PaymentRecord>;
+  /** A provider payment comes with its schedule (the poller checks it); cash has none. */
+  insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule): Promise<PaymentRecord>;
+  /**
+   * Provider payments still open (pending, processing) of these methods whose check is due,
+   * oldest due first; each is leased by moving its next check to `leaseUntil` (compare-and-set),
+   * so two pollers never check one payment in the same cycle.
+   */
+  claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number): Promise<PaymentRecord[]>;
+  /** The next check of a payment still open, and its unanswered checks in a row; a settled payment is left alone. */
+  schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }): Promise<void>;
   getPayment(merchantId: string, paymentId: string): Promise<PaymentRecord | null>;
   /** The POS payment a provider notification is about, if it is one. */
   findPaymentByProvider(methodCode: string, providerPaymentId: string): Promise<PaymentRecord | null>;
@@ -163,12 +191,28 @@ export interface PosStore {
    * refuses one beyond captured minus refunded). A cash refund is final at once and takes the
    * cash out of the open drawer in the same transaction; any other stays `requested`.
    */
-  requestRefund(request: RefundRequest): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null }>;
-  /** requested -> succeeded, or -> failed (the machine gets the amount back, REFUND_FAILED). */
-  finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
-  /** A refund whose outcome is unknown (timeout) stays requested; the error is kept for the operator. */
+  /**
+   * The same refund id again (a retried request with its Idempotency-Key) writes nothing and
+   * answers the existing refund with `existing: true`; the id on another payment or amount is
+   * refused (idempotency_key_reused).
+   */
+  requestRefund(request: RefundRequest): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null; existing: boolean }>;
+  /**
+   * requested -> sending, compare-and-set, committed before the provider is called: exactly one
+   * caller gets the refund back and may send it; everyone else gets null.
+   */
+  claimRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
+  /** sending -> succeeded, -> failed (the machine gets the amount back, REFUND_FAILED) or -> review (it stays counted). */
+  finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
+  /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */
   noteRefundError(refundId: string, error: string): Promise<void>;
   listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
+  getRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
+  /**
+   * Payments with a refund nobody settled: `sending` since before `before` (its sender died or
+   * lost the answer) or `requested` since before it (a crash between recording and claiming).
+   */
+  paymentsWithUnsettledRefunds(before: string, limit: number): Promise<{ merchantId: string; paymentId: string }[]>;
 
   /** Throws PosRefusal('drawer_already_open') when the merchant has an open session. */
   openDrawer(session: DrawerSession, openedBy: string | null): Promise<DrawerRecord>;

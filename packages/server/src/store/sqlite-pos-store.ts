@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, isNull, lt, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import { type Clock, type DrawerSession, type Money, type PaymentDecision, type PaymentInput, type PaymentMethod } from '@paystate/core';
 import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
@@ -10,6 +10,8 @@ import {
   drawerColumnsOf,
   drawerOf,
   drawerSessionOf,
+  existingRefund,
+  OPEN_PAYMENT_STATUSES,
   methodOf,
   movementOf,
   newDrawerRow,
@@ -31,7 +33,9 @@ import {
   type PaymentColumns,
   type PaymentFilter,
   type PaymentMethodPatch,
+  type PaymentSchedule,
   type PosStore,
+  type RefundOutcome,
   type RefundRequest,
   type StoredResponse,
 } from './pos-types.js';
@@ -109,8 +113,30 @@ export class SqlitePosStore implements PosStore {
       .map(methodOf);
   }
 
-  async insertPayment(created: PaymentDecision, description: string) {
-    return paymentOf(this.db.insert(payments).values(newPaymentRow(created, description)).returning().get());
+  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
+    return paymentOf(this.db.insert(payments).values(newPaymentRow(created, description, schedule)).returning().get());
+  }
+
+  async claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number) {
+    if (methodCodes.length === 0) return [];
+    return this.immediate((tx) => {
+      const due = tx
+        .select()
+        .from(payments)
+        .where(and(lte(payments.nextCheckAt, now), inArray(payments.methodCode, [...methodCodes]), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+        .orderBy(asc(payments.nextCheckAt), asc(payments.id))
+        .limit(limit)
+        .all();
+      return due.map((row) => paymentOf(tx.update(payments).set({ nextCheckAt: leaseUntil }).where(eq(payments.id, row.id)).returning().get()!));
+    });
+  }
+
+  async schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }) {
+    this.db
+      .update(payments)
+      .set(next)
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+      .run();
   }
 
   async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
@@ -176,6 +202,8 @@ export class SqlitePosStore implements PosStore {
   async requestRefund(request: RefundRequest) {
     return this.immediate((tx) => {
       const row = requirePayment(tx, request.merchantId, request.paymentId);
+      const earlier = tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId)).get();
+      if (earlier) return { payment: paymentOf(row), refund: existingRefund(earlier, row.id, request.amountMinor), drawer: null, existing: true };
       const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
@@ -197,16 +225,27 @@ export class SqlitePosStore implements PosStore {
         })
         .returning()
         .get();
-      if (!session) return { payment, refund: refundOf(refund), drawer: null };
+      if (!session) return { payment, refund: refundOf(refund), drawer: null, existing: false };
       const updated = writeDrawer(tx, drawer!, session, now);
       tx.insert(cashDrawerMovements)
         .values({ sessionId: drawer!.id, direction: 'out', amountMinor: request.amountMinor, paymentId: row.id, refundId: refund.id, note: request.reason, at: now })
         .run();
-      return { payment, refund: refundOf(refund), drawer: updated };
+      return { payment, refund: refundOf(refund), drawer: updated, existing: false };
     });
   }
 
-  async finishRefund(merchantId: string, refundId: string, outcome: { status: 'succeeded' } | { status: 'failed'; error: string }) {
+  async claimRefund(merchantId: string, refundId: string) {
+    const now = this.now();
+    const row = this.db
+      .update(paymentRefunds)
+      .set({ status: 'sending', sentAt: now, updatedAt: now })
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId), eq(paymentRefunds.status, 'requested')))
+      .returning()
+      .get();
+    return row ? refundOf(row) : null;
+  }
+
+  async finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome) {
     return this.immediate((tx) => {
       const refund = tx
         .select()
@@ -215,15 +254,15 @@ export class SqlitePosStore implements PosStore {
         .get();
       if (!refund) throw new PosRefusal('refund_not_found', `no refund ${refundId}`);
       const row = requirePayment(tx, merchantId, refund.paymentId);
-      if (refund.status !== 'requested') {
-        throw new PosRefusal('refund_not_requested', `refund ${refundId} is already ${refund.status}`);
+      if (refund.status !== 'sending') {
+        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${refund.status}, not in flight`);
       }
       const now = this.now();
       let payment = paymentOf(row);
       if (outcome.status === 'failed') payment = writePayment(tx, row, planRefundFailure(row, refund.amountMinor, this.clock));
       const updated = tx
         .update(paymentRefunds)
-        .set({ status: outcome.status, lastError: outcome.status === 'failed' ? outcome.error : null, updatedAt: now })
+        .set({ status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: now })
         .where(eq(paymentRefunds.id, refundId))
         .returning()
         .get();
@@ -235,7 +274,7 @@ export class SqlitePosStore implements PosStore {
     this.db
       .update(paymentRefunds)
       .set({ lastError: error, updatedAt: this.now() })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'requested')))
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')))
       .run();
   }
 
@@ -247,6 +286,24 @@ export class SqlitePosStore implements PosStore {
       .orderBy(asc(paymentRefunds.createdAt), asc(paymentRefunds.id))
       .all()
       .map(refundOf);
+  }
+
+  async getRefund(merchantId: string, refundId: string) {
+    const row = this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)))
+      .get();
+    return row ? refundOf(row) : null;
+  }
+
+  async paymentsWithUnsettledRefunds(before: string, limit: number) {
+    return this.db
+      .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
+      .from(paymentRefunds)
+      .where(UNSETTLED(before))
+      .limit(limit)
+      .all();
   }
 
   async openDrawer(session: DrawerSession, openedBy: string | null) {
@@ -432,3 +489,10 @@ function writeDrawer(tx: Tx, row: typeof cashDrawerSessions.$inferSelect, sessio
   if (!written) throw new Error(`drawer session ${row.id} changed underneath a write transaction`);
   return drawerOf(written);
 }
+
+/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
+const UNSETTLED = (before: string) =>
+  or(
+    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
+    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
+  );
