@@ -81,7 +81,7 @@ async function stack(env: Record<string, string> = {}, queryable = true, checkTa
     ...env,
   });
   const inFlight = { now: 0, max: 0, checks: new Map<string, number>(), at: new Map<string, number[]>() };
-  const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: 300, logger: silent });
+  const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000, logger: silent });
   const provider = Object.assign(counting(real, inFlight, clock, checkTakesS), queryable ? {} : { canQueryStatus: false });
   const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
   await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
@@ -416,7 +416,8 @@ describe('poller against the YooKassa sandbox over loopback', () => {
   });
 
   it('a webhook and a poll racing on one order send exactly one make command', async () => {
-    const s = await stack();
+    // 17 re-reads at once on a busy 2-core machine: a generous deadline, so that every one is answered.
+    const s = await stack({ PAYMENT_API_TIMEOUT_S: '5' });
     const orders = [];
     for (let i = 0; i < 8; i++) orders.push(await pendingOrder(s));
     for (const o of orders) await s.yookassa.setStatus(o.paymentId, 'succeeded', false);
