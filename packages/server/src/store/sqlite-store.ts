@@ -173,25 +173,19 @@ export class SqliteStore implements Store {
 
   async claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
     if (providers.length === 0) return [];
-    return this.db.transaction(
-      (tx) => {
-        const due = selectDueOrders(tx, now, providers, limit).all();
-        if (due.length === 0) return [];
-        tx.update(orders)
-          .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
-          .where(inArray(orders.id, due.map((row) => row.id)))
-          .run();
-        return due.map(orderRecordOf);
-      },
-      { behavior: 'immediate' },
-    );
+    return this.leaseToPoller(workerId, leaseUntil, (tx) => selectDueOrders(tx, now, providers, limit).all());
   }
 
   async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
     if (providers.length === 0 || limit <= 0) return [];
+    return this.leaseToPoller(workerId, leaseUntil, (tx) => selectDueRechecks(tx, now, providers, limit).all());
+  }
+
+  /** Selects and leases in one BEGIN IMMEDIATE, so two pollers never claim one order. */
+  private leaseToPoller(workerId: string, leaseUntil: string, select: (tx: Pick<SqliteDb, 'select'>) => (typeof orders.$inferSelect)[]) {
     return this.db.transaction(
       (tx) => {
-        const due = selectDueRechecks(tx, now, providers, limit).all();
+        const due = select(tx);
         if (due.length === 0) return [];
         tx.update(orders)
           .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
