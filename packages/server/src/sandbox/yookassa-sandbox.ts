@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
 import { deliver, InFlight, type Delivery } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type SandboxPaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
@@ -42,7 +43,7 @@ const refundSchema = z.object({ payment_id: z.string(), amount: amountSchema });
  * A YooKassa v3 twin for the demo and tests: payments with Basic auth and Idempotence-Key, a
  * checkout page the customer "pays" on, notifications with retries, refunds, and faults on demand.
  */
-export class YooKassaSandbox {
+export class YooKassaSandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   readonly payments = new Map<string, SandboxPayment>();
@@ -78,6 +79,11 @@ export class YooKassaSandbox {
     const sending = deliver(this.webhookUrl, { type: 'notification', event, object }, this.deliveries);
     this.inFlight.track(sending);
     return sending;
+  }
+
+  /** The provider's books (DESIGN section 9): per payment, captured once succeeded, and refunded. */
+  books(): BookEntry[] {
+    return [...this.payments.values()].map((p) => bookEntry(p.id, p.orderId, p.amount, p.status === 'succeeded', p.refunded.amountMinor, p.status));
   }
 
   /** Resolves once every notification in flight got its final answer. */
