@@ -1,29 +1,31 @@
 /**
  * Crash loop: the real server runs as a child process (fixtures/serve-child.ts: createRuntime +
- * startServer with the poller) on one SQLite file, while this test streams orders at it —
- * create, pay, the customer pays at the YooKassa sandbox, whose notifications and the Tmetr
- * sandbox's result callbacks go to the child. At a seeded random moment (sometimes during
- * start-up) the child is killed with SIGKILL, then restarted on the same file. After every restart
- * every order a client was told about is there, no more orders exist than requests were sent,
- * and the six invariants hold. At the end, with the last process left running, every order the
- * customer paid for reaches make_pending or successful with exactly one drink made, and a SIGTERM
- * stops the server cleanly.
+ * startServer with the poller) on one database (a SQLite file; a PostgreSQL database in the
+ * faults-postgres project), while this test streams orders at it — create, pay, the customer pays
+ * at the YooKassa sandbox, whose notifications and the Tmetr sandbox's result callbacks go to the
+ * child. At a seeded random moment (sometimes during start-up) the child is killed with SIGKILL,
+ * then restarted on the same database. After every restart every order a client was told about is
+ * there, no more orders exist than requests were sent, and invariants 1-6 hold. At the end, with
+ * the last process left running, every order the customer paid for reaches make_pending or
+ * successful with exactly one drink made, the ledger (invariant 7) holds against the YooKassa
+ * sandbox's books, and a SIGTERM stops the server cleanly.
  *
- * FAULT_CRASHES (default 10) sets the number of kills; FAULT_SEED replays a run.
+ * FAULT_CRASHES (default 10; FAULT_DEFAULT_CRASHES in the faults-postgres project) sets the number
+ * of kills; FAULT_SEED replays a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Money } from '@paystate/core';
 import { lifecycleConfigOf, loadSettings } from '@paystate/server';
 import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { ADMIN_TOKEN, DEVICE_TOKEN, SECRET_KEY, SHOP_ID, TMETR_TOKEN } from '../support/harness.js';
-import { tempDatabaseUrl } from '../support/temp-db.js';
+import { pgQuery, sqliteQuery } from '../support/inspect.js';
+import { tempDatabase, testBackend } from '../support/temp-db.js';
 import { FAULTS } from './gate.js';
-import { checkInvariants, formatViolations, readWorldFromFile } from './invariants.js';
+import { checkInvariants, formatViolations, readWorldFromDatabase, type Sandboxes } from './invariants.js';
 
-const CRASHES = positiveInt(process.env.FAULT_CRASHES, 10);
+const CRASHES = positiveInt(process.env.FAULT_CRASHES, positiveInt(process.env.FAULT_DEFAULT_CRASHES, 10));
 const SEED = process.env.FAULT_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FAULT_SEED);
 const fixture = fileURLToPath(new URL('./fixtures/serve-child.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -75,7 +77,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
   it(
     `accounts for every order and keeps the invariants across ${CRASHES} kills`,
     async () => {
-      console.log(`crash loop: seed ${SEED}, ${CRASHES} kills`);
+      console.log(`crash loop (${testBackend}): seed ${SEED}, ${CRASHES} kills`);
       try {
         await crashLoop();
       } catch (error) {
@@ -87,7 +89,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
       async function crashLoop(): Promise<void> {
         const started = performance.now();
         const random = rng(SEED);
-        const db = tempDatabaseUrl();
+        const db = await tempDatabase();
         cleanups.push(() => db.cleanup());
         const port = await freePort();
         const baseUrl = `http://127.0.0.1:${port}`;
@@ -120,6 +122,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           STUCK_AFTER_S: String(fastTrackLimitS * 4),
         };
         const config = lifecycleConfigOf(loadSettings(env));
+        const sandboxes: Sandboxes = { tmetr, yookassa, providers: [yookassa] };
 
         const orders = new Map<string, TrackedOrder>();
         /** Create requests that got no answer: each may or may not have created an order. */
@@ -256,11 +259,12 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           }
         }
 
-        async function check(when: string): Promise<void> {
+        /** The ledger (invariant 7) is checked once the last run has settled: mid-run, a payment may rightly be taken but not yet observed. */
+        async function check(when: string, ledger = false): Promise<void> {
           checks += 1;
-          const world = readWorldFromFile(db.path, { tmetr, yookassa });
+          const world = await readWorldFromDatabase(db, sandboxes);
           const expected = new Map([...orders].map(([id, o]) => [id, o.price]));
-          const violations = checkInvariants(world, { config, expected });
+          const violations = checkInvariants(world, { config, expected, ledger });
           if (violations.length > 0) throw new Error(`${when}: invariants violated (seed ${SEED}):\n${formatViolations(violations)}`);
           // Accounted for: nothing the client was told about is missing (checked above), and every
           // order it was not told about is one of the create requests that got no answer.
@@ -314,36 +318,35 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
         let unfinished: string[] = paid;
         while (unfinished.length > 0) {
           if (Date.now() > deadline) {
-            const world = readWorldFromFile(db.path, { tmetr, yookassa });
+            const world = await readWorldFromDatabase(db, sandboxes);
             const statuses = unfinished.map((id) => `${id}: ${world.orders.find((o) => o.id === id)?.status}`);
             throw new Error(`paid orders that never reached make_pending/successful (seed ${SEED}):\n${statuses.join('\n')}`);
           }
           await sleep(250);
-          const world = readWorldFromFile(db.path, { tmetr, yookassa });
+          const world = await readWorldFromDatabase(db, sandboxes);
           const status = new Map(world.orders.map((o) => [o.id, o.status]));
           unfinished = unfinished.filter((id) => !['make_pending', 'successful'].includes(status.get(id) ?? ''));
         }
         const settleMs = performance.now() - settleStarted;
         await Promise.race([Promise.all([yookassa.settled(), tmetr.settled()]), sleep(5000)]);
-        await check('after the last run settled');
+        await check('after the last run settled', true);
         for (const id of paid) {
           expect(tmetr.made.has(id), `order ${id} was paid but no drink was made`).toBe(true);
         }
         expect(tmetr.made.size).toBe(paid.length);
         current.process.kill('SIGTERM');
         expect(await current.exited).toEqual({ code: 0, signal: null });
-        await check('after a clean shutdown');
+        await check('after a clean shutdown', true);
 
         // Deliveries a kill cut off between the inbox record and its outcome: their redeliveries are
         // answered "duplicate" by the store, so those payments were found by the poller instead.
-        const inbox = new Database(db.path, { readonly: true });
-        const interrupted = (inbox.prepare("select count(*) as n from webhook_inbox where outcome = 'received'").get() as { n: number }).n;
-        inbox.close();
+        const cutOff = "select count(*) as n from webhook_inbox where outcome = 'received'";
+        const interrupted = Number((db.backend === 'postgres' ? await pgQuery<{ n: number }>(db, cutOff) : sqliteQuery<{ n: number }>(db, cutOff))[0]?.n ?? 0);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(
-          `crash loop: crashes: ${kills} (${killedDuringStartup} during start-up), restarts checked: ${checks}, orders: ${orders.size}, ` +
+          `crash loop (${testBackend}): crashes: ${kills} (${killedDuringStartup} during start-up), restarts checked: ${checks}, orders: ${orders.size}, ` +
             `paid and made: ${paid.length}, make commands sent: ${tmetr.received.length}, webhook deliveries cut off by a kill: ${interrupted}, ` +
-            `violations: 0, seed ${SEED}, ${seconds}s ` +
+            `violations: 0 (ledger included), seed ${SEED}, ${seconds}s ` +
             `(start-up ${Math.round(startupMs.reduce((a, b) => a + b, 0) / Math.max(1, startupMs.length))} ms on average, last settle ${Math.round(settleMs)} ms)`,
         );
       }
