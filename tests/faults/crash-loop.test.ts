@@ -59,6 +59,8 @@ interface TrackedOrder {
   paymentId: string | null;
   /** The customer pressed Pay on the sandbox checkout page. */
   customerPaid: boolean;
+  /** An operator asked to refund the drink once made: answered 200, or no answer (a kill: maybe). */
+  refund: 'asked' | 'maybe' | null;
 }
 
 interface Child {
@@ -202,7 +204,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           unansweredCreates -= 1;
           if (reply.status !== 201) throw new Error(`create answered ${reply.status}: ${JSON.stringify(reply.json)}`);
           const id = (reply.json as { order_id: string }).order_id;
-          orders.set(id, { price: { amountMinor: price, currency: 'RUB' }, paymentId: null, customerPaid: false });
+          orders.set(id, { price: { amountMinor: price, currency: 'RUB' }, paymentId: null, customerPaid: false, refund: null });
           return id;
         }
 
@@ -226,6 +228,22 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           order.customerPaid = true;
         }
 
+        let refundsAsked = 0;
+        /**
+         * Refund + crash: an operator refunds a drink that was made; half the time the provider
+         * takes the refund but answers late (up to past paystate's timeout), so a kill often lands
+         * between the refund and its record. The ledger at the end says whether it was paid once.
+         */
+        async function refund(id: string): Promise<void> {
+          if (random() < 0.5) yookassa.faults.inject('refund', { delayMs: 500 + Math.floor(random() * 2000), afterEffect: true });
+          const reply = await call('POST', `/v1/admin/orders/${id}/actions`, { action: 'refund', operator: 'crash-loop' }, ADMIN_TOKEN);
+          const order = orders.get(id)!;
+          if (!reply) order.refund = 'maybe';
+          else if (reply.status === 200) order.refund = 'asked';
+          else if (reply.status !== 409) throw new Error(`refund ${id} answered ${reply.status}: ${JSON.stringify(reply.json)}`);
+          if (reply?.status !== 409) refundsAsked += 1;
+        }
+
         /** Orders a worker is acting on: concurrent requests for one order are the model test's business. */
         const busy = new Set<string>();
 
@@ -234,9 +252,18 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
             const free = [...orders].filter(([id]) => !busy.has(id));
             const unpaid = free.filter(([, o]) => o.paymentId === null);
             const waiting = free.filter(([, o]) => o.paymentId !== null && !o.customerPaid);
+            const made = free.filter(([id, o]) => o.refund === null && tmetr.made.has(id));
             const roll = random();
             const [id] = unpaid.length > 0 && roll < 0.25 ? unpaid[Math.floor(random() * unpaid.length)]! : waiting.length > 0 && roll < 0.45 ? waiting[Math.floor(random() * waiting.length)]! : [null];
-            if (id !== null) {
+            if (id === null && made.length > 0 && roll >= 0.45 && roll < 0.5) {
+              const [toRefund] = made[Math.floor(random() * made.length)]!;
+              busy.add(toRefund);
+              try {
+                await refund(toRefund);
+              } finally {
+                busy.delete(toRefund);
+              }
+            } else if (id !== null) {
               busy.add(id);
               try {
                 if (orders.get(id)!.paymentId === null) await pay(id);
@@ -271,7 +298,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           const extra = world.orders.filter((o) => !orders.has(o.id));
           expect(extra.length, `${when}: orders nobody asked for`).toBeLessThanOrEqual(unansweredCreates);
           for (const order of extra) {
-            orders.set(order.id, { price: order.context.price, paymentId: null, customerPaid: false });
+            orders.set(order.id, { price: order.context.price, paymentId: null, customerPaid: false, refund: null });
             unansweredCreates -= 1;
           }
         }
@@ -325,7 +352,17 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           await sleep(250);
           const world = await readWorldFromDatabase(db, sandboxes);
           const status = new Map(world.orders.map((o) => [o.id, o.status]));
-          unfinished = unfinished.filter((id) => !['make_pending', 'successful'].includes(status.get(id) ?? ''));
+          unfinished = unfinished.filter((id) => {
+            const done = ['make_pending', 'successful', ...(orders.get(id)!.refund === null ? [] : ['refunded'])];
+            return !done.includes(status.get(id) ?? '');
+          });
+        }
+        // Refunds still being retried (a late answer counts as none) settle before the ledger is read.
+        for (;;) {
+          const world = await readWorldFromDatabase(db, sandboxes);
+          if (!world.effects.some((e) => e.kind === 'REFUND' && e.status === 'pending')) break;
+          if (Date.now() > deadline) throw new Error(`refunds still pending after the last run (seed ${SEED})`);
+          await sleep(250);
         }
         const settleMs = performance.now() - settleStarted;
         await Promise.race([Promise.all([yookassa.settled(), tmetr.settled()]), sleep(5000)]);
@@ -345,7 +382,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(
           `crash loop (${testBackend}): crashes: ${kills} (${killedDuringStartup} during start-up), restarts checked: ${checks}, orders: ${orders.size}, ` +
-            `paid and made: ${paid.length}, make commands sent: ${tmetr.received.length}, webhook deliveries cut off by a kill: ${interrupted}, ` +
+            `paid and made: ${paid.length}, refunds asked: ${refundsAsked} (refunded at the provider: ${yookassa.books().filter((b) => b.refunded.amountMinor > 0).length}), make commands sent: ${tmetr.received.length}, webhook deliveries cut off by a kill: ${interrupted}, ` +
             `violations: 0 (ledger included), seed ${SEED}, ${seconds}s ` +
             `(start-up ${Math.round(startupMs.reduce((a, b) => a + b, 0) / Math.max(1, startupMs.length))} ms on average, last settle ${Math.round(settleMs)} ms)`,
         );
