@@ -96,7 +96,7 @@ const stats = { schedules: 0, commands: 0, failed: 0, invariantViolations: 0, un
 /** FAULT_KEEP_GOING: failing schedules by invariant and the command after which they failed. */
 const tally = new Map<string, { count: number; example: string }>();
 /** What the schedules reached, so a run shows it exercised the lifecycle and not just the error paths. */
-const coverage = { finalStatuses: new Map<string, number>(), makeCommandsAtDevice: 0, replies: new Map<number, number>() };
+const coverage = { finalStatuses: new Map<string, number>(), makeCommandsAtDevice: 0, replies: new Map<number, number>(), refundTakeovers: 0, refundedAtProvider: 0 };
 
 function expectReply(reply: Reply, allowed: readonly number[], what: string): void {
   coverage.replies.set(reply.status, (coverage.replies.get(reply.status) ?? 0) + 1);
@@ -333,11 +333,6 @@ const kick: Op = {
   },
 };
 
-/** Waits for a pass that a command started behind its own back (a second runtime's dispatcher). */
-const quietly = async (work: Promise<unknown>) => {
-  await work.catch(() => undefined);
-};
-
 /** Orders of the model in these statuses (as the server has them now). */
 async function ordersIn(m: Model, r: Real, statuses: readonly string[]): Promise<ModelOrder[]> {
   const found: ModelOrder[] = [];
@@ -398,7 +393,8 @@ const refundTakeover = (pick: number): Op => ({
     r.clock.advance(31);
     const restarted = createRuntime({ settings: r.stack.runtime.settings, clock: r.clock, logger: pino({ level: 'silent' }) });
     try {
-      await quietly(restarted.dispatcher.kick());
+      const performed = await restarted.dispatcher.kick().catch(() => 0);
+      if (performed > 0) coverage.refundTakeovers += 1;
       await r.idle();
     } finally {
       await restarted.close();
@@ -722,6 +718,7 @@ async function runSchedule(env: Record<string, string>, steps: Iterable<fc.Async
       coverage.finalStatuses.set(status, (coverage.finalStatuses.get(status) ?? 0) + (n ?? 0));
     }
     coverage.makeCommandsAtDevice += stack.tmetr.received.length;
+    coverage.refundedAtProvider += yookassa.books().filter((b) => b.refunded.amountMinor > 0).length;
     await stack.stop();
   }
 }
@@ -769,7 +766,8 @@ describe.runIf(FAULTS)(`model-based fault injection against the real server, pol
       );
       console.log(
         `  final order statuses: ${JSON.stringify(Object.fromEntries(coverage.finalStatuses))}; make commands at the device: ${coverage.makeCommandsAtDevice}; ` +
-          `HTTP replies by status: ${JSON.stringify(Object.fromEntries(coverage.replies))}`,
+          `HTTP replies by status: ${JSON.stringify(Object.fromEntries(coverage.replies))}; payments refunded at the provider: ${coverage.refundedAtProvider}; ` +
+          `refunds taken over by a restarted process: ${coverage.refundTakeovers}`,
       );
       for (const [key, { count, example }] of tally) console.log(`  failing schedules: ${count} x ${key}; e.g.\n    ${example}`);
       if (details.failed) console.log(fc.defaultReportMessage(details));
