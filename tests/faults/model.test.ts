@@ -393,8 +393,10 @@ const refundTakeover = (pick: number): Op => ({
     r.clock.advance(31);
     const restarted = createRuntime({ settings: r.stack.runtime.settings, clock: r.clock, logger: pino({ level: 'silent' }) });
     try {
-      const performed = await restarted.dispatcher.kick().catch(() => 0);
-      if (performed > 0) coverage.refundTakeovers += 1;
+      const calls = () => (order.paymentId === null ? 0 : (r.yookassa.refundCalls.get(order.paymentId) ?? 0));
+      const callsBefore = calls();
+      await restarted.dispatcher.kick().catch(() => 0);
+      if (calls() > callsBefore) coverage.refundTakeovers += 1;
       await r.idle();
     } finally {
       await restarted.close();

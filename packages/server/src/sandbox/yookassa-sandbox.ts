@@ -50,6 +50,8 @@ export class YooKassaSandbox implements KeepsBooks {
   readonly deliveries: Delivery[] = [];
   /** GET /v3/payments/:id requests per payment id, faulted ones included: how often paystate checked. */
   readonly checks = new Map<string, number>();
+  /** POST /v3/refunds requests per payment id that got past the faults, replays included: how often paystate asked. */
+  readonly refundCalls = new Map<string, number>();
   webhookUrl: string | undefined;
   private baseUrl = '';
   private readonly idempotent = new Map<string, { body: string; response: unknown }>();
@@ -159,6 +161,8 @@ export class YooKassaSandbox implements KeepsBooks {
     api.post('/refunds', async (c) => {
       const injected = await this.faults.apply('refund', c);
       if (injected) return injected;
+      const asked = refundSchema.safeParse(await c.req.raw.clone().json().catch(() => null));
+      if (asked.success) this.refundCalls.set(asked.data.payment_id, (this.refundCalls.get(asked.data.payment_id) ?? 0) + 1);
       const response = await this.idempotently(c, async (body) => {
         const parsed = refundSchema.safeParse(body);
         const payment = parsed.success ? this.payments.get(parsed.data.payment_id) : undefined;
