@@ -229,13 +229,21 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
         }
 
         let refundsAsked = 0;
+        /** Refund calls the provider had seen when the last slow answer was queued (-1: none queued yet). */
+        let slowRefundQueuedAt = -1;
         /**
          * Refund + crash: an operator refunds a drink that was made; half the time the provider
          * takes the refund but answers late (up to past paystate's timeout), so a kill often lands
          * between the refund and its record. The ledger at the end says whether it was paid once.
          */
         async function refund(id: string): Promise<void> {
-          if (random() < 0.5) yookassa.faults.inject('refund', { delayMs: 500 + Math.floor(random() * 2000), afterEffect: true });
+          // One slow answer queued at a time (a refund refused with 409 never reaches the provider to
+          // take it): a queue of them would hold the dispatcher, which performs effects in turn.
+          const calls = [...yookassa.refundCalls.values()].reduce((a, b) => a + b, 0);
+          if (random() < 0.5 && calls > slowRefundQueuedAt) {
+            yookassa.faults.inject('refund', { delayMs: 500 + Math.floor(random() * 2000), afterEffect: true });
+            slowRefundQueuedAt = calls;
+          }
           const reply = await call('POST', `/v1/admin/orders/${id}/actions`, { action: 'refund', operator: 'crash-loop' }, ADMIN_TOKEN);
           const order = orders.get(id)!;
           if (!reply) order.refund = 'maybe';
