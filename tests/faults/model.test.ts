@@ -15,6 +15,7 @@
  * FAULT_RUNS (default 100; FAULT_DEFAULT_RUNS in the faults-postgres project) sets the number of
  * schedules; FAULT_SEED replays a run. FAULT_KEEP_GOING=1 runs every schedule even after a
  * failure (no shrinking) and prints a tally of the violations by invariant and last command.
+ * A failing schedule is shrunk on SQLite; on PostgreSQL only with FAULT_SHRINK=1.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +30,8 @@ import { checkInvariants, formatViolations, readWorld, type Violation } from './
 
 const RUNS = positiveInt(process.env.FAULT_RUNS, positiveInt(process.env.FAULT_DEFAULT_RUNS, 100));
 const KEEP_GOING = process.env.FAULT_KEEP_GOING === '1';
+/** Shrink a failing schedule (FAULT_SHRINK=1/0); by default on SQLite only: on PostgreSQL one shrink took 7.5 min on the 2-core machine. */
+const SHRINK = process.env.FAULT_SHRINK === undefined ? testBackend === 'sqlite' : process.env.FAULT_SHRINK === '1';
 const SEED = process.env.FAULT_SEED === undefined ? undefined : Number(process.env.FAULT_SEED);
 const MAX_COMMANDS = positiveInt(process.env.FAULT_MAX_COMMANDS, 30);
 const T0 = '2026-03-01T09:00:00.000Z';
@@ -759,7 +762,7 @@ describe.runIf(FAULTS)(`model-based fault injection against the real server, pol
             else tally.set(key, { count: 1, example: `${String(steps)}\n    => ${error instanceof Error ? error.message.slice(0, 600) : String(error)}` });
           }
         }),
-        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: KEEP_GOING, markInterruptAsFailure: true },
+        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: KEEP_GOING || !SHRINK, markInterruptAsFailure: true },
       );
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(
