@@ -1,29 +1,31 @@
 /**
  * Crash loop: the real server runs as a child process (fixtures/serve-child.ts: createRuntime +
- * startServer with the poller) on one SQLite file, while this test streams orders at it —
- * create, pay, the customer pays at the YooKassa sandbox, whose notifications and the Tmetr
- * sandbox's result callbacks go to the child. At a seeded random moment (sometimes during
- * start-up) the child is killed with SIGKILL, then restarted on the same file. After every restart
- * every order a client was told about is there, no more orders exist than requests were sent,
- * and the six invariants hold. At the end, with the last process left running, every order the
- * customer paid for reaches make_pending or successful with exactly one drink made, and a SIGTERM
- * stops the server cleanly.
+ * startServer with the poller) on one database (a SQLite file; a PostgreSQL database in the
+ * faults-postgres project), while this test streams orders at it — create, pay, the customer pays
+ * at the YooKassa sandbox, whose notifications and the Tmetr sandbox's result callbacks go to the
+ * child. At a seeded random moment (sometimes during start-up) the child is killed with SIGKILL,
+ * then restarted on the same database. After every restart every order a client was told about is
+ * there, no more orders exist than requests were sent, and invariants 1-6 hold. At the end, with
+ * the last process left running, every order the customer paid for reaches make_pending or
+ * successful with exactly one drink made, the ledger (invariant 7) holds against the YooKassa
+ * sandbox's books, and a SIGTERM stops the server cleanly.
  *
- * FAULT_CRASHES (default 10) sets the number of kills; FAULT_SEED replays a run.
+ * FAULT_CRASHES (default 10; FAULT_DEFAULT_CRASHES in the faults-postgres project) sets the number
+ * of kills; FAULT_SEED replays a run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Money } from '@paystate/core';
 import { lifecycleConfigOf, loadSettings } from '@paystate/server';
 import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { ADMIN_TOKEN, DEVICE_TOKEN, SECRET_KEY, SHOP_ID, TMETR_TOKEN } from '../support/harness.js';
-import { tempDatabaseUrl } from '../support/temp-db.js';
+import { pgQuery, sqliteQuery } from '../support/inspect.js';
+import { tempDatabase, testBackend } from '../support/temp-db.js';
 import { FAULTS } from './gate.js';
-import { checkInvariants, formatViolations, readWorldFromFile } from './invariants.js';
+import { checkInvariants, formatViolations, readWorldFromDatabase, type Sandboxes } from './invariants.js';
 
-const CRASHES = positiveInt(process.env.FAULT_CRASHES, 10);
+const CRASHES = positiveInt(process.env.FAULT_CRASHES, positiveInt(process.env.FAULT_DEFAULT_CRASHES, 10));
 const SEED = process.env.FAULT_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FAULT_SEED);
 const fixture = fileURLToPath(new URL('./fixtures/serve-child.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -57,6 +59,8 @@ interface TrackedOrder {
   paymentId: string | null;
   /** The customer pressed Pay on the sandbox checkout page. */
   customerPaid: boolean;
+  /** An operator asked to refund the drink once made: answered 200, or no answer (a kill: maybe). */
+  refund: 'asked' | 'maybe' | null;
 }
 
 interface Child {
@@ -75,7 +79,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
   it(
     `accounts for every order and keeps the invariants across ${CRASHES} kills`,
     async () => {
-      console.log(`crash loop: seed ${SEED}, ${CRASHES} kills`);
+      console.log(`crash loop (${testBackend}): seed ${SEED}, ${CRASHES} kills`);
       try {
         await crashLoop();
       } catch (error) {
@@ -87,7 +91,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
       async function crashLoop(): Promise<void> {
         const started = performance.now();
         const random = rng(SEED);
-        const db = tempDatabaseUrl();
+        const db = await tempDatabase();
         cleanups.push(() => db.cleanup());
         const port = await freePort();
         const baseUrl = `http://127.0.0.1:${port}`;
@@ -120,6 +124,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           STUCK_AFTER_S: String(fastTrackLimitS * 4),
         };
         const config = lifecycleConfigOf(loadSettings(env));
+        const sandboxes: Sandboxes = { tmetr, yookassa, providers: [yookassa] };
 
         const orders = new Map<string, TrackedOrder>();
         /** Create requests that got no answer: each may or may not have created an order. */
@@ -199,7 +204,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           unansweredCreates -= 1;
           if (reply.status !== 201) throw new Error(`create answered ${reply.status}: ${JSON.stringify(reply.json)}`);
           const id = (reply.json as { order_id: string }).order_id;
-          orders.set(id, { price: { amountMinor: price, currency: 'RUB' }, paymentId: null, customerPaid: false });
+          orders.set(id, { price: { amountMinor: price, currency: 'RUB' }, paymentId: null, customerPaid: false, refund: null });
           return id;
         }
 
@@ -223,6 +228,30 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           order.customerPaid = true;
         }
 
+        let refundsAsked = 0;
+        /** Refund calls the provider had seen when the last slow answer was queued (-1: none queued yet). */
+        let slowRefundQueuedAt = -1;
+        /**
+         * Refund + crash: an operator refunds a drink that was made; half the time the provider
+         * takes the refund but answers late (up to past paystate's timeout), so a kill often lands
+         * between the refund and its record. The ledger at the end says whether it was paid once.
+         */
+        async function refund(id: string): Promise<void> {
+          // One slow answer queued at a time (a refund refused with 409 never reaches the provider to
+          // take it): a queue of them would hold the dispatcher, which performs effects in turn.
+          const calls = [...yookassa.refundCalls.values()].reduce((a, b) => a + b, 0);
+          if (random() < 0.5 && calls > slowRefundQueuedAt) {
+            yookassa.faults.inject('refund', { delayMs: 500 + Math.floor(random() * 2000), afterEffect: true });
+            slowRefundQueuedAt = calls;
+          }
+          const reply = await call('POST', `/v1/admin/orders/${id}/actions`, { action: 'refund', operator: 'crash-loop' }, ADMIN_TOKEN);
+          const order = orders.get(id)!;
+          if (!reply) order.refund = 'maybe';
+          else if (reply.status === 200) order.refund = 'asked';
+          else if (reply.status !== 409) throw new Error(`refund ${id} answered ${reply.status}: ${JSON.stringify(reply.json)}`);
+          if (reply?.status !== 409) refundsAsked += 1;
+        }
+
         /** Orders a worker is acting on: concurrent requests for one order are the model test's business. */
         const busy = new Set<string>();
 
@@ -231,9 +260,18 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
             const free = [...orders].filter(([id]) => !busy.has(id));
             const unpaid = free.filter(([, o]) => o.paymentId === null);
             const waiting = free.filter(([, o]) => o.paymentId !== null && !o.customerPaid);
+            const made = free.filter(([id, o]) => o.refund === null && tmetr.made.has(id));
             const roll = random();
             const [id] = unpaid.length > 0 && roll < 0.25 ? unpaid[Math.floor(random() * unpaid.length)]! : waiting.length > 0 && roll < 0.45 ? waiting[Math.floor(random() * waiting.length)]! : [null];
-            if (id !== null) {
+            if (id === null && made.length > 0 && roll >= 0.45 && roll < 0.5) {
+              const [toRefund] = made[Math.floor(random() * made.length)]!;
+              busy.add(toRefund);
+              try {
+                await refund(toRefund);
+              } finally {
+                busy.delete(toRefund);
+              }
+            } else if (id !== null) {
               busy.add(id);
               try {
                 if (orders.get(id)!.paymentId === null) await pay(id);
@@ -256,18 +294,19 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
           }
         }
 
-        async function check(when: string): Promise<void> {
+        /** The ledger (invariant 7) is checked once the last run has settled: mid-run, a payment may rightly be taken but not yet observed. */
+        async function check(when: string, ledger = false): Promise<void> {
           checks += 1;
-          const world = readWorldFromFile(db.path, { tmetr, yookassa });
+          const world = await readWorldFromDatabase(db, sandboxes);
           const expected = new Map([...orders].map(([id, o]) => [id, o.price]));
-          const violations = checkInvariants(world, { config, expected });
+          const violations = checkInvariants(world, { config, expected, ledger });
           if (violations.length > 0) throw new Error(`${when}: invariants violated (seed ${SEED}):\n${formatViolations(violations)}`);
           // Accounted for: nothing the client was told about is missing (checked above), and every
           // order it was not told about is one of the create requests that got no answer.
           const extra = world.orders.filter((o) => !orders.has(o.id));
           expect(extra.length, `${when}: orders nobody asked for`).toBeLessThanOrEqual(unansweredCreates);
           for (const order of extra) {
-            orders.set(order.id, { price: order.context.price, paymentId: null, customerPaid: false });
+            orders.set(order.id, { price: order.context.price, paymentId: null, customerPaid: false, refund: null });
             unansweredCreates -= 1;
           }
         }
@@ -314,36 +353,45 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
         let unfinished: string[] = paid;
         while (unfinished.length > 0) {
           if (Date.now() > deadline) {
-            const world = readWorldFromFile(db.path, { tmetr, yookassa });
+            const world = await readWorldFromDatabase(db, sandboxes);
             const statuses = unfinished.map((id) => `${id}: ${world.orders.find((o) => o.id === id)?.status}`);
             throw new Error(`paid orders that never reached make_pending/successful (seed ${SEED}):\n${statuses.join('\n')}`);
           }
           await sleep(250);
-          const world = readWorldFromFile(db.path, { tmetr, yookassa });
+          const world = await readWorldFromDatabase(db, sandboxes);
           const status = new Map(world.orders.map((o) => [o.id, o.status]));
-          unfinished = unfinished.filter((id) => !['make_pending', 'successful'].includes(status.get(id) ?? ''));
+          unfinished = unfinished.filter((id) => {
+            const done = ['make_pending', 'successful', ...(orders.get(id)!.refund === null ? [] : ['refunded'])];
+            return !done.includes(status.get(id) ?? '');
+          });
+        }
+        // Refunds still being retried (a late answer counts as none) settle before the ledger is read.
+        for (;;) {
+          const world = await readWorldFromDatabase(db, sandboxes);
+          if (!world.effects.some((e) => e.kind === 'REFUND' && e.status === 'pending')) break;
+          if (Date.now() > deadline) throw new Error(`refunds still pending after the last run (seed ${SEED})`);
+          await sleep(250);
         }
         const settleMs = performance.now() - settleStarted;
         await Promise.race([Promise.all([yookassa.settled(), tmetr.settled()]), sleep(5000)]);
-        await check('after the last run settled');
+        await check('after the last run settled', true);
         for (const id of paid) {
           expect(tmetr.made.has(id), `order ${id} was paid but no drink was made`).toBe(true);
         }
         expect(tmetr.made.size).toBe(paid.length);
         current.process.kill('SIGTERM');
         expect(await current.exited).toEqual({ code: 0, signal: null });
-        await check('after a clean shutdown');
+        await check('after a clean shutdown', true);
 
         // Deliveries a kill cut off between the inbox record and its outcome: their redeliveries are
         // answered "duplicate" by the store, so those payments were found by the poller instead.
-        const inbox = new Database(db.path, { readonly: true });
-        const interrupted = (inbox.prepare("select count(*) as n from webhook_inbox where outcome = 'received'").get() as { n: number }).n;
-        inbox.close();
+        const cutOff = "select count(*) as n from webhook_inbox where outcome = 'received'";
+        const interrupted = Number((db.backend === 'postgres' ? await pgQuery<{ n: number }>(db, cutOff) : sqliteQuery<{ n: number }>(db, cutOff))[0]?.n ?? 0);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         console.log(
-          `crash loop: crashes: ${kills} (${killedDuringStartup} during start-up), restarts checked: ${checks}, orders: ${orders.size}, ` +
-            `paid and made: ${paid.length}, make commands sent: ${tmetr.received.length}, webhook deliveries cut off by a kill: ${interrupted}, ` +
-            `violations: 0, seed ${SEED}, ${seconds}s ` +
+          `crash loop (${testBackend}): crashes: ${kills} (${killedDuringStartup} during start-up), restarts checked: ${checks}, orders: ${orders.size}, ` +
+            `paid and made: ${paid.length}, refunds asked: ${refundsAsked} (refunded at the provider: ${yookassa.books().filter((b) => b.refunded.amountMinor > 0).length}), make commands sent: ${tmetr.received.length}, webhook deliveries cut off by a kill: ${interrupted}, ` +
+            `violations: 0 (ledger included), seed ${SEED}, ${seconds}s ` +
             `(start-up ${Math.round(startupMs.reduce((a, b) => a + b, 0) / Math.max(1, startupMs.length))} ms on average, last settle ${Math.round(settleMs)} ms)`,
         );
       }

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleConfigOf } from '@paystate/server';
-import type { SandboxMakeCommand, SandboxPayment } from '@paystate/server/sandbox';
+import type { BookEntry, SandboxMakeCommand, SandboxPayment } from '@paystate/server/sandbox';
 import { startStack, waitFor, type Stack } from '../support/harness.js';
 import { checkInvariants, readWorld, readWorldFromFile, sqliteFile, type InvariantName, type Sandboxes } from './invariants.js';
 
@@ -15,6 +15,8 @@ let made: string;
 let fresh: string;
 let pending: string;
 let done: string;
+/** Paid, made, then refunded by an operator: the provider's books show the refund. */
+let refunded: string;
 let copies = 0;
 
 beforeAll(async () => {
@@ -31,6 +33,12 @@ beforeAll(async () => {
   await stack.customerPays((await stack.pay(done)).paymentId);
   await stack.waitForStatus(done, 'make_pending', 5000);
   expect((await stack.deviceReport('dev-1', done, 'made')).status).toBe(200);
+  refunded = (await stack.createOrder('dev-1', { price: 4_200 })).order_id;
+  await stack.customerPays((await stack.pay(refunded)).paymentId);
+  await stack.waitForStatus(refunded, 'make_pending', 5000);
+  expect((await stack.deviceReport('dev-1', refunded, 'made')).status).toBe(200);
+  expect((await stack.admin('POST', `/orders/${refunded}/actions`, { action: 'refund', operator: 'anna' })).status).toBe(200);
+  await waitFor(() => stack.yookassa.paymentFor(refunded)!.refunded.amountMinor === 4_200, 5000, 'the refund at the provider');
   await stack.settled();
   await waitFor(async () => (await stack.runtime.store.countPendingEffects()) === 0, 3000, 'an empty outbox');
 });
@@ -40,14 +48,29 @@ afterAll(async () => {
 
 const config = () => lifecycleConfigOf(stack.runtime.settings);
 
-function sandboxes(changes: { received?: SandboxMakeCommand[]; payments?: (payments: SandboxPayment[]) => SandboxPayment[] } = {}): Sandboxes {
+interface Changes {
+  received?: SandboxMakeCommand[];
+  payments?: (payments: SandboxPayment[]) => SandboxPayment[];
+  /** Edits the provider's books only (what the ledger reads), not the payments the other invariants read. */
+  books?: (books: BookEntry[]) => BookEntry[];
+}
+
+function sandboxes(changes: Changes = {}): Sandboxes {
   const payments = [...stack.yookassa.payments.values()].map((p) => ({ ...p, amount: { ...p.amount }, refunded: { ...p.refunded } }));
   const changed = changes.payments ? changes.payments(payments) : payments;
+  const books = changes.books ? changes.books(stack.yookassa.books()) : stack.yookassa.books();
   return {
     tmetr: { received: changes.received ?? stack.tmetr.received, made: stack.tmetr.made },
     yookassa: { payments: new Map(changed.map((p, i) => [`${p.id}#${i}`, p])) },
+    providers: [{ books: () => books }],
   };
 }
+
+const paymentOf = (orderId: string) => stack.yookassa.paymentFor(orderId)!.id;
+/** The books with one payment's entry changed. */
+const booksWith = (orderId: string, change: (entry: BookEntry) => BookEntry) => (books: BookEntry[]) =>
+  books.map((b) => (b.paymentId === paymentOf(orderId) ? change(b) : b));
+const minor = (amountMinor: number) => ({ amountMinor, currency: 'RUB' });
 
 /** A copy of the live database with `damage` done to it, checked as the crash loop checks a file. */
 async function damaged(damage: (db: Database.Database) => void, world: Sandboxes = sandboxes()): Promise<InvariantName[]> {
@@ -59,7 +82,7 @@ async function damaged(damage: (db: Database.Database) => void, world: Sandboxes
   db.pragma('foreign_keys = OFF');
   damage(db);
   db.close();
-  const violations = checkInvariants(readWorldFromFile(path, world), { config: config(), expected: expectedPrices() });
+  const violations = checkInvariants(readWorldFromFile(path, world), { config: config(), expected: expectedPrices(), ledger: true });
   return [...new Set(violations.map((v) => v.invariant))].sort();
 }
 
@@ -69,6 +92,7 @@ function expectedPrices() {
     [pending, { amountMinor: 990, currency: 'RUB' }],
     [made, { amountMinor: 25_000, currency: 'RUB' }],
     [done, { amountMinor: 100, currency: 'RUB' }],
+    [refunded, { amountMinor: 4_200, currency: 'RUB' }],
   ]);
 }
 
@@ -77,9 +101,10 @@ const setSnapshot = (db: Database.Database, id: string, path: string, value: unk
 
 describe('the invariant checker', () => {
   it('finds nothing wrong with a healthy database, read through the Store or from the file', async () => {
-    const live = await readWorld(stack.runtime.store, sqliteFile(stack.db), sandboxes());
-    expect(live.orders).toHaveLength(4);
-    expect(checkInvariants(live, { config: config(), expected: expectedPrices() })).toEqual([]);
+    const live = await readWorld(stack.runtime.store, stack.db, sandboxes());
+    expect(live.orders).toHaveLength(5);
+    expect(live.books.length).toBe(4);
+    expect(checkInvariants(live, { config: config(), expected: expectedPrices(), ledger: true })).toEqual([]);
     expect(await damaged(() => undefined)).toEqual([]);
   });
 
@@ -153,5 +178,33 @@ describe('the invariant checker', () => {
     expect(await damaged(() => undefined, twice)).toEqual(['money']);
     const refunded = sandboxes({ payments: (ps) => ps.map((p) => (p.orderId === done ? { ...p, refunded: { ...p.amount } } : p)) });
     expect(await damaged(() => undefined, refunded)).toEqual(['money']);
+  });
+
+  it('ledger: a payment paystate lost, money at the provider for an unpaid order or for no order', async () => {
+    const lost: BookEntry = { paymentId: 'second-payment', reference: pending, amount: minor(990), captured: minor(990), refunded: minor(0), status: 'succeeded' };
+    expect(await damaged(() => undefined, sandboxes({ books: (books) => [...books, lost] }))).toEqual(['ledger']);
+    const unseen = sandboxes({ books: booksWith(pending, (b) => ({ ...b, captured: b.amount, status: 'succeeded' })) });
+    expect(await damaged(() => undefined, unseen)).toEqual(['ledger']);
+    const orphan: BookEntry = { ...lost, paymentId: 'orphan', reference: 'no-such-order' };
+    expect(await damaged(() => undefined, sandboxes({ books: (books) => [...books, orphan] }))).toEqual(['ledger']);
+    // The same money in front of an operator (a review, or an alert about money) is accounted for.
+    const inReview = await damaged((db) => {
+      db.prepare("update orders set status = 'requires_manual_review' where id = ?").run(pending);
+    }, unseen);
+    expect(inReview).not.toContain('ledger');
+  });
+
+  it('ledger: refunded at the provider beyond, or short of, what paystate recorded; a success the provider never captured', async () => {
+    const twice = sandboxes({ books: booksWith(done, (b) => ({ ...b, refunded: b.captured })) });
+    expect(await damaged(() => undefined, twice)).toEqual(['ledger']);
+    const notPaidBack = sandboxes({ books: booksWith(refunded, (b) => ({ ...b, refunded: minor(0) })) });
+    expect(await damaged(() => undefined, notPaidBack)).toEqual(['ledger']);
+    const doubled = sandboxes({ books: booksWith(refunded, (b) => ({ ...b, captured: minor(8_400), amount: minor(8_400), refunded: minor(8_400) })) });
+    expect(await damaged(() => undefined, doubled)).toContain('ledger');
+    // paystate believes the refund failed for good, yet the provider paid it out, and nobody was told.
+    const failedYetPaid = await damaged((db) => db.prepare("update effects set status = 'failed' where order_id = ? and kind = 'REFUND'").run(refunded));
+    expect(failedYetPaid).toEqual(['ledger']);
+    const neverCaptured = sandboxes({ books: booksWith(made, (b) => ({ ...b, captured: minor(0) })) });
+    expect(await damaged(() => undefined, neverCaptured)).toEqual(['ledger']);
   });
 });

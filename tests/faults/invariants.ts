@@ -18,6 +18,19 @@
  * 6. money: the price never changes after creation (first audit row, snapshot, columns, what the
  *    client asked for, every make/refund effect, the provider payment); one provider payment per
  *    order; never refunded beyond the payment, and only for an order that asked for a refund.
+ * 7. ledger (DESIGN section 9, checked against each provider sandbox's own books, once a run has
+ *    settled: `ledger: true`): per provider payment, what the provider captured and refunded
+ *    equals what paystate recorded, and no money sits at a provider for an order paystate
+ *    considers unpaid without an open review or alert:
+ *    - money captured at the provider belongs to an order paystate has, under the payment id
+ *      that order names, and that order is in a money state (paid, make_pending, successful,
+ *      manual_make, make_failed, refunded) or in requires_manual_review or has a money alert;
+ *    - an applied success paystate recorded is money the provider captured;
+ *    - the provider refunded exactly the REFUND effects paystate completed (`done`) for that
+ *      payment; more only while a refund of unknown outcome is visible (review or money alert)
+ *      and covers the difference; never less.
+ *    A "money alert" is an ALERT outbox row of any kind but `stuck` and
+ *    `check_attempts_exhausted`, which say only that the provider did not answer.
  *
  * The world is read in one consistent cut: the device's log first (a command it received had its
  * outbox row committed before), then the database, then the provider's payments (a success the
@@ -25,6 +38,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import {
   createOrder,
   decide,
@@ -43,7 +57,7 @@ import {
   type OrderStatus,
 } from '@paystate/core';
 import type { AuditRow, Store } from '@paystate/server';
-import type { SandboxMakeCommand, SandboxPayment } from '@paystate/server/sandbox';
+import type { BookEntry, KeepsBooks, SandboxMakeCommand, SandboxPayment } from '@paystate/server/sandbox';
 
 export const invariantNames = [
   'fast-track-make',
@@ -52,6 +66,7 @@ export const invariantNames = [
   'terminal-next-check',
   'audit-replay',
   'money',
+  'ledger',
 ] as const;
 
 export type InvariantName = (typeof invariantNames)[number];
@@ -105,19 +120,37 @@ export interface World {
   tickets: string[];
   device: { received: SandboxMakeCommand[]; made: Map<string, SandboxMakeCommand> };
   payments: SandboxPayment[];
+  /** The books of every provider sandbox, read last (DESIGN section 9). */
+  books: BookEntry[];
 }
 
 export interface Sandboxes {
   tmetr: { received: readonly SandboxMakeCommand[]; made: ReadonlyMap<string, SandboxMakeCommand> };
   yookassa: { payments: ReadonlyMap<string, SandboxPayment> };
+  /** Every provider sandbox whose books the ledger invariant reads (the YooKassa one at least). */
+  providers: readonly KeepsBooks[];
+}
+
+/** Where the test database lives: a SQLite file, or a PostgreSQL database (tests/support/temp-db.ts). */
+export interface DatabaseRef {
+  backend: 'sqlite' | 'postgres';
+  url: string;
+  path: string | null;
 }
 
 export interface CheckOptions {
   config: LifecycleConfig;
   /** Orders a client was told were created (201), with the price it asked for: none may be missing. */
   expected?: ReadonlyMap<string, Money>;
+  /**
+   * Check the ledger (invariant 7). Only once a run has settled (faults healed, the clock moved
+   * on, poll cycles and the dispatcher run until quiet): before that, money the provider took a
+   * moment ago may rightly not be observed yet.
+   */
+  ledger?: boolean;
 }
 
+/** A row as either driver returns it: SQLite gives JSON as text and booleans as 0/1, PostgreSQL jsonb as objects and bigint ids as strings. */
 interface RawOrderRow {
   id: string;
   status: string;
@@ -126,59 +159,68 @@ interface RawOrderRow {
   currency: string;
   provider_payment_id: string | null;
   version: number;
-  snapshot: string;
+  snapshot: string | object;
 }
 
 interface RawEventRow {
-  id: number;
+  id: number | string;
   order_id: string;
   from_status: string | null;
   to_status: string;
   event: string;
   source: string;
-  applied: number;
+  applied: number | boolean;
   at: string;
-  payload: string;
+  payload: string | object;
 }
 
 interface RawEffectRow {
-  id: number;
+  id: number | string;
   key: string;
   order_id: string;
   kind: string;
   status: string;
   attempts: number;
-  payload: string;
+  payload: string | object;
 }
+
+interface RawRows {
+  orders: RawOrderRow[];
+  events: RawEventRow[];
+  effects: RawEffectRow[];
+  tickets: string[];
+}
+
+const jsonOf = (value: string | object): unknown => (typeof value === 'string' ? JSON.parse(value) : value);
 
 function columnsOf(row: RawOrderRow): OrderColumns {
   return {
     id: row.id,
     status: row.status,
     nextCheckAt: row.next_check_at,
-    priceMinor: row.price_minor,
+    priceMinor: Number(row.price_minor),
     currency: row.currency,
     providerPaymentId: row.provider_payment_id,
-    version: row.version,
-    snapshot: row.snapshot,
+    version: Number(row.version),
+    snapshot: typeof row.snapshot === 'string' ? row.snapshot : JSON.stringify(row.snapshot),
   };
 }
 
 function effectOf(row: RawEffectRow): EffectRowView {
-  return { id: row.id, key: row.key, orderId: row.order_id, kind: row.kind, status: row.status, attempts: row.attempts, payload: JSON.parse(row.payload) };
+  return { id: Number(row.id), key: row.key, orderId: row.order_id, kind: row.kind, status: row.status, attempts: Number(row.attempts), payload: jsonOf(row.payload) };
 }
 
 function eventOf(row: RawEventRow): AuditView {
   return {
-    id: row.id,
+    id: Number(row.id),
     orderId: row.order_id,
     from: row.from_status as OrderStatus | null,
     to: row.to_status as OrderStatus,
     event: row.event as AuditView['event'],
     source: row.source as AuditView['source'],
     at: row.at,
-    applied: row.applied === 1,
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    applied: row.applied === 1 || row.applied === true,
+    payload: jsonOf(row.payload) as Record<string, unknown>,
   };
 }
 
@@ -190,45 +232,75 @@ function copyPayments(sandboxes: Sandboxes): SandboxPayment[] {
   return [...sandboxes.yookassa.payments.values()].map((p) => ({ ...p, amount: { ...p.amount }, refunded: { ...p.refunded } }));
 }
 
-/** The small read-only query helper: what the Store API does not expose (raw columns, the outbox). */
-function readOnly<T>(dbPath: string, read: (db: Database.Database) => T): T {
+function copyBooks(sandboxes: Sandboxes): BookEntry[] {
+  return sandboxes.providers.flatMap((provider) => provider.books());
+}
+
+const ORDER_COLUMNS = 'id, status, next_check_at, price_minor, currency, provider_payment_id, version, snapshot';
+const EVENT_COLUMNS = 'id, order_id, from_status, to_status, event, source, applied, at, payload';
+const EFFECT_COLUMNS = 'id, key, order_id, kind, status, attempts, payload';
+
+/** The small read-only query helper for SQLite: one read transaction, one snapshot of the file even while another process writes to it. */
+function readSqlite(dbPath: string, withEvents: boolean): RawRows {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    // One read transaction: one snapshot of the file even while another process writes to it.
-    return db.transaction(() => read(db))();
+    return db.transaction(() => {
+      const table = db.prepare("select name from sqlite_master where type = 'table' and name = 'tickets'").get();
+      return {
+        orders: db.prepare(`select ${ORDER_COLUMNS} from orders`).all() as RawOrderRow[],
+        events: withEvents ? (db.prepare(`select ${EVENT_COLUMNS} from order_events order by id`).all() as RawEventRow[]) : [],
+        effects: db.prepare(`select ${EFFECT_COLUMNS} from effects order by id`).all() as RawEffectRow[],
+        tickets: table ? (db.prepare('select order_id from tickets order by rowid').all() as Array<{ order_id: string }>).map((r) => r.order_id) : [],
+      };
+    })();
   } finally {
     db.close();
   }
 }
 
-/** Tickets issued, by order id; the table exists from the ticket-sales migration on. */
-function ticketOrderIds(db: Database.Database): string[] {
-  const table = db.prepare("select name from sqlite_master where type = 'table' and name = 'tickets'").get();
-  if (!table) return [];
-  return (db.prepare('select order_id from tickets order by rowid').all() as Array<{ order_id: string }>).map((row) => row.order_id);
+/** The same rows from PostgreSQL, in one read-only REPEATABLE READ transaction (one snapshot). */
+async function readPostgres(url: string, withEvents: boolean): Promise<RawRows> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const rows = async <T>(sql: string) => (await client.query(sql)).rows as T[];
+    const hasTickets = (await rows<{ t: string | null }>("select to_regclass('tickets')::text as t"))[0]?.t != null;
+    const raw: RawRows = {
+      orders: await rows<RawOrderRow>(`select ${ORDER_COLUMNS} from orders`),
+      events: withEvents ? await rows<RawEventRow>(`select ${EVENT_COLUMNS} from order_events order by id`) : [],
+      effects: await rows<RawEffectRow>(`select ${EFFECT_COLUMNS} from effects order by id`),
+      tickets: hasTickets ? (await rows<{ order_id: string }>('select order_id from tickets order by issued_at, id')).map((r) => r.order_id) : [],
+    };
+    await client.query('commit');
+    return raw;
+  } finally {
+    await client.end();
+  }
 }
 
-const ORDER_COLUMNS = 'id, status, next_check_at, price_minor, currency, provider_payment_id, version, snapshot';
-const EFFECT_COLUMNS = 'id, key, order_id, kind, status, attempts, payload';
+function readRaw(db: DatabaseRef, withEvents: boolean): Promise<RawRows> {
+  if (db.backend === 'postgres') return readPostgres(db.url, withEvents);
+  if (db.path === null) throw new Error('a SQLite test database without a file');
+  return Promise.resolve(readSqlite(db.path, withEvents));
+}
 
 /**
  * Reads the world of a server running in this process: orders and audit rows through the Store
- * API, the projected columns and the outbox through a read-only connection. Every call is issued
- * before the first await, so with the SQLite store (whose reads run synchronously) the cut is
- * consistent even if a request is being handled; the model test also reads only when idle.
+ * API, the projected columns and the outbox read-only behind its back (SQLite file or
+ * PostgreSQL). The model test reads only when idle, so the cut is consistent.
  */
-export async function readWorld(store: Store, dbPath: string, sandboxes: Sandboxes): Promise<World> {
+export async function readWorld(store: Store, db: DatabaseRef, sandboxes: Sandboxes): Promise<World> {
   const device = copyDevice(sandboxes);
   const recordsPromise = store.listOrders({ limit: 1_000_000 });
-  const { columns, effects, tickets } = readOnly(dbPath, (db) => ({
-    columns: (db.prepare(`select ${ORDER_COLUMNS} from orders`).all() as RawOrderRow[]).map(columnsOf),
-    effects: (db.prepare(`select ${EFFECT_COLUMNS} from effects order by id`).all() as RawEffectRow[]).map(effectOf),
-    tickets: ticketOrderIds(db),
-  }));
+  const raw = await readRaw(db, false);
+  const columns = raw.orders.map(columnsOf);
+  const effects = raw.effects.map(effectOf);
   const records = await recordsPromise;
   const eventLists = await Promise.all(records.map((r) => store.orderEvents(r.order.orderId)));
   const payments = copyPayments(sandboxes);
+  const books = copyBooks(sandboxes);
   const byId = new Map(columns.map((c) => [c.id, c]));
   const orders: StoredOrder[] = [];
   const events = new Map<string, AuditView[]>();
@@ -237,35 +309,41 @@ export async function readWorld(store: Store, dbPath: string, sandboxes: Sandbox
     const cols = byId.get(id);
     byId.delete(id);
     events.set(id, eventLists[i] ?? []);
-    if (!cols) throw new Error(`order ${id} from the Store has no row in the file`);
+    if (!cols) throw new Error(`order ${id} from the Store has no row in the database`);
     orders.push({ id, status: record.status, context: record.order, version: record.version, columns: cols });
   });
   if (byId.size > 0) throw new Error(`rows the Store did not list: ${[...byId.keys()].join(', ')}`);
-  return { orders, events, effects, tickets, device, payments };
+  return { orders, events, effects, tickets: raw.tickets, device, payments, books };
+}
+
+function worldOf(raw: RawRows, device: World['device'], payments: SandboxPayment[], books: BookEntry[]): World {
+  const events = new Map<string, AuditView[]>();
+  for (const row of raw.events) {
+    const list = events.get(row.order_id) ?? [];
+    list.push(eventOf(row));
+    events.set(row.order_id, list);
+  }
+  const orders = raw.orders.map((row): StoredOrder => {
+    const cols = columnsOf(row);
+    const snapshot = parseOrderSnapshot(cols.snapshot);
+    return { id: row.id, status: row.status as OrderStatus, context: snapshot.state.context, version: cols.version, columns: cols };
+  });
+  for (const order of orders) if (!events.has(order.id)) events.set(order.id, []);
+  return { orders, events, effects: raw.effects.map(effectOf), tickets: raw.tickets, device, payments, books };
 }
 
 /** Reads the world of a database file another process writes (the crash loop), in one read transaction. */
 export function readWorldFromFile(dbPath: string, sandboxes: Sandboxes): World {
   const device = copyDevice(sandboxes);
-  const { rows, eventRows, effects, tickets } = readOnly(dbPath, (db) => ({
-    rows: db.prepare(`select ${ORDER_COLUMNS} from orders`).all() as RawOrderRow[],
-    eventRows: db.prepare('select id, order_id, from_status, to_status, event, source, applied, at, payload from order_events order by id').all() as RawEventRow[],
-    effects: (db.prepare(`select ${EFFECT_COLUMNS} from effects order by id`).all() as RawEffectRow[]).map(effectOf),
-    tickets: ticketOrderIds(db),
-  }));
-  const payments = copyPayments(sandboxes);
-  const events = new Map<string, AuditView[]>();
-  for (const row of eventRows) {
-    const list = events.get(row.order_id) ?? [];
-    list.push(eventOf(row));
-    events.set(row.order_id, list);
-  }
-  const orders = rows.map((row): StoredOrder => {
-    const snapshot = parseOrderSnapshot(row.snapshot);
-    return { id: row.id, status: row.status as OrderStatus, context: snapshot.state.context, version: row.version, columns: columnsOf(row) };
-  });
-  for (const order of orders) if (!events.has(order.id)) events.set(order.id, []);
-  return { orders, events, effects, tickets, device, payments };
+  const raw = readSqlite(dbPath, true);
+  return worldOf(raw, device, copyPayments(sandboxes), copyBooks(sandboxes));
+}
+
+/** Reads the world of a database another process writes, on either backend, in one read transaction. */
+export async function readWorldFromDatabase(db: DatabaseRef, sandboxes: Sandboxes): Promise<World> {
+  const device = copyDevice(sandboxes);
+  const raw = await readRaw(db, true);
+  return worldOf(raw, device, copyPayments(sandboxes), copyBooks(sandboxes));
 }
 
 /** What the Tmetr sandbox receives for an outbox MAKE_COMMAND payload. */
@@ -493,12 +571,78 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
       fail('money', id, `the order names payment ${context.providerPaymentId}, the provider has ${payments.map((p) => p.id).join(', ')}`);
     }
   }
+  if (options.ledger) checkLedger(world, ordersById, effectsByOrder, fail);
   return violations;
 }
 
-/** The SQLite file behind a test database (the proof suites run on SQLite only). */
+/** Orders in these states hold the customer's money as paystate sees it (DESIGN section 9). */
+const MONEY_STATES: ReadonlySet<string> = new Set(['paid', 'make_pending', 'successful', 'manual_make', 'make_failed', 'refunded']);
+/** Alerts that say only that the provider did not answer: they tell an operator nothing about money found. */
+const NO_MONEY_ALERTS: ReadonlySet<string> = new Set(['stuck', 'check_attempts_exhausted']);
+
+/** 7. The ledger: each provider's own books against what paystate recorded. */
+function checkLedger(
+  world: World,
+  ordersById: ReadonlyMap<string, StoredOrder>,
+  effectsByOrder: ReadonlyMap<string, EffectRowView[]>,
+  fail: (invariant: InvariantName, orderId: string | null, detail: string) => void,
+): void {
+  const effectsOf = (orderId: string) => effectsByOrder.get(orderId) ?? [];
+  const moneyAlerts = (orderId: string) =>
+    effectsOf(orderId).filter((e) => e.kind === 'ALERT' && !NO_MONEY_ALERTS.has(String((e.payload as { kind?: unknown }).kind)));
+  /** The order is in front of an operator: in review, or a money alert went out for it. */
+  const visible = (order: StoredOrder) => order.status === 'requires_manual_review' || moneyAlerts(order.id).length > 0;
+  const refundsOf = (orderId: string, paymentId: string) =>
+    effectsOf(orderId).filter((e) => e.kind === 'REFUND' && (e.payload as { providerPaymentId?: unknown }).providerPaymentId === paymentId);
+  const sum = (effects: readonly EffectRowView[]) => effects.reduce((total, e) => total + Number((e.payload as { amount?: Money }).amount?.amountMinor ?? 0), 0);
+  const booksById = new Map(world.books.map((b) => [b.paymentId, b]));
+
+  for (const entry of world.books) {
+    const what = `provider payment ${entry.paymentId} (${entry.status})`;
+    if (entry.refunded.amountMinor > entry.captured.amountMinor) {
+      fail('ledger', entry.reference, `${what} refunded ${entry.refunded.amountMinor} of ${entry.captured.amountMinor} captured`);
+    }
+    const order = entry.reference === null ? undefined : ordersById.get(entry.reference);
+    if (entry.captured.amountMinor > 0) {
+      if (!order) {
+        fail('ledger', entry.reference, `${what} captured ${entry.captured.amountMinor} for an order paystate does not have`);
+        continue;
+      }
+      if (order.context.providerPaymentId !== entry.paymentId && !visible(order)) {
+        fail('ledger', order.id, `${what} captured ${entry.captured.amountMinor}, but the order names payment ${order.context.providerPaymentId ?? 'none'}: a payment paystate lost, with no review or alert`);
+      } else if (!MONEY_STATES.has(order.status) && !visible(order)) {
+        fail('ledger', order.id, `${what} captured ${entry.captured.amountMinor}, but the order is ${order.status}, with no review or money alert`);
+      }
+    }
+    if (!order) continue;
+    const refunds = refundsOf(order.id, entry.paymentId);
+    const done = sum(refunds.filter((e) => e.status === 'done'));
+    const unresolved = sum(refunds.filter((e) => e.status !== 'done'));
+    const refunded = entry.refunded.amountMinor;
+    if (refunded < done) {
+      fail('ledger', order.id, `paystate recorded ${done} refunded on ${entry.paymentId}, the provider refunded ${refunded}`);
+    } else if (refunded > done && !(refunded - done <= unresolved && visible(order))) {
+      fail('ledger', order.id, `the provider refunded ${refunded} on ${entry.paymentId}, paystate recorded ${done} (${unresolved} of unknown outcome${visible(order) ? '' : ', no review or alert'})`);
+    }
+  }
+
+  // What paystate recorded as captured, the provider holds as captured.
+  for (const order of world.orders) {
+    const rows = world.events.get(order.id) ?? [];
+    const success = rows.some((r) => r.applied && r.event === 'PAYMENT_OBSERVED' && (r.payload as { status?: unknown }).status === 'succeeded' && r.to !== 'requires_manual_review');
+    const paymentId = order.context.providerPaymentId;
+    if (!success || paymentId === null) continue;
+    const entry = booksById.get(paymentId);
+    if (!entry) fail('ledger', order.id, `paystate observed payment ${paymentId} succeed; no provider has it`);
+    else if (entry.captured.amountMinor !== order.context.price.amountMinor) {
+      fail('ledger', order.id, `paystate observed payment ${paymentId} succeed for ${order.context.price.amountMinor}; the provider captured ${entry.captured.amountMinor}`);
+    }
+  }
+}
+
+/** The SQLite file behind a test database (the damage tests copy and edit it). */
 export function sqliteFile(db: { path: string | null }): string {
-  if (db.path === null) throw new Error('the fault suites read the database file: run them on SQLite (PAYSTATE_TEST_BACKEND=sqlite)');
+  if (db.path === null) throw new Error('this check edits a copy of the database file: run it on SQLite (PAYSTATE_TEST_BACKEND=sqlite)');
   return db.path;
 }
 

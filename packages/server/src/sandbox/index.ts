@@ -8,3 +8,4 @@ export * from './orange-money-sandbox.js';
 export * from './tbank-sandbox.js';
 export * from './sumup-sandbox.js';
 export * from './mail-sink.js';
+export * from './books.js';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
 import { deliver, InFlight, type Delivery } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type MomoSandboxStatus = 'PENDING' | 'SUCCESSFUL' | 'FAILED';
@@ -48,7 +49,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * request-to-pay keyed by X-Reference-Id (202, 409 on a repeated reference), status reads,
  * unsigned callbacks to X-Callback-Url, and faults on demand. It checks every auth header.
  */
-export class MtnMomoSandbox {
+export class MtnMomoSandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   readonly requests = new Map<string, MomoSandboxRequest>();
@@ -92,6 +93,11 @@ export class MtnMomoSandbox {
     const sending = deliver(url, body, this.deliveries);
     this.inFlight.track(sending);
     return sending;
+  }
+
+  /** The provider's books (DESIGN section 9): captured once SUCCESSFUL; this sandbox takes no refunds. */
+  books(): BookEntry[] {
+    return [...this.requests.values()].map((r) => bookEntry(r.referenceId, r.externalId, r.amount, r.status === 'SUCCESSFUL', 0, r.status));
   }
 
   async settled(): Promise<void> {

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { FaultPlan, faultSchema } from './faults.js';
 import { deliver, InFlight, type Delivery } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type OrangeSandboxStatus = 'INITIATED' | 'PENDING' | 'EXPIRED' | 'SUCCESS' | 'FAILED';
@@ -53,7 +54,7 @@ const statusSchema = z.object({ order_id: z.string(), amount: z.number(), pay_to
  * auth), web payments under a bearer token and the merchant key, a payment page, transaction
  * status by (order_id, amount, pay_token), notifications carrying notif_token, and faults.
  */
-export class OrangeMoneySandbox {
+export class OrangeMoneySandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   /** By pay_token. */
@@ -100,6 +101,11 @@ export class OrangeMoneySandbox {
     const sending = deliver(payment.notifUrl, body, this.deliveries);
     this.inFlight.track(sending);
     return sending;
+  }
+
+  /** The provider's books (DESIGN section 9): captured once SUCCESS (whole units are minor units here); no refunds. */
+  books(): BookEntry[] {
+    return [...this.payments.values()].map((p) => bookEntry(p.payToken, p.orderId, { amountMinor: p.amount, currency: p.currency }, p.status === 'SUCCESS', 0, p.status));
   }
 
   async settled(): Promise<void> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
 import { deliver, InFlight, type Delivery } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export const SUMUP_SANDBOX_STATUSES = ['PENDING', 'FAILED', 'PAID', 'EXPIRED'] as const;
@@ -63,7 +64,7 @@ const refundSchema = z.object({ amount: z.number().positive().optional() });
  * carry only the checkout id (with retries), refunds by transaction id never beyond what was
  * captured, faults, status control and amount tampering.
  */
-export class SumUpSandbox {
+export class SumUpSandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   readonly checkouts = new Map<string, SumUpSandboxCheckout>();
@@ -110,6 +111,15 @@ export class SumUpSandbox {
     if (!checkout.returnUrl) return Promise.resolve(false);
     const sending = deliver(checkout.returnUrl, body, this.deliveries);
     return this.inFlight.track(sending);
+  }
+
+  /** The provider's books (DESIGN section 9): per checkout, captured by a successful transaction, and refunded. */
+  books(): BookEntry[] {
+    return [...this.checkouts.values()].map((c) => {
+      const taken = c.transactions.some((t) => t.status === 'SUCCESSFUL');
+      const refunded = c.transactions.reduce((sum, t) => sum + t.refundedMinor, 0);
+      return bookEntry(c.id, c.reference, c.amount, taken, refunded, c.status);
+    });
   }
 
   async settled(): Promise<void> {

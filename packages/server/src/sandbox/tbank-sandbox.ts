@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { FaultPlan, faultSchema } from './faults.js';
 import { InFlight } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 /** Every status a T-Bank acquiring payment can have. */
@@ -75,6 +76,8 @@ export interface TBankSandboxOptions {
 
 /** Statuses a customer can still pay from; Init with the same OrderId then returns this payment. */
 const LIVE = new Set<TBankSandboxStatus>(['NEW', 'FORM_SHOWED']);
+/** Statuses in which T-Bank holds the customer's money as taken (confirmed, wholly or partly refunded since). */
+const CAPTURED = new Set<TBankSandboxStatus>(['CONFIRMED', 'PARTIAL_REFUNDED', 'REFUNDING', 'ASYNC_REFUNDING', 'REFUNDED']);
 const UNSUCCESSFUL = new Set<TBankSandboxStatus>(['REJECTED', 'AUTH_FAIL', 'CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED']);
 
 const initSchema = z.object({
@@ -100,7 +103,7 @@ type Answer = Record<string, unknown>;
  *
  * The sandbox has its own signer on purpose: the adapter's is tested against it, not against itself.
  */
-export class TBankSandbox {
+export class TBankSandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   readonly payments = new Map<string, TBankSandboxPayment>();
@@ -194,6 +197,17 @@ export class TBankSandbox {
       if (this.chains.get(orderKey) === sending) this.chains.delete(orderKey);
     });
     return this.inFlight.track(sending);
+  }
+
+  /**
+   * The provider's books (DESIGN section 9): a confirmed payment is captured; a hold (AUTHORIZED)
+   * and its reversal are not money taken, so they count neither as captured nor as refunded.
+   */
+  books(): BookEntry[] {
+    return [...this.payments.values()].map((p) => {
+      const taken = CAPTURED.has(p.status);
+      return bookEntry(p.paymentId, p.orderId, { amountMinor: p.amount, currency: 'RUB' }, taken, taken ? p.refunded : 0, p.status);
+    });
   }
 
   /** Resolves once every notification in flight got its final answer. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
 import { deliver, InFlight, type Delivery } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type WaveSandboxCheckoutStatus = 'open' | 'complete' | 'expired';
@@ -63,7 +64,7 @@ export type WaveEventType = 'checkout.session.completed' | 'checkout.session.pay
  * customer pays (or fails) on, signed webhooks (Wave-Signature: t=…,v1=…) with retries, full
  * refunds, and faults on demand.
  */
-export class WaveSandbox {
+export class WaveSandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   readonly sessions = new Map<string, WaveSandboxSession>();
@@ -147,6 +148,14 @@ export class WaveSandbox {
     const sending = deliver(this.webhookUrl, event, this.deliveries, { headers, attempts: options.attempts });
     this.inFlight.track(sending);
     return sending;
+  }
+
+  /** The provider's books (DESIGN section 9): per session, captured once the payment succeeded; Wave refunds whole sessions. */
+  books(): BookEntry[] {
+    return [...this.sessions.values()].map((s) => {
+      const taken = s.paymentStatus === 'succeeded';
+      return bookEntry(s.id, s.clientReference, s.amount, taken, taken && s.refunded ? s.amount.amountMinor : 0, `${s.checkoutStatus}/${s.paymentStatus}`);
+    });
   }
 
   async settled(): Promise<void> {

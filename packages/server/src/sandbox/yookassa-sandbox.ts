@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { fromDecimalString, toDecimalString, type Money } from '@paystate/core';
 import { FaultPlan, faultSchema } from './faults.js';
 import { deliver, InFlight, type Delivery } from './notify.js';
+import { bookEntry, type BookEntry, type KeepsBooks } from './books.js';
 import { startOnLoopback, type LoopbackServer } from './serve.js';
 
 export type SandboxPaymentStatus = 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled';
@@ -42,13 +43,15 @@ const refundSchema = z.object({ payment_id: z.string(), amount: amountSchema });
  * A YooKassa v3 twin for the demo and tests: payments with Basic auth and Idempotence-Key, a
  * checkout page the customer "pays" on, notifications with retries, refunds, and faults on demand.
  */
-export class YooKassaSandbox {
+export class YooKassaSandbox implements KeepsBooks {
   readonly app = new Hono();
   readonly faults = new FaultPlan();
   readonly payments = new Map<string, SandboxPayment>();
   readonly deliveries: Delivery[] = [];
   /** GET /v3/payments/:id requests per payment id, faulted ones included: how often paystate checked. */
   readonly checks = new Map<string, number>();
+  /** POST /v3/refunds requests per payment id that got past the faults, replays included: how often paystate asked. */
+  readonly refundCalls = new Map<string, number>();
   webhookUrl: string | undefined;
   private baseUrl = '';
   private readonly idempotent = new Map<string, { body: string; response: unknown }>();
@@ -78,6 +81,11 @@ export class YooKassaSandbox {
     const sending = deliver(this.webhookUrl, { type: 'notification', event, object }, this.deliveries);
     this.inFlight.track(sending);
     return sending;
+  }
+
+  /** The provider's books (DESIGN section 9): per payment, captured once succeeded, and refunded. */
+  books(): BookEntry[] {
+    return [...this.payments.values()].map((p) => bookEntry(p.id, p.orderId, p.amount, p.status === 'succeeded', p.refunded.amountMinor, p.status));
   }
 
   /** Resolves once every notification in flight got its final answer. */
@@ -153,6 +161,8 @@ export class YooKassaSandbox {
     api.post('/refunds', async (c) => {
       const injected = await this.faults.apply('refund', c);
       if (injected) return injected;
+      const asked = refundSchema.safeParse(await c.req.raw.clone().json().catch(() => null));
+      if (asked.success) this.refundCalls.set(asked.data.payment_id, (this.refundCalls.get(asked.data.payment_id) ?? 0) + 1);
       const response = await this.idempotently(c, async (body) => {
         const parsed = refundSchema.safeParse(body);
         const payment = parsed.success ? this.payments.get(parsed.data.payment_id) : undefined;
