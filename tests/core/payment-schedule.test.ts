@@ -19,7 +19,8 @@ describe('nextPaymentCheckAt', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 50 }), fc.nat(3 * config.ORDER_TTL_S), fc.double({ min: 0, max: 0.999, noNaN: true }), (failedChecks, nowS, jitter) => {
         const gap = gapS(at(nowS), nextPaymentCheckAt({ createdAt: created, expiresAt, failedChecks }, at(nowS), config, jitter));
-        const tier = Math.min(config.FAST_TRACK_INTERVAL_S * 2 ** failedChecks, config.SLOW_TRACK_INTERVAL_S);
+        // The orders' tiers (rule 3): the fast interval, doubled per unanswered check in a row, up to the slow one.
+        const tier = Math.min(config.FAST_TRACK_INTERVAL_S * 2 ** (failedChecks - 1), config.SLOW_TRACK_INTERVAL_S);
         expect(gap).toBeGreaterThanOrEqual(tier - 0.001);
         expect(gap).toBeLessThanOrEqual(tier * 1.2 + 0.001);
       }),

@@ -1,4 +1,5 @@
 import type { LifecycleConfig } from '../config.js';
+import { MAX_JITTER, unansweredBackoffS } from '../order/schedule.js';
 
 /**
  * When a POS provider payment is checked next: the orders' schedule rules (DESIGN section 2,
@@ -7,8 +8,8 @@ import type { LifecycleConfig } from '../config.js';
  * Invariants:
  * - Answered: FAST_TRACK_INTERVAL_S while within FAST_TRACK_LIMIT_S of its creation, then
  *   SLOW_TRACK_INTERVAL_S; never later than its expiry, so the last check is the "once more".
- * - Unanswered (failedChecks > 0): backoff tiers (fast interval doubled per failure, capped at the
- *   slow interval) with up to 20 % jitter; never a failure, and it keeps being asked after its
+ * - Unanswered (failedChecks > 0): the orders' backoff tiers (`unansweredBackoffS` from the fast
+ *   interval) with up to MAX_JITTER jitter; never a failure, and it keeps being asked after its
  *   expiry until the provider answers.
  */
 export interface PaymentCheckState {
@@ -28,8 +29,8 @@ export function nextPaymentCheckAt(state: PaymentCheckState, now: Date, config: 
   if (state.failedChecks === 0) {
     intervalS = ageS <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
   } else {
-    const tier = Math.min(config.FAST_TRACK_INTERVAL_S * 2 ** Math.min(state.failedChecks, 20), config.SLOW_TRACK_INTERVAL_S);
-    intervalS = tier * (1 + 0.2 * Math.min(Math.max(jitter, 0), 0.999));
+    const tier = unansweredBackoffS(config, config.FAST_TRACK_INTERVAL_S, state.failedChecks);
+    intervalS = tier * (1 + MAX_JITTER * Math.min(Math.max(jitter, 0), 0.999));
   }
   const next = now.getTime() + Math.round(intervalS * 1000);
   const expiry = Date.parse(state.expiresAt);

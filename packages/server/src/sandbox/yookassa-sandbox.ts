@@ -161,7 +161,8 @@ export class YooKassaSandbox implements KeepsBooks {
     api.post('/refunds', async (c) => {
       const injected = await this.faults.apply('refund', c);
       if (injected) return injected;
-      const asked = refundSchema.safeParse(await c.req.raw.clone().json().catch(() => null));
+      // Through Hono's cached text: a delayed fault may have read the body already (raw.clone() would throw).
+      const asked = refundSchema.safeParse(parseJsonOrNull(await c.req.text()));
       if (asked.success) this.refundCalls.set(asked.data.payment_id, (this.refundCalls.get(asked.data.payment_id) ?? 0) + 1);
       const response = await this.idempotently(c, async (body) => {
         const parsed = refundSchema.safeParse(body);
@@ -261,4 +262,12 @@ function apiError(c: Context, status: number, code: string, description: string)
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
