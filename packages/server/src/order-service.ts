@@ -21,11 +21,11 @@ export type NewOrderRequest = Omit<NewOrder, 'orderId'>;
 export type OperatorAction = 'mark_made' | 'refund' | 'resolve' | 'verify';
 
 /**
- * How long one `pay` call holds the order's payment start. Far longer than any provider call
- * (each adapter times out after PAYMENT_API_TIMEOUT_S), so only a caller that died mid-call
- * loses it; the next caller then re-sends the same idempotency key.
+ * How long one `pay` call holds the order's payment start: the 30 s of every other lease here,
+ * far longer than any provider call (each adapter times out after PAYMENT_API_TIMEOUT_S), so
+ * only a caller that died mid-call loses it; the next caller then re-sends the same idempotency key.
  */
-const PAYMENT_START_LEASE_MS = 60_000;
+const PAYMENT_START_LEASE_MS = 30_000;
 
 const operatorEvents = {
   mark_made: 'OPERATOR_MARK_MADE',
