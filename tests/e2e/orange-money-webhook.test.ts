@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodePaymentRef } from '@paystate/server';
 import { OrangeMoneySandbox, type LoopbackServer } from '@paystate/server/sandbox';
-import { startStack, type ErrorBody, type Stack } from '../support/harness.js';
+import { ADMIN_TOKEN, startStack, type ErrorBody, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 
 const CLIENT_ID = 'om-e2e-client';
@@ -104,6 +104,29 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
       await page.body?.cancel();
       await stack.waitForStatus(orderId, 'successful', T);
       expect(stack.tmetr.received).toHaveLength(1);
+    },
+    T * 2,
+  );
+
+  it(
+    'a POS payment being started while cashiers check it: one Orange payment, the one the POS records (DESIGN section 9)',
+    async () => {
+      const pos = <B>(method: string, path: string, body?: unknown) =>
+        stack.request<B>(method, `/v1/merchants/abidjan-1/${path}`, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }) });
+      expect((await pos('POST', 'payment-methods', { provider_code: 'orange_money', display_name: 'Orange Money' })).status).toBe(201);
+      orange.faults.inject('create', { delayMs: 300, times: 6 });
+      const creating = pos<{ payment_id: string; confirmation_url: string | null }>('POST', 'payments', { method: 'orange_money', amount_minor: 2500, currency: 'XOF' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const listed = await pos<{ payments: Array<{ payment_id: string }> }>('GET', 'payments');
+      const paymentId = listed.body.payments[0]!.payment_id;
+      const checks = await Promise.all(Array.from({ length: 5 }, () => pos<{ confirmation_url: string | null }>('POST', `payments/${paymentId}/check`)));
+      const created = await creating;
+      expect([201, 202]).toContain(created.status);
+      const atProvider = [...orange.payments.values()].filter((payment) => payment.orderId === paymentId);
+      expect(atProvider).toHaveLength(1);
+      const recorded = await pos<{ confirmation_url: string }>('GET', `payments/${paymentId}`);
+      expect(recorded.body.confirmation_url).toBe(`${orangeServer.url}/webpayment/${atProvider[0]!.payToken}`);
+      for (const check of checks) expect(check.status).toBe(200);
     },
     T * 2,
   );

@@ -12,6 +12,7 @@ import {
 import type { EffectDispatcher } from './dispatcher.js';
 import { AppError, notFound } from './http/errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
+import { paymentStartLeaseUntil } from './payment-start-lease.js';
 import { PayerDetailsRequiredError } from './providers/errors.js';
 import type { OrderRecord, Store } from './store/types.js';
 
@@ -19,13 +20,6 @@ import type { OrderRecord, Store } from './store/types.js';
 export type NewOrderRequest = Omit<NewOrder, 'orderId'>;
 
 export type OperatorAction = 'mark_made' | 'refund' | 'resolve' | 'verify';
-
-/**
- * How long one `pay` call holds the order's payment start: the 30 s of every other lease here,
- * far longer than any provider call (each adapter times out after PAYMENT_API_TIMEOUT_S), so
- * only a caller that died mid-call loses it; the next caller then re-sends the same idempotency key.
- */
-const PAYMENT_START_LEASE_MS = 30_000;
 
 const operatorEvents = {
   mark_made: 'OPERATOR_MARK_MADE',
@@ -79,8 +73,7 @@ export class OrderService {
     const presented = presentedPayment(record);
     if (presented) return presented;
     const now = this.deps.clock.now();
-    const leaseUntil = new Date(now.getTime() + PAYMENT_START_LEASE_MS).toISOString();
-    if (!(await this.store.claimPaymentStart(orderId, now.toISOString(), leaseUntil))) {
+    if (!(await this.store.claimPaymentStart(orderId, now.toISOString(), paymentStartLeaseUntil(now)))) {
       const current = await this.get(orderId);
       const recorded = presentedPayment(current);
       if (recorded) return recorded;

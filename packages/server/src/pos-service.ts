@@ -17,6 +17,7 @@ import {
   type PaymentStatusReport,
 } from '@paystate/core';
 import { AppError } from './http/errors.js';
+import { paymentStartLeaseUntil } from './payment-start-lease.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from './http/outbound.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/errors.js';
 import { IDEMPOTENCY_TTL_S } from './http/idempotency.js';
@@ -238,8 +239,18 @@ export class PosService {
     return { payment, outcome: 'started' };
   }
 
-  /** Sends the payment to its provider (again, after an unknown outcome: the same idempotency key). */
+  /**
+   * Sends the payment to its provider (again, after an unknown outcome: the same idempotency key).
+   * One caller at a time (a lease taken in the database first): a check, a retried request or
+   * the poller arriving while the creation is in flight gets the payment as it stands instead of
+   * creating a second provider payment, which providers without idempotency keys would make.
+   */
   private async startProviderPayment(provider: PaymentProvider, payment: PaymentRecord, payer: { payerMsisdn?: string }): Promise<PaymentResult> {
+    const now = this.clock.now();
+    if (!(await this.store.claimPaymentStart(payment.merchantId, payment.paymentId, now.toISOString(), paymentStartLeaseUntil(now)))) {
+      const current = (await this.store.getPayment(payment.merchantId, payment.paymentId)) ?? payment;
+      return { payment: current, outcome: current.status === 'pending' ? 'unknown' : 'started' };
+    }
     let created;
     try {
       created = await provider.createPayment(
@@ -253,6 +264,7 @@ export class PosService {
         posPaymentKey(payment.paymentId),
       );
     } catch (error) {
+      await this.store.releasePaymentStart(payment.merchantId, payment.paymentId);
       const failure = failureOf(error);
       if (failure === 'unknown') {
         this.logger.warn({ err: error, paymentId: payment.paymentId }, 'POS payment: provider outcome unknown; check re-sends it');

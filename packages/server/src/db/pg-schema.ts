@@ -173,6 +173,8 @@ export const payments = pgTable(
     expiresAt: text('expires_at'),
     /** Unanswered checks in a row: backoff tiers and the stuck alert. */
     failedChecks: integer('failed_checks').notNull().default(0),
+    /** A caller's lease while it asks the provider to create the payment: one attempt in flight (DESIGN section 9). */
+    startClaimedUntil: text('start_claimed_until'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },

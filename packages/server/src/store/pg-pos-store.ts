@@ -19,6 +19,7 @@ import {
   newDrawerRow,
   newPaymentRow,
   paymentOf,
+  paymentStartClaimable,
   paymentUpdateOf,
   planCashConfirmation,
   planRefund,
@@ -276,6 +277,21 @@ export class PgPosStore implements PosStore {
       });
       return { payment, refund: refundOf(refund!), drawer: updated, existing: false };
     });
+  }
+
+  async claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string) {
+    await this.prepared;
+    const claimed = await this.db
+      .update(payments)
+      .set({ startClaimedUntil: leaseUntil })
+      .where(paymentStartClaimable(payments, merchantId, paymentId, now))
+      .returning({ id: payments.id });
+    return claimed.length === 1;
+  }
+
+  async releasePaymentStart(merchantId: string, paymentId: string) {
+    await this.prepared;
+    await this.db.update(payments).set({ startClaimedUntil: null }).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)));
   }
 
   async claimRefund(merchantId: string, refundId: string) {

@@ -1,3 +1,4 @@
+import { and, eq, isNull, lte, or, type Column } from 'drizzle-orm';
 import {
   DrawerError,
   closeDrawer,
@@ -270,4 +271,24 @@ export function claimOutcomeOf(row: IdempotencyRow, requestHash: string): Idempo
   if (row.requestHash !== requestHash) return { outcome: 'mismatch' };
   if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null) return { outcome: 'in_flight' };
   return { outcome: 'replay', response: { status: row.responseStatus, body: row.responseBody, contentType: row.responseContentType } };
+}
+
+/** The payments columns both dialects' tables share, for the start lease's condition written once. */
+interface PaymentStartColumns {
+  id: Column;
+  merchantId: Column;
+  status: Column;
+  providerPaymentId: Column;
+  startClaimedUntil: Column;
+}
+
+/** A pending payment with no provider payment yet whose start nobody holds (or whose holder's lease ran out). */
+export function paymentStartClaimable(table: PaymentStartColumns, merchantId: string, paymentId: string, now: string) {
+  return and(
+    eq(table.id, paymentId),
+    eq(table.merchantId, merchantId),
+    eq(table.status, 'pending'),
+    isNull(table.providerPaymentId),
+    or(isNull(table.startClaimedUntil), lte(table.startClaimedUntil, now)),
+  );
 }

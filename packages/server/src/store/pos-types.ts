@@ -202,6 +202,14 @@ export interface PosStore {
    * caller gets the refund back and may send it; everyone else gets null.
    */
   claimRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
+  /**
+   * Leases the provider start of a `pending` payment that has no provider payment yet to one
+   * caller until `leaseUntil`: a single provider payment per POS payment. False: another caller
+   * holds it, or it was started already.
+   */
+  claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string): Promise<boolean>;
+  /** Gives the lease back after a provider call that created nothing for certain. */
+  releasePaymentStart(merchantId: string, paymentId: string): Promise<void>;
   /** sending -> succeeded, -> failed (the machine gets the amount back, REFUND_FAILED) or -> review (it stays counted). */
   finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
   /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */

@@ -17,6 +17,7 @@ import {
   newDrawerRow,
   newPaymentRow,
   paymentOf,
+  paymentStartClaimable,
   paymentUpdateOf,
   claimLapsed,
   claimOutcomeOf,
@@ -232,6 +233,15 @@ export class SqlitePosStore implements PosStore {
         .run();
       return { payment, refund: refundOf(refund), drawer: updated, existing: false };
     });
+  }
+
+  async claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string) {
+    const claimed = this.db.update(payments).set({ startClaimedUntil: leaseUntil }).where(paymentStartClaimable(payments, merchantId, paymentId, now)).run();
+    return claimed.changes === 1;
+  }
+
+  async releasePaymentStart(merchantId: string, paymentId: string) {
+    this.db.update(payments).set({ startClaimedUntil: null }).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId))).run();
   }
 
   async claimRefund(merchantId: string, refundId: string) {

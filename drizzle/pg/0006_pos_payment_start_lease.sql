@@ -1,0 +1,1 @@
+ALTER TABLE "payments" ADD COLUMN "start_claimed_until" text;

@@ -1,0 +1,1 @@
+ALTER TABLE `payments` ADD `start_claimed_until` text;
