@@ -469,26 +469,35 @@ describe('due-orders query', () => {
   } else {
     // No planner switches: the table holds a realistic mix (most orders long finished, a few
     // pending, some of those due) and is ANALYZEd, so the planner's choice is its own.
-    it('the claim (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)) finds due orders through orders_due_idx, not a table scan', async () => {
+    /**
+     * A migrated database whose orders table holds a realistic mix, ANALYZEd, so the planner's
+     * choice is its own: 50,000 orders over the past days, 98% settled and 2% `status`, whose
+     * `dueColumn` falls `dueAfter` after their creation, spread around now.
+     */
+    async function plannedDatabase(status: string, dueColumn: 'next_check_at' | 'recheck_at', dueAfter: string) {
       const temp = await tempDatabase();
       const { db, pool, close } = openPg(temp.url);
       cleanups.push(temp.cleanup, close);
       await migratePg(pool);
       await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [T0]);
-      // 50,000 orders over the past days: 98% finished, 2% pending with next checks spread around now.
       await pool.query(
         `insert into orders (id, device_id, product_id, product_name, size, price_minor, currency, provider, provider_payment_id,
-           status, created_at, expires_at, payment_started_at, next_check_at, snapshot, version, updated_at)
+           status, created_at, expires_at, payment_started_at, ${dueColumn}, snapshot, version, updated_at)
          select 'o-' || i, 'dev-1', 'latte', 'Latte', 'M', 15000, 'RUB', 'yookassa', 'pay-' || i,
-           case when i % 50 = 0 then 'pending' else 'successful' end,
+           case when i % 50 = 0 then $2 else 'successful' end,
            to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t + interval '15 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-           case when i % 50 = 0 then to_char(t + interval '5 seconds', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
+           case when i % 50 = 0 then to_char(t + $3::interval, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
            '{}'::jsonb, 2, to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
          from generate_series(1, 50000) as i, lateral (select $1::timestamp - (50000 - i) * interval '10 seconds' as t) as at`,
-        [T0.replace('Z', '')],
+        [T0.replace('Z', ''), status, dueAfter],
       );
       await pool.query('analyze orders');
+      return { db, pool };
+    }
+
+    it('the claim (UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)) finds due orders through orders_due_idx, not a table scan', async () => {
+      const { db, pool } = await plannedDatabase('pending', 'next_check_at', '5 seconds');
       const query = claimDueOrdersPg(db, 'w1', T0, '2026-03-01T09:00:30.000Z', ['yookassa'], 100).toSQL();
       const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, query.params);
       const nodes = planNodes(rows[0]!['QUERY PLAN']);
@@ -498,25 +507,7 @@ describe('due-orders query', () => {
     });
 
     it('the late-money re-check claim finds due re-checks through orders_recheck_idx, not a table scan', async () => {
-      const temp = await tempDatabase();
-      const { db, pool, close } = openPg(temp.url);
-      cleanups.push(temp.cleanup, close);
-      await migratePg(pool);
-      await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [T0]);
-      // 50,000 orders: 98% settled, 2% ended without money with re-checks spread around now.
-      await pool.query(
-        `insert into orders (id, device_id, product_id, product_name, size, price_minor, currency, provider, provider_payment_id,
-           status, created_at, expires_at, payment_started_at, recheck_at, snapshot, version, updated_at)
-         select 'o-' || i, 'dev-1', 'latte', 'Latte', 'M', 15000, 'RUB', 'yookassa', 'pay-' || i,
-           case when i % 50 = 0 then 'expired' else 'successful' end,
-           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(t + interval '15 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-           to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-           case when i % 50 = 0 then to_char(t + interval '20 minutes', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end,
-           '{}'::jsonb, 2, to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-         from generate_series(1, 50000) as i, lateral (select $1::timestamp - (50000 - i) * interval '10 seconds' as t) as at`,
-        [T0.replace('Z', '')],
-      );
-      await pool.query('analyze orders');
+      const { db, pool } = await plannedDatabase('expired', 'recheck_at', '20 minutes');
       const query = claimDueRechecksPg(db, 'w1', T0, '2026-03-01T09:00:30.000Z', ['yookassa'], 100).toSQL();
       const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, query.params);
       const nodes = planNodes(rows[0]!['QUERY PLAN']);
