@@ -467,8 +467,7 @@ describe('due-orders query', () => {
       expect(details).not.toMatch(/SCAN orders\b/);
     });
   } else {
-    // No planner switches: the table holds a realistic mix (most orders long finished, a few
-    // pending, some of those due) and is ANALYZEd, so the planner's choice is its own.
+    // No planner switches: the planner's choice on a realistic table is its own.
     /**
      * A migrated database whose orders table holds a realistic mix, ANALYZEd, so the planner's
      * choice is its own: 50,000 orders over the past days, 98% settled and 2% `status`, whose
