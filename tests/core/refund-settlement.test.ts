@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { settleUnknownRefunds } from '@paystate/core';
 
-// DESIGN section 9: unknown refunds are settled by the provider's refunded total, never by a guess.
+// docs/architecture.md section 9: unknown refunds are settled by the provider's refunded total, never by a guess.
 const now = new Date('2026-12-01T10:00:00.000Z');
 const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
 const GRACE = 60_000;

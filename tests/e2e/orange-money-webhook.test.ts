@@ -109,7 +109,7 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
   );
 
   it(
-    'a POS payment being started while cashiers check it: one Orange payment, the one the POS records (DESIGN section 9)',
+    'a POS payment being started while cashiers check it: one Orange payment, the one the POS records (docs/architecture.md section 9)',
     async () => {
       const pos = <B>(method: string, path: string, body?: unknown) =>
         stack.request<B>(method, `/v1/merchants/abidjan-1/${path}`, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }) });

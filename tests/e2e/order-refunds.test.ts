@@ -4,7 +4,7 @@ import { SumUpSandbox, type LoopbackServer } from '@paystate/server/sandbox';
 import { startStack, waitFor, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 
-// Issue 11, order refunds (DESIGN section 9): the dispatcher's REFUND effect is a movement. A
+// Issue 11, order refunds (docs/architecture.md section 9): the dispatcher's REFUND effect is a movement. A
 // retry after an unknown outcome settles it by reading the provider back where the provider
 // takes no idempotency key (SumUp), never by sending it again. Money is read from the sandbox.
 

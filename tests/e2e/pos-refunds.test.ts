@@ -6,7 +6,7 @@ import { pgQuery } from '../support/inspect.js';
 import { ADMIN_TOKEN, startStack, waitFor, type Reply, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 
-// Issue 11, paths 1 and 2 (DESIGN section 9): a refund is a movement row claimed once for
+// Issue 11, paths 1 and 2 (docs/architecture.md section 9): a refund is a movement row claimed once for
 // sending; callbacks, checks and retried requests continue that row and never send it again.
 // Every assertion about money reads the SANDBOX's books: what the provider actually refunded.
 
@@ -142,7 +142,7 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
   );
 
   it(
-    'DESIGN 9 for payment attempts: the same payment request and Idempotency-Key after a takeover continues the same payment: one YooKassa payment',
+    'docs/architecture.md section 9 for payment attempts: the same payment request and Idempotency-Key after a takeover continues the same payment: one YooKassa payment',
     async () => {
       const running = await start({ PAYMENT_API_TIMEOUT_S: '5' });
       await ok(pos('POST', 'msk-8/payment-methods', { provider_code: 'yookassa', display_name: 'Карта' }), 201);

@@ -18,7 +18,7 @@
  * 6. money: the price never changes after creation (first audit row, snapshot, columns, what the
  *    client asked for, every make/refund effect, the provider payment); one provider payment per
  *    order; never refunded beyond the payment, and only for an order that asked for a refund.
- * 7. ledger (DESIGN section 9, checked against each provider sandbox's own books, once a run has
+ * 7. ledger (docs/architecture.md section 9, checked against each provider sandbox's own books, once a run has
  *    settled: `ledger: true`): per provider payment, what the provider captured and refunded
  *    equals what paystate recorded, and no money sits at a provider for an order paystate
  *    considers unpaid without an open review or alert:
@@ -120,7 +120,7 @@ export interface World {
   tickets: string[];
   device: { received: SandboxMakeCommand[]; made: Map<string, SandboxMakeCommand> };
   payments: SandboxPayment[];
-  /** The books of every provider sandbox, read last (DESIGN section 9). */
+  /** The books of every provider sandbox, read last (docs/architecture.md section 9). */
   books: BookEntry[];
 }
 
@@ -575,7 +575,7 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
   return violations;
 }
 
-/** Orders in these states hold the customer's money as paystate sees it (DESIGN section 9). */
+/** Orders in these states hold the customer's money as paystate sees it (docs/architecture.md section 9). */
 const MONEY_STATES: ReadonlySet<string> = new Set(['paid', 'make_pending', 'successful', 'manual_make', 'make_failed', 'refunded']);
 /** Alerts that say only that the provider did not answer: they tell an operator nothing about money found. */
 const NO_MONEY_ALERTS: ReadonlySet<string> = new Set(['stuck', 'check_attempts_exhausted']);

@@ -431,7 +431,7 @@ const refundAmongCallbacks = (pick: number, deliveries: number): Op => ({
 });
 
 /**
- * An outage longer than every retry limit (issue 11 path 5; DESIGN rule 3): every check, create
+ * An outage longer than every retry limit (issue 11 path 5; docs/architecture.md rule 3): every check, create
  * and refund call fails for `cycles` poll cycles spread over slow-track intervals, while customers
  * may pay; then the provider is back. An unanswered check is never evidence that nobody paid.
  */
@@ -458,7 +458,7 @@ const outage = (kind: 'http503' | 'reset' | 'timeout', cycles: number, customers
 });
 
 /**
- * Late money (issue 11 paths 5 and 6; DESIGN rule 5): the customer pays a payment whose order
+ * Late money (issue 11 paths 5 and 6; docs/architecture.md rule 5): the customer pays a payment whose order
  * paystate already ended without money (expired, failed, not_paid) — with the notification
  * delivered or lost. If no such order exists, one is made: checkout unpaid, then past expiry.
  */
@@ -484,7 +484,7 @@ const lateMoney = (pick: number, notified: boolean): Op => ({
 });
 
 /**
- * A device report during make retries (issue 11 path 4; DESIGN rule 7): the machine hangs, the
+ * A device report during make retries (issue 11 path 4; docs/architecture.md rule 7): the machine hangs, the
  * dispatcher retries, the machine reports the drink made in between; no make command may reach
  * the machine after that report.
  */

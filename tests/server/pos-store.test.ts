@@ -182,7 +182,7 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     ]);
   });
 
-  it('a refund is claimed for sending exactly once, whoever races for it (DESIGN 9, issue 11 path 1)', async () => {
+  it('a refund is claimed for sending exactly once, whoever races for it (docs/architecture.md section 9, issue 11 path 1)', async () => {
     const payment = await capturedWave(5_000);
     await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'k1', amountMinor: 5_000, reason: null });
     const claims = await Promise.all(Array.from({ length: 12 }, () => pos.claimRefund('m1', 'k1')));

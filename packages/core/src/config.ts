@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-/** The lifecycle settings of DESIGN.md section 5 that the core decides with. */
+/** The lifecycle settings of docs/architecture.md section 5 that the core decides with. */
 export const lifecycleConfigSchema = z.object({
   FAST_TRACK_LIMIT_S: seconds(300),
   FAST_TRACK_INTERVAL_S: seconds(5),

@@ -31,7 +31,7 @@ export interface PaymentStatusReport {
 }
 
 /**
- * What a provider guarantees about refunds (DESIGN section 9). `readBack`: the payment status
+ * What a provider guarantees about refunds (docs/architecture.md section 9). `readBack`: the payment status
  * read reports what was refunded, so an unknown refund is settled by reading; `idempotencyKey`:
  * the provider absorbs a repeated refund with the same key. With neither, an unknown refund
  * goes to review with an alert.

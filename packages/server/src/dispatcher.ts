@@ -112,7 +112,7 @@ export class EffectDispatcher {
     const effect = stored.effect;
     switch (effect.type) {
       case 'MAKE_COMMAND': {
-        // DESIGN rule 7: never again once the order left `paid` (the device reported, an operator
+        // docs/architecture.md rule 7: never again once the order left `paid` (the device reported, an operator
         // acted, the command was accepted). Read before every attempt, retries included.
         const record = await this.options.store.getOrder(effect.orderId);
         if (record?.status !== 'paid') return { ok: 'cancelled', reason: `order is ${record?.status ?? 'gone'}` };
@@ -142,7 +142,7 @@ export class EffectDispatcher {
   /**
    * The outbox key is the provider's idempotency key: where the provider absorbs a repeat with
    * it, a retry re-sends the same refund. Where it does not (SumUp), an earlier attempt may have
-   * taken effect, so a retry reads the provider back and never sends again (DESIGN section 9).
+   * taken effect, so a retry reads the provider back and never sends again (docs/architecture.md section 9).
    */
   private async refund(effect: Extract<Effect, { type: 'REFUND' }>, idempotencyKey: string, attempts: number): Promise<Outcome> {
     const record = await this.options.store.getOrder(effect.orderId);

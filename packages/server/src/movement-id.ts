@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * The id of the money movement (a POS payment attempt or refund) a request's Idempotency-Key
- * stands for (DESIGN section 9): a retry of the request after a 5xx or a crash released the key
+ * stands for (docs/architecture.md section 9): a retry of the request after a 5xx or a crash released the key
  * names the same movement row instead of creating a second one. A UUID-shaped digest of the
  * kind, the key's scope (merchant) and the key, so ids stay as opaque as random ones.
  */

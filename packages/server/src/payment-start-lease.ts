@@ -2,7 +2,7 @@
  * How long one caller holds the start of a payment (an order's `pay`, a POS payment's creation)
  * while it asks the provider: the 30 s of every other lease here, far longer than any provider
  * call (each adapter times out after PAYMENT_API_TIMEOUT_S). Only a caller that died mid-call
- * loses it; the next one then re-sends the same idempotency key (DESIGN section 9: one payment
+ * loses it; the next one then re-sends the same idempotency key (docs/architecture.md section 9: one payment
  * attempt in flight).
  */
 export const PAYMENT_START_LEASE_MS = 30_000;

@@ -15,7 +15,7 @@ import type { PaymentRecord } from './store/pos-types.js';
  *   its expiry at the latest) gets EXPIRE; without an answer it keeps being asked.
  * - Settled payments leave the schedule (the store clears next_check_at on every other status).
  * - A refund left unsettled (its sender crashed or lost the answer) is resumed by the same check:
- *   read back, never sent again; one never claimed is sent once (DESIGN section 9).
+ *   read back, never sent again; one never claimed is sent once (docs/architecture.md section 9).
  */
 
 export interface PosPollReport {

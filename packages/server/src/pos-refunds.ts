@@ -5,7 +5,7 @@ import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/
 import { PosRefusal, type PaymentRecord, type PosStore, type RefundOutcome, type RefundRecord } from './store/pos-types.js';
 
 /**
- * POS refunds as money movements (DESIGN section 9).
+ * POS refunds as money movements (docs/architecture.md section 9).
  *
  * Invariants:
  * - A refund row is written (and counted) before any provider call, and is sent only by the one

@@ -307,7 +307,7 @@ export class PosService {
    * Asks the provider where a payment stands and applies the answer (the "check" action); also
    * re-sends a creation whose outcome was unknown (same idempotency key), sends a refund that was
    * recorded but never claimed, and settles refunds in flight by reading the provider back: a
-   * refund already sent is never sent again (DESIGN section 9).
+   * refund already sent is never sent again (docs/architecture.md section 9).
    */
   async check(merchantId: string, paymentId: string): Promise<CheckResult> {
     let { payment } = await this.getPayment(merchantId, paymentId);

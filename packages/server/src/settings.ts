@@ -15,7 +15,7 @@ export const fulfilmentDefaults = {
   none: { ORDER_TTL_S: 900, AUTO_FULFIL_WINDOW: 'fast_track' },
 } as const satisfies Record<string, Pick<LifecycleConfig, 'ORDER_TTL_S' | 'AUTO_FULFIL_WINDOW'>>;
 
-/** Every setting of DESIGN.md section 5, read from the environment and checked once at start-up. */
+/** Every setting of docs/architecture.md section 5, read from the environment and checked once at start-up. */
 export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: true }).extend({
   /** Unset: the fulfilment's default (fulfilmentDefaults). */
   ORDER_TTL_S: z.coerce.number().int().positive().optional(),

@@ -10,7 +10,7 @@ import type { Store } from './store/types.js';
 export type WebhookOutcome = 'applied' | 'ignored' | 'duplicate';
 
 /**
- * DESIGN section 8: verify the raw bytes, record the delivery in the inbox before acting,
+ * docs/architecture.md section 8: verify the raw bytes, record the delivery in the inbox before acting,
  * de-duplicate, then act through the same observation path as the poller.
  */
 export class WebhookService {

@@ -28,7 +28,7 @@ function observed(event: OrderEvent, status: PaymentObservationStatus): event is
 }
 
 /**
- * The order lifecycle of DESIGN.md section 2. Time comes in on every event as `now`
+ * The order lifecycle of docs/architecture.md section 2. Time comes in on every event as `now`
  * (stamped once per decision from the Clock), settings through `config`, so the machine
  * is a pure function of snapshot and event. Terminal statuses carry the `terminal` tag
  * instead of XState's `final` type: operators and late payments may still act on them.
@@ -279,7 +279,7 @@ export function createOrderMachine(config: LifecycleConfig) {
         },
       },
       // The three no-money endings still accept a late success: the money is real and must be
-      // accounted for (DESIGN rule 5 and LATE_PAYMENT_POLICY), so it is never silently dropped,
+      // accounted for (docs/architecture.md rule 5 and LATE_PAYMENT_POLICY), so it is never silently dropped,
       // and while LATE_MONEY_WINDOW_S lasts the poller re-checks them (recheckAt) to find it.
       not_paid: {
         tags: 'terminal',

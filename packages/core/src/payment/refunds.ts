@@ -1,5 +1,5 @@
 /**
- * Settling refunds whose outcome is unknown (DESIGN section 9) by what the provider says it has
+ * Settling refunds whose outcome is unknown (docs/architecture.md section 9) by what the provider says it has
  * refunded, never by sending them again.
  *
  * Invariants:

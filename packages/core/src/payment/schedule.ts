@@ -2,7 +2,7 @@ import type { LifecycleConfig } from '../config.js';
 import { MAX_JITTER, unansweredBackoffS } from '../order/schedule.js';
 
 /**
- * When a POS provider payment is checked next: the orders' schedule rules (DESIGN section 2,
+ * When a POS provider payment is checked next: the orders' schedule rules (docs/architecture.md section 2,
  * rules 2, 3 and 5) for a payment that has no order around it.
  *
  * Invariants:

@@ -50,7 +50,7 @@ export const orders = pgTable(
     /** A poller's lease on the order's current check: another poller skips it until it lapses. */
     pollClaimedBy: text('poll_claimed_by'),
     pollClaimedUntil: text('poll_claimed_until'),
-    /** A `pay` call's lease while it asks the provider: one payment attempt in flight per order (DESIGN section 9). */
+    /** A `pay` call's lease while it asks the provider: one payment attempt in flight per order (docs/architecture.md section 9). */
     paymentClaimedUntil: text('payment_claimed_until'),
     failedPresentationDesc: text('failed_presentation_desc'),
     snapshot: jsonb('snapshot').notNull(),
@@ -173,7 +173,7 @@ export const payments = pgTable(
     expiresAt: text('expires_at'),
     /** Unanswered checks in a row: backoff tiers and the stuck alert. */
     failedChecks: integer('failed_checks').notNull().default(0),
-    /** A caller's lease while it asks the provider to create the payment: one attempt in flight (DESIGN section 9). */
+    /** A caller's lease while it asks the provider to create the payment: one attempt in flight (docs/architecture.md section 9). */
     startClaimedUntil: text('start_claimed_until'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),

@@ -45,7 +45,7 @@ export const orders = sqliteTable(
     /** A poller's lease on the order's current check: another poller skips it until it lapses. */
     pollClaimedBy: text('poll_claimed_by'),
     pollClaimedUntil: text('poll_claimed_until'),
-    /** A `pay` call's lease while it asks the provider: one payment attempt in flight per order (DESIGN section 9). */
+    /** A `pay` call's lease while it asks the provider: one payment attempt in flight per order (docs/architecture.md section 9). */
     paymentClaimedUntil: text('payment_claimed_until'),
     failedPresentationDesc: text('failed_presentation_desc'),
     snapshot: text('snapshot', { mode: 'json' }).notNull(),
@@ -124,7 +124,7 @@ export const tickets = sqliteTable('tickets', {
   mailedAt: text('mailed_at'),
 });
 
-// Restaurant POS (DESIGN.md section 2, "Payments"): per-merchant payment methods, payments with
+// Restaurant POS (README "Restaurant POS"): per-merchant payment methods, payments with
 // the core Payment machine, refunds, cash drawer sessions, and the idempotency keys of the
 // create/refund endpoints. Merchants are ids (1-64 letters, digits, - or _), not a table.
 
@@ -171,7 +171,7 @@ export const payments = sqliteTable(
     expiresAt: text('expires_at'),
     /** Unanswered checks in a row: backoff tiers and the stuck alert. */
     failedChecks: integer('failed_checks').notNull().default(0),
-    /** A caller's lease while it asks the provider to create the payment: one attempt in flight (DESIGN section 9). */
+    /** A caller's lease while it asks the provider to create the payment: one attempt in flight (docs/architecture.md section 9). */
     startClaimedUntil: text('start_claimed_until'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
@@ -184,7 +184,7 @@ export const payments = sqliteTable(
 );
 
 /**
- * Refunds are movements (DESIGN section 9): written (and counted by the machine) before the
+ * Refunds are movements (docs/architecture.md section 9): written (and counted by the machine) before the
  * provider is called, then claimed once for sending (requested -> sending, compare-and-set), so
  * no retry, check, callback or resume sends one twice: sending -> succeeded | failed | review.
  * The id (derived from the request's Idempotency-Key when there is one) gives the provider key.

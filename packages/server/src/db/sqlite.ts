@@ -24,7 +24,7 @@ export function sqlitePathOf(databaseUrl: string): string {
 }
 
 /**
- * Opens the embedded database with the settings DESIGN.md section 8 asks for: WAL, and
+ * Opens the embedded database with the settings docs/architecture.md section 8 asks for: WAL, and
  * synchronous=FULL because WAL's default NORMAL can lose a committed transaction on power loss.
  */
 export function openSqlite(databaseUrl: string): { db: SqliteDb; close(): void } {

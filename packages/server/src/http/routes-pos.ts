@@ -145,7 +145,7 @@ export function posRoutes(services: Services) {
         description: body.description,
         ...(body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }),
       },
-      // The key names the payment attempt itself, not only the request (DESIGN section 9).
+      // The key names the payment attempt itself, not only the request (docs/architecture.md section 9).
       c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
     );
     return c.json(paymentView(payment), createdStatus(outcome));

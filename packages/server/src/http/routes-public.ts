@@ -27,7 +27,7 @@ const payOrderSchema = z.strictObject({ payer_msisdn: z.string().regex(/^[1-9][0
 
 const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) });
 
-/** The customer-facing and machine-facing routes of DESIGN.md section 4. */
+/** The customer-facing and machine-facing routes of docs/architecture.md section 4. */
 export function publicRoutes(services: Services) {
   const { orders, webhooks, store, settings } = services;
   const app = new Hono();

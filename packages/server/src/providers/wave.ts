@@ -35,7 +35,7 @@ export const waveStatusMap: Readonly<Record<string, PaymentObservationStatus>> =
 
 /** The header Wave signs its webhooks in: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t><raw body>">[,v1=…]`. */
 export const WAVE_SIGNATURE_HEADER = 'wave-signature';
-/** A signature older than this is a replay (DESIGN section 8). */
+/** A signature older than this is a replay (docs/architecture.md section 8). */
 export const WAVE_REPLAY_WINDOW_S = 300;
 /** A timestamp this far ahead of our clock is still accepted (clock drift); beyond it, refused. */
 export const WAVE_FUTURE_SKEW_S = 30;

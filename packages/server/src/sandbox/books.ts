@@ -2,7 +2,7 @@ import type { Money } from '@paystate/core';
 
 /**
  * A sandbox's own books: per provider payment, what the provider took and gave back. The proof
- * harness checks DESIGN section 9's ledger invariant against these, not against paystate's tables.
+ * harness checks docs/architecture.md section 9's ledger invariant against these, not against paystate's tables.
  *
  * Invariants every sandbox keeps in its books:
  * - `captured` is the payment's amount once the money is taken (final success), else zero; money

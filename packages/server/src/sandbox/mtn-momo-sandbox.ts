@@ -95,7 +95,7 @@ export class MtnMomoSandbox implements KeepsBooks {
     return sending;
   }
 
-  /** The provider's books (DESIGN section 9): captured once SUCCESSFUL; this sandbox takes no refunds. */
+  /** The provider's books (docs/architecture.md section 9): captured once SUCCESSFUL; this sandbox takes no refunds. */
   books(): BookEntry[] {
     return [...this.requests.values()].map((r) => bookEntry(r.referenceId, r.externalId, r.amount, r.status === 'SUCCESSFUL', 0, r.status));
   }

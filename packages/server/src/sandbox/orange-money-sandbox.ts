@@ -103,7 +103,7 @@ export class OrangeMoneySandbox implements KeepsBooks {
     return sending;
   }
 
-  /** The provider's books (DESIGN section 9): captured once SUCCESS (whole units are minor units here); no refunds. */
+  /** The provider's books (docs/architecture.md section 9): captured once SUCCESS (whole units are minor units here); no refunds. */
   books(): BookEntry[] {
     return [...this.payments.values()].map((p) => bookEntry(p.payToken, p.orderId, { amountMinor: p.amount, currency: p.currency }, p.status === 'SUCCESS', 0, p.status));
   }

@@ -113,7 +113,7 @@ export class SumUpSandbox implements KeepsBooks {
     return this.inFlight.track(sending);
   }
 
-  /** The provider's books (DESIGN section 9): per checkout, captured by a successful transaction, and refunded. */
+  /** The provider's books (docs/architecture.md section 9): per checkout, captured by a successful transaction, and refunded. */
   books(): BookEntry[] {
     return [...this.checkouts.values()].map((c) => {
       const taken = c.transactions.some((t) => t.status === 'SUCCESSFUL');

@@ -200,7 +200,7 @@ export class TBankSandbox implements KeepsBooks {
   }
 
   /**
-   * The provider's books (DESIGN section 9): a confirmed payment is captured; a hold (AUTHORIZED)
+   * The provider's books (docs/architecture.md section 9): a confirmed payment is captured; a hold (AUTHORIZED)
    * and its reversal are not money taken, so they count neither as captured nor as refunded.
    */
   books(): BookEntry[] {

@@ -150,7 +150,7 @@ export class WaveSandbox implements KeepsBooks {
     return sending;
   }
 
-  /** The provider's books (DESIGN section 9): per session, captured once the payment succeeded; Wave refunds whole sessions. */
+  /** The provider's books (docs/architecture.md section 9): per session, captured once the payment succeeded; Wave refunds whole sessions. */
   books(): BookEntry[] {
     return [...this.sessions.values()].map((s) => {
       const taken = s.paymentStatus === 'succeeded';

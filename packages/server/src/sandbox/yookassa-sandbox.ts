@@ -83,7 +83,7 @@ export class YooKassaSandbox implements KeepsBooks {
     return sending;
   }
 
-  /** The provider's books (DESIGN section 9): per payment, captured once succeeded, and refunded. */
+  /** The provider's books (docs/architecture.md section 9): per payment, captured once succeeded, and refunded. */
   books(): BookEntry[] {
     return [...this.payments.values()].map((p) => bookEntry(p.id, p.orderId, p.amount, p.status === 'succeeded', p.refunded.amountMinor, p.status));
   }

@@ -75,7 +75,7 @@ export interface Store {
 
   /**
    * Leases a `created` order's payment start to one caller until `leaseUntil`, so that a single
-   * provider payment is created per order (DESIGN section 9); the next transition ends the lease.
+   * provider payment is created per order (docs/architecture.md section 9); the next transition ends the lease.
    * False: another call holds it, or the order is no longer `created`.
    */
   claimPaymentStart(orderId: string, now: string, leaseUntil: string): Promise<boolean>;
