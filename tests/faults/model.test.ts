@@ -527,6 +527,9 @@ const decoyFlood = (decoys: number): Op => ({
   label: `decoy flood(${decoys} orders)`,
   applies: () => true,
   async run(m, r) {
+    // Fairness, not outages: a fault left queued by an earlier command would make the victim's
+    // check unanswered and rightly back it off (rule 3), which is not a decoy's doing.
+    r.yookassa.faults.clear();
     await createOrder(1, 4_200, 'Latte').run(m, r);
     const victim = m.orders.at(-1)!;
     await payOrder(m, r, victim);
