@@ -14,7 +14,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(node:|fs|net|http|https|child_process|undici|pg|better-sqlite3|drizzle-orm)', message: 'packages/core does no I/O' }] },
+        {
+          patterns: [
+            {
+              regex: '^(node:|fs|net|http|https|child_process|undici|pg|better-sqlite3|drizzle-orm)',
+              message: 'packages/core does no I/O',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', 'fetch', 'process', 'setTimeout', 'setInterval'],
     },

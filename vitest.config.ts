@@ -1,7 +1,13 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Suites that talk to a database through the Store, and so run once per backend. */
-const bothBackends = ['tests/server/store.test.ts', 'tests/server/poller.test.ts', 'tests/server/dispatcher.test.ts', 'tests/server/pos-*.test.ts', 'tests/e2e/**/*.test.ts'];
+const bothBackends = [
+  'tests/server/store.test.ts',
+  'tests/server/poller.test.ts',
+  'tests/server/dispatcher.test.ts',
+  'tests/server/pos-*.test.ts',
+  'tests/e2e/**/*.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -9,12 +9,35 @@ export async function benchCoreDecide() {
   const clock = new ManualClock('2026-03-01T09:00:00.000Z');
   const deps = { clock, config: defaultLifecycleConfig };
   const created = createOrder(
-    { orderId: 'o-1', deviceId: 'd-1', productId: 'latte', productName: 'Latte', size: 'M', price: { amountMinor: 15000, currency: 'RUB' }, provider: 'yookassa' },
+    {
+      orderId: 'o-1',
+      deviceId: 'd-1',
+      productId: 'latte',
+      productName: 'Latte',
+      size: 'M',
+      price: { amountMinor: 15000, currency: 'RUB' },
+      provider: 'yookassa',
+    },
     deps,
   );
-  const pending: PersistedOrderSnapshot = decide(created.snapshot, { type: 'PAYMENT_INITIATED', providerPaymentId: 'p-1' }, deps).snapshot;
-  const observation = { type: 'PAYMENT_OBSERVED', source: 'poll', status: 'pending', amount: { amountMinor: 15000, currency: 'RUB' } } as const;
+  const pending: PersistedOrderSnapshot = decide(
+    created.snapshot,
+    { type: 'PAYMENT_INITIATED', providerPaymentId: 'p-1' },
+    deps,
+  ).snapshot;
+  const observation = {
+    type: 'PAYMENT_OBSERVED',
+    source: 'poll',
+    status: 'pending',
+    amount: { amountMinor: 15000, currency: 'RUB' },
+  } as const;
   const baseline = await opsPerSecond(() => JSON.parse(JSON.stringify(pending)));
   const measured = await opsPerSecond(() => decide(pending, observation, deps));
-  return { name: 'core decide (pending observation)', unit: 'events/s', measured, baseline, baselineName: 'JSON round-trip of the snapshot' };
+  return {
+    name: 'core decide (pending observation)',
+    unit: 'events/s',
+    measured,
+    baseline,
+    baselineName: 'JSON round-trip of the snapshot',
+  };
 }

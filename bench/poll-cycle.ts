@@ -7,7 +7,10 @@ import { startBenchStack } from './stack.js';
  */
 export async function benchPollCycle(orders = 400, latencyMs = 20, concurrency = 8) {
   const clock = new ManualClock(new Date());
-  const stack = await startBenchStack({ POLL_CONCURRENCY: String(concurrency), MAX_ORDERS_PER_CYCLE: String(orders) }, clock);
+  const stack = await startBenchStack(
+    { POLL_CONCURRENCY: String(concurrency), MAX_ORDERS_PER_CYCLE: String(orders) },
+    clock,
+  );
   try {
     await stack.pendingOrders(orders);
     stack.yookassa.faults.inject('get', { delayMs: latencyMs, times: orders });

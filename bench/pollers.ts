@@ -24,7 +24,12 @@ import { tempDatabase } from '../tests/support/temp-db.js';
 
 const STARTED = '2026-03-01T09:00:00.000Z';
 const NOW = '2026-03-01T09:10:00.000Z';
-const lifecycle = { FAST_TRACK_INTERVAL_S: '600', FAST_TRACK_LIMIT_S: '3600', SLOW_TRACK_INTERVAL_S: '3600', ORDER_TTL_S: '86400' };
+const lifecycle = {
+  FAST_TRACK_INTERVAL_S: '600',
+  FAST_TRACK_LIMIT_S: '3600',
+  SLOW_TRACK_INTERVAL_S: '3600',
+  ORDER_TTL_S: '86400',
+};
 const SHOP = { shopId: 'shop-bench', secretKey: 'secret-bench' };
 
 export interface PollerRun {
@@ -87,11 +92,15 @@ async function runOnce(processes: number, options: Required<PollersBenchOptions>
     const answered = totals.reduce((sum, t) => sum + t.answered, 0);
     const wrong = seeded.filter((o) => yookassa.checks.get(o.paymentId) !== 1).length;
     if (answered !== options.orders || wrong > 0 || totals.some((t) => t.errors > 0)) {
-      throw new Error(`${processes} processes: ${answered} of ${options.orders} answered, ${wrong} payments not checked exactly once`);
+      throw new Error(
+        `${processes} processes: ${answered} of ${options.orders} answered, ${wrong} payments not checked exactly once`,
+      );
     }
     return { processes, orders: options.orders, seconds, checksPerSecond: answered / seconds };
   } finally {
-    await Promise.all(pollers.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.kill() : undefined)));
+    await Promise.all(
+      pollers.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? p.kill() : undefined)),
+    );
     await api.close();
     await db.cleanup();
   }
@@ -125,7 +134,12 @@ export async function benchPollers(options: PollersBenchOptions = {}) {
     measured: most.checksPerSecond,
     baseline: one.checksPerSecond,
     baselineName: '1 poller process, same run',
-    detail: Object.fromEntries(runs.map((r) => [`${r.processes}p`, { checksPerSecond: Math.round(r.checksPerSecond), ratio: Number(r.ratio.toFixed(2)) }])),
+    detail: Object.fromEntries(
+      runs.map((r) => [
+        `${r.processes}p`,
+        { checksPerSecond: Math.round(r.checksPerSecond), ratio: Number(r.ratio.toFixed(2)) },
+      ]),
+    ),
   };
 }
 

@@ -20,7 +20,13 @@ interface BenchResult {
  * (measured / baseline) so that numbers from different machines compare.
  * Results: bench/results/latest.json.
  */
-const benches: Array<() => Promise<BenchResult>> = [benchCoreDecide, benchStoreApply, benchWebhook, benchPollCycle, benchDueQuery];
+const benches: Array<() => Promise<BenchResult>> = [
+  benchCoreDecide,
+  benchStoreApply,
+  benchWebhook,
+  benchPollCycle,
+  benchDueQuery,
+];
 const results = [];
 for (const bench of benches) {
   const result = await bench();

@@ -38,7 +38,14 @@ export async function startBenchStack(env: Record<string, string> = {}, clock?: 
   });
   const runtime = createRuntime({ settings, logger: pino({ level: 'silent' }), ...(clock ? { clock } : {}) });
   const server = await startServer(runtime, 0);
-  await runtime.store.upsertDevice({ id: 'bench', name: 'Bench', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
+  await runtime.store.upsertDevice({
+    id: 'bench',
+    name: 'Bench',
+    location: '',
+    logoUrl: null,
+    clientInfo: '',
+    clientInfoByStatus: {},
+  });
   return {
     runtime,
     server,

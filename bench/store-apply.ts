@@ -19,9 +19,29 @@ export async function benchStoreApply() {
     const { db, close } = openSqlite(`file:${join(dir, 'store.db')}`);
     migrateSqlite(db);
     const store = new SqliteStore(db, deps, close);
-    await store.upsertDevice({ id: 'd-1', name: 'D', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
+    await store.upsertDevice({
+      id: 'd-1',
+      name: 'D',
+      location: '',
+      logoUrl: null,
+      clientInfo: '',
+      clientInfoByStatus: {},
+    });
     const price = { amountMinor: 15000, currency: 'RUB' };
-    await store.insertOrder(createOrder({ orderId: 'o-1', deviceId: 'd-1', productId: 'latte', productName: 'Latte', size: 'M', price, provider: 'yookassa' }, deps));
+    await store.insertOrder(
+      createOrder(
+        {
+          orderId: 'o-1',
+          deviceId: 'd-1',
+          productId: 'latte',
+          productName: 'Latte',
+          size: 'M',
+          price,
+          provider: 'yookassa',
+        },
+        deps,
+      ),
+    );
     await store.applyEvent('o-1', { type: 'PAYMENT_INITIATED', providerPaymentId: 'p-1' });
     const observation = { type: 'PAYMENT_OBSERVED', source: 'poll', status: 'pending', amount: price } as const;
 
@@ -41,7 +61,13 @@ export async function benchStoreApply() {
       return store.applyEvent('o-1', observation);
     }, 2000);
     await store.close();
-    return { name: 'SQLite committed transition', unit: 'transitions/s', measured, baseline, baselineName: 'bare one-row update transaction' };
+    return {
+      name: 'SQLite committed transition',
+      unit: 'transitions/s',
+      measured,
+      baseline,
+      baselineName: 'bare one-row update transaction',
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,18 +35,32 @@ export async function benchWebhook(requests = 1500) {
   });
   const bareServer = await startOnLoopback(bare);
   const notification = (paymentId: string) =>
-    JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } });
-  const baseline = await load(bareServer.url, '/v1/webhooks/yookassa', Array.from({ length: requests * 10 }, (_, i) => notification(`p-${i}`)));
+    JSON.stringify({
+      type: 'notification',
+      event: 'payment.succeeded',
+      object: { id: paymentId, status: 'succeeded' },
+    });
+  const baseline = await load(
+    bareServer.url,
+    '/v1/webhooks/yookassa',
+    Array.from({ length: requests * 10 }, (_, i) => notification(`p-${i}`)),
+  );
   await bareServer.close();
 
   const stack = await startBenchStack();
   try {
     const orders = await stack.pendingOrders(requests);
     for (const { paymentId } of orders) await stack.yookassa.setStatus(paymentId, 'succeeded', false);
-    const measured = await load(stack.server.url, '/v1/webhooks/yookassa', orders.map((o) => notification(o.paymentId)));
+    const measured = await load(
+      stack.server.url,
+      '/v1/webhooks/yookassa',
+      orders.map((o) => notification(o.paymentId)),
+    );
     const paid = (await stack.runtime.store.countOrdersByStatus()).pending ?? 0;
     if (measured.non2xx > 0 || measured.errors > 0 || paid !== 0) {
-      throw new Error(`webhook bench: ${measured.non2xx} non-2xx, ${measured.errors} errors, ${paid} orders still pending`);
+      throw new Error(
+        `webhook bench: ${measured.non2xx} non-2xx, ${measured.errors} errors, ${paid} orders still pending`,
+      );
     }
     return {
       name: `webhook end to end (${requests} distinct payments, 10 connections)`,

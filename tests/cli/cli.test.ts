@@ -67,12 +67,40 @@ describe('paystate CLI (real binary, temporary database)', () => {
   it('manages devices and sanitises the status page text', async () => {
     const database = tempDb();
     expect((await paystate(['--database', database, 'migrate'])).stdout).toContain('migrated');
-    const added = await paystate(['--database', database, 'devices', 'add', 'kiosk-1', '--name', 'Kiosk', '--location', 'Hall']);
+    const added = await paystate([
+      '--database',
+      database,
+      'devices',
+      'add',
+      'kiosk-1',
+      '--name',
+      'Kiosk',
+      '--location',
+      'Hall',
+    ]);
     expect(added).toMatchObject({ code: 0, stdout: 'device kiosk-1 saved\n' });
-    const set = await paystate(['--database', database, 'devices', 'set-info', 'kiosk-1', '<img src=x onerror=alert(1)><b>Hi</b>', '--status', 'make_failed']);
+    const set = await paystate([
+      '--database',
+      database,
+      'devices',
+      'set-info',
+      'kiosk-1',
+      '<img src=x onerror=alert(1)><b>Hi</b>',
+      '--status',
+      'make_failed',
+    ]);
     expect(set.stdout).toContain('unsafe markup removed');
-    const list = JSON.parse((await paystate(['--database', database, 'devices', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
-    expect(list).toEqual([expect.objectContaining({ id: 'kiosk-1', name: 'Kiosk', location: 'Hall', clientInfoByStatus: { make_failed: '<b>Hi</b>' } })]);
+    const list = JSON.parse((await paystate(['--database', database, 'devices', 'list', '--json'])).stdout) as Array<
+      Record<string, unknown>
+    >;
+    expect(list).toEqual([
+      expect.objectContaining({
+        id: 'kiosk-1',
+        name: 'Kiosk',
+        location: 'Hall',
+        clientInfoByStatus: { make_failed: '<b>Hi</b>' },
+      }),
+    ]);
   }, 20_000);
 
   it('fails with one clear line and a non-zero exit code', async () => {
@@ -82,7 +110,11 @@ describe('paystate CLI (real binary, temporary database)', () => {
       [['orders', 'show', '../etc/passwd'], {}, /^paystate: "..\/etc\/passwd" is not an order id\n$/],
       [['orders', 'list', '--status', 'bogus'], {}, /^paystate: unknown status "bogus"\n$/],
       [['devices', 'set-info', 'ghost', 'x'], {}, /^paystate: no device ghost; add it with/],
-      [['config', 'check'], { PAYMENT_API_TIMEOUT_S: 'soon' }, /^paystate: invalid settings:\n {2}PAYMENT_API_TIMEOUT_S: /],
+      [
+        ['config', 'check'],
+        { PAYMENT_API_TIMEOUT_S: 'soon' },
+        /^paystate: invalid settings:\n {2}PAYMENT_API_TIMEOUT_S: /,
+      ],
       [['config', 'check'], {}, /^paystate: PAYMENT_PROVIDER=yookassa is not configured/],
       [['config', 'check'], { PAYMENT_CHECK_INTERVAL_S: '7' }, /PAYMENT_CHECK_INTERVAL_S: use a divisor of 60/],
     ];
@@ -107,7 +139,11 @@ describe('paystate CLI (real binary, temporary database)', () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).not.toMatch(/super_secret|tmetr-secret/);
-    expect(JSON.parse(run.stdout)).toMatchObject({ YOOKASSA_SECRET_KEY: '********', TMETR_TOKEN: '********', YOOKASSA_SHOP_ID: 'shop' });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      YOOKASSA_SECRET_KEY: '********',
+      TMETR_TOKEN: '********',
+      YOOKASSA_SHOP_ID: 'shop',
+    });
   });
 
   it('poll --once checks the due orders and prints the cycle as JSON', async () => {
@@ -116,7 +152,10 @@ describe('paystate CLI (real binary, temporary database)', () => {
     const tmetr = new TmetrSandbox({ token: 'tm' });
     const y = await yookassa.start();
     const t = await tmetr.start();
-    cleanups.push(() => y.close(), () => t.close());
+    cleanups.push(
+      () => y.close(),
+      () => t.close(),
+    );
     const env = {
       DATABASE_URL: database,
       YOOKASSA_API_URL: y.apiUrl,
@@ -128,7 +167,14 @@ describe('paystate CLI (real binary, temporary database)', () => {
       LOG_LEVEL: 'silent',
     };
     const runtime = createRuntime({ settings: loadSettings(env), logger: pino({ level: 'silent' }) });
-    await runtime.store.upsertDevice({ id: 'dev', name: 'D', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
+    await runtime.store.upsertDevice({
+      id: 'dev',
+      name: 'D',
+      location: '',
+      logoUrl: null,
+      clientInfo: '',
+      clientInfoByStatus: {},
+    });
     const created = await runtime.orders.create({
       deviceId: 'dev',
       productId: 'tea',

@@ -32,15 +32,32 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
   it('methods set/list: one per provider, updated in place, the offer in the merchant order', async () => {
     const database = tempDb();
     const run = (...args: string[]) => paystate(['--database', database, 'pos', ...args]);
-    expect((await run('methods', 'set', 'dakar-1', 'cash', '--name', 'Espèces', '--order', '2')).stdout).toBe('dakar-1: cash "Espèces" added (active, order 2)\n');
-    expect((await run('methods', 'set', 'dakar-1', 'wave', '--name', 'Wave', '--order', '1', '--config', 'merchant_number=+221770000000')).stdout).toContain(
-      'no credentials for it on this server, so not offered',
+    expect((await run('methods', 'set', 'dakar-1', 'cash', '--name', 'Espèces', '--order', '2')).stdout).toBe(
+      'dakar-1: cash "Espèces" added (active, order 2)\n',
     );
+    expect(
+      (
+        await run(
+          'methods',
+          'set',
+          'dakar-1',
+          'wave',
+          '--name',
+          'Wave',
+          '--order',
+          '1',
+          '--config',
+          'merchant_number=+221770000000',
+        )
+      ).stdout,
+    ).toContain('no credentials for it on this server, so not offered');
     await run('methods', 'set', 'dakar-1', 'orange_money', '--name', 'Orange Money', '--order', '0', '--inactive');
     const updated = await run('methods', 'set', 'dakar-1', 'cash', '--order', '0');
     expect(updated).toMatchObject({ code: 0, stdout: 'dakar-1: cash "Espèces" updated (active, order 0)\n' });
 
-    const listed = JSON.parse((await run('methods', 'list', 'dakar-1', '--json')).stdout) as Array<Record<string, unknown>>;
+    const listed = JSON.parse((await run('methods', 'list', 'dakar-1', '--json')).stdout) as Array<
+      Record<string, unknown>
+    >;
     expect(listed.map((m) => [m.provider_code, m.sort_order, m.active])).toEqual([
       ['cash', 0, true],
       ['orange_money', 0, false],
@@ -48,7 +65,9 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
     ]);
     expect(listed.find((m) => m.provider_code === 'wave')?.public_config).toEqual({ merchant_number: '+221770000000' });
     // Wave has no credentials here and Orange Money is inactive: only cash is offered.
-    const offered = JSON.parse((await run('methods', 'list', 'dakar-1', '--offered', '--json')).stdout) as Array<Record<string, unknown>>;
+    const offered = JSON.parse((await run('methods', 'list', 'dakar-1', '--offered', '--json')).stdout) as Array<
+      Record<string, unknown>
+    >;
     expect(offered.map((m) => m.provider_code)).toEqual(['cash']);
     const table = await run('methods', 'list', 'dakar-1');
     expect(table.stdout.split('\n')[0]).toMatch(/^order\s+provider\s+name\s+active\s+available$/);
@@ -62,33 +81,74 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
 
     // No till open: refused, and no payment is recorded.
     const noDrawer = await run('pay', 'dakar-1', '1500', '--currency', 'XOF');
-    expect(noDrawer).toMatchObject({ code: 1, stdout: '', stderr: 'paystate: merchant dakar-1 has no open cash drawer session\n' });
+    expect(noDrawer).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'paystate: merchant dakar-1 has no open cash drawer session\n',
+    });
     expect(await paymentsIn(database, 'dakar-1')).toHaveLength(0);
 
     const opened = await run('drawer', 'open', 'dakar-1', '10000', '--currency', 'XOF', '--operator', 'awa');
-    expect(opened.stdout).toMatch(/^drawer session \S+ opened\n {2}opening 10000 XOF \+ in 0 XOF - out 0 XOF = expected 10000 XOF\n$/);
-    const paid = JSON.parse((await run('pay', 'dakar-1', '4000', '--currency', 'XOF', '--description', 'Thieboudienne', '--json')).stdout) as PaymentView & { drawer: DrawerView };
-    expect(paid).toMatchObject({ status: 'success', method: 'cash', amount_minor: 4_000, description: 'Thieboudienne', drawer: { cash_in_minor: 4_000, expected_minor: 14_000 } });
+    expect(opened.stdout).toMatch(
+      /^drawer session \S+ opened\n {2}opening 10000 XOF \+ in 0 XOF - out 0 XOF = expected 10000 XOF\n$/,
+    );
+    const paid = JSON.parse(
+      (await run('pay', 'dakar-1', '4000', '--currency', 'XOF', '--description', 'Thieboudienne', '--json')).stdout,
+    ) as PaymentView & { drawer: DrawerView };
+    expect(paid).toMatchObject({
+      status: 'success',
+      method: 'cash',
+      amount_minor: 4_000,
+      description: 'Thieboudienne',
+      drawer: { cash_in_minor: 4_000, expected_minor: 14_000 },
+    });
     const human = await run('pay', 'dakar-1', '500', '--currency', 'XOF');
-    expect(human.stdout).toMatch(/^payment \S+: 500 XOF cash, success\n {2}opening 10000 XOF \+ in 4500 XOF - out 0 XOF = expected 14500 XOF\n$/);
+    expect(human.stdout).toMatch(
+      /^payment \S+: 500 XOF cash, success\n {2}opening 10000 XOF \+ in 4500 XOF - out 0 XOF = expected 14500 XOF\n$/,
+    );
 
     const refund = await run('refund', 'dakar-1', paid.payment_id, '1500', '--reason', 'plat froid');
     expect(refund.code).toBe(0);
-    expect(refund.stdout).toMatch(/^refund \S+: 1500 XOF succeeded\npayment \S+: partially_refunded, 1500 XOF of 4000 XOF refunded, 2500 XOF refundable\n {2}opening 10000 XOF \+ in 4500 XOF - out 1500 XOF = expected 13000 XOF\n$/);
+    expect(refund.stdout).toMatch(
+      /^refund \S+: 1500 XOF succeeded\npayment \S+: partially_refunded, 1500 XOF of 4000 XOF refunded, 2500 XOF refundable\n {2}opening 10000 XOF \+ in 4500 XOF - out 1500 XOF = expected 13000 XOF\n$/,
+    );
     const beyond = await run('refund', 'dakar-1', paid.payment_id, '2501');
     expect(beyond.code).toBe(1);
-    expect(beyond.stderr).toMatch(/^paystate: a refund of 2501 exceeds what payment \S+ can still refund \(2500 XOF\)\n$/);
-    const rest = JSON.parse((await run('refund', 'dakar-1', paid.payment_id, '2500', '--json')).stdout) as { status: string; payment: PaymentView };
+    expect(beyond.stderr).toMatch(
+      /^paystate: a refund of 2501 exceeds what payment \S+ can still refund \(2500 XOF\)\n$/,
+    );
+    const rest = JSON.parse((await run('refund', 'dakar-1', paid.payment_id, '2500', '--json')).stdout) as {
+      status: string;
+      payment: PaymentView;
+    };
     expect(rest).toMatchObject({ status: 'succeeded', payment: { status: 'refunded', refundable_minor: 0 } });
 
     const shown = await run('drawer', 'show', 'dakar-1', '--json');
-    const session = JSON.parse(shown.stdout) as DrawerView & { movements: Array<{ direction: string; amount_minor: number }> };
-    expect(session.movements.map((m) => `${m.direction}${m.amount_minor}`)).toEqual(['in4000', 'in500', 'out1500', 'out2500']);
+    const session = JSON.parse(shown.stdout) as DrawerView & {
+      movements: Array<{ direction: string; amount_minor: number }>;
+    };
+    expect(session.movements.map((m) => `${m.direction}${m.amount_minor}`)).toEqual([
+      'in4000',
+      'in500',
+      'out1500',
+      'out2500',
+    ]);
     // opening + in - out = 10 000 + 4 500 - 4 000
     const closed = await run('drawer', 'close', 'dakar-1', '10450', '--operator', 'moussa');
-    expect(closed.stdout).toMatch(/closed\n {2}opening 10000 XOF \+ in 4500 XOF - out 4000 XOF = expected 10500 XOF\n {2}counted 10450 XOF, variance -50 XOF\n$/);
-    const past = JSON.parse((await run('drawer', 'show', 'dakar-1', '--session', session.session_id, '--json')).stdout) as DrawerView;
-    expect(past).toMatchObject({ status: 'closed', expected_minor: 10_500, counted_minor: 10_450, variance_minor: -50, closed_by: 'moussa', opened_by: 'awa' });
+    expect(closed.stdout).toMatch(
+      /closed\n {2}opening 10000 XOF \+ in 4500 XOF - out 4000 XOF = expected 10500 XOF\n {2}counted 10450 XOF, variance -50 XOF\n$/,
+    );
+    const past = JSON.parse(
+      (await run('drawer', 'show', 'dakar-1', '--session', session.session_id, '--json')).stdout,
+    ) as DrawerView;
+    expect(past).toMatchObject({
+      status: 'closed',
+      expected_minor: 10_500,
+      counted_minor: 10_450,
+      variance_minor: -50,
+      closed_by: 'moussa',
+      opened_by: 'awa',
+    });
   }, 60_000);
 
   it('refunds a Wave payment through the provider with its credentials from the environment', async () => {
@@ -96,10 +156,30 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
     const wave = new WaveSandbox({ apiKey: 'wave-key', webhookSecret: 'wave-secret' });
     const w = await wave.start();
     cleanups.push(() => w.close());
-    const env = { DATABASE_URL: database, PAYMENT_PROVIDER: 'wave', WAVE_API_URL: w.url, WAVE_API_KEY: 'wave-key', WAVE_WEBHOOK_SECRET: 'wave-secret', TMETR_API_URL: 'http://127.0.0.1:9', TMETR_TOKEN: 'tm', LOG_LEVEL: 'silent' };
+    const env = {
+      DATABASE_URL: database,
+      PAYMENT_PROVIDER: 'wave',
+      WAVE_API_URL: w.url,
+      WAVE_API_KEY: 'wave-key',
+      WAVE_WEBHOOK_SECRET: 'wave-secret',
+      TMETR_API_URL: 'http://127.0.0.1:9',
+      TMETR_TOKEN: 'tm',
+      LOG_LEVEL: 'silent',
+    };
     const runtime = createRuntime({ settings: loadSettings(env), logger: pino({ level: 'silent' }) });
-    await runtime.pos.createMethod({ merchantId: 'dakar-1', providerCode: 'wave', displayName: 'Wave', active: true, sortOrder: 0, publicConfig: {} });
-    const { payment } = await runtime.pos.createPayment('dakar-1', { method: 'wave', amount: { amountMinor: 1_500, currency: 'XOF' }, description: 'Mafé' });
+    await runtime.pos.createMethod({
+      merchantId: 'dakar-1',
+      providerCode: 'wave',
+      displayName: 'Wave',
+      active: true,
+      sortOrder: 0,
+      publicConfig: {},
+    });
+    const { payment } = await runtime.pos.createPayment('dakar-1', {
+      method: 'wave',
+      amount: { amountMinor: 1_500, currency: 'XOF' },
+      description: 'Mafé',
+    });
     await wave.complete(wave.sessionFor(payment.paymentId)!.id, false);
     expect((await runtime.pos.check('dakar-1', payment.paymentId)).payment.status).toBe('success');
     await runtime.close();
@@ -107,10 +187,16 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
     // Wave refunds whole sessions only: a partial refund is refused by the adapter, and given back.
     const partial = await paystate(['pos', 'refund', 'dakar-1', payment.paymentId, '500'], env);
     expect(partial.code).toBe(1);
-    expect(partial.stderr).toMatch(/^paystate: wave cannot refund through its API: Wave refunds whole checkout sessions only/);
+    expect(partial.stderr).toMatch(
+      /^paystate: wave cannot refund through its API: Wave refunds whole checkout sessions only/,
+    );
     const full = await paystate(['pos', 'refund', 'dakar-1', payment.paymentId, '1500', '--json'], env);
     expect(full.code).toBe(0);
-    expect(JSON.parse(full.stdout)).toMatchObject({ status: 'succeeded', payment: { status: 'refunded', refunded_minor: 1_500 }, drawer: null });
+    expect(JSON.parse(full.stdout)).toMatchObject({
+      status: 'succeeded',
+      payment: { status: 'refunded', refunded_minor: 1_500 },
+      drawer: null,
+    });
     expect(wave.refunds).toEqual([wave.sessionFor(payment.paymentId)!.id]);
   }, 30_000);
 
@@ -121,8 +207,14 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
       [['methods', 'set', 'm1', 'wave'], /^paystate: a new payment method needs --name\n$/],
       [['methods', 'set', 'm1', 'Wave!', '--name', 'x'], /^paystate: "Wave!" is not a provider code/],
       [['methods', 'set', '../m1', 'cash', '--name', 'x'], /^paystate: "..\/m1" is not a valid merchant id/],
-      [['methods', 'set', 'm1', 'cash', '--active', '--inactive'], /^paystate: --active and --inactive contradict each other\n$/],
-      [['methods', 'set', 'm1', 'cash', '--config', 'novalue'], /^paystate: --config takes key=value, not "novalue"\n$/],
+      [
+        ['methods', 'set', 'm1', 'cash', '--active', '--inactive'],
+        /^paystate: --active and --inactive contradict each other\n$/,
+      ],
+      [
+        ['methods', 'set', 'm1', 'cash', '--config', 'novalue'],
+        /^paystate: --config takes key=value, not "novalue"\n$/,
+      ],
       [['pay', 'm1', '12.5', '--currency', 'XOF'], /^paystate: "12.5" is not an amount in XOF: /],
       [['pay', 'm1', '10', '--currency', 'xof'], /^paystate: "xof" is not an ISO 4217 currency code/],
       [['refund', 'm1', 'no-such-payment', '10'], /^paystate: no payment with id no-such-payment\n$/],

@@ -31,7 +31,14 @@ function eventsFor(config: LifecycleConfig) {
     const late = addSeconds(context.expiresAt, 1);
     const wrong = { amountMinor: context.price.amountMinor + 1, currency: context.price.currency };
     const observations: OrderEvent[] = (['pending', 'succeeded', 'canceled', 'waiting_for_capture'] as const).flatMap(
-      (status) => [fast, slow, late].map((now) => ({ type: 'PAYMENT_OBSERVED' as const, source: 'webhook' as const, status, amount: context.price, now })),
+      (status) =>
+        [fast, slow, late].map((now) => ({
+          type: 'PAYMENT_OBSERVED' as const,
+          source: 'webhook' as const,
+          status,
+          amount: context.price,
+          now,
+        })),
     );
     return [
       { type: 'PAYMENT_INITIATED', providerPaymentId: 'pay-1', now: fast },
@@ -110,7 +117,9 @@ describe('model-based coverage of the order machine', () => {
   it('takes every transition the machine defines', () => {
     const missing = runs.map((run) => {
       const takenLabels = new Set(runs.flatMap((r) => [...r.taken].map(label)));
-      return allTransitions(run.machine).map(label).filter((l) => !takenLabels.has(l));
+      return allTransitions(run.machine)
+        .map(label)
+        .filter((l) => !takenLabels.has(l));
     });
     expect(missing[0]).toEqual([]);
     expect(allTransitions(runs[0]!.machine).length).toBeGreaterThan(40);

@@ -39,7 +39,9 @@ describe('lifecycle invariants over arbitrary event histories', () => {
           expect(input.status).toBe('succeeded');
           expect(sameMoney(input.amount, history.order.price)).toBe(true);
           const now = Date.parse(after.audit.at);
-          expect(now - Date.parse(before.order.paymentStartedAt!)).toBeLessThanOrEqual(history.config.FAST_TRACK_LIMIT_S * 1000);
+          expect(now - Date.parse(before.order.paymentStartedAt!)).toBeLessThanOrEqual(
+            history.config.FAST_TRACK_LIMIT_S * 1000,
+          );
           expect(now).toBeLessThan(Date.parse(before.order.expiresAt));
         }
       }),
@@ -90,7 +92,12 @@ describe('lifecycle invariants over arbitrary event histories', () => {
     fc.assert(
       fc.property(historyArb(), (history) => {
         for (const { before, input, after } of replay(history).steps) {
-          expect(after.audit).toMatchObject({ event: input.type, from: before.status, to: after.status, applied: after.changed });
+          expect(after.audit).toMatchObject({
+            event: input.type,
+            from: before.status,
+            to: after.status,
+            applied: after.changed,
+          });
           if (!after.changed) {
             expect(after.effects).toEqual([]);
             expect(after.snapshot).toEqual(before.snapshot);

@@ -23,7 +23,12 @@ describe('rule 1: a new order and payment initiation', () => {
         const o = h.decision.order;
         expect(h.decision.status).toBe('created');
         expect(o.checkAttempts).toBe(0);
-        expect([o.paymentStartedAt, o.nextCheckAt, o.lastCheckAt, o.providerPaymentId]).toEqual([null, null, null, null]);
+        expect([o.paymentStartedAt, o.nextCheckAt, o.lastCheckAt, o.providerPaymentId]).toEqual([
+          null,
+          null,
+          null,
+          null,
+        ]);
         expect(o.createdAt).toBe(start.toISOString());
         expect(o.expiresAt).toBe(addSeconds(start.toISOString(), config.ORDER_TTL_S));
         expect([o.createdAt, o.expiresAt].every(isUtcInstant)).toBe(true);
@@ -81,7 +86,11 @@ describe('rule 2: payment observations on a pending order', () => {
   it('AUTO_FULFIL_WINDOW=order_lifetime (tickets): any success before expiry -> paid with one MAKE_COMMAND, even past FAST_TRACK_LIMIT_S', () => {
     fc.assert(
       fc.property(newOrderArb, configArb, fc.double({ min: 0, max: 1, noNaN: true }), (order, config, fraction) => {
-        const h = new OrderHarness(order, { ...config, AUTO_FULFIL_WINDOW: 'order_lifetime', ORDER_TTL_S: config.FAST_TRACK_LIMIT_S + 600 });
+        const h = new OrderHarness(order, {
+          ...config,
+          AUTO_FULFIL_WINDOW: 'order_lifetime',
+          ORDER_TTL_S: config.FAST_TRACK_LIMIT_S + 600,
+        });
         h.pay();
         h.advance(Math.floor((config.FAST_TRACK_LIMIT_S + 599) * fraction));
         const d = h.observe('succeeded');
@@ -129,7 +138,9 @@ describe('rule 2: payment observations on a pending order', () => {
         const d = h.observe('succeeded');
         expect(d.status).toBe('manual_make');
         expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
-        expect(d.effects.map((e) => e.effect)).toContainEqual(expect.objectContaining({ type: 'ALERT', kind: 'manual_make' }));
+        expect(d.effects.map((e) => e.effect)).toContainEqual(
+          expect.objectContaining({ type: 'ALERT', kind: 'manual_make' }),
+        );
       }),
     );
   });
@@ -158,9 +169,12 @@ describe('rule 2: payment observations on a pending order', () => {
         h.advance(elapsed);
         const d = h.observe('pending');
         const now = h.clock.now().toISOString();
-        const interval = elapsed <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
+        const interval =
+          elapsed <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
         expect(d.status).toBe('pending');
-        expect(d.order.nextCheckAt).toBe(addSeconds(spacingBase(h.history.at(-2)!.order.nextCheckAt, now, interval), interval));
+        expect(d.order.nextCheckAt).toBe(
+          addSeconds(spacingBase(h.history.at(-2)!.order.nextCheckAt, now, interval), interval),
+        );
         expect(d.order.lastCheckAt).toBe(now);
         expect(d.order.checkAttempts).toBe(1);
       }),
@@ -169,18 +183,22 @@ describe('rule 2: payment observations on a pending order', () => {
 
   it('canceled -> not_paid; waiting_for_capture -> failed with a description', () => {
     fc.assert(
-      fc.property(newOrderArb, fc.constantFrom('canceled' as const, 'waiting_for_capture' as const), (order, status) => {
-        const h = new OrderHarness(order);
-        h.pay();
-        const d = h.observe(status);
-        if (status === 'canceled') {
-          expect(d.status).toBe('not_paid');
-        } else {
-          expect(d.status).toBe('failed');
-          expect(d.order.failedPresentationDesc).toBe(describeFailure('waiting_for_capture'));
-        }
-        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
-      }),
+      fc.property(
+        newOrderArb,
+        fc.constantFrom('canceled' as const, 'waiting_for_capture' as const),
+        (order, status) => {
+          const h = new OrderHarness(order);
+          h.pay();
+          const d = h.observe(status);
+          if (status === 'canceled') {
+            expect(d.status).toBe('not_paid');
+          } else {
+            expect(d.status).toBe('failed');
+            expect(d.order.failedPresentationDesc).toBe(describeFailure('waiting_for_capture'));
+          }
+          expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+        },
+      ),
     );
   });
 
@@ -196,7 +214,9 @@ describe('rule 2: payment observations on a pending order', () => {
           h.pay();
           const d = h.observe(status, observed);
           expect(d.status).toBe('requires_manual_review');
-          expect(d.effects.map((e) => e.effect)).toContainEqual(expect.objectContaining({ type: 'ALERT', kind: 'amount_mismatch' }));
+          expect(d.effects.map((e) => e.effect)).toContainEqual(
+            expect.objectContaining({ type: 'ALERT', kind: 'amount_mismatch' }),
+          );
           expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
         },
       ),
@@ -207,29 +227,39 @@ describe('rule 2: payment observations on a pending order', () => {
 describe('rule 3: a check with no answer is UNKNOWN, never a failure', () => {
   it('any run of unanswered checks keeps the order pending, with the next check on a backoff tier plus at most 20% jitter', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 0, max: 100 }), (order, config, failures, gap) => {
-        const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
-        h.pay();
-        for (let attempt = 1; attempt <= failures; attempt++) {
-          h.advance(gap);
-          const before = h.decision.order.nextCheckAt;
-          const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
-          const now = h.clock.now().toISOString();
-          expect(d.status).toBe('pending');
-          expect(d.order.failedChecks).toBe(attempt);
-          expect(d.order.failureReason).toBeNull();
-          const track = secondsBetween(d.order.paymentStartedAt!, now) <= config.FAST_TRACK_LIMIT_S ? config.FAST_TRACK_INTERVAL_S : config.SLOW_TRACK_INTERVAL_S;
-          const tier = attempt >= config.PAYMENT_ATTEMPTS_LIMIT
-            ? Math.max(track, config.SLOW_TRACK_INTERVAL_S)
-            : Math.min(track * 2 ** (attempt - 1), Math.max(track, config.SLOW_TRACK_INTERVAL_S));
-          const base = spacingBase(before, now, tier);
-          const wait = secondsBetween(base, d.order.nextCheckAt!);
-          expect(wait).toBeGreaterThanOrEqual(tier);
-          expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);
-          expect(Date.parse(d.order.nextCheckAt!)).toBeGreaterThan(Date.parse(now));
-        }
-        expect(h.history.map((x) => x.status)).not.toContain('failed');
-      }),
+      fc.property(
+        newOrderArb,
+        configArb,
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 100 }),
+        (order, config, failures, gap) => {
+          const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
+          h.pay();
+          for (let attempt = 1; attempt <= failures; attempt++) {
+            h.advance(gap);
+            const before = h.decision.order.nextCheckAt;
+            const d = h.send({ type: 'CHECK_FAILED', reason: 'timeout' });
+            const now = h.clock.now().toISOString();
+            expect(d.status).toBe('pending');
+            expect(d.order.failedChecks).toBe(attempt);
+            expect(d.order.failureReason).toBeNull();
+            const track =
+              secondsBetween(d.order.paymentStartedAt!, now) <= config.FAST_TRACK_LIMIT_S
+                ? config.FAST_TRACK_INTERVAL_S
+                : config.SLOW_TRACK_INTERVAL_S;
+            const tier =
+              attempt >= config.PAYMENT_ATTEMPTS_LIMIT
+                ? Math.max(track, config.SLOW_TRACK_INTERVAL_S)
+                : Math.min(track * 2 ** (attempt - 1), Math.max(track, config.SLOW_TRACK_INTERVAL_S));
+            const base = spacingBase(before, now, tier);
+            const wait = secondsBetween(base, d.order.nextCheckAt!);
+            expect(wait).toBeGreaterThanOrEqual(tier);
+            expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);
+            expect(Date.parse(d.order.nextCheckAt!)).toBeGreaterThan(Date.parse(now));
+          }
+          expect(h.history.map((x) => x.status)).not.toContain('failed');
+        },
+      ),
     );
   });
 
@@ -241,7 +271,8 @@ describe('rule 3: a check with no answer is UNKNOWN, never a failure', () => {
         const fail = (n: number) => {
           for (let i = 0; i < n; i++) h.advance(1).send({ type: 'CHECK_FAILED', reason: 'HTTP 503' });
         };
-        const alerts = () => h.effectsOfType('ALERT').filter((e) => e.effect.type === 'ALERT' && e.effect.kind === 'provider_unreachable');
+        const alerts = () =>
+          h.effectsOfType('ALERT').filter((e) => e.effect.type === 'ALERT' && e.effect.kind === 'provider_unreachable');
         fail(config.PAYMENT_ATTEMPTS_LIMIT - 1);
         expect(alerts()).toHaveLength(0);
         fail(1 + extra);
@@ -271,13 +302,19 @@ describe('rule 3: a check with no answer is UNKNOWN, never a failure', () => {
 
   it('only a provider answer fails an order: waiting_for_capture -> failed, canceled -> not_paid, even after an outage', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, fc.constantFrom('canceled' as const, 'waiting_for_capture' as const), (order, config, status) => {
-        const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
-        h.pay();
-        for (let i = 0; i < config.PAYMENT_ATTEMPTS_LIMIT + 3; i++) h.advance(5).send({ type: 'CHECK_FAILED', reason: 'timeout' });
-        expect(h.decision.status).toBe('pending');
-        expect(h.observe(status).status).toBe(status === 'canceled' ? 'not_paid' : 'failed');
-      }),
+      fc.property(
+        newOrderArb,
+        configArb,
+        fc.constantFrom('canceled' as const, 'waiting_for_capture' as const),
+        (order, config, status) => {
+          const h = new OrderHarness(order, { ...config, ORDER_TTL_S: 1_000_000 });
+          h.pay();
+          for (let i = 0; i < config.PAYMENT_ATTEMPTS_LIMIT + 3; i++)
+            h.advance(5).send({ type: 'CHECK_FAILED', reason: 'timeout' });
+          expect(h.decision.status).toBe('pending');
+          expect(h.observe(status).status).toBe(status === 'canceled' ? 'not_paid' : 'failed');
+        },
+      ),
     );
   });
 });
@@ -298,15 +335,21 @@ describe('rule 5: expiry', () => {
 
   it('a success observed after expiry -> manual_make, never a make command', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, fc.integer({ min: 0, max: 1000 }), fc.boolean(), (order, config, late, swept) => {
-        const h = new OrderHarness(order, { ...config, LATE_PAYMENT_POLICY: 'manual_make' });
-        h.pay();
-        h.advance(config.ORDER_TTL_S + late);
-        if (swept) expect(h.send({ type: 'EXPIRY_DUE' }).status).toBe('expired');
-        const d = h.observe('succeeded', order.price, 'webhook');
-        expect(d.status).toBe('manual_make');
-        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
-      }),
+      fc.property(
+        newOrderArb,
+        configArb,
+        fc.integer({ min: 0, max: 1000 }),
+        fc.boolean(),
+        (order, config, late, swept) => {
+          const h = new OrderHarness(order, { ...config, LATE_PAYMENT_POLICY: 'manual_make' });
+          h.pay();
+          h.advance(config.ORDER_TTL_S + late);
+          if (swept) expect(h.send({ type: 'EXPIRY_DUE' }).status).toBe('expired');
+          const d = h.observe('succeeded', order.price, 'webhook');
+          expect(d.status).toBe('manual_make');
+          expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+        },
+      ),
     );
   });
 });
@@ -325,49 +368,64 @@ describe('rule 5: late money in a no-money terminal state', () => {
 
   it('re-checks on a decaying schedule (5 min, 1 h, 6 h, 24 h …) until LATE_MONEY_WINDOW_S is over, then stops', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, endings, fc.integer({ min: 3600, max: 400_000 }), fc.boolean(), (order, config, ending, window, failing) => {
-        const h = new OrderHarness(order, { ...config, LATE_MONEY_WINDOW_S: window });
-        endWithoutMoney(h, ending);
-        const since = h.clock.now().toISOString();
-        const end = addSeconds(since, window);
-        let n = 0;
-        while (h.decision.order.recheckAt !== null) {
-          const now = h.clock.now().toISOString();
-          const tier = TIERS[Math.min(n, TIERS.length - 1)]!;
-          const wait = secondsBetween(now, h.decision.order.recheckAt);
-          expect(Date.parse(h.decision.order.recheckAt)).toBeLessThanOrEqual(Date.parse(end));
-          if (Date.parse(h.decision.order.recheckAt) < Date.parse(end)) {
-            expect(wait).toBeGreaterThanOrEqual(tier);
-            expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);
+      fc.property(
+        newOrderArb,
+        configArb,
+        endings,
+        fc.integer({ min: 3600, max: 400_000 }),
+        fc.boolean(),
+        (order, config, ending, window, failing) => {
+          const h = new OrderHarness(order, { ...config, LATE_MONEY_WINDOW_S: window });
+          endWithoutMoney(h, ending);
+          const since = h.clock.now().toISOString();
+          const end = addSeconds(since, window);
+          let n = 0;
+          while (h.decision.order.recheckAt !== null) {
+            const now = h.clock.now().toISOString();
+            const tier = TIERS[Math.min(n, TIERS.length - 1)]!;
+            const wait = secondsBetween(now, h.decision.order.recheckAt);
+            expect(Date.parse(h.decision.order.recheckAt)).toBeLessThanOrEqual(Date.parse(end));
+            if (Date.parse(h.decision.order.recheckAt) < Date.parse(end)) {
+              expect(wait).toBeGreaterThanOrEqual(tier);
+              expect(wait).toBeLessThanOrEqual(tier * 1.2 + 0.001);
+            }
+            h.clock.set(h.decision.order.recheckAt);
+            const d = failing
+              ? h.send({ type: 'CHECK_FAILED', reason: 'timeout' })
+              : h.observe(ending === 'not_paid' ? 'canceled' : 'pending');
+            expect(d.status).toBe(ending);
+            expect(d.changed).toBe(true);
+            n += 1;
+            expect(n).toBeLessThan(20);
           }
-          h.clock.set(h.decision.order.recheckAt);
-          const d = failing ? h.send({ type: 'CHECK_FAILED', reason: 'timeout' }) : h.observe(ending === 'not_paid' ? 'canceled' : 'pending');
-          expect(d.status).toBe(ending);
-          expect(d.changed).toBe(true);
-          n += 1;
-          expect(n).toBeLessThan(20);
-        }
-        expect(Date.parse(h.clock.now().toISOString())).toBeGreaterThanOrEqual(Date.parse(end));
-        expect(h.decision.order.nextCheckAt).toBeNull();
-      }),
+          expect(Date.parse(h.clock.now().toISOString())).toBeGreaterThanOrEqual(Date.parse(end));
+          expect(h.decision.order.nextCheckAt).toBeNull();
+        },
+      ),
     );
   });
 
   it('a success found by a re-check inside the window follows LATE_PAYMENT_POLICY, never a make command', () => {
     fc.assert(
-      fc.property(newOrderArb, configArb, endings, fc.integer({ min: 0, max: 5 }), (order, config, ending, rechecks) => {
-        const h = new OrderHarness(order, config);
-        endWithoutMoney(h, ending);
-        for (let i = 0; i < rechecks && h.decision.order.recheckAt; i++) {
-          h.clock.set(h.decision.order.recheckAt);
-          h.observe(ending === 'not_paid' ? 'canceled' : 'pending');
-        }
-        if (h.decision.order.recheckAt) h.clock.set(h.decision.order.recheckAt);
-        const d = h.observe('succeeded');
-        expect(d.status).toBe(config.LATE_PAYMENT_POLICY === 'refund' ? 'refunded' : 'manual_make');
-        expect(d.order.recheckAt).toBeNull();
-        expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
-      }),
+      fc.property(
+        newOrderArb,
+        configArb,
+        endings,
+        fc.integer({ min: 0, max: 5 }),
+        (order, config, ending, rechecks) => {
+          const h = new OrderHarness(order, config);
+          endWithoutMoney(h, ending);
+          for (let i = 0; i < rechecks && h.decision.order.recheckAt; i++) {
+            h.clock.set(h.decision.order.recheckAt);
+            h.observe(ending === 'not_paid' ? 'canceled' : 'pending');
+          }
+          if (h.decision.order.recheckAt) h.clock.set(h.decision.order.recheckAt);
+          const d = h.observe('succeeded');
+          expect(d.status).toBe(config.LATE_PAYMENT_POLICY === 'refund' ? 'refunded' : 'manual_make');
+          expect(d.order.recheckAt).toBeNull();
+          expect(h.effectsOfType('MAKE_COMMAND')).toEqual([]);
+        },
+      ),
     );
   });
 
@@ -420,7 +478,12 @@ describe('rule 7: observations that do not apply', () => {
             expect(again.changed).toBe(false);
             expect(again.effects).toEqual([]);
             expect(again.snapshot).toEqual(first.snapshot);
-            expect(again.audit).toMatchObject({ applied: false, from: first.status, to: first.status, event: 'PAYMENT_OBSERVED' });
+            expect(again.audit).toMatchObject({
+              applied: false,
+              from: first.status,
+              to: first.status,
+              event: 'PAYMENT_OBSERVED',
+            });
           }
         },
       ),

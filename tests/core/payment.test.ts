@@ -9,7 +9,10 @@ const inputArb: fc.Arbitrary<PaymentInput> = fc.oneof(
   fc.constant({ type: 'SUCCEED' as const }),
   fc.constant({ type: 'FAIL' as const, reason: 'declined' }),
   fc.constant({ type: 'EXPIRE' as const }),
-  fc.record({ type: fc.constant('REFUND' as const), amountMinor: fc.oneof(fc.integer({ min: -5, max: 20_000_000 }), fc.double()) }),
+  fc.record({
+    type: fc.constant('REFUND' as const),
+    amountMinor: fc.oneof(fc.integer({ min: -5, max: 20_000_000 }), fc.double()),
+  }),
 );
 
 describe('POS payment machine', () => {
@@ -34,7 +37,10 @@ describe('POS payment machine', () => {
   });
 
   it('follows pending -> processing -> success -> partially_refunded -> refunded', () => {
-    let d = createPayment({ paymentId: 'p2', merchantId: 'm1', methodCode: 'cash', amount: { amountMinor: 1000, currency: 'XOF' } }, clock);
+    let d = createPayment(
+      { paymentId: 'p2', merchantId: 'm1', methodCode: 'cash', amount: { amountMinor: 1000, currency: 'XOF' } },
+      clock,
+    );
     const statuses = [d.status];
     for (const input of [
       { type: 'PROCESS' },
@@ -46,15 +52,29 @@ describe('POS payment machine', () => {
       d = decidePayment(d.snapshot, input, clock);
       statuses.push(d.status);
     }
-    expect(statuses).toEqual(['pending', 'processing', 'success', 'partially_refunded', 'partially_refunded', 'refunded']);
+    expect(statuses).toEqual([
+      'pending',
+      'processing',
+      'success',
+      'partially_refunded',
+      'partially_refunded',
+      'refunded',
+    ]);
     expect(d.payment.refundedMinor).toBe(1000);
   });
 
   it('a terminal failure or expiry takes no further events', () => {
     for (const ending of [{ type: 'FAIL', reason: 'x' }, { type: 'EXPIRE' }] as PaymentInput[]) {
-      let d = createPayment({ paymentId: 'p3', merchantId: 'm1', methodCode: 'mtn_momo', amount: { amountMinor: 500, currency: 'XOF' } }, clock);
+      let d = createPayment(
+        { paymentId: 'p3', merchantId: 'm1', methodCode: 'mtn_momo', amount: { amountMinor: 500, currency: 'XOF' } },
+        clock,
+      );
       d = decidePayment(d.snapshot, ending, clock);
-      for (const input of [{ type: 'PROCESS' }, { type: 'SUCCEED' }, { type: 'REFUND', amountMinor: 1 }] as PaymentInput[]) {
+      for (const input of [
+        { type: 'PROCESS' },
+        { type: 'SUCCEED' },
+        { type: 'REFUND', amountMinor: 1 },
+      ] as PaymentInput[]) {
         expect(decidePayment(d.snapshot, input, clock).changed).toBe(false);
       }
     }
@@ -68,30 +88,41 @@ describe('POS payment machine', () => {
       fc.record({ type: fc.constant('REFUND_FAILED' as const), amountMinor: refundArb }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2_000 }), fc.array(withReleases, { maxLength: 40 }), (amountMinor, inputs) => {
-        let d = createPayment({ paymentId: 'p4', merchantId: 'm1', methodCode: 'wave', amount: { amountMinor, currency: 'XOF' } }, clock);
-        for (const input of inputs) {
-          const before = d;
-          d = decidePayment(d.snapshot, input, clock);
-          const { refundedMinor } = d.payment;
-          expect(refundedMinor).toBeGreaterThanOrEqual(0);
-          expect(refundedMinor).toBeLessThanOrEqual(amountMinor);
-          if (input.type === 'REFUND_FAILED') {
-            const applies =
-              ['partially_refunded', 'refunded'].includes(before.status) &&
-              Number.isSafeInteger(input.amountMinor) &&
-              input.amountMinor > 0 &&
-              input.amountMinor <= before.payment.refundedMinor;
-            expect(d.changed).toBe(applies);
-            expect(refundedMinor).toBe(applies ? before.payment.refundedMinor - input.amountMinor : before.payment.refundedMinor);
+      fc.property(
+        fc.integer({ min: 1, max: 2_000 }),
+        fc.array(withReleases, { maxLength: 40 }),
+        (amountMinor, inputs) => {
+          let d = createPayment(
+            { paymentId: 'p4', merchantId: 'm1', methodCode: 'wave', amount: { amountMinor, currency: 'XOF' } },
+            clock,
+          );
+          for (const input of inputs) {
+            const before = d;
+            d = decidePayment(d.snapshot, input, clock);
+            const { refundedMinor } = d.payment;
+            expect(refundedMinor).toBeGreaterThanOrEqual(0);
+            expect(refundedMinor).toBeLessThanOrEqual(amountMinor);
+            if (input.type === 'REFUND_FAILED') {
+              const applies =
+                ['partially_refunded', 'refunded'].includes(before.status) &&
+                Number.isSafeInteger(input.amountMinor) &&
+                input.amountMinor > 0 &&
+                input.amountMinor <= before.payment.refundedMinor;
+              expect(d.changed).toBe(applies);
+              expect(refundedMinor).toBe(
+                applies ? before.payment.refundedMinor - input.amountMinor : before.payment.refundedMinor,
+              );
+            }
+            if (['success', 'partially_refunded', 'refunded'].includes(d.status)) {
+              expect(d.status).toBe(
+                refundedMinor === 0 ? 'success' : refundedMinor === amountMinor ? 'refunded' : 'partially_refunded',
+              );
+            } else {
+              expect(refundedMinor).toBe(0);
+            }
           }
-          if (['success', 'partially_refunded', 'refunded'].includes(d.status)) {
-            expect(d.status).toBe(refundedMinor === 0 ? 'success' : refundedMinor === amountMinor ? 'refunded' : 'partially_refunded');
-          } else {
-            expect(refundedMinor).toBe(0);
-          }
-        }
-      }),
+        },
+      ),
     );
   });
 });

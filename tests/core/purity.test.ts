@@ -9,14 +9,20 @@ const allowedPackages = new Set(['xstate', 'zod']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 
 describe('packages/core stays pure', () => {
   it('imports nothing but its own modules, xstate and zod', () => {
     const offenders = sourceFiles(coreSource).flatMap((file) => {
-      const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+      const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map(
+        (m) => m[1]!,
+      );
       return specifiers.filter((s) => !s.startsWith('.') && !allowedPackages.has(s)).map((s) => `${file}: ${s}`);
     });
     expect(offenders).toEqual([]);
@@ -34,6 +40,8 @@ describe('packages/core stays pure', () => {
       expect(statusDescriptions[status].ru).toMatch(/[А-Яа-яЁё]/);
       expect(statusDescriptions[status].en).toMatch(/[A-Za-z]/);
     }
-    expect(statusDescriptions.make_failed.ru).toBe('Не удалось отправить команду на приготовление. Пожалуйста, обратитесь в поддержку.');
+    expect(statusDescriptions.make_failed.ru).toBe(
+      'Не удалось отправить команду на приготовление. Пожалуйста, обратитесь в поддержку.',
+    );
   });
 });

@@ -29,7 +29,12 @@ describe('persisted order snapshots', () => {
     const clock = new ManualClock('2026-03-01T09:00:30.000Z');
     const next = decide(
       stored,
-      { type: 'PAYMENT_OBSERVED', source: 'webhook', status: 'succeeded', amount: { amountMinor: 25050, currency: 'RUB' } },
+      {
+        type: 'PAYMENT_OBSERVED',
+        source: 'webhook',
+        status: 'succeeded',
+        amount: { amountMinor: 25050, currency: 'RUB' },
+      },
       { clock, config: defaultLifecycleConfig },
     );
     expect(next.status).toBe('paid');
@@ -40,14 +45,23 @@ describe('persisted order snapshots', () => {
 
   it('refuses a snapshot of another format version or a corrupted one', () => {
     const h = new OrderHarness({
-      orderId: 'o-v', deviceId: 'dev-1', productId: 'p', productName: 'P', size: 'S',
-      price: { amountMinor: 100, currency: 'RUB' }, provider: 'yookassa',
+      orderId: 'o-v',
+      deviceId: 'dev-1',
+      productId: 'p',
+      productName: 'P',
+      size: 'S',
+      price: { amountMinor: 100, currency: 'RUB' },
+      provider: 'yookassa',
     });
     const good = h.decision.snapshot;
     expect(parseOrderSnapshot(JSON.stringify(good))).toEqual(good);
     expect(() => parseOrderSnapshot({ ...good, format: 2 })).toThrow(SnapshotFormatError);
-    expect(() => parseOrderSnapshot({ ...good, state: { ...good.state, value: 'teleported' } })).toThrow(SnapshotFormatError);
+    expect(() => parseOrderSnapshot({ ...good, state: { ...good.state, value: 'teleported' } })).toThrow(
+      SnapshotFormatError,
+    );
     const floatPrice = { ...good.state.context, price: { amountMinor: 1.5, currency: 'RUB' } };
-    expect(() => parseOrderSnapshot({ ...good, state: { ...good.state, context: floatPrice } })).toThrow(SnapshotFormatError);
+    expect(() => parseOrderSnapshot({ ...good, state: { ...good.state, context: floatPrice } })).toThrow(
+      SnapshotFormatError,
+    );
   });
 });

@@ -89,18 +89,18 @@ export interface Step {
 }
 
 export function stepArb(price: Money): fc.Arbitrary<Step> {
-  const otherAmount = fc.oneof(
-    fc.constant(price),
-    fc.constant(price),
-    fc.constant(price),
-    moneyArb,
-  );
+  const otherAmount = fc.oneof(fc.constant(price), fc.constant(price), fc.constant(price), moneyArb);
   const input: fc.Arbitrary<OrderInput> = fc.oneof(
     fc.constant({ type: 'PAYMENT_INITIATED' as const, providerPaymentId: 'pay-1' }),
     fc.record({
       type: fc.constant('PAYMENT_OBSERVED' as const),
       source: fc.constantFrom('poll' as const, 'webhook' as const),
-      status: fc.constantFrom('pending' as const, 'succeeded' as const, 'canceled' as const, 'waiting_for_capture' as const),
+      status: fc.constantFrom(
+        'pending' as const,
+        'succeeded' as const,
+        'canceled' as const,
+        'waiting_for_capture' as const,
+      ),
       amount: otherAmount,
     }),
     fc.constant({ type: 'CHECK_FAILED' as const, reason: 'timeout' }),
@@ -108,7 +108,10 @@ export function stepArb(price: Money): fc.Arbitrary<Step> {
     fc.constant({ type: 'STUCK_DETECTED' as const }),
     fc.constant({ type: 'MAKE_ACCEPTED' as const }),
     fc.constant({ type: 'MAKE_REJECTED' as const, reason: 'device offline' }),
-    fc.record({ type: fc.constant('DEVICE_REPORTED' as const), result: fc.constantFrom('made' as const, 'failed' as const) }),
+    fc.record({
+      type: fc.constant('DEVICE_REPORTED' as const),
+      result: fc.constantFrom('made' as const, 'failed' as const),
+    }),
     fc.constant({ type: 'REFUND_FAILED' as const, reason: 'provider refused' }),
     fc.constant({ type: 'OPERATOR_MARK_MADE' as const, operator: 'alice' }),
     fc.constant({ type: 'OPERATOR_REFUND' as const, operator: 'alice' }),

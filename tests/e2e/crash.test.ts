@@ -106,7 +106,14 @@ describe('a crash between commit and dispatch', () => {
 
       expect(await rt.dispatcher.kick()).toBe(1);
       expect(tmetr.received).toEqual([
-        { device_id: 'dev-crash', order_id: crashed.orderId, drink_id: 'latte', size: 'M', price_minor: 15000, currency: 'RUB' },
+        {
+          device_id: 'dev-crash',
+          order_id: crashed.orderId,
+          drink_id: 'latte',
+          size: 'M',
+          price_minor: 15000,
+          currency: 'RUB',
+        },
       ]);
       expect((await rt.store.getOrder(crashed.orderId))?.status).toBe('make_pending');
       expect(await rt.store.countPendingEffects()).toBe(0);

@@ -2,14 +2,28 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@paystate/core';
 import type { PaymentView } from '@paystate/server';
 import { WaveSandbox, type LoopbackServer } from '@paystate/server/sandbox';
-import { ADMIN_TOKEN, startStack, type ErrorBody, type Reply, type Stack, type StatusBody } from '../support/harness.js';
+import {
+  ADMIN_TOKEN,
+  startStack,
+  type ErrorBody,
+  type Reply,
+  type Stack,
+  type StatusBody,
+} from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 
 const WAVE_API_KEY = 'wave_sn_prod_idem_key';
 const WAVE_WEBHOOK_SECRET = 'wave_sn_WHS_idem_secret';
 const T = 20_000;
 const DAY_S = 24 * 60 * 60;
-const newOrder = { deviceId: 'dev-1', productId: 'latte', productName: 'Latte', size: 'M', price: 15000, currency: 'RUB' };
+const newOrder = {
+  deviceId: 'dev-1',
+  productId: 'latte',
+  productName: 'Latte',
+  size: 'M',
+  price: 15000,
+  currency: 'RUB',
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const replayed = (reply: Reply) => reply.headers.get('idempotent-replayed') === 'true';
@@ -34,26 +48,44 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
   async function start(clock?: ManualClock) {
     wave = new WaveSandbox({ apiKey: WAVE_API_KEY, webhookSecret: WAVE_WEBHOOK_SECRET });
     waveServer = await wave.start();
-    stack = await startStack({ env: { WAVE_API_URL: waveServer.url, WAVE_API_KEY, WAVE_WEBHOOK_SECRET }, ...(clock ? { clock } : {}) });
+    stack = await startStack({
+      env: { WAVE_API_URL: waveServer.url, WAVE_API_KEY, WAVE_WEBHOOK_SECRET },
+      ...(clock ? { clock } : {}),
+    });
     await stack.createDevice('dev-1');
     for (const merchant of ['dakar-1', 'dakar-2']) {
       for (const provider_code of ['cash', 'wave']) {
-        const r = await stack.request('POST', `/v1/merchants/${merchant}/payment-methods`, { token: ADMIN_TOKEN, body: { provider_code, display_name: provider_code } });
+        const r = await stack.request('POST', `/v1/merchants/${merchant}/payment-methods`, {
+          token: ADMIN_TOKEN,
+          body: { provider_code, display_name: provider_code },
+        });
         expect(r.status).toBe(201);
       }
     }
   }
 
-  const order = (key: string, body: unknown = newOrder) => stack.request<StatusBody>('POST', '/v1/orders', { body, headers: { 'Idempotency-Key': key } });
-  const pay = (orderId: string, key: string) => stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`, { headers: { 'Idempotency-Key': key } });
+  const order = (key: string, body: unknown = newOrder) =>
+    stack.request<StatusBody>('POST', '/v1/orders', { body, headers: { 'Idempotency-Key': key } });
+  const pay = (orderId: string, key: string) =>
+    stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`, {
+      headers: { 'Idempotency-Key': key },
+    });
   const posPayment = (merchant: string, key: string, body: unknown) =>
-    stack.request<PaymentView>('POST', `/v1/merchants/${merchant}/payments`, { body, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': key } });
+    stack.request<PaymentView>('POST', `/v1/merchants/${merchant}/payments`, {
+      body,
+      token: ADMIN_TOKEN,
+      headers: { 'Idempotency-Key': key },
+    });
 
   async function orderCount() {
     return (await stack.admin<{ orders: unknown[] }>('GET', '/orders?limit=500')).body.orders.length;
   }
   async function paymentsOf(merchant: string) {
-    return (await stack.request<{ payments: PaymentView[] }>('GET', `/v1/merchants/${merchant}/payments`, { token: ADMIN_TOKEN })).body.payments;
+    return (
+      await stack.request<{ payments: PaymentView[] }>('GET', `/v1/merchants/${merchant}/payments`, {
+        token: ADMIN_TOKEN,
+      })
+    ).body.payments;
   }
 
   it(
@@ -175,7 +207,10 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
       expect(await paymentsOf('dakar-1')).toHaveLength(1);
       expect(await paymentsOf('dakar-2')).toHaveLength(1);
       // A request refused by the admin token claims nothing.
-      const anonymous = await stack.request('POST', '/v1/merchants/dakar-1/payments', { body, headers: { 'Idempotency-Key': 'fresh-key' } });
+      const anonymous = await stack.request('POST', '/v1/merchants/dakar-1/payments', {
+        body,
+        headers: { 'Idempotency-Key': 'fresh-key' },
+      });
       expectError(anonymous, 401, 'unauthorized');
       const authorised = await posPayment('dakar-1', 'fresh-key', body);
       expect(authorised.status).toBe(201);
@@ -196,7 +231,11 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
       const within = await posPayment('dakar-1', 'day-key', body);
       expect(within.text).toBe(first.text);
       expect(replayed(within)).toBe(true);
-      expectError(await posPayment('dakar-1', 'day-key', { ...body, amount_minor: 800 }), 422, 'idempotency_key_reused');
+      expectError(
+        await posPayment('dakar-1', 'day-key', { ...body, amount_minor: 800 }),
+        422,
+        'idempotency_key_reused',
+      );
       clock.advance(1);
       const expired = await posPayment('dakar-1', 'day-key', { ...body, amount_minor: 800 });
       expect(expired.status).toBe(201);
@@ -230,9 +269,15 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
       expect(replay.text).toBe(unknownDevice.text);
       expect(replayed(replay)).toBe(true);
       // So is a POS refusal.
-      const refusal = await posPayment('dakar-1', 'pos-4xx', { method: 'mtn_momo', amount_minor: 100, currency: 'XOF' });
+      const refusal = await posPayment('dakar-1', 'pos-4xx', {
+        method: 'mtn_momo',
+        amount_minor: 100,
+        currency: 'XOF',
+      });
       expectError(refusal, 404, 'method_not_found');
-      expect(replayed(await posPayment('dakar-1', 'pos-4xx', { method: 'mtn_momo', amount_minor: 100, currency: 'XOF' }))).toBe(true);
+      expect(
+        replayed(await posPayment('dakar-1', 'pos-4xx', { method: 'mtn_momo', amount_minor: 100, currency: 'XOF' })),
+      ).toBe(true);
     },
     T,
   );
@@ -242,22 +287,34 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
     async () => {
       await start();
       const admin = (path: string, body?: unknown, key?: string) =>
-        stack.request<Record<string, unknown>>('POST', `/v1/merchants/dakar-1${path}`, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }), headers: key ? { 'Idempotency-Key': key } : {} });
+        stack.request<Record<string, unknown>>('POST', `/v1/merchants/dakar-1${path}`, {
+          token: ADMIN_TOKEN,
+          ...(body === undefined ? {} : { body }),
+          headers: key ? { 'Idempotency-Key': key } : {},
+        });
       expect((await admin('/drawer/open', { opening_minor: 0, currency: 'XOF' }, 'open-1')).status).toBe(201);
       expect((await admin('/drawer/open', { opening_minor: 0, currency: 'XOF' }, 'open-1')).status).toBe(201);
       const payment = await posPayment('dakar-1', 'pay-cash', { method: 'cash', amount_minor: 3_000, currency: 'XOF' });
       const confirm = await admin(`/payments/${payment.body.payment_id}/confirm-cash`, undefined, 'confirm-1');
       expect(confirm.status).toBe(200);
-      expect((await admin(`/payments/${payment.body.payment_id}/confirm-cash`, undefined, 'confirm-1')).text).toBe(confirm.text);
+      expect((await admin(`/payments/${payment.body.payment_id}/confirm-cash`, undefined, 'confirm-1')).text).toBe(
+        confirm.text,
+      );
       const refund = await admin(`/payments/${payment.body.payment_id}/refunds`, { amount_minor: 1_000 }, 'refund-1');
       expect(refund.status).toBe(201);
       const retried = await admin(`/payments/${payment.body.payment_id}/refunds`, { amount_minor: 1_000 }, 'refund-1');
       expect(retried.text).toBe(refund.text);
       expect(replayed(retried)).toBe(true);
-      const detail = await stack.request<{ refunded_minor: number; refunds: unknown[] }>('GET', `/v1/merchants/dakar-1/payments/${payment.body.payment_id}`, { token: ADMIN_TOKEN });
+      const detail = await stack.request<{ refunded_minor: number; refunds: unknown[] }>(
+        'GET',
+        `/v1/merchants/dakar-1/payments/${payment.body.payment_id}`,
+        { token: ADMIN_TOKEN },
+      );
       expect(detail.body).toMatchObject({ refunded_minor: 1_000 });
       expect(detail.body.refunds).toHaveLength(1);
-      const drawer = await stack.request<{ expected_minor: number }>('GET', '/v1/merchants/dakar-1/drawer', { token: ADMIN_TOKEN });
+      const drawer = await stack.request<{ expected_minor: number }>('GET', '/v1/merchants/dakar-1/drawer', {
+        token: ADMIN_TOKEN,
+      });
       expect(drawer.body.expected_minor).toBe(2_000);
     },
     T,

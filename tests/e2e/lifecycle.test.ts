@@ -30,9 +30,20 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       // The machine reports only when the test says so, so make_pending can be observed.
       stack.tmetr.resultCallbackUrl = undefined;
 
-      const created = await stack.request<{ order_id: string; status: string; price: { amount_minor: number } }>('POST', '/v1/orders', {
-        body: { deviceId: 'dev-lobby', productId: 'latte', productName: 'Latte', size: 'M', price: 15000, currency: 'RUB' },
-      });
+      const created = await stack.request<{ order_id: string; status: string; price: { amount_minor: number } }>(
+        'POST',
+        '/v1/orders',
+        {
+          body: {
+            deviceId: 'dev-lobby',
+            productId: 'latte',
+            productName: 'Latte',
+            size: 'M',
+            price: 15000,
+            currency: 'RUB',
+          },
+        },
+      );
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ status: 'created', price: { amount_minor: 15000, currency: 'RUB' } });
       const orderId = created.body.order_id;
@@ -68,7 +79,14 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       await stack.settled();
       expect(stack.yookassa.deliveries.map((d) => d.status)).toEqual([200]);
       expect(stack.tmetr.received).toEqual([
-        { device_id: 'dev-lobby', order_id: orderId, drink_id: 'latte', size: 'M', price_minor: 15000, currency: 'RUB' },
+        {
+          device_id: 'dev-lobby',
+          order_id: orderId,
+          drink_id: 'latte',
+          size: 'M',
+          price_minor: 15000,
+          currency: 'RUB',
+        },
       ]);
 
       const report = await stack.deviceReport('dev-lobby', orderId, 'made');
@@ -120,7 +138,12 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       expect(failed.terminal).toBe(true);
       expect(failed.status_description.length).toBeGreaterThan(0);
       const detail = await stack.detail(orderId);
-      expect(detail.events.at(-1)).toMatchObject({ event: 'MAKE_REJECTED', from: 'paid', to: 'make_failed', source: 'dispatcher' });
+      expect(detail.events.at(-1)).toMatchObject({
+        event: 'MAKE_REJECTED',
+        from: 'paid',
+        to: 'make_failed',
+        source: 'dispatcher',
+      });
     },
     T,
   );
@@ -157,7 +180,11 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       const order = await stack.createOrder('dev-lobby');
       const orderId = order.order_id;
       const { paymentId } = await stack.pay(orderId);
-      const forged = { ...stack.yookassa.paymentJson(stack.yookassa.payment(paymentId)), status: 'succeeded', paid: true };
+      const forged = {
+        ...stack.yookassa.paymentJson(stack.yookassa.payment(paymentId)),
+        status: 'succeeded',
+        paid: true,
+      };
 
       const answer = await stack.request('POST', '/v1/webhooks/yookassa', {
         body: { type: 'notification', event: 'payment.succeeded', object: forged },
@@ -171,7 +198,12 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       expect(stack.tmetr.received).toHaveLength(0);
       const detail = await stack.detail(orderId);
       expect(detail.status).toBe('pending');
-      expect(detail.events.at(-1)).toMatchObject({ event: 'PAYMENT_OBSERVED', from: 'pending', to: 'pending', source: 'webhook' });
+      expect(detail.events.at(-1)).toMatchObject({
+        event: 'PAYMENT_OBSERVED',
+        from: 'pending',
+        to: 'pending',
+        source: 'webhook',
+      });
       expect(detail.events.at(-1)?.payload).toMatchObject({ status: 'pending' });
       expect(detail.events.some((e) => e.to === 'paid')).toBe(false);
 
@@ -336,7 +368,7 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
   );
 
   it(
-    'money paid after expiry (provider down at the final ask, webhook lost): the operator\'s verify finds it over HTTP -> manual_make',
+    "money paid after expiry (provider down at the final ask, webhook lost): the operator's verify finds it over HTTP -> manual_make",
     async () => {
       await stack.stop();
       const clock = new ManualClock(new Date());
@@ -349,7 +381,10 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       await stack.runtime.poller.runCycle();
       expect((await stack.status(order.order_id)).status).toBe('expired');
       await stack.yookassa.setStatus(paymentId, 'succeeded', false);
-      const verified = await stack.admin<{ status: string }>('POST', `/orders/${order.order_id}/actions`, { action: 'verify', operator: 'maria' });
+      const verified = await stack.admin<{ status: string }>('POST', `/orders/${order.order_id}/actions`, {
+        action: 'verify',
+        operator: 'maria',
+      });
       expect(verified.status).toBe(200);
       expect(verified.body.status).toBe('manual_make');
       await stack.runtime.dispatcher.kick();

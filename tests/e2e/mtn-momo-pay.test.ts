@@ -30,19 +30,31 @@ describe(`MTN MoMo through the real server on ${testBackend}`, () => {
 
   it('pay needs the payer phone; the PUT callback (a hint) is re-read and pays the order', async () => {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-      body: { deviceId: 'dev-accra', productId: 'waakye', productName: 'Waakye', size: 'L', price: 3000, currency: 'XOF', provider: 'mtn_momo' },
+      body: {
+        deviceId: 'dev-accra',
+        productId: 'waakye',
+        productName: 'Waakye',
+        size: 'L',
+        price: 3000,
+        currency: 'XOF',
+        provider: 'mtn_momo',
+      },
     });
     const orderId = created.body.order_id;
 
     const noPhone = await stack.request<ErrorBody>('POST', `/v1/orders/${orderId}/pay`);
     expect(noPhone.status).toBe(400);
     expect(noPhone.body.error.code).toBe('payer_required');
-    const badPhone = await stack.request<ErrorBody>('POST', `/v1/orders/${orderId}/pay`, { body: { payer_msisdn: '+233 24' } });
+    const badPhone = await stack.request<ErrorBody>('POST', `/v1/orders/${orderId}/pay`, {
+      body: { payer_msisdn: '+233 24' },
+    });
     expect(badPhone.status).toBe(400);
     expect(momo.requestToPayCalls).toHaveLength(0);
     expect((await stack.status(orderId)).status).toBe('created');
 
-    const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`, { body: { payer_msisdn: '233240000001' } });
+    const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`, {
+      body: { payer_msisdn: '233240000001' },
+    });
     expect(paid.status).toBe(200);
     const [reference] = momo.requestToPayCalls;
     expect(momo.request(reference!).payer).toEqual({ partyIdType: 'MSISDN', partyId: '233240000001' });

@@ -34,19 +34,35 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
   });
 
   it(
-    'the customer pays on Orange\'s page; the notification (a hint) is verified by its notif_token and the payment re-read; a forged token is 401',
+    "the customer pays on Orange's page; the notification (a hint) is verified by its notif_token and the payment re-read; a forged token is 401",
     async () => {
       const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-        body: { deviceId: 'dev-abidjan', productId: 'garba', productName: 'Garba', size: 'M', price: 2500, currency: 'XOF', provider: 'orange_money' },
+        body: {
+          deviceId: 'dev-abidjan',
+          productId: 'garba',
+          productName: 'Garba',
+          size: 'M',
+          price: 2500,
+          currency: 'XOF',
+          provider: 'orange_money',
+        },
       });
       const orderId = created.body.order_id;
       const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
       expect(paid.status).toBe(200);
       const payment = orange.paymentFor(orderId)!;
-      expect(payment).toMatchObject({ amount: 2500, currency: 'OUV', notifUrl: `${stack.server.url}/v1/webhooks/orange_money` });
+      expect(payment).toMatchObject({
+        amount: 2500,
+        currency: 'OUV',
+        notifUrl: `${stack.server.url}/v1/webhooks/orange_money`,
+      });
       expect(paid.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${payment.payToken}`);
       const detail = await stack.detail(orderId);
-      expect(decodePaymentRef(detail.order.providerPaymentId!)).toEqual({ payToken: payment.payToken, orderId, amount: { amountMinor: 2500, currency: 'XOF' } });
+      expect(decodePaymentRef(detail.order.providerPaymentId!)).toEqual({
+        payToken: payment.payToken,
+        orderId,
+        amount: { amountMinor: 2500, currency: 'XOF' },
+      });
 
       // A forger who knows the order but not the notif_token.
       const forged = await stack.request<ErrorBody>('POST', '/v1/webhooks/orange_money', {
@@ -59,14 +75,23 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
       });
       expect(early.status).toBe(200);
       expect((await stack.status(orderId)).status).toBe('pending');
-      expect((await stack.detail(orderId)).events.filter((e) => e.event === 'PAYMENT_OBSERVED' && e.source === 'webhook').map((e) => e.to)).toEqual(['pending']);
+      expect(
+        (await stack.detail(orderId)).events
+          .filter((e) => e.event === 'PAYMENT_OBSERVED' && e.source === 'webhook')
+          .map((e) => e.to),
+      ).toEqual(['pending']);
 
-      const page = await fetch(`${orangeServer.url}/webpayment/${payment.payToken}/pay`, { method: 'POST', redirect: 'manual' });
+      const page = await fetch(`${orangeServer.url}/webpayment/${payment.payToken}/pay`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
       await page.body?.cancel();
       expect(page.headers.get('location')).toBe(`${stack.server.url}/orders/${orderId}/return`);
       await stack.waitForStatus(orderId, 'successful', T);
       expect(orange.deliveries.at(-1)?.status).toBe(200);
-      const observed = (await stack.detail(orderId)).events.filter((e) => e.event === 'PAYMENT_OBSERVED' && e.to === 'paid');
+      const observed = (await stack.detail(orderId)).events.filter(
+        (e) => e.event === 'PAYMENT_OBSERVED' && e.to === 'paid',
+      );
       expect(observed).toHaveLength(1);
       expect(observed[0]).toMatchObject({ source: 'webhook', applied: true });
       expect(stack.tmetr.received).toHaveLength(1);
@@ -80,19 +105,30 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
     'a burst of pay requests creates one provider payment; every URL handed out is the recorded one, and paying it makes the order',
     async () => {
       const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-        body: { deviceId: 'dev-abidjan', productId: 'garba', productName: 'Garba', size: 'M', price: 2500, currency: 'XOF', provider: 'orange_money' },
+        body: {
+          deviceId: 'dev-abidjan',
+          productId: 'garba',
+          productName: 'Garba',
+          size: 'M',
+          price: 2500,
+          currency: 'XOF',
+          provider: 'orange_money',
+        },
       });
       const orderId = created.body.order_id;
       // The provider answers slowly, so the requests really overlap.
       orange.faults.inject('create', { delayMs: 300, times: 5 });
       const answers = await Promise.all(
-        Array.from({ length: 5 }, () => stack.request<{ confirmationUrl?: string; error?: { code: string } }>('POST', `/v1/orders/${orderId}/pay`)),
+        Array.from({ length: 5 }, () =>
+          stack.request<{ confirmationUrl?: string; error?: { code: string } }>('POST', `/v1/orders/${orderId}/pay`),
+        ),
       );
       const atProvider = [...orange.payments.values()].filter((payment) => payment.orderId === orderId);
       expect(atProvider).toHaveLength(1);
       const recorded = atProvider[0]!;
       for (const answer of answers) {
-        if (answer.status === 200) expect(answer.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
+        if (answer.status === 200)
+          expect(answer.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
         else expect(answer).toMatchObject({ status: 409, body: { error: { code: 'payment_in_progress' } } });
       }
       expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
@@ -100,7 +136,10 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
       const again = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
       expect(again.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
 
-      const page = await fetch(`${orangeServer.url}/webpayment/${recorded.payToken}/pay`, { method: 'POST', redirect: 'manual' });
+      const page = await fetch(`${orangeServer.url}/webpayment/${recorded.payToken}/pay`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
       await page.body?.cancel();
       await stack.waitForStatus(orderId, 'successful', T);
       expect(stack.tmetr.received).toHaveLength(1);
@@ -112,14 +151,27 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
     'a POS payment being started while cashiers check it: one Orange payment, the one the POS records (docs/architecture.md section 9)',
     async () => {
       const pos = <B>(method: string, path: string, body?: unknown) =>
-        stack.request<B>(method, `/v1/merchants/abidjan-1/${path}`, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }) });
-      expect((await pos('POST', 'payment-methods', { provider_code: 'orange_money', display_name: 'Orange Money' })).status).toBe(201);
+        stack.request<B>(method, `/v1/merchants/abidjan-1/${path}`, {
+          token: ADMIN_TOKEN,
+          ...(body === undefined ? {} : { body }),
+        });
+      expect(
+        (await pos('POST', 'payment-methods', { provider_code: 'orange_money', display_name: 'Orange Money' })).status,
+      ).toBe(201);
       orange.faults.inject('create', { delayMs: 300, times: 6 });
-      const creating = pos<{ payment_id: string; confirmation_url: string | null }>('POST', 'payments', { method: 'orange_money', amount_minor: 2500, currency: 'XOF' });
+      const creating = pos<{ payment_id: string; confirmation_url: string | null }>('POST', 'payments', {
+        method: 'orange_money',
+        amount_minor: 2500,
+        currency: 'XOF',
+      });
       await new Promise((resolve) => setTimeout(resolve, 100));
       const listed = await pos<{ payments: Array<{ payment_id: string }> }>('GET', 'payments');
       const paymentId = listed.body.payments[0]!.payment_id;
-      const checks = await Promise.all(Array.from({ length: 5 }, () => pos<{ confirmation_url: string | null }>('POST', `payments/${paymentId}/check`)));
+      const checks = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          pos<{ confirmation_url: string | null }>('POST', `payments/${paymentId}/check`),
+        ),
+      );
       const created = await creating;
       expect([201, 202]).toContain(created.status);
       const atProvider = [...orange.payments.values()].filter((payment) => payment.orderId === paymentId);

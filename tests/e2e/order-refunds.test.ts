@@ -29,7 +29,10 @@ describe(`order refunds on ${testBackend}: an unknown refund is read back, not s
     sumup = new SumUpSandbox({ apiKey: API_KEY, merchantCode: MERCHANT });
     sumupServer = await sumup.start();
     notifier = new RecordingNotifier();
-    stack = await startStack({ notifier, env: { SUMUP_API_URL: sumupServer.url, SUMUP_API_KEY: API_KEY, SUMUP_MERCHANT_CODE: MERCHANT } });
+    stack = await startStack({
+      notifier,
+      env: { SUMUP_API_URL: sumupServer.url, SUMUP_API_KEY: API_KEY, SUMUP_MERCHANT_CODE: MERCHANT },
+    });
     await stack.createDevice('dev-rf');
   });
   afterEach(async () => {
@@ -40,7 +43,15 @@ describe(`order refunds on ${testBackend}: an unknown refund is read back, not s
 
   it('an operator refund of a SumUp order whose answer timed out is refunded once at SumUp and the order stays refunded (no review)', async () => {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-      body: { deviceId: 'dev-rf', productId: 'latte', productName: 'Latte', size: 'M', price: 450, currency: 'EUR', provider: 'sumup' },
+      body: {
+        deviceId: 'dev-rf',
+        productId: 'latte',
+        productName: 'Latte',
+        size: 'M',
+        price: 450,
+        currency: 'EUR',
+        provider: 'sumup',
+      },
     });
     const orderId = created.body.order_id;
     expect((await stack.request('POST', `/v1/orders/${orderId}/pay`)).status).toBe(200);
@@ -51,7 +62,10 @@ describe(`order refunds on ${testBackend}: an unknown refund is read back, not s
 
     // SumUp takes the refund but answers after paystate's deadline: the effect's outcome is unknown.
     sumup.faults.inject('refund', { delayMs: 900 });
-    const action = await stack.admin<{ status: string }>('POST', `/orders/${orderId}/actions`, { action: 'refund', operator: 'ops' });
+    const action = await stack.admin<{ status: string }>('POST', `/orders/${orderId}/actions`, {
+      action: 'refund',
+      operator: 'ops',
+    });
     expect(action.body.status).toBe('refunded');
     await waitFor(() => transaction.refundedMinor === 450, 4000, 'SumUp to take the refund');
     // The dispatcher's retry (1 s backoff) settles it; give it time for two more.

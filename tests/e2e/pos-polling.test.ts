@@ -72,7 +72,8 @@ describe(`POS provider payments are polled and expire on ${testBackend}`, () => 
 
   async function ok<B>(reply: Promise<Reply<B>>, ...statuses: number[]): Promise<B> {
     const r = await reply;
-    if (!statuses.includes(r.status)) throw new Error(`expected HTTP ${statuses.join('/')}, got ${r.status}: ${r.text}`);
+    if (!statuses.includes(r.status))
+      throw new Error(`expected HTTP ${statuses.join('/')}, got ${r.status}: ${r.text}`);
     return r.body;
   }
 
@@ -128,7 +129,9 @@ describe(`POS provider payments are polled and expire on ${testBackend}`, () => 
       // 30 minutes of an unreachable Wave, well past the payment's 15-minute lifetime: no answer, no verdict.
       await cycles(30, 60);
       expect(await payment(created.payment_id)).toMatchObject({ status: 'processing' });
-      expect(notifier.alerts.filter((a) => a.kind === 'stuck' && a.details.paymentId === created.payment_id)).toHaveLength(1);
+      expect(
+        notifier.alerts.filter((a) => a.kind === 'stuck' && a.details.paymentId === created.payment_id),
+      ).toHaveLength(1);
 
       const card = await newPayment('sumup', 4_500, 'EUR');
       const checkout = sumup.checkoutFor(card.payment_id)!;
@@ -136,7 +139,9 @@ describe(`POS provider payments are polled and expire on ${testBackend}`, () => 
       await sumup.setStatus(checkout.id, 'PAID', false);
       await cycles(1, 5);
       expect(await payment(card.payment_id)).toMatchObject({ status: 'requires_manual_review', refundable_minor: 0 });
-      expect(notifier.alerts.filter((a) => a.kind === 'amount_mismatch' && a.details.paymentId === card.payment_id)).toHaveLength(1);
+      expect(
+        notifier.alerts.filter((a) => a.kind === 'amount_mismatch' && a.details.paymentId === card.payment_id),
+      ).toHaveLength(1);
     },
     T,
   );
@@ -152,12 +157,20 @@ describe(`POS provider payments are polled and expire on ${testBackend}`, () => 
       expect(await payment(created.payment_id)).toMatchObject({ status: 'success' });
 
       running.yookassa.faults.inject('refund', { delayMs: 900 });
-      const unknown = await ok(pos<{ refund_id: string; status: string }>('POST', `dakar-7/payments/${created.payment_id}/refunds`, { amount_minor: 2_000 }), 202);
+      const unknown = await ok(
+        pos<{ refund_id: string; status: string }>('POST', `dakar-7/payments/${created.payment_id}/refunds`, {
+          amount_minor: 2_000,
+        }),
+        202,
+      );
       expect(unknown.status).toBe('requested');
       await new Promise((resolve) => setTimeout(resolve, 1_200));
       expect(provider.refunded.amountMinor).toBe(2_000);
       await cycles(2, 31);
-      const detail = await ok(pos<PaymentView & { refunds: Array<{ status: string }> }>('GET', `dakar-7/payments/${created.payment_id}`), 200);
+      const detail = await ok(
+        pos<PaymentView & { refunds: Array<{ status: string }> }>('GET', `dakar-7/payments/${created.payment_id}`),
+        200,
+      );
       expect(detail.refunds.map((r) => r.status)).toEqual(['succeeded']);
       expect(detail).toMatchObject({ status: 'partially_refunded', refunded_minor: 2_000 });
       expect(provider.refunded.amountMinor).toBe(2_000);

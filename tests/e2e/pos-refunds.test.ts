@@ -40,27 +40,39 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
   async function start(env: Record<string, string> = {}) {
     sumup = new SumUpSandbox({ apiKey: SUMUP_KEY, merchantCode: SUMUP_MERCHANT });
     sumupServer = await sumup.start();
-    stack = await startStack({ env: { SUMUP_API_URL: sumupServer.url, SUMUP_API_KEY: SUMUP_KEY, SUMUP_MERCHANT_CODE: SUMUP_MERCHANT, ...env } });
+    stack = await startStack({
+      env: { SUMUP_API_URL: sumupServer.url, SUMUP_API_KEY: SUMUP_KEY, SUMUP_MERCHANT_CODE: SUMUP_MERCHANT, ...env },
+    });
     stack.yookassa.webhookUrl = undefined;
     return stack;
   }
 
   const pos = <B = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    stack!.request<B>(method, `/v1/merchants/${path}`, { token: ADMIN_TOKEN, headers, ...(body === undefined ? {} : { body }) });
+    stack!.request<B>(method, `/v1/merchants/${path}`, {
+      token: ADMIN_TOKEN,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
 
   async function ok<B>(reply: Promise<Reply<B>>, ...statuses: number[]): Promise<B> {
     const r = await reply;
-    if (!statuses.includes(r.status)) throw new Error(`expected HTTP ${statuses.join('/')}, got ${r.status}: ${r.text}`);
+    if (!statuses.includes(r.status))
+      throw new Error(`expected HTTP ${statuses.join('/')}, got ${r.status}: ${r.text}`);
     return r.body;
   }
 
   /** A captured SumUp POS payment of 70.00 EUR; returns its id and the sandbox transaction. */
   async function paidSumUp(merchant: string) {
     await ok(pos('POST', `${merchant}/payment-methods`, { provider_code: 'sumup', display_name: 'Carte' }), 201);
-    const created = await ok(pos<PaymentView>('POST', `${merchant}/payments`, { method: 'sumup', amount_minor: 7_000, currency: 'EUR' }), 201);
+    const created = await ok(
+      pos<PaymentView>('POST', `${merchant}/payments`, { method: 'sumup', amount_minor: 7_000, currency: 'EUR' }),
+      201,
+    );
     const checkout = sumup.checkoutFor(created.payment_id)!;
     await sumup.setStatus(checkout.id, 'PAID', false);
-    expect(await ok(pos<PaymentView>('POST', `${merchant}/payments/${created.payment_id}/check`), 200)).toMatchObject({ status: 'success' });
+    expect(await ok(pos<PaymentView>('POST', `${merchant}/payments/${created.payment_id}/check`), 200)).toMatchObject({
+      status: 'success',
+    });
     const transaction = checkout.transactions.find((t) => t.status === 'SUCCESSFUL')!;
     return { paymentId: created.payment_id, checkout, transaction };
   }
@@ -72,15 +84,26 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
       const { paymentId, checkout, transaction } = await paidSumUp('paris-1');
       // SumUp takes its time (under paystate's deadline): the refund is in flight while callbacks arrive.
       sumup.faults.inject('refund', { delayMs: 300 });
-      const refunding = ok(pos<RefundBody>('POST', `paris-1/payments/${paymentId}/refunds`, { amount_minor: 1_000 }), 201, 202);
+      const refunding = ok(
+        pos<RefundBody>('POST', `paris-1/payments/${paymentId}/refunds`, { amount_minor: 1_000 }),
+        201,
+        202,
+      );
       await sleep(60);
       const callbacks = Array.from({ length: 12 }, () =>
-        running.request('POST', '/v1/webhooks/sumup', { body: { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id } }),
+        running.request('POST', '/v1/webhooks/sumup', {
+          body: { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id },
+        }),
       );
       const cashierCheck = pos('POST', `paris-1/payments/${paymentId}/check`);
       await Promise.all([refunding, ...callbacks, cashierCheck]);
       // More callbacks and checks once it settled change nothing either.
-      await Promise.all([running.request('POST', '/v1/webhooks/sumup', { body: { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id } }), pos('POST', `paris-1/payments/${paymentId}/check`)]);
+      await Promise.all([
+        running.request('POST', '/v1/webhooks/sumup', {
+          body: { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id },
+        }),
+        pos('POST', `paris-1/payments/${paymentId}/check`),
+      ]);
 
       expect(transaction.refundedMinor).toBe(1_000);
       const detail = await ok(pos<PaymentDetail>('GET', `paris-1/payments/${paymentId}`), 200);
@@ -97,7 +120,10 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
       const { paymentId, transaction } = await paidSumUp('paris-2');
       // SumUp answers after paystate's 0.5 s deadline: the refund happened, the answer was lost.
       sumup.faults.inject('refund', { delayMs: 900 });
-      const unknown = await ok(pos<RefundBody>('POST', `paris-2/payments/${paymentId}/refunds`, { amount_minor: 1_000 }), 202);
+      const unknown = await ok(
+        pos<RefundBody>('POST', `paris-2/payments/${paymentId}/refunds`, { amount_minor: 1_000 }),
+        202,
+      );
       expect(unknown.status).toBe('requested');
       await waitFor(() => transaction.refundedMinor === 1_000, 3000, 'SumUp to take the slow refund');
       const checked = await ok(pos<PaymentDetail>('POST', `paris-2/payments/${paymentId}/check`), 200);
@@ -114,18 +140,40 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
       // A generous provider deadline: the first request is still waiting for YooKassa when the retry comes.
       const running = await start({ PAYMENT_API_TIMEOUT_S: '5' });
       await ok(pos('POST', 'msk-9/payment-methods', { provider_code: 'yookassa', display_name: 'Карта' }), 201);
-      const created = await ok(pos<PaymentView>('POST', 'msk-9/payments', { method: 'yookassa', amount_minor: 1_000, currency: 'RUB' }), 201);
+      const created = await ok(
+        pos<PaymentView>('POST', 'msk-9/payments', { method: 'yookassa', amount_minor: 1_000, currency: 'RUB' }),
+        201,
+      );
       const provider = running.yookassa.paymentFor(created.payment_id)!;
       await running.yookassa.setStatus(provider.id, 'succeeded', false);
       await ok(pos('POST', `msk-9/payments/${created.payment_id}/check`), 200);
 
       const key = 'refund-req-7f3a';
       running.yookassa.faults.inject('refund', { delayMs: 1_500 });
-      const first = ok(pos<RefundBody>('POST', `msk-9/payments/${created.payment_id}/refunds`, { amount_minor: 300 }, { 'Idempotency-Key': key }), 201, 202);
-      await waitFor(async () => (await ok(pos<PaymentDetail>('GET', `msk-9/payments/${created.payment_id}`), 200)).refunds.length === 1, 3000, 'the refund row');
+      const first = ok(
+        pos<RefundBody>(
+          'POST',
+          `msk-9/payments/${created.payment_id}/refunds`,
+          { amount_minor: 300 },
+          { 'Idempotency-Key': key },
+        ),
+        201,
+        202,
+      );
+      await waitFor(
+        async () =>
+          (await ok(pos<PaymentDetail>('GET', `msk-9/payments/${created.payment_id}`), 200)).refunds.length === 1,
+        3000,
+        'the refund row',
+      );
       // The process that held the key died (or answered 5xx): the key is free again, as after the 60 s takeover.
       await releaseIdempotencyLock(running, 'msk-9', key);
-      const retry = await pos<RefundBody>('POST', `msk-9/payments/${created.payment_id}/refunds`, { amount_minor: 300 }, { 'Idempotency-Key': key });
+      const retry = await pos<RefundBody>(
+        'POST',
+        `msk-9/payments/${created.payment_id}/refunds`,
+        { amount_minor: 300 },
+        { 'Idempotency-Key': key },
+      );
       expect([201, 202]).toContain(retry.status);
       const answered = await first;
 
@@ -148,17 +196,43 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
       await ok(pos('POST', 'msk-8/payment-methods', { provider_code: 'yookassa', display_name: 'Карта' }), 201);
       const key = 'sale-42';
       running.yookassa.faults.inject('create', { delayMs: 1_500 });
-      const first = ok(pos<PaymentView>('POST', 'msk-8/payments', { method: 'yookassa', amount_minor: 2_500, currency: 'RUB' }, { 'Idempotency-Key': key }), 201);
-      await waitFor(async () => (await ok(pos<{ payments: PaymentView[] }>('GET', 'msk-8/payments'), 200)).payments.length === 1, 3000, 'the payment row');
+      const first = ok(
+        pos<PaymentView>(
+          'POST',
+          'msk-8/payments',
+          { method: 'yookassa', amount_minor: 2_500, currency: 'RUB' },
+          { 'Idempotency-Key': key },
+        ),
+        201,
+      );
+      await waitFor(
+        async () => (await ok(pos<{ payments: PaymentView[] }>('GET', 'msk-8/payments'), 200)).payments.length === 1,
+        3000,
+        'the payment row',
+      );
       await releaseIdempotencyLock(running, 'msk-8', key);
-      const retry = await ok(pos<PaymentView>('POST', 'msk-8/payments', { method: 'yookassa', amount_minor: 2_500, currency: 'RUB' }, { 'Idempotency-Key': key }), 201, 202);
+      const retry = await ok(
+        pos<PaymentView>(
+          'POST',
+          'msk-8/payments',
+          { method: 'yookassa', amount_minor: 2_500, currency: 'RUB' },
+          { 'Idempotency-Key': key },
+        ),
+        201,
+        202,
+      );
       const answered = await first;
       expect(retry.payment_id).toBe(answered.payment_id);
       expect([...running.yookassa.payments.values()]).toHaveLength(1);
       expect((await ok(pos<{ payments: PaymentView[] }>('GET', 'msk-8/payments'), 200)).payments).toHaveLength(1);
       // The same key for another sale is refused, and nothing is written.
       await releaseIdempotencyLock(running, 'msk-8', key);
-      const reused = await pos('POST', 'msk-8/payments', { method: 'yookassa', amount_minor: 9_999, currency: 'RUB' }, { 'Idempotency-Key': key });
+      const reused = await pos(
+        'POST',
+        'msk-8/payments',
+        { method: 'yookassa', amount_minor: 9_999, currency: 'RUB' },
+        { 'Idempotency-Key': key },
+      );
       expect(reused.status).toBe(422);
       expect([...running.yookassa.payments.values()]).toHaveLength(1);
     },
@@ -170,13 +244,19 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
 async function releaseIdempotencyLock(stack: Stack, scope: string, key: string): Promise<void> {
   const past = '2000-01-01T00:00:00.000Z';
   if (stack.db.backend === 'postgres') {
-    await pgQuery(stack.db, 'update idempotency_keys set locked_until = $1 where merchant_id = $2 and key = $3', [past, scope, key]);
+    await pgQuery(stack.db, 'update idempotency_keys set locked_until = $1 where merchant_id = $2 and key = $3', [
+      past,
+      scope,
+      key,
+    ]);
     return;
   }
   const sqlite = new Database(stack.db.path!);
   try {
     sqlite.pragma('busy_timeout = 5000');
-    sqlite.prepare('update idempotency_keys set locked_until = ? where merchant_id = ? and key = ?').run(past, scope, key);
+    sqlite
+      .prepare('update idempotency_keys set locked_until = ? where merchant_id = ? and key = ?')
+      .run(past, scope, key);
   } finally {
     sqlite.close();
   }

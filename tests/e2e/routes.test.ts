@@ -1,8 +1,25 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, DEVICE_TOKEN, SECRET_KEY, SHOP_ID, startStack, waitFor, type ErrorBody, type Reply, type Stack } from '../support/harness.js';
+import {
+  ADMIN_TOKEN,
+  DEVICE_TOKEN,
+  SECRET_KEY,
+  SHOP_ID,
+  startStack,
+  waitFor,
+  type ErrorBody,
+  type Reply,
+  type Stack,
+} from '../support/harness.js';
 
 const T = 10_000;
-const newOrder = { deviceId: 'dev-1', productId: 'latte', productName: 'Latte', size: 'M', price: 15000, currency: 'RUB' };
+const newOrder = {
+  deviceId: 'dev-1',
+  productId: 'latte',
+  productName: 'Latte',
+  size: 'M',
+  price: 15000,
+  currency: 'RUB',
+};
 
 /** Every error answer has the documented shape: `{ error: { code, message } }` and nothing else. */
 function expectError(reply: Reply, status: number, code: string) {
@@ -56,7 +73,9 @@ describe('HTTP routes: error paths and operator actions', () => {
           const reply = await stack.request('POST', '/v1/orders', { body });
           expectError(reply, 400, 'validation_failed');
         }
-        const unknownField = await stack.request<ErrorBody>('POST', '/v1/orders', { body: { ...newOrder, status: 'paid' } });
+        const unknownField = await stack.request<ErrorBody>('POST', '/v1/orders', {
+          body: { ...newOrder, status: 'paid' },
+        });
         expect(unknownField.body.error.message).toMatch(/status|unrecognized/i);
         expect(await orderCount()).toBe(0);
       },
@@ -66,8 +85,16 @@ describe('HTTP routes: error paths and operator actions', () => {
     it(
       'answers 404 for an unknown device and 400 for a provider that is not configured',
       async () => {
-        expectError(await stack.request('POST', '/v1/orders', { body: { ...newOrder, deviceId: 'no-such-device' } }), 404, 'device_not_found');
-        expectError(await stack.request('POST', '/v1/orders', { body: { ...newOrder, provider: 'stripe' } }), 400, 'unknown_provider');
+        expectError(
+          await stack.request('POST', '/v1/orders', { body: { ...newOrder, deviceId: 'no-such-device' } }),
+          404,
+          'device_not_found',
+        );
+        expectError(
+          await stack.request('POST', '/v1/orders', { body: { ...newOrder, provider: 'stripe' } }),
+          400,
+          'unknown_provider',
+        );
         expect(await orderCount()).toBe(0);
       },
       T,
@@ -78,16 +105,24 @@ describe('HTTP routes: error paths and operator actions', () => {
       async () => {
         const big = { ...newOrder, productName: 'x'.repeat(70 * 1024) };
         expectError(await stack.request('POST', '/v1/orders', { body: big }), 413, 'body_too_large');
-        expectError(await stack.admin('PUT', '/devices/dev-big', { name: 'Big', client_info: 'x'.repeat(70 * 1024) }), 413, 'body_too_large');
         expectError(
-          await stack.request('POST', '/v1/webhooks/yookassa', { raw: JSON.stringify({ type: 'notification', pad: 'x'.repeat(70 * 1024) }) }),
+          await stack.admin('PUT', '/devices/dev-big', { name: 'Big', client_info: 'x'.repeat(70 * 1024) }),
+          413,
+          'body_too_large',
+        );
+        expectError(
+          await stack.request('POST', '/v1/webhooks/yookassa', {
+            raw: JSON.stringify({ type: 'notification', pad: 'x'.repeat(70 * 1024) }),
+          }),
           413,
           'body_too_large',
         );
         expect(await orderCount()).toBe(0);
         expect((await stack.admin('GET', '/devices/dev-big')).status).toBe(404);
         // Just under the limit is parsed (and refused for what it says, not for its size).
-        const under = await stack.request('POST', '/v1/orders', { body: { ...newOrder, productName: 'x'.repeat(60 * 1024) } });
+        const under = await stack.request('POST', '/v1/orders', {
+          body: { ...newOrder, productName: 'x'.repeat(60 * 1024) },
+        });
         expectError(under, 400, 'validation_failed');
       },
       T,
@@ -95,7 +130,16 @@ describe('HTTP routes: error paths and operator actions', () => {
   });
 
   describe('order ids in paths', () => {
-    const badIds = ['..%2F..%2Fetc%2Fpasswd', '..%5C..%5Cwindows', 'a.b', "o'1", 'o%22', 'o%20x', 'x'.repeat(65), '%00'];
+    const badIds = [
+      '..%2F..%2Fetc%2Fpasswd',
+      '..%5C..%5Cwindows',
+      'a.b',
+      "o'1",
+      'o%22',
+      'o%20x',
+      'x'.repeat(65),
+      '%00',
+    ];
 
     it(
       'refuses ids with path traversal or odd characters with 400 on every route that takes one',
@@ -106,7 +150,11 @@ describe('HTTP routes: error paths and operator actions', () => {
           expect((await stack.request('GET', `/orders/${id}`)).status).toBe(400);
           expect((await stack.request('GET', `/orders/${id}/return`)).status).toBe(400);
           expectError(await stack.admin('GET', `/orders/${id}`), 400, 'invalid_id');
-          expectError(await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }), 400, 'invalid_id');
+          expectError(
+            await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }),
+            400,
+            'invalid_id',
+          );
           expectError(await stack.admin('GET', `/devices/${id}`), 400, 'invalid_id');
           expectError(await stack.admin('PUT', `/devices/${id}`, { name: 'x' }), 400, 'invalid_id');
           expectError(await stack.admin('DELETE', `/devices/${id}`), 400, 'invalid_id');
@@ -127,7 +175,11 @@ describe('HTTP routes: error paths and operator actions', () => {
         expectError(await stack.request('GET', `/orders/${id}`), 404, 'order_not_found');
         expectError(await stack.request('GET', `/orders/${id}/return`), 404, 'order_not_found');
         expectError(await stack.admin('GET', `/orders/${id}`), 404, 'order_not_found');
-        expectError(await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }), 404, 'order_not_found');
+        expectError(
+          await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }),
+          404,
+          'order_not_found',
+        );
         expectError(await stack.deviceReport('dev-1', id, 'made'), 404, 'order_not_found');
         expect(stack.yookassa.payments.size).toBe(0);
       },
@@ -168,7 +220,10 @@ describe('HTTP routes: error paths and operator actions', () => {
             'idempotence-key': `pay:${order.order_id}`,
             'content-type': 'application/json',
           },
-          body: JSON.stringify({ amount: { value: '150.00', currency: 'RUB' }, confirmation: { type: 'redirect', return_url: 'https://example.com/' } }),
+          body: JSON.stringify({
+            amount: { value: '150.00', currency: 'RUB' },
+            confirmation: { type: 'redirect', return_url: 'https://example.com/' },
+          }),
         });
         expect(await replay.text()).toMatch(/Idempotence-Key was used|"id":"/);
         expect(stack.yookassa.payments.size).toBe(1);
@@ -232,11 +287,21 @@ describe('HTTP routes: error paths and operator actions', () => {
     it(
       'a malformed notification answers 400',
       async () => {
-        expectError(await stack.request('POST', '/v1/webhooks/yookassa', { raw: '{not json' }), 400, 'malformed_webhook');
-        expectError(await stack.request('POST', '/v1/webhooks/yookassa', { raw: '' }), 400, 'malformed_webhook');
-        expectError(await stack.request('POST', '/v1/webhooks/yookassa', { body: { type: 'notification' } }), 400, 'malformed_webhook');
         expectError(
-          await stack.request('POST', '/v1/webhooks/yookassa', { body: { type: 'notification', event: 'payout.succeeded', object: { id: 'x' } } }),
+          await stack.request('POST', '/v1/webhooks/yookassa', { raw: '{not json' }),
+          400,
+          'malformed_webhook',
+        );
+        expectError(await stack.request('POST', '/v1/webhooks/yookassa', { raw: '' }), 400, 'malformed_webhook');
+        expectError(
+          await stack.request('POST', '/v1/webhooks/yookassa', { body: { type: 'notification' } }),
+          400,
+          'malformed_webhook',
+        );
+        expectError(
+          await stack.request('POST', '/v1/webhooks/yookassa', {
+            body: { type: 'notification', event: 'payout.succeeded', object: { id: 'x' } },
+          }),
           400,
           'malformed_webhook',
         );
@@ -255,12 +320,18 @@ describe('HTTP routes: error paths and operator actions', () => {
         expectError(await stack.deviceReport('dev-1', id, 'made', 'wrong-token'), 401, 'unauthorized');
         expectError(await stack.deviceReport('dev-1', id, 'exploded'), 400, 'validation_failed');
         expectError(
-          await stack.request('POST', `/v1/devices/dev-1/orders/${id}/result`, { raw: '{"result":', token: DEVICE_TOKEN }),
+          await stack.request('POST', `/v1/devices/dev-1/orders/${id}/result`, {
+            raw: '{"result":',
+            token: DEVICE_TOKEN,
+          }),
           400,
           'malformed_json',
         );
         expectError(
-          await stack.request('POST', `/v1/devices/dev-1/orders/${id}/result`, { body: { result: 'made', extra: 1 }, token: DEVICE_TOKEN }),
+          await stack.request('POST', `/v1/devices/dev-1/orders/${id}/result`, {
+            body: { result: 'made', extra: 1 },
+            token: DEVICE_TOKEN,
+          }),
           400,
           'validation_failed',
         );
@@ -295,8 +366,14 @@ describe('HTTP routes: error paths and operator actions', () => {
           ['GET', '/v1/admin/nothing-here'],
         ];
         for (const [method, path] of routes) {
-          const body = method === 'GET' || method === 'DELETE' ? undefined : { name: 'x', action: 'mark_made', operator: 'x' };
-          for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${ADMIN_TOKEN}x` }, { authorization: ADMIN_TOKEN }, { authorization: 'Bearer ' }]) {
+          const body =
+            method === 'GET' || method === 'DELETE' ? undefined : { name: 'x', action: 'mark_made', operator: 'x' };
+          for (const headers of [
+            {} as Record<string, string>,
+            { authorization: `Bearer ${ADMIN_TOKEN}x` },
+            { authorization: ADMIN_TOKEN },
+            { authorization: 'Bearer ' },
+          ]) {
             const reply = await stack.request(method, path, { body, headers });
             expectError(reply, 401, 'unauthorized');
             expect(reply.headers.get('www-authenticate') ?? '').toMatch(/^Bearer/);
@@ -343,7 +420,11 @@ describe('HTTP routes: error paths and operator actions', () => {
         ]) {
           expectError(await stack.admin('PUT', '/devices/dev-bad', body), 400, 'validation_failed');
         }
-        expectError(await stack.request('PUT', '/v1/admin/devices/dev-bad', { raw: '{', token: ADMIN_TOKEN }), 400, 'malformed_json');
+        expectError(
+          await stack.request('PUT', '/v1/admin/devices/dev-bad', { raw: '{', token: ADMIN_TOKEN }),
+          400,
+          'malformed_json',
+        );
         expectError(await stack.admin('GET', '/devices/dev-bad'), 404, 'device_not_found');
 
         const list = await stack.admin<{ devices: Array<{ id: string }> }>('GET', '/devices');
@@ -369,10 +450,16 @@ describe('HTTP routes: error paths and operator actions', () => {
         const b = await stack.createOrder('dev-2');
         await stack.pay(b.order_id);
 
-        const all = await stack.admin<{ orders: Array<{ orderId: string; status: string; version: number }> }>('GET', '/orders');
+        const all = await stack.admin<{ orders: Array<{ orderId: string; status: string; version: number }> }>(
+          'GET',
+          '/orders',
+        );
         expect(all.status).toBe(200);
         expect(all.body.orders.map((o) => o.orderId).sort()).toEqual([a.order_id, b.order_id].sort());
-        const pending = await stack.admin<{ orders: Array<{ orderId: string; status: string }> }>('GET', '/orders?status=pending');
+        const pending = await stack.admin<{ orders: Array<{ orderId: string; status: string }> }>(
+          'GET',
+          '/orders?status=pending',
+        );
         expect(pending.body.orders.map((o) => [o.orderId, o.status])).toEqual([[b.order_id, 'pending']]);
         const byDevice = await stack.admin<{ orders: Array<{ orderId: string }> }>('GET', '/orders?device_id=dev-1');
         expect(byDevice.body.orders.map((o) => o.orderId)).toEqual([a.order_id]);
@@ -381,7 +468,15 @@ describe('HTTP routes: error paths and operator actions', () => {
         const before = await stack.admin<{ orders: unknown[] }>('GET', '/orders?created_before=2000-01-01T00:00:00Z');
         expect(before.body.orders).toHaveLength(0);
 
-        for (const query of ['status=bogus', 'limit=0', 'limit=501', 'limit=abc', 'device_id=..%2Fx', 'created_before=yesterday', 'sort=id']) {
+        for (const query of [
+          'status=bogus',
+          'limit=0',
+          'limit=501',
+          'limit=abc',
+          'device_id=..%2Fx',
+          'created_before=yesterday',
+          'sort=id',
+        ]) {
           expectError(await stack.admin('GET', `/orders?${query}`), 400, 'invalid_query');
         }
 
@@ -393,7 +488,9 @@ describe('HTTP routes: error paths and operator actions', () => {
           ['ORDER_CREATED', 'created', true],
           ['PAYMENT_INITIATED', 'pending', true],
         ]);
-        expect(detail.events[1]?.payload).toMatchObject({ providerPaymentId: stack.yookassa.paymentFor(b.order_id)?.id });
+        expect(detail.events[1]?.payload).toMatchObject({
+          providerPaymentId: stack.yookassa.paymentFor(b.order_id)?.id,
+        });
       },
       T,
     );
@@ -408,23 +505,48 @@ describe('HTTP routes: error paths and operator actions', () => {
         await stack.customerPays(paymentId);
         await stack.waitForStatus(id, 'make_failed', 5000);
 
-        for (const body of [{ action: 'explode', operator: 'ann' }, { action: 'mark_made' }, { action: 'mark_made', operator: '' }, { action: 'mark_made', operator: 'ann', extra: 1 }]) {
+        for (const body of [
+          { action: 'explode', operator: 'ann' },
+          { action: 'mark_made' },
+          { action: 'mark_made', operator: '' },
+          { action: 'mark_made', operator: 'ann', extra: 1 },
+        ]) {
           expectError(await stack.admin('POST', `/orders/${id}/actions`, body), 400, 'validation_failed');
         }
-        expectError(await stack.request('POST', `/v1/admin/orders/${id}/actions`, { raw: '{"action"', token: ADMIN_TOKEN }), 400, 'malformed_json');
+        expectError(
+          await stack.request('POST', `/v1/admin/orders/${id}/actions`, { raw: '{"action"', token: ADMIN_TOKEN }),
+          400,
+          'malformed_json',
+        );
         // make_failed cannot be "resolved" as not paid: the money was taken.
-        expectError(await stack.admin('POST', `/orders/${id}/actions`, { action: 'resolve', operator: 'ann' }), 409, 'action_not_allowed');
+        expectError(
+          await stack.admin('POST', `/orders/${id}/actions`, { action: 'resolve', operator: 'ann' }),
+          409,
+          'action_not_allowed',
+        );
         expect((await stack.status(id)).status).toBe('make_failed');
 
-        const marked = await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann', note: 'made by hand' });
+        const marked = await stack.admin('POST', `/orders/${id}/actions`, {
+          action: 'mark_made',
+          operator: 'ann',
+          note: 'made by hand',
+        });
         expect(marked.status).toBe(200);
         expect(marked.body).toEqual({ order_id: id, status: 'successful' });
         expect((await stack.status(id)).status).toBe('successful');
-        expectError(await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }), 409, 'action_not_allowed');
+        expectError(
+          await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }),
+          409,
+          'action_not_allowed',
+        );
 
         const refunded = await stack.admin('POST', `/orders/${id}/actions`, { action: 'refund', operator: 'bob' });
         expect(refunded.body).toEqual({ order_id: id, status: 'refunded' });
-        await waitFor(() => stack.yookassa.payment(paymentId).refunded.amountMinor === 15000, 3000, 'the refund at the sandbox');
+        await waitFor(
+          () => stack.yookassa.payment(paymentId).refunded.amountMinor === 15000,
+          3000,
+          'the refund at the sandbox',
+        );
         await stack.settled();
         await stack.runtime.dispatcher.kick();
         expect(stack.yookassa.payment(paymentId).refunded).toEqual({ amountMinor: 15000, currency: 'RUB' });
@@ -443,7 +565,11 @@ describe('HTTP routes: error paths and operator actions', () => {
         expect(stack.tmetr.received).toHaveLength(1);
 
         const fresh = await stack.createOrder('dev-1');
-        expectError(await stack.admin('POST', `/orders/${fresh.order_id}/actions`, { action: 'mark_made', operator: 'ann' }), 409, 'action_not_allowed');
+        expectError(
+          await stack.admin('POST', `/orders/${fresh.order_id}/actions`, { action: 'mark_made', operator: 'ann' }),
+          409,
+          'action_not_allowed',
+        );
         expect((await stack.status(fresh.order_id)).status).toBe('created');
       },
       T,
@@ -505,7 +631,9 @@ describe('webhook sender allowlist', () => {
       const { paymentId } = await stack.pay(order.order_id);
       stack.yookassa.payment(paymentId).status = 'succeeded';
       const object = stack.yookassa.paymentJson(stack.yookassa.payment(paymentId));
-      const reply = await stack.request('POST', '/v1/webhooks/yookassa', { body: { type: 'notification', event: 'payment.succeeded', object } });
+      const reply = await stack.request('POST', '/v1/webhooks/yookassa', {
+        body: { type: 'notification', event: 'payment.succeeded', object },
+      });
       expectError(reply, 401, 'webhook_unverified');
       expect((await stack.status(order.order_id)).status).toBe('pending');
       await stack.runtime.dispatcher.kick();

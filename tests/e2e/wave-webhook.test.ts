@@ -31,7 +31,15 @@ describe(`Wave end to end: signed webhooks through the real server on ${testBack
   /** An order for 1500 XOF paid with Wave, up to the pending payment. */
   async function pendingWaveOrder() {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-      body: { deviceId: 'dev-dakar', productId: 'thiebou', productName: 'Thieboudienne', size: 'L', price: 1500, currency: 'XOF', provider: 'wave' },
+      body: {
+        deviceId: 'dev-dakar',
+        productId: 'thiebou',
+        productName: 'Thieboudienne',
+        size: 'L',
+        price: 1500,
+        currency: 'XOF',
+        provider: 'wave',
+      },
     });
     expect(created.status).toBe(201);
     const orderId = created.body.order_id;
@@ -110,7 +118,11 @@ describe(`Wave end to end: signed webhooks through the real server on ${testBack
       ];
       for (const [label, headers, body] of attempts) {
         const reply = await stack.request<ErrorBody>('POST', '/v1/webhooks/wave', { raw: body, headers });
-        expect({ label, status: reply.status, code: reply.body.error.code }).toEqual({ label, status: 401, code: 'webhook_unverified' });
+        expect({ label, status: reply.status, code: reply.body.error.code }).toEqual({
+          label,
+          status: 401,
+          code: 'webhook_unverified',
+        });
       }
       const after = await stack.detail(orderId);
       expect(after.status).toBe('pending');

@@ -27,7 +27,9 @@ function app() {
   const hono = new Hono();
   hono.use('*', bearerAuth(TOKEN, 'admin API'));
   hono.get('/', (c) => c.text('ok'));
-  hono.onError((error, c) => (error instanceof AppError ? c.json({ error: { code: error.code } }, error.status) : c.text('boom', 500)));
+  hono.onError((error, c) =>
+    error instanceof AppError ? c.json({ error: { code: error.code } }, error.status) : c.text('boom', 500),
+  );
   return hono;
 }
 
@@ -61,7 +63,13 @@ describe('bearer token comparison', () => {
 
   it('refuses a missing or empty token without comparing, and never answers 500', async () => {
     const hono = app();
-    const cases: Array<Record<string, string>> = [{}, { authorization: '' }, { authorization: 'Bearer ' }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }];
+    const cases: Array<Record<string, string>> = [
+      {},
+      { authorization: '' },
+      { authorization: 'Bearer ' },
+      { authorization: TOKEN },
+      { authorization: `Basic ${TOKEN}` },
+    ];
     for (const headers of cases) {
       expect((await hono.request('/', { headers })).status).toBe(401);
     }

@@ -207,7 +207,15 @@ function columnsOf(row: RawOrderRow): OrderColumns {
 }
 
 function effectOf(row: RawEffectRow): EffectRowView {
-  return { id: Number(row.id), key: row.key, orderId: row.order_id, kind: row.kind, status: row.status, attempts: Number(row.attempts), payload: jsonOf(row.payload) };
+  return {
+    id: Number(row.id),
+    key: row.key,
+    orderId: row.order_id,
+    kind: row.kind,
+    status: row.status,
+    attempts: Number(row.attempts),
+    payload: jsonOf(row.payload),
+  };
 }
 
 function eventOf(row: RawEventRow): AuditView {
@@ -225,11 +233,18 @@ function eventOf(row: RawEventRow): AuditView {
 }
 
 function copyDevice(sandboxes: Sandboxes): World['device'] {
-  return { received: sandboxes.tmetr.received.map((c) => ({ ...c })), made: new Map([...sandboxes.tmetr.made].map(([k, v]) => [k, { ...v }])) };
+  return {
+    received: sandboxes.tmetr.received.map((c) => ({ ...c })),
+    made: new Map([...sandboxes.tmetr.made].map(([k, v]) => [k, { ...v }])),
+  };
 }
 
 function copyPayments(sandboxes: Sandboxes): SandboxPayment[] {
-  return [...sandboxes.yookassa.payments.values()].map((p) => ({ ...p, amount: { ...p.amount }, refunded: { ...p.refunded } }));
+  return [...sandboxes.yookassa.payments.values()].map((p) => ({
+    ...p,
+    amount: { ...p.amount },
+    refunded: { ...p.refunded },
+  }));
 }
 
 function copyBooks(sandboxes: Sandboxes): BookEntry[] {
@@ -249,9 +264,15 @@ function readSqlite(dbPath: string, withEvents: boolean): RawRows {
       const table = db.prepare("select name from sqlite_master where type = 'table' and name = 'tickets'").get();
       return {
         orders: db.prepare(`select ${ORDER_COLUMNS} from orders`).all() as RawOrderRow[],
-        events: withEvents ? (db.prepare(`select ${EVENT_COLUMNS} from order_events order by id`).all() as RawEventRow[]) : [],
+        events: withEvents
+          ? (db.prepare(`select ${EVENT_COLUMNS} from order_events order by id`).all() as RawEventRow[])
+          : [],
         effects: db.prepare(`select ${EFFECT_COLUMNS} from effects order by id`).all() as RawEffectRow[],
-        tickets: table ? (db.prepare('select order_id from tickets order by rowid').all() as Array<{ order_id: string }>).map((r) => r.order_id) : [],
+        tickets: table
+          ? (db.prepare('select order_id from tickets order by rowid').all() as Array<{ order_id: string }>).map(
+              (r) => r.order_id,
+            )
+          : [],
       };
     })();
   } finally {
@@ -271,7 +292,11 @@ async function readPostgres(url: string, withEvents: boolean): Promise<RawRows> 
       orders: await rows<RawOrderRow>(`select ${ORDER_COLUMNS} from orders`),
       events: withEvents ? await rows<RawEventRow>(`select ${EVENT_COLUMNS} from order_events order by id`) : [],
       effects: await rows<RawEffectRow>(`select ${EFFECT_COLUMNS} from effects order by id`),
-      tickets: hasTickets ? (await rows<{ order_id: string }>('select order_id from tickets order by issued_at, id')).map((r) => r.order_id) : [],
+      tickets: hasTickets
+        ? (await rows<{ order_id: string }>('select order_id from tickets order by issued_at, id')).map(
+            (r) => r.order_id,
+          )
+        : [],
     };
     await client.query('commit');
     return raw;
@@ -326,7 +351,13 @@ function worldOf(raw: RawRows, device: World['device'], payments: SandboxPayment
   const orders = raw.orders.map((row): StoredOrder => {
     const cols = columnsOf(row);
     const snapshot = parseOrderSnapshot(cols.snapshot);
-    return { id: row.id, status: row.status as OrderStatus, context: snapshot.state.context, version: cols.version, columns: cols };
+    return {
+      id: row.id,
+      status: row.status as OrderStatus,
+      context: snapshot.state.context,
+      version: cols.version,
+      columns: cols,
+    };
   });
   for (const order of orders) if (!events.has(order.id)) events.set(order.id, []);
   return { orders, events, effects: raw.effects.map(effectOf), tickets: raw.tickets, device, payments, books };
@@ -390,7 +421,8 @@ const json = (value: unknown) => JSON.stringify(value);
 export function checkInvariants(world: World, options: CheckOptions): Violation[] {
   const { config } = options;
   const violations: Violation[] = [];
-  const fail = (invariant: InvariantName, orderId: string | null, detail: string) => violations.push({ invariant, orderId, detail });
+  const fail = (invariant: InvariantName, orderId: string | null, detail: string) =>
+    violations.push({ invariant, orderId, detail });
 
   const ordersById = new Map(world.orders.map((o) => [o.id, o]));
   const effectsByOrder = new Map<string, EffectRowView[]>();
@@ -398,7 +430,8 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     const list = effectsByOrder.get(effect.orderId) ?? [];
     list.push(effect);
     effectsByOrder.set(effect.orderId, list);
-    if (!ordersById.has(effect.orderId)) fail('order-accounted', effect.orderId, `outbox row ${effect.key} for an order that does not exist`);
+    if (!ordersById.has(effect.orderId))
+      fail('order-accounted', effect.orderId, `outbox row ${effect.key} for an order that does not exist`);
   }
   for (const orderId of world.events.keys()) {
     if (!ordersById.has(orderId)) fail('order-accounted', orderId, 'audit rows for an order that does not exist');
@@ -415,7 +448,12 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     const list = receivedByOrder.get(command.order_id) ?? [];
     list.push(command);
     receivedByOrder.set(command.order_id, list);
-    if (!ordersById.has(command.order_id)) fail('fast-track-make', command.order_id, 'the device received a make command for an order paystate does not have');
+    if (!ordersById.has(command.order_id))
+      fail(
+        'fast-track-make',
+        command.order_id,
+        'the device received a make command for an order paystate does not have',
+      );
   }
 
   const ticketsByOrder = new Map<string, number>();
@@ -428,7 +466,8 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
   for (const [orderId, price] of options.expected ?? []) {
     const order = ordersById.get(orderId);
     if (!order) fail('order-accounted', orderId, 'an order the client saw created is missing');
-    else if (!sameMoney(order.context.price, price)) fail('money', orderId, `asked for ${json(price)}, stored ${json(order.context.price)}`);
+    else if (!sameMoney(order.context.price, price))
+      fail('money', orderId, `asked for ${json(price)}, stored ${json(order.context.price)}`);
   }
 
   for (const order of world.orders) {
@@ -442,29 +481,42 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     try {
       const snapshot = parseOrderSnapshot(columns.snapshot);
       snapshotRevision = snapshot.revision;
-      if (snapshot.state.value !== columns.status) fail('order-accounted', id, `status column ${columns.status}, snapshot ${snapshot.state.value}`);
-      if (!isDeepStrictEqual(snapshot.state.context, context)) fail('order-accounted', id, 'the Store context differs from the snapshot');
+      if (snapshot.state.value !== columns.status)
+        fail('order-accounted', id, `status column ${columns.status}, snapshot ${snapshot.state.value}`);
+      if (!isDeepStrictEqual(snapshot.state.context, context))
+        fail('order-accounted', id, 'the Store context differs from the snapshot');
     } catch (error) {
       fail('order-accounted', id, `unreadable snapshot: ${String(error)}`);
     }
-    if (order.status !== columns.status) fail('order-accounted', id, `Store status ${order.status}, column ${columns.status}`);
+    if (order.status !== columns.status)
+      fail('order-accounted', id, `Store status ${order.status}, column ${columns.status}`);
     if (columns.version !== snapshotRevision || order.version !== columns.version) {
-      fail('order-accounted', id, `version column ${columns.version}, Store ${order.version}, snapshot revision ${snapshotRevision}`);
+      fail(
+        'order-accounted',
+        id,
+        `version column ${columns.version}, Store ${order.version}, snapshot revision ${snapshotRevision}`,
+      );
     }
-    if (columns.nextCheckAt !== context.nextCheckAt) fail('order-accounted', id, `next_check_at column ${columns.nextCheckAt}, snapshot ${context.nextCheckAt}`);
-    if (columns.providerPaymentId !== context.providerPaymentId) fail('order-accounted', id, 'provider_payment_id column differs from the snapshot');
+    if (columns.nextCheckAt !== context.nextCheckAt)
+      fail('order-accounted', id, `next_check_at column ${columns.nextCheckAt}, snapshot ${context.nextCheckAt}`);
+    if (columns.providerPaymentId !== context.providerPaymentId)
+      fail('order-accounted', id, 'provider_payment_id column differs from the snapshot');
     const first = rows[0];
     if (!first || first.event !== 'ORDER_CREATED' || first.from !== null || first.to !== 'created' || !first.applied) {
       fail('order-accounted', id, `the audit does not start with ORDER_CREATED (${json(first?.event)})`);
       continue;
     }
-    if (rows.slice(1).some((r) => r.event === 'ORDER_CREATED')) fail('order-accounted', id, 'a second ORDER_CREATED row');
+    if (rows.slice(1).some((r) => r.event === 'ORDER_CREATED'))
+      fail('order-accounted', id, 'a second ORDER_CREATED row');
     const appliedCount = rows.slice(1).filter((r) => r.applied).length;
-    if (appliedCount !== columns.version) fail('order-accounted', id, `${appliedCount} applied events but version ${columns.version}`);
+    if (appliedCount !== columns.version)
+      fail('order-accounted', id, `${appliedCount} applied events but version ${columns.version}`);
     let at: OrderStatus = first.to;
     for (const row of rows.slice(1)) {
-      if (row.from !== at) fail('order-accounted', id, `audit row ${row.id} (${row.event}) starts from ${row.from}, the order was ${at}`);
-      if (!row.applied && row.to !== row.from) fail('order-accounted', id, `unapplied audit row ${row.id} claims ${row.from} -> ${row.to}`);
+      if (row.from !== at)
+        fail('order-accounted', id, `audit row ${row.id} (${row.event}) starts from ${row.from}, the order was ${at}`);
+      if (!row.applied && row.to !== row.from)
+        fail('order-accounted', id, `unapplied audit row ${row.id} claims ${row.from} -> ${row.to}`);
       at = row.to;
     }
     if (at !== columns.status) fail('order-accounted', id, `the audit ends at ${at}, the order is ${columns.status}`);
@@ -472,7 +524,11 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     // 4. Only pending orders have a next check; every terminal one has none.
     if (columns.status !== 'pending' && (columns.nextCheckAt !== null || context.nextCheckAt !== null)) {
       const terminal = isTerminal(columns.status as OrderStatus);
-      fail('terminal-next-check', id, `${terminal ? 'terminal ' : ''}${columns.status} order has next_check_at ${columns.nextCheckAt ?? context.nextCheckAt}`);
+      fail(
+        'terminal-next-check',
+        id,
+        `${terminal ? 'terminal ' : ''}${columns.status} order has next_check_at ${columns.nextCheckAt ?? context.nextCheckAt}`,
+      );
     }
 
     // 5. The audit log replays to the stored state, row by row, and to exactly the stored outbox.
@@ -485,7 +541,10 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     if (replayed) {
       replayed.decisions.forEach((decision, i) => {
         const row = rows[i]!;
-        if (i > 0 && (decision.audit.from !== row.from || decision.audit.to !== row.to || decision.audit.applied !== row.applied)) {
+        if (
+          i > 0 &&
+          (decision.audit.from !== row.from || decision.audit.to !== row.to || decision.audit.applied !== row.applied)
+        ) {
           fail(
             'audit-replay',
             id,
@@ -494,18 +553,23 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
         }
       });
       const last = replayed.decisions.at(-1)!;
-      if (last.status !== columns.status) fail('audit-replay', id, `replay ends in ${last.status}, stored ${columns.status}`);
-      if (!isDeepStrictEqual(last.order, context)) fail('audit-replay', id, `replayed context ${json(last.order)} != stored ${json(context)}`);
-      if (last.snapshot.revision !== columns.version) fail('audit-replay', id, `replayed revision ${last.snapshot.revision}, stored version ${columns.version}`);
+      if (last.status !== columns.status)
+        fail('audit-replay', id, `replay ends in ${last.status}, stored ${columns.status}`);
+      if (!isDeepStrictEqual(last.order, context))
+        fail('audit-replay', id, `replayed context ${json(last.order)} != stored ${json(context)}`);
+      if (last.snapshot.revision !== columns.version)
+        fail('audit-replay', id, `replayed revision ${last.snapshot.revision}, stored version ${columns.version}`);
       const storedEffects = new Map(effects.map((e) => [e.key, e]));
       const replayedKeys = new Set<string>();
       for (const { key, effect } of replayed.effects) {
         replayedKeys.add(key);
         const stored = storedEffects.get(key);
         if (!stored) fail('audit-replay', id, `replay asks for effect ${key}, the outbox has no such row`);
-        else if (!isDeepStrictEqual(stored.payload, JSON.parse(json(effect)))) fail('audit-replay', id, `outbox row ${key} differs from the replayed effect`);
+        else if (!isDeepStrictEqual(stored.payload, JSON.parse(json(effect))))
+          fail('audit-replay', id, `outbox row ${key} differs from the replayed effect`);
       }
-      for (const key of storedEffects.keys()) if (!replayedKeys.has(key)) fail('audit-replay', id, `outbox row ${key} that the replay does not ask for`);
+      for (const key of storedEffects.keys())
+        if (!replayedKeys.has(key)) fail('audit-replay', id, `outbox row ${key} that the replay does not ask for`);
       const replayedMakes = replayed.effects.filter((e) => e.effect.type === 'MAKE_COMMAND').length;
       if (replayedMakes > 1) fail('one-make', id, `the audit asks for ${replayedMakes} make commands`);
     }
@@ -522,53 +586,86 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
     if (tickets > 0 && !makeRow) fail('fast-track-make', id, 'a ticket without a make command in the outbox');
     if (received.length > 0) {
       const expected = makeRow ? wireCommandOf(makeRow.payload as Record<string, unknown>) : null;
-      if (!expected) fail('fast-track-make', id, `the device received ${received.length} make command(s) but the outbox has none`);
-      else if (received.some((c) => !isDeepStrictEqual(c, expected))) fail('one-make', id, 'the device received make commands that differ from the one in the outbox');
+      if (!expected)
+        fail('fast-track-make', id, `the device received ${received.length} make command(s) but the outbox has none`);
+      else if (received.some((c) => !isDeepStrictEqual(c, expected)))
+        fail('one-make', id, 'the device received make commands that differ from the one in the outbox');
     }
 
     // 1. A make command only after an observed success on the fast track, for a real succeeded payment.
     if (makeRow || received.length > 0 || tickets > 0) {
       const started = rows.find((r) => r.event === 'PAYMENT_INITIATED' && r.applied);
       const success = rows.find((r) => r.event === 'PAYMENT_OBSERVED' && r.applied && r.to === 'paid');
-      if (!started || !success) fail('fast-track-make', id, 'a make command without an applied payment start and an applied success');
+      if (!started || !success)
+        fail('fast-track-make', id, 'a make command without an applied payment start and an applied success');
       else {
         const observed = success.payload as { status?: string; amount?: Money };
         const elapsed = secondsBetween(started.at, success.at);
-        if (observed.status !== 'succeeded') fail('fast-track-make', id, `the observation that made it paid says ${observed.status}`);
+        if (observed.status !== 'succeeded')
+          fail('fast-track-make', id, `the observation that made it paid says ${observed.status}`);
         // With AUTO_FULFIL_WINDOW=order_lifetime (tickets) any success before expiry fulfils (rule 2).
         if (config.AUTO_FULFIL_WINDOW === 'fast_track' && elapsed > config.FAST_TRACK_LIMIT_S) {
-          fail('fast-track-make', id, `success observed ${elapsed}s after the payment start (limit ${config.FAST_TRACK_LIMIT_S})`);
+          fail(
+            'fast-track-make',
+            id,
+            `success observed ${elapsed}s after the payment start (limit ${config.FAST_TRACK_LIMIT_S})`,
+          );
         }
-        if (Date.parse(success.at) >= Date.parse(context.expiresAt)) fail('fast-track-make', id, 'success observed at or after expiry');
-        if (!observed.amount || !sameMoney(observed.amount, context.price)) fail('fast-track-make', id, `observed amount ${json(observed.amount)} is not the price`);
+        if (Date.parse(success.at) >= Date.parse(context.expiresAt))
+          fail('fast-track-make', id, 'success observed at or after expiry');
+        if (!observed.amount || !sameMoney(observed.amount, context.price))
+          fail('fast-track-make', id, `observed amount ${json(observed.amount)} is not the price`);
       }
       const payment = world.payments.find((p) => p.id === context.providerPaymentId);
-      if (!payment) fail('fast-track-make', id, `a make command but the provider has no payment ${context.providerPaymentId}`);
-      else if (payment.status !== 'succeeded') fail('fast-track-make', id, `a make command but the provider's payment is ${payment.status}`);
-      else if (payment.orderId !== id) fail('fast-track-make', id, `the paid payment belongs to order ${payment.orderId}`);
+      if (!payment)
+        fail('fast-track-make', id, `a make command but the provider has no payment ${context.providerPaymentId}`);
+      else if (payment.status !== 'succeeded')
+        fail('fast-track-make', id, `a make command but the provider's payment is ${payment.status}`);
+      else if (payment.orderId !== id)
+        fail('fast-track-make', id, `the paid payment belongs to order ${payment.orderId}`);
     }
 
     // 6. Money never changes after creation.
     const createdPrice = (first.payload as { price?: Money }).price;
-    if (!createdPrice || !sameMoney(createdPrice, context.price)) fail('money', id, `created at ${json(createdPrice)}, now ${json(context.price)}`);
+    if (!createdPrice || !sameMoney(createdPrice, context.price))
+      fail('money', id, `created at ${json(createdPrice)}, now ${json(context.price)}`);
     if (columns.priceMinor !== context.price.amountMinor || columns.currency !== context.price.currency) {
       fail('money', id, `price columns ${columns.priceMinor} ${columns.currency}, snapshot ${json(context.price)}`);
     }
     for (const effect of effects) {
-      const amount = (effect.payload as { price?: Money; amount?: Money }).price ?? (effect.payload as { amount?: Money }).amount;
-      if ((effect.kind === 'MAKE_COMMAND' || effect.kind === 'REFUND') && (!amount || !sameMoney(amount, context.price))) {
+      const amount =
+        (effect.payload as { price?: Money; amount?: Money }).price ?? (effect.payload as { amount?: Money }).amount;
+      if (
+        (effect.kind === 'MAKE_COMMAND' || effect.kind === 'REFUND') &&
+        (!amount || !sameMoney(amount, context.price))
+      ) {
         fail('money', id, `${effect.kind} carries ${json(amount)}, the price is ${json(context.price)}`);
       }
     }
     const payments = paymentsByOrder.get(id) ?? [];
     if (payments.length > 1) fail('money', id, `${payments.length} provider payments for one order`);
     for (const payment of payments) {
-      if (!sameMoney(payment.amount, context.price)) fail('money', id, `provider payment ${payment.id} is for ${json(payment.amount)}, the price is ${json(context.price)}`);
-      if (payment.refunded.amountMinor > payment.amount.amountMinor) fail('money', id, `refunded ${payment.refunded.amountMinor} of ${payment.amount.amountMinor}`);
-      if (payment.refunded.amountMinor > 0 && !effects.some((e) => e.kind === 'REFUND')) fail('money', id, 'money refunded at the provider for an order that never asked for a refund');
+      if (!sameMoney(payment.amount, context.price))
+        fail(
+          'money',
+          id,
+          `provider payment ${payment.id} is for ${json(payment.amount)}, the price is ${json(context.price)}`,
+        );
+      if (payment.refunded.amountMinor > payment.amount.amountMinor)
+        fail('money', id, `refunded ${payment.refunded.amountMinor} of ${payment.amount.amountMinor}`);
+      if (payment.refunded.amountMinor > 0 && !effects.some((e) => e.kind === 'REFUND'))
+        fail('money', id, 'money refunded at the provider for an order that never asked for a refund');
     }
-    if (context.providerPaymentId !== null && payments.length > 0 && !payments.some((p) => p.id === context.providerPaymentId)) {
-      fail('money', id, `the order names payment ${context.providerPaymentId}, the provider has ${payments.map((p) => p.id).join(', ')}`);
+    if (
+      context.providerPaymentId !== null &&
+      payments.length > 0 &&
+      !payments.some((p) => p.id === context.providerPaymentId)
+    ) {
+      fail(
+        'money',
+        id,
+        `the order names payment ${context.providerPaymentId}, the provider has ${payments.map((p) => p.id).join(', ')}`,
+      );
     }
   }
   if (options.ledger) checkLedger(world, ordersById, effectsByOrder, fail);
@@ -576,7 +673,14 @@ export function checkInvariants(world: World, options: CheckOptions): Violation[
 }
 
 /** Orders in these states hold the customer's money as paystate sees it (docs/architecture.md section 9). */
-const MONEY_STATES: ReadonlySet<string> = new Set(['paid', 'make_pending', 'successful', 'manual_make', 'make_failed', 'refunded']);
+const MONEY_STATES: ReadonlySet<string> = new Set([
+  'paid',
+  'make_pending',
+  'successful',
+  'manual_make',
+  'make_failed',
+  'refunded',
+]);
 /** Alerts that say only that the provider did not answer: they tell an operator nothing about money found. */
 const NO_MONEY_ALERTS: ReadonlySet<string> = new Set(['stuck', 'check_attempts_exhausted']);
 
@@ -589,29 +693,50 @@ function checkLedger(
 ): void {
   const effectsOf = (orderId: string) => effectsByOrder.get(orderId) ?? [];
   const moneyAlerts = (orderId: string) =>
-    effectsOf(orderId).filter((e) => e.kind === 'ALERT' && !NO_MONEY_ALERTS.has(String((e.payload as { kind?: unknown }).kind)));
+    effectsOf(orderId).filter(
+      (e) => e.kind === 'ALERT' && !NO_MONEY_ALERTS.has(String((e.payload as { kind?: unknown }).kind)),
+    );
   /** The order is in front of an operator: in review, or a money alert went out for it. */
   const visible = (order: StoredOrder) => order.status === 'requires_manual_review' || moneyAlerts(order.id).length > 0;
   const refundsOf = (orderId: string, paymentId: string) =>
-    effectsOf(orderId).filter((e) => e.kind === 'REFUND' && (e.payload as { providerPaymentId?: unknown }).providerPaymentId === paymentId);
-  const sum = (effects: readonly EffectRowView[]) => effects.reduce((total, e) => total + Number((e.payload as { amount?: Money }).amount?.amountMinor ?? 0), 0);
+    effectsOf(orderId).filter(
+      (e) => e.kind === 'REFUND' && (e.payload as { providerPaymentId?: unknown }).providerPaymentId === paymentId,
+    );
+  const sum = (effects: readonly EffectRowView[]) =>
+    effects.reduce((total, e) => total + Number((e.payload as { amount?: Money }).amount?.amountMinor ?? 0), 0);
   const booksById = new Map(world.books.map((b) => [b.paymentId, b]));
 
   for (const entry of world.books) {
     const what = `provider payment ${entry.paymentId} (${entry.status})`;
     if (entry.refunded.amountMinor > entry.captured.amountMinor) {
-      fail('ledger', entry.reference, `${what} refunded ${entry.refunded.amountMinor} of ${entry.captured.amountMinor} captured`);
+      fail(
+        'ledger',
+        entry.reference,
+        `${what} refunded ${entry.refunded.amountMinor} of ${entry.captured.amountMinor} captured`,
+      );
     }
     const order = entry.reference === null ? undefined : ordersById.get(entry.reference);
     if (entry.captured.amountMinor > 0) {
       if (!order) {
-        fail('ledger', entry.reference, `${what} captured ${entry.captured.amountMinor} for an order paystate does not have`);
+        fail(
+          'ledger',
+          entry.reference,
+          `${what} captured ${entry.captured.amountMinor} for an order paystate does not have`,
+        );
         continue;
       }
       if (order.context.providerPaymentId !== entry.paymentId && !visible(order)) {
-        fail('ledger', order.id, `${what} captured ${entry.captured.amountMinor}, but the order names payment ${order.context.providerPaymentId ?? 'none'}: a payment paystate lost, with no review or alert`);
+        fail(
+          'ledger',
+          order.id,
+          `${what} captured ${entry.captured.amountMinor}, but the order names payment ${order.context.providerPaymentId ?? 'none'}: a payment paystate lost, with no review or alert`,
+        );
       } else if (!MONEY_STATES.has(order.status) && !visible(order)) {
-        fail('ledger', order.id, `${what} captured ${entry.captured.amountMinor}, but the order is ${order.status}, with no review or money alert`);
+        fail(
+          'ledger',
+          order.id,
+          `${what} captured ${entry.captured.amountMinor}, but the order is ${order.status}, with no review or money alert`,
+        );
       }
     }
     if (!order) continue;
@@ -620,29 +745,48 @@ function checkLedger(
     const unresolved = sum(refunds.filter((e) => e.status !== 'done'));
     const refunded = entry.refunded.amountMinor;
     if (refunded < done) {
-      fail('ledger', order.id, `paystate recorded ${done} refunded on ${entry.paymentId}, the provider refunded ${refunded}`);
+      fail(
+        'ledger',
+        order.id,
+        `paystate recorded ${done} refunded on ${entry.paymentId}, the provider refunded ${refunded}`,
+      );
     } else if (refunded > done && !(refunded - done <= unresolved && visible(order))) {
-      fail('ledger', order.id, `the provider refunded ${refunded} on ${entry.paymentId}, paystate recorded ${done} (${unresolved} of unknown outcome${visible(order) ? '' : ', no review or alert'})`);
+      fail(
+        'ledger',
+        order.id,
+        `the provider refunded ${refunded} on ${entry.paymentId}, paystate recorded ${done} (${unresolved} of unknown outcome${visible(order) ? '' : ', no review or alert'})`,
+      );
     }
   }
 
   // What paystate recorded as captured, the provider holds as captured.
   for (const order of world.orders) {
     const rows = world.events.get(order.id) ?? [];
-    const success = rows.some((r) => r.applied && r.event === 'PAYMENT_OBSERVED' && (r.payload as { status?: unknown }).status === 'succeeded' && r.to !== 'requires_manual_review');
+    const success = rows.some(
+      (r) =>
+        r.applied &&
+        r.event === 'PAYMENT_OBSERVED' &&
+        (r.payload as { status?: unknown }).status === 'succeeded' &&
+        r.to !== 'requires_manual_review',
+    );
     const paymentId = order.context.providerPaymentId;
     if (!success || paymentId === null) continue;
     const entry = booksById.get(paymentId);
     if (!entry) fail('ledger', order.id, `paystate observed payment ${paymentId} succeed; no provider has it`);
     else if (entry.captured.amountMinor !== order.context.price.amountMinor) {
-      fail('ledger', order.id, `paystate observed payment ${paymentId} succeed for ${order.context.price.amountMinor}; the provider captured ${entry.captured.amountMinor}`);
+      fail(
+        'ledger',
+        order.id,
+        `paystate observed payment ${paymentId} succeed for ${order.context.price.amountMinor}; the provider captured ${entry.captured.amountMinor}`,
+      );
     }
   }
 }
 
 /** The SQLite file behind a test database (the damage tests copy and edit it). */
 export function sqliteFile(db: { path: string | null }): string {
-  if (db.path === null) throw new Error('this check edits a copy of the database file: run it on SQLite (PAYSTATE_TEST_BACKEND=sqlite)');
+  if (db.path === null)
+    throw new Error('this check edits a copy of the database file: run it on SQLite (PAYSTATE_TEST_BACKEND=sqlite)');
   return db.path;
 }
 

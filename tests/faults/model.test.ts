@@ -99,23 +99,41 @@ const stats = { schedules: 0, commands: 0, failed: 0, invariantViolations: 0, un
 /** FAULT_KEEP_GOING: failing schedules by invariant and the command after which they failed. */
 const tally = new Map<string, { count: number; example: string }>();
 /** What the schedules reached, so a run shows it exercised the lifecycle and not just the error paths. */
-const coverage = { finalStatuses: new Map<string, number>(), makeCommandsAtDevice: 0, replies: new Map<number, number>(), refundTakeovers: 0, refundedAtProvider: 0 };
+const coverage = {
+  finalStatuses: new Map<string, number>(),
+  makeCommandsAtDevice: 0,
+  replies: new Map<number, number>(),
+  refundTakeovers: 0,
+  refundedAtProvider: 0,
+};
 
 function expectReply(reply: Reply, allowed: readonly number[], what: string): void {
   coverage.replies.set(reply.status, (coverage.replies.get(reply.status) ?? 0) + 1);
-  if (!allowed.includes(reply.status)) throw new Failure(`${what}: HTTP ${reply.status} (allowed ${allowed.join('/')}): ${reply.text.slice(0, 300)}`);
+  if (!allowed.includes(reply.status))
+    throw new Failure(`${what}: HTTP ${reply.status} (allowed ${allowed.join('/')}): ${reply.text.slice(0, 300)}`);
   if (reply.status >= 400) {
     const body = reply.body as { error?: { code?: unknown; message?: unknown } } | undefined;
     if (typeof body?.error?.code !== 'string' || typeof body.error.message !== 'string') {
-      throw new Failure(`${what}: HTTP ${reply.status} without the {error:{code,message}} body: ${reply.text.slice(0, 300)}`);
+      throw new Failure(
+        `${what}: HTTP ${reply.status} without the {error:{code,message}} body: ${reply.text.slice(0, 300)}`,
+      );
     }
   }
 }
 
 async function verify(r: Real, ledger = false): Promise<void> {
-  if (r.backgroundErrors.length > 0) throw new Failure(`a background dispatch pass failed: ${String(r.backgroundErrors[0])}`);
-  const world = await readWorld(r.stack.runtime.store, r.stack.db, { tmetr: r.stack.tmetr, yookassa: r.yookassa, providers: [r.yookassa] });
-  const violations = checkInvariants(world, { config: lifecycleConfigOf(r.stack.runtime.settings), expected: r.expected, ledger });
+  if (r.backgroundErrors.length > 0)
+    throw new Failure(`a background dispatch pass failed: ${String(r.backgroundErrors[0])}`);
+  const world = await readWorld(r.stack.runtime.store, r.stack.db, {
+    tmetr: r.stack.tmetr,
+    yookassa: r.yookassa,
+    providers: [r.yookassa],
+  });
+  const violations = checkInvariants(world, {
+    config: lifecycleConfigOf(r.stack.runtime.settings),
+    expected: r.expected,
+    ledger,
+  });
   if (violations.length > 0) throw new Failure(`invariants violated:\n${formatViolations(violations)}`, violations);
 }
 
@@ -129,7 +147,13 @@ interface Op {
 const pickOrder = (m: Model, pick: number) => m.orders[pick % m.orders.length]!;
 const hasOrders = (m: Model) => m.orders.length > 0;
 
-const productNames = ['Latte', 'Капучино', "'; drop table orders; --", '<script>alert(1)</script>', '" onmouseover="x'] as const;
+const productNames = [
+  'Latte',
+  'Капучино',
+  "'; drop table orders; --",
+  '<script>alert(1)</script>',
+  '" onmouseover="x',
+] as const;
 
 const createOrder = (device: number, price: number, name: string): Op => ({
   label: `create(dev-${device}, ${price}, ${JSON.stringify(name)})`,
@@ -140,7 +164,12 @@ const createOrder = (device: number, price: number, name: string): Op => ({
       body: { deviceId, productId: 'latte', productName: name, size: 'M', price, currency: 'RUB' },
     });
     expectReply(reply, [201], 'create order');
-    const order = { id: reply.body.order_id, price: { amountMinor: price, currency: 'RUB' }, deviceId, paymentId: null };
+    const order = {
+      id: reply.body.order_id,
+      price: { amountMinor: price, currency: 'RUB' },
+      deviceId,
+      paymentId: null,
+    };
     r.expected.set(order.id, order.price);
     m.orders.push(order);
   },
@@ -163,15 +192,20 @@ async function payOrder(m: Model, r: Real, order: ModelOrder): Promise<void> {
   if (reply.status !== 200) return;
   const paymentId = reply.body.confirmationUrl.split('/checkout/')[1];
   const payment = paymentId ? r.yookassa.payments.get(paymentId) : undefined;
-  if (!payment || payment.orderId !== order.id) throw new Failure(`pay answered ${reply.body.confirmationUrl}, which is no payment of order ${order.id}`);
-  if (order.paymentId !== null && order.paymentId !== payment.id) throw new Failure(`order ${order.id} was given a second payment ${payment.id}`);
+  if (!payment || payment.orderId !== order.id)
+    throw new Failure(`pay answered ${reply.body.confirmationUrl}, which is no payment of order ${order.id}`);
+  if (order.paymentId !== null && order.paymentId !== payment.id)
+    throw new Failure(`order ${order.id} was given a second payment ${payment.id}`);
   order.paymentId = payment.id;
 }
 
 async function customerPays(m: Model, r: Real, order: ModelOrder): Promise<void> {
   const payment = r.yookassa.payment(order.paymentId!);
   if (payment.status !== 'pending') return;
-  const response = await fetch(`${r.stack.yookassaUrl}/checkout/${payment.id}/pay`, { method: 'POST', redirect: 'manual' });
+  const response = await fetch(`${r.stack.yookassaUrl}/checkout/${payment.id}/pay`, {
+    method: 'POST',
+    redirect: 'manual',
+  });
   await response.body?.cancel();
   if (response.status !== 303) throw new Failure(`checkout answered ${response.status}`);
   m.notifications = r.yookassa.sent.length;
@@ -198,7 +232,9 @@ const customer = (pick: number, to: Exclude<SandboxPaymentStatus, 'pending'>): O
   applies: (m) => m.orders.some((o) => o.paymentId !== null),
   async run(m, r) {
     const withPayment = m.orders.filter((o) => o.paymentId !== null);
-    const open = withPayment.filter((o) => ['pending', 'waiting_for_capture'].includes(r.yookassa.payment(o.paymentId!).status));
+    const open = withPayment.filter((o) =>
+      ['pending', 'waiting_for_capture'].includes(r.yookassa.payment(o.paymentId!).status),
+    );
     const order = (open.length > 0 ? open : withPayment)[pick % (open.length > 0 ? open.length : withPayment.length)]!;
     const payment = r.yookassa.payment(order.paymentId!);
     // Real payments only move forward: pending -> waiting_for_capture -> succeeded | canceled.
@@ -244,8 +280,16 @@ const forge = (pick: number, event: string, unknownPayment: boolean): Op => ({
     const target = unknownPayment || pool.length === 0 ? null : pool[pick % pool.length]!;
     const id = target?.paymentId ?? `forged-${pick}`;
     const amount = target ? (Number(target.price.amountMinor) / 100).toFixed(2) : '1.00';
-    const object = { id, payment_id: id, status: event.split('.')[1], paid: true, amount: { value: amount, currency: 'RUB' } };
-    const reply = await r.stack.request('POST', '/v1/webhooks/yookassa', { body: { type: 'notification', event, object } });
+    const object = {
+      id,
+      payment_id: id,
+      status: event.split('.')[1],
+      paid: true,
+      amount: { value: amount, currency: 'RUB' },
+    };
+    const reply = await r.stack.request('POST', '/v1/webhooks/yookassa', {
+      body: { type: 'notification', event, object },
+    });
     const allowed = target ? [200] : [409];
     expectReply(reply, m.faulted.has('get') && target ? [...allowed, 503] : allowed, 'forged webhook');
   },
@@ -284,7 +328,10 @@ const providerFault = (route: 'create' | 'get' | 'refund', kind: FaultKind, time
   applies: () => true,
   async run(m, r) {
     // An after-effect fault on a GET is the same as one before it.
-    r.yookassa.faults.inject(route, faultOf(route === 'get' && kind.startsWith('lostAnswer') ? 'http500' : kind, times));
+    r.yookassa.faults.inject(
+      route,
+      faultOf(route === 'get' && kind.startsWith('lostAnswer') ? 'http500' : kind, times),
+    );
     m.faulted.add(route);
   },
 });
@@ -313,7 +360,10 @@ const deviceResult = (pick: number, result: 'made' | 'failed'): Op => ({
     // Mostly an order the device was asked to make; sometimes any (a rogue or confused report).
     const asked = m.orders.filter((o) => r.stack.tmetr.received.some((c) => c.order_id === o.id));
     const order = asked.length > 0 && pick % 4 !== 0 ? asked[pick % asked.length]! : pickOrder(m, pick);
-    const reply = await r.stack.request('POST', `/v1/devices/${order.deviceId}/orders/${order.id}/result`, { body: { result }, token: DEVICE_TOKEN });
+    const reply = await r.stack.request('POST', `/v1/devices/${order.deviceId}/orders/${order.id}/result`, {
+      body: { result },
+      token: DEVICE_TOKEN,
+    });
     expectReply(reply, [200], 'device result');
   },
 });
@@ -361,16 +411,26 @@ const concurrentPay = (pick: number, times: number): Op => ({
   async run(m, r) {
     const unpaid = m.orders.filter((o) => o.paymentId === null);
     const order = unpaid.length > 0 ? unpaid[pick % unpaid.length]! : pickOrder(m, pick);
-    const replies = await Promise.all(Array.from({ length: times }, () => r.stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${order.id}/pay`)));
+    const replies = await Promise.all(
+      Array.from({ length: times }, () =>
+        r.stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${order.id}/pay`),
+      ),
+    );
     const urls = new Set<string>();
     for (const reply of replies) {
       expectReply(reply, m.faulted.has('create') ? [200, 409, 502, 504] : [200, 409], 'concurrent pay');
       if (reply.status === 200) urls.add(reply.body.confirmationUrl);
     }
-    if (urls.size > 1) throw new Failure(`concurrent pay gave order ${order.id} ${urls.size} confirmation URLs: ${[...urls].join(', ')}`, [], 'one-payment');
+    if (urls.size > 1)
+      throw new Failure(
+        `concurrent pay gave order ${order.id} ${urls.size} confirmation URLs: ${[...urls].join(', ')}`,
+        [],
+        'one-payment',
+      );
     for (const url of urls) {
       const paymentId = url.split('/checkout/')[1]!;
-      if (order.paymentId !== null && order.paymentId !== paymentId) throw new Failure(`order ${order.id} was given a second payment ${paymentId}`);
+      if (order.paymentId !== null && order.paymentId !== paymentId)
+        throw new Failure(`order ${order.id} was given a second payment ${paymentId}`);
       order.paymentId = paymentId;
     }
   },
@@ -393,7 +453,11 @@ const refundTakeover = (pick: number): Op => ({
     r.yookassa.faults.inject('refund', { delayMs: SLOW_MS, afterEffect: true, times: 1 });
     m.faulted.add('refund');
     const before = order.paymentId === null ? 0 : (r.yookassa.payments.get(order.paymentId)?.refunded.amountMinor ?? 0);
-    const reply = await r.stack.admin('POST', `/orders/${order.id}/actions`, { action: 'refund', operator: 'anna', note: 'refund + crash' });
+    const reply = await r.stack.admin('POST', `/orders/${order.id}/actions`, {
+      action: 'refund',
+      operator: 'anna',
+      note: 'refund + crash',
+    });
     expectReply(reply, [200, 409], 'admin refund');
     // Wait until the provider took the refund; its answer is still on the way (SLOW_MS) when the
     // first process "dies" and its 30 s lease lapses.
@@ -402,7 +466,11 @@ const refundTakeover = (pick: number): Op => ({
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     r.clock.advance(31);
-    const restarted = createRuntime({ settings: r.stack.runtime.settings, clock: r.clock, logger: pino({ level: 'silent' }) });
+    const restarted = createRuntime({
+      settings: r.stack.runtime.settings,
+      clock: r.clock,
+      logger: pino({ level: 'silent' }),
+    });
     try {
       const calls = () => (order.paymentId === null ? 0 : (r.yookassa.refundCalls.get(order.paymentId) ?? 0));
       const callsBefore = calls();
@@ -422,9 +490,18 @@ const refundAmongCallbacks = (pick: number, deliveries: number): Op => ({
   async run(m, r) {
     const candidates = await ordersIn(m, r, refundable);
     const order = candidates.length > 0 ? candidates[pick % candidates.length]! : pickOrder(m, pick);
-    const refund = r.stack.admin('POST', `/orders/${order.id}/actions`, { action: 'refund', operator: 'anna', note: 'refund among callbacks' });
+    const refund = r.stack.admin('POST', `/orders/${order.id}/actions`, {
+      action: 'refund',
+      operator: 'anna',
+      note: 'refund among callbacks',
+    });
     const callbacks: Op[] = [pollCycle, kick];
-    for (let i = 0; i < deliveries; i++) callbacks.push(i % 2 === 0 ? deliver(pick + i, 1) : forge(pick + i, i % 4 === 1 ? 'refund.succeeded' : 'payment.succeeded', false));
+    for (let i = 0; i < deliveries; i++)
+      callbacks.push(
+        i % 2 === 0
+          ? deliver(pick + i, 1)
+          : forge(pick + i, i % 4 === 1 ? 'refund.succeeded' : 'payment.succeeded', false),
+      );
     const [reply] = await Promise.all([refund, ...callbacks.filter((op) => op.applies(m)).map((op) => op.run(m, r))]);
     expectReply(reply, [200, 409], 'admin refund');
   },
@@ -466,7 +543,9 @@ const lateMoney = (pick: number, notified: boolean): Op => ({
   label: `late money(#${pick}${notified ? ', notified' : ', notification lost'})`,
   applies: () => true,
   async run(m, r) {
-    const ended = (await ordersIn(m, r, ['expired', 'failed', 'not_paid'])).filter((o) => o.paymentId !== null && r.yookassa.payment(o.paymentId).status === 'pending');
+    const ended = (await ordersIn(m, r, ['expired', 'failed', 'not_paid'])).filter(
+      (o) => o.paymentId !== null && r.yookassa.payment(o.paymentId).status === 'pending',
+    );
     let order = ended[pick % Math.max(1, ended.length)];
     if (!order) {
       await createOrder(1 + (pick % 2), 1_000 + pick, 'Latte').run(m, r);
@@ -501,14 +580,21 @@ const reportDuringMakeRetries = (price: number, hangs: number): Op => ({
     await customerPays(m, r, order);
     await deliverLatest(m, r);
     await r.idle();
-    const reply = await r.stack.request('POST', `/v1/devices/${order.deviceId}/orders/${order.id}/result`, { body: { result: 'made' }, token: DEVICE_TOKEN });
+    const reply = await r.stack.request('POST', `/v1/devices/${order.deviceId}/orders/${order.id}/result`, {
+      body: { result: 'made' },
+      token: DEVICE_TOKEN,
+    });
     expectReply(reply, [200], 'device result');
     // Judged on what paystate did, not on when bytes reached the sandbox: a command written before
     // the report but read by the in-process sandbox after it (a loaded event loop) was not a resend.
     const makeRow = async () =>
-      (await readWorld(r.stack.runtime.store, r.stack.db, { tmetr: r.stack.tmetr, yookassa: r.yookassa, providers: [r.yookassa] })).effects.find(
-        (e) => e.orderId === order.id && e.kind === 'MAKE_COMMAND',
-      );
+      (
+        await readWorld(r.stack.runtime.store, r.stack.db, {
+          tmetr: r.stack.tmetr,
+          yookassa: r.yookassa,
+          providers: [r.yookassa],
+        })
+      ).effects.find((e) => e.orderId === order.id && e.kind === 'MAKE_COMMAND');
     const atReport = await makeRow();
     for (let i = 0; i < 4; i++) {
       r.clock.advance(2 ** i * 2);
@@ -520,7 +606,11 @@ const reportDuringMakeRetries = (price: number, hangs: number): Op => ({
     // After the report the only claim allowed is the one that reads the order and cancels the row.
     if (claimedAfter > 1 || (claimedAfter === 1 && after?.status !== 'cancelled')) {
       throw new Failure(`make commands after the device reported made`, [
-        { invariant: 'one-make', orderId: order.id, detail: `the make command was claimed ${claimedAfter} more time(s) after the device reported the drink made, ending ${after?.status}` },
+        {
+          invariant: 'one-make',
+          orderId: order.id,
+          detail: `the make command was claimed ${claimedAfter} more time(s) after the device reported the drink made, ending ${after?.status}`,
+        },
       ]);
     }
   },
@@ -556,7 +646,13 @@ const decoyFlood = (decoys: number): Op => ({
     const before = (await r.stack.runtime.store.getOrder(victim.id))?.order;
     const due = before?.nextCheckAt;
     const pending = await r.stack.runtime.store.listOrders({ status: 'pending', limit: 100_000 });
-    const dueBefore = pending.filter((record) => record.order.orderId !== victim.id && due && record.order.nextCheckAt !== null && record.order.nextCheckAt < due).length;
+    const dueBefore = pending.filter(
+      (record) =>
+        record.order.orderId !== victim.id &&
+        due &&
+        record.order.nextCheckAt !== null &&
+        record.order.nextCheckAt < due,
+    ).length;
     const cycles = 2 + Math.floor(dueBefore / cap);
     r.clock.advance(interval);
     for (let cycle = 0; cycle < cycles; cycle++) {
@@ -593,7 +689,17 @@ const burst = (ops: Op[]): Op => ({
  * observed" when the ledger is read. Notifications still queued are not delivered: money must be
  * found by asking the provider.
  */
-const SETTLE_STEPS_S = [...Array<number>(6).fill(5), ...Array<number>(16).fill(60), 300, 900, 3600, 6 * 3600, 24 * 3600, 24 * 3600, 24 * 3600];
+const SETTLE_STEPS_S = [
+  ...Array<number>(6).fill(5),
+  ...Array<number>(16).fill(60),
+  300,
+  900,
+  3600,
+  6 * 3600,
+  24 * 3600,
+  24 * 3600,
+  24 * 3600,
+];
 
 async function settle(m: Model, r: Real): Promise<void> {
   r.yookassa.faults.clear();
@@ -604,7 +710,8 @@ async function settle(m: Model, r: Real): Promise<void> {
     r.clock.advance(seconds);
     for (let round = 0; round < 10; round++) {
       const report = await r.stack.runtime.poller.runCycle();
-      if (report.errors > 0) throw new Failure(`settle: poll cycle had ${report.errors} errors: ${JSON.stringify(report)}`);
+      if (report.errors > 0)
+        throw new Failure(`settle: poll cycle had ${report.errors} errors: ${JSON.stringify(report)}`);
       await r.stack.runtime.dispatcher.kick();
       await r.idle();
       // A capped cycle may leave due orders behind: run again until a cycle is not full.
@@ -638,7 +745,14 @@ class Step implements fc.AsyncCommand<Model, Real> {
 }
 
 const pickArb = fc.nat(1000);
-const faultKindArb = fc.constantFrom<FaultKind>('timeout', 'http500', 'http503', 'reset', 'lostAnswer500', 'lostAnswerTimeout');
+const faultKindArb = fc.constantFrom<FaultKind>(
+  'timeout',
+  'http500',
+  'http503',
+  'reset',
+  'lostAnswer500',
+  'lostAnswerTimeout',
+);
 const operatorArb = fc.constantFrom('anna', "o'brien; drop table orders", '<img src=x onerror=alert(1)>');
 
 const quickOpArb: fc.Arbitrary<Op> = fc.oneof(
@@ -646,17 +760,36 @@ const quickOpArb: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(fc.nat(1000), fc.integer({ min: 1, max: 2 })).map(([i, n]) => deliver(i, n)),
   fc.constant(pollCycle),
   fc.tuple(pickArb, fc.constantFrom<'made' | 'failed'>('made', 'failed')).map(([p, res]) => deviceResult(p, res)),
-  fc.tuple(pickArb, fc.constantFrom<'mark_made' | 'refund' | 'resolve'>('mark_made', 'refund', 'resolve'), operatorArb).map(([p, a, o]) => adminAction(p, a, o)),
+  fc
+    .tuple(pickArb, fc.constantFrom<'mark_made' | 'refund' | 'resolve'>('mark_made', 'refund', 'resolve'), operatorArb)
+    .map(([p, a, o]) => adminAction(p, a, o)),
   fc.constant(kick),
   fc.tuple(pickArb).map(([p]) => customer(p, 'succeeded')),
 );
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.constant(15_000)), fc.constantFrom(...productNames)).map(([d, p, n]) => createOrder(d, p, n)) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 1, max: 2 }),
+        fc.oneof(fc.integer({ min: 1, max: 100_000 }), fc.constant(15_000)),
+        fc.constantFrom(...productNames),
+      )
+      .map(([d, p, n]) => createOrder(d, p, n)),
+  },
   { weight: 4, arbitrary: pickArb.map((p) => pay(p)) },
-  { weight: 4, arbitrary: fc
-      .tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 100_000 }), fc.constantFrom(0, 0, 0, 4, 30, 299, 300, 301, 899, 901), fc.boolean())
-      .map(([d, p, after, n]) => checkout(d, p, after, n)) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.constantFrom(0, 0, 0, 4, 30, 299, 300, 301, 899, 901),
+        fc.boolean(),
+      )
+      .map(([d, p, after, n]) => checkout(d, p, after, n)),
+  },
   { weight: 4, arbitrary: pickArb.map((p) => customer(p, 'succeeded')) },
   { weight: 1, arbitrary: pickArb.map((p) => customer(p, 'canceled')) },
   { weight: 1, arbitrary: pickArb.map((p) => customer(p, 'waiting_for_capture')) },
@@ -664,14 +797,38 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .tuple(pickArb, fc.constantFrom('payment.succeeded', 'payment.succeeded', 'payment.canceled', 'payment.waiting_for_capture', 'refund.succeeded'), fc.boolean())
+      .tuple(
+        pickArb,
+        fc.constantFrom(
+          'payment.succeeded',
+          'payment.succeeded',
+          'payment.canceled',
+          'payment.waiting_for_capture',
+          'refund.succeeded',
+        ),
+        fc.boolean(),
+      )
       .map(([p, e, u]) => forge(p, e, u && p % 3 === 0)),
   },
   { weight: 4, arbitrary: fc.constant(pollCycle) },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom<'create' | 'get' | 'refund'>('create', 'get', 'refund'), faultKindArb, fc.integer({ min: 1, max: 3 })).map(([route, k, n]) => providerFault(route, k, n)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom<'create' | 'get' | 'refund'>('create', 'get', 'refund'),
+        faultKindArb,
+        fc.integer({ min: 1, max: 3 }),
+      )
+      .map(([route, k, n]) => providerFault(route, k, n)),
+  },
   { weight: 2, arbitrary: fc.tuple(faultKindArb, fc.integer({ min: 1, max: 3 })).map(([k, n]) => deviceFault(k, n)) },
   { weight: 1, arbitrary: fc.constantFrom<'accept' | 'reject'>('accept', 'reject').map(deviceMode) },
-  { weight: 3, arbitrary: fc.tuple(pickArb, fc.constantFrom<'made' | 'failed'>('made', 'made', 'failed')).map(([p, res]) => deviceResult(p, res)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(pickArb, fc.constantFrom<'made' | 'failed'>('made', 'made', 'failed'))
+      .map(([p, res]) => deviceResult(p, res)),
+  },
   {
     weight: 3,
     arbitrary: fc
@@ -683,16 +840,42 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       )
       .map(clockJump),
   },
-  { weight: 2, arbitrary: fc.tuple(pickArb, fc.constantFrom<'mark_made' | 'refund' | 'resolve'>('mark_made', 'refund', 'resolve'), operatorArb).map(([p, a, o]) => adminAction(p, a, o)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        pickArb,
+        fc.constantFrom<'mark_made' | 'refund' | 'resolve'>('mark_made', 'refund', 'resolve'),
+        operatorArb,
+      )
+      .map(([p, a, o]) => adminAction(p, a, o)),
+  },
   { weight: 2, arbitrary: fc.constant(kick) },
   { weight: 2, arbitrary: fc.array(quickOpArb, { minLength: 2, maxLength: 4 }).map(burst) },
   // The money paths of issue 11.
   { weight: 1, arbitrary: fc.tuple(pickArb, fc.integer({ min: 2, max: 4 })).map(([p, n]) => concurrentPay(p, n)) },
   { weight: 1, arbitrary: pickArb.map((p) => refundTakeover(p)) },
-  { weight: 1, arbitrary: fc.tuple(pickArb, fc.integer({ min: 2, max: 8 })).map(([p, n]) => refundAmongCallbacks(p, n)) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom<'http503' | 'reset' | 'timeout'>('http503', 'http503', 'reset', 'timeout'), fc.integer({ min: 4, max: 14 }), fc.boolean()).map(([k, n, c]) => outage(k, n, c)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(pickArb, fc.integer({ min: 2, max: 8 })).map(([p, n]) => refundAmongCallbacks(p, n)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom<'http503' | 'reset' | 'timeout'>('http503', 'http503', 'reset', 'timeout'),
+        fc.integer({ min: 4, max: 14 }),
+        fc.boolean(),
+      )
+      .map(([k, n, c]) => outage(k, n, c)),
+  },
   { weight: 1, arbitrary: fc.tuple(pickArb, fc.boolean()).map(([p, n]) => lateMoney(p, n)) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 2 })).map(([p, h]) => reportDuringMakeRetries(p, h)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 2 }))
+      .map(([p, h]) => reportDuringMakeRetries(p, h)),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 21, max: 40 }).map(decoyFlood) },
 );
 
@@ -765,55 +948,84 @@ function tallyKey(error: unknown): string {
   if (!(error instanceof Failure)) return `error: ${String(error).slice(0, 120)}`;
   // The first violation's wording without ids and amounts: "captured N, but the order is expired".
   const first = error.violations[0];
-  const gist = first ? `: ${first.detail.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, 'ID').replace(/\d+/g, 'N').slice(0, 140)}` : '';
-  const what = error.kind ?? ([...new Set(error.violations.map((v) => v.invariant))].join('+') + gist || 'unexpected reply');
-  const step = error.step.replace(/#\d+/g, '#n').replace(/\(dev-\d, \d+/, '(dev-n, price').replace(/\d+ deliveries/, 'n deliveries');
+  const gist = first
+    ? `: ${first.detail
+        .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, 'ID')
+        .replace(/\d+/g, 'N')
+        .slice(0, 140)}`
+    : '';
+  const what =
+    error.kind ?? ([...new Set(error.violations.map((v) => v.invariant))].join('+') + gist || 'unexpected reply');
+  const step = error.step
+    .replace(/#\d+/g, '#n')
+    .replace(/\(dev-\d, \d+/, '(dev-n, price')
+    .replace(/\d+ deliveries/, 'n deliveries');
   return `${what} after ${step.split('(')[0]!.trim() || '?'}`;
 }
 
-describe.runIf(FAULTS)(`model-based fault injection against the real server, poller and sandboxes (${testBackend})`, () => {
-  it(
-    `keeps invariants 1-6 after every step and the ledger after each of ${RUNS} generated schedules`,
-    async () => {
-      const started = performance.now();
-      const details = await fc.check(
-        fc.asyncProperty(settingsArb, fc.commands([opArb.map((op) => new Step(op))], { maxCommands: MAX_COMMANDS, size: 'max' }), async (env, steps) => {
-          stats.schedules += 1;
-          // Long runs say how far they got, so a run stopped early still reports what it checked.
-          if (stats.schedules % 100 === 0) console.log(`model-based faults (${testBackend}): ${stats.schedules} schedules so far, ${stats.failed} failing`);
-          try {
-            await runSchedule(env, steps);
-          } catch (error) {
-            stats.failed += 1;
-            if (error instanceof Failure) {
-              if (error.violations.length > 0 || error.kind) stats.invariantViolations += 1;
-              else stats.unexpectedReplies += 1;
-            }
-            if (!KEEP_GOING) throw error;
-            const key = tallyKey(error);
-            const seen = tally.get(key);
-            if (seen) seen.count += 1;
-            else tally.set(key, { count: 1, example: `${String(steps)}\n    => ${error instanceof Error ? error.message.slice(0, 600) : String(error)}` });
-          }
-        }),
-        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: KEEP_GOING || !SHRINK, markInterruptAsFailure: true },
-      );
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(
-        `model-based faults (${testBackend}): schedules run: ${stats.schedules}, commands: ${stats.commands}, violations: ${stats.failed} ` +
-          `(invariant incl. ledger: ${stats.invariantViolations}, unexpected reply: ${stats.unexpectedReplies}), seed ${details.seed}, ${seconds}s`,
-      );
-      console.log(
-        `  final order statuses: ${JSON.stringify(Object.fromEntries(coverage.finalStatuses))}; make commands at the device: ${coverage.makeCommandsAtDevice}; ` +
-          `HTTP replies by status: ${JSON.stringify(Object.fromEntries(coverage.replies))}; payments refunded at the provider: ${coverage.refundedAtProvider}; ` +
-          `refunds taken over by a restarted process: ${coverage.refundTakeovers}`,
-      );
-      for (const [key, { count, example }] of tally) console.log(`  failing schedules: ${count} x ${key}; e.g.\n    ${example}`);
-      if (details.failed) console.log(fc.defaultReportMessage(details));
-      expect(details.failed, details.failed ? String(details.errorInstance) : '').toBe(false);
-      expect(stats.failed).toBe(0);
-    },
-    // About 2 s a schedule on the 2-core machine's PostgreSQL: room for FAULT_RUNS=2000 and more.
-    Math.max(3_600_000, RUNS * 6_000),
-  );
-});
+describe.runIf(FAULTS)(
+  `model-based fault injection against the real server, poller and sandboxes (${testBackend})`,
+  () => {
+    it(
+      `keeps invariants 1-6 after every step and the ledger after each of ${RUNS} generated schedules`,
+      async () => {
+        const started = performance.now();
+        const details = await fc.check(
+          fc.asyncProperty(
+            settingsArb,
+            fc.commands([opArb.map((op) => new Step(op))], { maxCommands: MAX_COMMANDS, size: 'max' }),
+            async (env, steps) => {
+              stats.schedules += 1;
+              // Long runs say how far they got, so a run stopped early still reports what it checked.
+              if (stats.schedules % 100 === 0)
+                console.log(
+                  `model-based faults (${testBackend}): ${stats.schedules} schedules so far, ${stats.failed} failing`,
+                );
+              try {
+                await runSchedule(env, steps);
+              } catch (error) {
+                stats.failed += 1;
+                if (error instanceof Failure) {
+                  if (error.violations.length > 0 || error.kind) stats.invariantViolations += 1;
+                  else stats.unexpectedReplies += 1;
+                }
+                if (!KEEP_GOING) throw error;
+                const key = tallyKey(error);
+                const seen = tally.get(key);
+                if (seen) seen.count += 1;
+                else
+                  tally.set(key, {
+                    count: 1,
+                    example: `${String(steps)}\n    => ${error instanceof Error ? error.message.slice(0, 600) : String(error)}`,
+                  });
+              }
+            },
+          ),
+          {
+            numRuns: RUNS,
+            ...(SEED === undefined ? {} : { seed: SEED }),
+            endOnFailure: KEEP_GOING || !SHRINK,
+            markInterruptAsFailure: true,
+          },
+        );
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.log(
+          `model-based faults (${testBackend}): schedules run: ${stats.schedules}, commands: ${stats.commands}, violations: ${stats.failed} ` +
+            `(invariant incl. ledger: ${stats.invariantViolations}, unexpected reply: ${stats.unexpectedReplies}), seed ${details.seed}, ${seconds}s`,
+        );
+        console.log(
+          `  final order statuses: ${JSON.stringify(Object.fromEntries(coverage.finalStatuses))}; make commands at the device: ${coverage.makeCommandsAtDevice}; ` +
+            `HTTP replies by status: ${JSON.stringify(Object.fromEntries(coverage.replies))}; payments refunded at the provider: ${coverage.refundedAtProvider}; ` +
+            `refunds taken over by a restarted process: ${coverage.refundTakeovers}`,
+        );
+        for (const [key, { count, example }] of tally)
+          console.log(`  failing schedules: ${count} x ${key}; e.g.\n    ${example}`);
+        if (details.failed) console.log(fc.defaultReportMessage(details));
+        expect(details.failed, details.failed ? String(details.errorInstance) : '').toBe(false);
+        expect(stats.failed).toBe(0);
+      },
+      // About 2 s a schedule on the 2-core machine's PostgreSQL: room for FAULT_RUNS=2000 and more.
+      Math.max(3_600_000, RUNS * 6_000),
+    );
+  },
+);

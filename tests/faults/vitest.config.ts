@@ -30,7 +30,12 @@ export default defineConfig({
         test: {
           name: 'faults-postgres',
           include: ['tests/faults/model.test.ts', 'tests/faults/crash-loop.test.ts'],
-          env: { PAYSTATE_TEST_BACKEND: 'postgres', PAYSTATE_FAULTS: '1', FAULT_DEFAULT_RUNS: '25', FAULT_DEFAULT_CRASHES: '3' },
+          env: {
+            PAYSTATE_TEST_BACKEND: 'postgres',
+            PAYSTATE_FAULTS: '1',
+            FAULT_DEFAULT_RUNS: '25',
+            FAULT_DEFAULT_CRASHES: '3',
+          },
           globalSetup: ['tests/support/pg-global-setup.ts'],
         },
       },

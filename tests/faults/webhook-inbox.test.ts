@@ -21,7 +21,11 @@ it('a webhook whose processing failed (500) is processed when the provider deliv
   const order = await stack.createOrder('dev-1');
   const { paymentId } = await stack.pay(order.order_id);
   stack.yookassa.payment(paymentId).status = 'succeeded';
-  const body = JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: stack.yookassa.paymentJson(stack.yookassa.payment(paymentId)) });
+  const body = JSON.stringify({
+    type: 'notification',
+    event: 'payment.succeeded',
+    object: stack.yookassa.paymentJson(stack.yookassa.payment(paymentId)),
+  });
 
   const orders = stack.runtime.orders;
   const observe = orders.observe.bind(orders);

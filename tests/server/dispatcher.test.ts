@@ -32,8 +32,20 @@ async function stack(env: Record<string, string> = {}) {
     ...env,
   });
   const runtime: Runtime = createRuntime({ settings, clock, logger: pino({ level: 'silent' }) });
-  cleanups.push(temp.cleanup, () => y.close(), () => t.close(), () => runtime.close());
-  await runtime.store.upsertDevice({ id: 'dev-1', name: 'D', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
+  cleanups.push(
+    temp.cleanup,
+    () => y.close(),
+    () => t.close(),
+    () => runtime.close(),
+  );
+  await runtime.store.upsertDevice({
+    id: 'dev-1',
+    name: 'D',
+    location: '',
+    logoUrl: null,
+    clientInfo: '',
+    clientInfoByStatus: {},
+  });
 
   /** An order paid on the fast track, its MAKE_COMMAND committed but not yet performed. */
   async function paidOrder(): Promise<{ orderId: string; paymentId: string }> {
@@ -49,13 +61,23 @@ async function stack(env: Record<string, string> = {}) {
     await runtime.orders.pay(orderId);
     const paymentId = yookassa.paymentFor(orderId)!.id;
     await yookassa.setStatus(paymentId, 'succeeded', false);
-    await runtime.store.applyEvent(orderId, { type: 'PAYMENT_OBSERVED', source: 'poll', status: 'succeeded', amount: { amountMinor: 15_000, currency: 'RUB' } });
+    await runtime.store.applyEvent(orderId, {
+      type: 'PAYMENT_OBSERVED',
+      source: 'poll',
+      status: 'succeeded',
+      amount: { amountMinor: 15_000, currency: 'RUB' },
+    });
     return { orderId, paymentId };
   }
 
   /** The order's outbox rows, read through the backend's own driver. */
   async function effectRows(orderId: string) {
-    return (await outboxRows(temp, orderId)).map(({ kind, status, attempts, lastError }) => ({ kind, status, attempts, lastError }));
+    return (await outboxRows(temp, orderId)).map(({ kind, status, attempts, lastError }) => ({
+      kind,
+      status,
+      attempts,
+      lastError,
+    }));
   }
 
   return { clock, runtime, yookassa, tmetr, paidOrder, effectRows };
@@ -68,14 +90,18 @@ describe('effects dispatcher', () => {
     s.tmetr.faults.inject('make', { delayMs: 800, afterEffect: true });
     await s.runtime.dispatcher.kick();
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('paid');
-    expect(await s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'pending', attempts: 1 })]);
+    expect(await s.effectRows(orderId)).toEqual([
+      expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'pending', attempts: 1 }),
+    ]);
 
     s.clock.advance(2); // past the first backoff
     await s.runtime.dispatcher.kick();
     expect(s.tmetr.received.map((c) => c.order_id)).toEqual([orderId, orderId]);
     expect([...s.tmetr.made.keys()]).toEqual([orderId]);
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('make_pending');
-    expect(await s.effectRows(orderId)).toEqual([expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'done', attempts: 2 })]);
+    expect(await s.effectRows(orderId)).toEqual([
+      expect.objectContaining({ kind: 'MAKE_COMMAND', status: 'done', attempts: 2 }),
+    ]);
   });
 
   it('sends no make command again once the machine reported the order (issue 11, path 4)', async () => {
@@ -93,7 +119,9 @@ describe('effects dispatcher', () => {
       await s.runtime.dispatcher.kick();
     }
     expect(s.tmetr.received.map((c) => c.order_id)).toEqual([orderId]);
-    expect((await s.effectRows(orderId)).find((row) => row.kind === 'MAKE_COMMAND')).toMatchObject({ status: 'cancelled' });
+    expect((await s.effectRows(orderId)).find((row) => row.kind === 'MAKE_COMMAND')).toMatchObject({
+      status: 'cancelled',
+    });
   });
 
   it('gives up after MAKE_ATTEMPTS_LIMIT transient failures: make_failed, with an alert', async () => {
@@ -136,7 +164,10 @@ describe('effects dispatcher', () => {
     await s.runtime.dispatcher.kick();
     expect(s.yookassa.payment(paymentId).refunded).toEqual({ amountMinor: 15_000, currency: 'RUB' });
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('refunded');
-    expect((await s.effectRows(orderId)).find((row) => row.kind === 'REFUND')).toMatchObject({ status: 'done', attempts: 2 });
+    expect((await s.effectRows(orderId)).find((row) => row.kind === 'REFUND')).toMatchObject({
+      status: 'done',
+      attempts: 2,
+    });
   });
 
   it('a refund the provider refuses puts the order under manual review', async () => {
@@ -148,6 +179,9 @@ describe('effects dispatcher', () => {
     await s.runtime.orders.operatorAction(orderId, 'refund', 'anna');
     await s.runtime.dispatcher.kick();
     expect((await s.runtime.store.getOrder(orderId))?.status).toBe('requires_manual_review');
-    expect((await s.effectRows(orderId)).find((row) => row.kind === 'REFUND')).toMatchObject({ status: 'failed', lastError: 'HTTP 400' });
+    expect((await s.effectRows(orderId)).find((row) => row.kind === 'REFUND')).toMatchObject({
+      status: 'failed',
+      lastError: 'HTTP 400',
+    });
   });
 });

@@ -45,7 +45,9 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('MoMo reference ids (UUID v5)', () => {
   it('uuidV5 matches the RFC test vector (DNS namespace, www.example.com)', () => {
-    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8')).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 
   it('the reference for an idempotency key is fixed, version 5, and differs between keys', () => {
@@ -53,7 +55,9 @@ describe('MoMo reference ids (UUID v5)', () => {
     expect(momoReferenceId('pay:order-1')).toBe('8e4b13f1-c949-5d54-ada3-734bc3a2b5b8');
     expect(momoReferenceId('pay:order-1')).toBe(momoReferenceId('pay:order-1'));
     expect(momoReferenceId('pay:order-2')).not.toBe(momoReferenceId('pay:order-1'));
-    expect(momoReferenceId('pay:order-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(momoReferenceId('pay:order-1')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 });
 
@@ -90,9 +94,12 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
   });
 
   describe('createPayment', () => {
-    it('sends a request-to-pay whose X-Reference-Id is the payment id; the confirmation URL is the order\'s own page', async () => {
+    it("sends a request-to-pay whose X-Reference-Id is the payment id; the confirmation URL is the order's own page", async () => {
       const created = await provider.createPayment(input('order-1'), 'pay:order-1');
-      expect(created).toEqual({ providerPaymentId: momoReferenceId('pay:order-1'), confirmationUrl: 'https://pay.example/orders/order-1/return' });
+      expect(created).toEqual({
+        providerPaymentId: momoReferenceId('pay:order-1'),
+        confirmationUrl: 'https://pay.example/orders/order-1/return',
+      });
       expect(sandbox.request(created.providerPaymentId)).toMatchObject({
         status: 'PENDING',
         amount: xof(2000),
@@ -108,16 +115,25 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
       const seen: { path: string; headers: Headers; body: string }[] = [];
       const front = new Hono();
       front.all('*', async (c) => {
-        seen.push({ path: new URL(c.req.url).pathname, headers: new Headers(c.req.raw.headers), body: await c.req.raw.clone().text() });
+        seen.push({
+          path: new URL(c.req.url).pathname,
+          headers: new Headers(c.req.raw.headers),
+          body: await c.req.raw.clone().text(),
+        });
         return sandbox.app.fetch(c.req.raw, c.env);
       });
       const recorder = await startOnLoopback(front);
       extraServers.push(recorder);
 
-      const { providerPaymentId } = await providerWith({ apiUrl: recorder.url }).createPayment(input('order-h', xof(750)), 'pay:order-h');
+      const { providerPaymentId } = await providerWith({ apiUrl: recorder.url }).createPayment(
+        input('order-h', xof(750)),
+        'pay:order-h',
+      );
       expect(seen.map((s) => s.path)).toEqual(['/collection/token/', '/collection/v1_0/requesttopay']);
       const [token, create] = seen as [(typeof seen)[0], (typeof seen)[0]];
-      expect(token.headers.get('authorization')).toBe(`Basic ${Buffer.from(`${API_USER}:${API_KEY}`).toString('base64')}`);
+      expect(token.headers.get('authorization')).toBe(
+        `Basic ${Buffer.from(`${API_USER}:${API_KEY}`).toString('base64')}`,
+      );
       expect(token.headers.get('ocp-apim-subscription-key')).toBe(SUBSCRIPTION_KEY);
       expect(create.headers.get('authorization')).toBe(`Bearer ${sandbox.tokensIssued[0]}`);
       expect(create.headers.get('ocp-apim-subscription-key')).toBe(SUBSCRIPTION_KEY);
@@ -128,11 +144,14 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
     });
 
     it('no X-Callback-Url header when no callback URL is configured', async () => {
-      const { providerPaymentId } = await providerWith({ callbackUrl: undefined }).createPayment(input('order-nc'), 'pay:order-nc');
+      const { providerPaymentId } = await providerWith({ callbackUrl: undefined }).createPayment(
+        input('order-nc'),
+        'pay:order-nc',
+      );
       expect(sandbox.request(providerPaymentId).callbackUrl).toBeNull();
     });
 
-    it('a retried create is the same request: same reference, MoMo\'s 409 means done, one request-to-pay exists', async () => {
+    it("a retried create is the same request: same reference, MoMo's 409 means done, one request-to-pay exists", async () => {
       const first = await provider.createPayment(input('order-2'), 'pay:order-2');
       const again = await provider.createPayment(input('order-2'), 'pay:order-2');
       expect(again).toEqual(first);
@@ -152,13 +171,15 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
 
     it('an injected timeout on create -> OutboundTimeoutError; nothing was created and the retry creates one', async () => {
       sandbox.faults.inject('create', { delayMs: 2000 });
-      await expect(providerWith({ timeoutMs: 200 }).createPayment(input('order-4'), 'pay:order-4')).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(
+        providerWith({ timeoutMs: 200 }).createPayment(input('order-4'), 'pay:order-4'),
+      ).rejects.toBeInstanceOf(OutboundTimeoutError);
       expect(sandbox.requests.size).toBe(0);
       await provider.createPayment(input('order-4'), 'pay:order-4');
       expect(sandbox.requests.size).toBe(1);
     });
 
-    it('without the payer\'s phone number -> MomoPayerRequiredError, and nothing is sent', async () => {
+    it("without the payer's phone number -> MomoPayerRequiredError, and nothing is sent", async () => {
       const { payerMsisdn: _omit, ...withoutPayer } = input('order-np');
       await expect(provider.createPayment(withoutPayer, 'pay:order-np')).rejects.toBeInstanceOf(MomoPayerRequiredError);
       expect(sandbox.tokensIssued).toHaveLength(0);
@@ -173,8 +194,20 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
     });
 
     it('wrong subscription key -> 401; wrong target environment -> 400', async () => {
-      expect(((await failureOf(providerWith({ subscriptionKey: 'nope' }).createPayment(input('o'), 'k'))) as OutboundHttpError).status).toBe(401);
-      expect(((await failureOf(providerWith({ targetEnvironment: 'mtnivorycoast' }).createPayment(input('o'), 'k'))) as OutboundHttpError).status).toBe(400);
+      expect(
+        (
+          (await failureOf(
+            providerWith({ subscriptionKey: 'nope' }).createPayment(input('o'), 'k'),
+          )) as OutboundHttpError
+        ).status,
+      ).toBe(401);
+      expect(
+        (
+          (await failureOf(
+            providerWith({ targetEnvironment: 'mtnivorycoast' }).createPayment(input('o'), 'k'),
+          )) as OutboundHttpError
+        ).status,
+      ).toBe(400);
       expect(sandbox.requests.size).toBe(0);
     });
   });
@@ -210,7 +243,9 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
 
     it('a failing token endpoint (503) -> transient error; the next call fetches a token again', async () => {
       sandbox.faults.inject('token', { status: 503 });
-      expect(((await failureOf(provider.createPayment(input('order-t5'), 'pay:order-t5'))) as OutboundHttpError).isTransient).toBe(true);
+      expect(
+        ((await failureOf(provider.createPayment(input('order-t5'), 'pay:order-t5'))) as OutboundHttpError).isTransient,
+      ).toBe(true);
       await provider.createPayment(input('order-t5'), 'pay:order-t5');
       expect(sandbox.tokensIssued).toHaveLength(1);
       expect(sandbox.requests.size).toBe(1);
@@ -231,23 +266,38 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
       expect(mtnMomoStatusMap).toEqual({ PENDING: 'pending', SUCCESSFUL: 'succeeded', FAILED: 'canceled' });
     });
 
-    it.each(['REJECTED', 'TIMEOUT', 'ONGOING', 'successful'])('an unknown status %s -> UnknownProviderStatusError', async (status) => {
-      const { providerPaymentId } = await provider.createPayment(input('order-odd'), `pay:odd-${status}`);
-      (sandbox.request(providerPaymentId) as { status: string }).status = status;
-      await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(UnknownProviderStatusError);
-    });
+    it.each(['REJECTED', 'TIMEOUT', 'ONGOING', 'successful'])(
+      'an unknown status %s -> UnknownProviderStatusError',
+      async (status) => {
+        const { providerPaymentId } = await provider.createPayment(input('order-odd'), `pay:odd-${status}`);
+        (sandbox.request(providerPaymentId) as { status: string }).status = status;
+        await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(UnknownProviderStatusError);
+      },
+    );
 
-    it.each([1, 100, 2000, 1_000_000])('%i XOF is sent as the same digits and reads back exact', async (amountMinor) => {
-      const { providerPaymentId } = await provider.createPayment(input('order-amt', xof(amountMinor)), `pay:amt-${amountMinor}`);
-      expect(sandbox.request(providerPaymentId).amount).toEqual(xof(amountMinor));
-      const report = await provider.getPaymentStatus(providerPaymentId);
-      expect((report.raw as { amount: string }).amount).toBe(String(amountMinor));
-      expect(report.amount).toEqual(xof(amountMinor));
-    });
+    it.each([1, 100, 2000, 1_000_000])(
+      '%i XOF is sent as the same digits and reads back exact',
+      async (amountMinor) => {
+        const { providerPaymentId } = await provider.createPayment(
+          input('order-amt', xof(amountMinor)),
+          `pay:amt-${amountMinor}`,
+        );
+        expect(sandbox.request(providerPaymentId).amount).toEqual(xof(amountMinor));
+        const report = await provider.getPaymentStatus(providerPaymentId);
+        expect((report.raw as { amount: string }).amount).toBe(String(amountMinor));
+        expect(report.amount).toEqual(xof(amountMinor));
+      },
+    );
 
     it('EUR (the MoMo sandbox currency) keeps its cents', async () => {
-      const { providerPaymentId } = await provider.createPayment(input('order-eur', { amountMinor: 1050, currency: 'EUR' }), 'pay:eur');
-      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual({ amountMinor: 1050, currency: 'EUR' });
+      const { providerPaymentId } = await provider.createPayment(
+        input('order-eur', { amountMinor: 1050, currency: 'EUR' }),
+        'pay:eur',
+      );
+      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual({
+        amountMinor: 1050,
+        currency: 'EUR',
+      });
     });
 
     it('an unknown reference -> 404, not transient', async () => {
@@ -259,9 +309,13 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
     it('faults: delay -> timeout, 500 -> transient, reset -> network error; then it answers', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-f'), 'pay:order-f');
       sandbox.faults.inject('get', { delayMs: 2000 });
-      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(
+        OutboundTimeoutError,
+      );
       sandbox.faults.inject('get', { status: 500 });
-      expect(((await failureOf(provider.getPaymentStatus(providerPaymentId))) as OutboundHttpError).isTransient).toBe(true);
+      expect(((await failureOf(provider.getPaymentStatus(providerPaymentId))) as OutboundHttpError).isTransient).toBe(
+        true,
+      );
       sandbox.faults.inject('get', { reset: true });
       await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundNetworkError);
       await expect(provider.getPaymentStatus(providerPaymentId)).resolves.toMatchObject({ status: 'pending' });
@@ -281,7 +335,7 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
   });
 
   describe('callbacks', () => {
-    it('the sandbox\'s unsigned callback names the payment through externalId; no status is trusted', async () => {
+    it("the sandbox's unsigned callback names the payment through externalId; no status is trusted", async () => {
       const bodies: string[] = [];
       const app = new Hono();
       app.post('/cb', async (c) => {
@@ -290,7 +344,10 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
       });
       const receiver = await startOnLoopback(app);
       extraServers.push(receiver);
-      const { providerPaymentId } = await providerWith({ callbackUrl: `${receiver.url}/cb` }).createPayment(input('order-cb'), 'pay:order-cb');
+      const { providerPaymentId } = await providerWith({ callbackUrl: `${receiver.url}/cb` }).createPayment(
+        input('order-cb'),
+        'pay:order-cb',
+      );
       expect(await sandbox.setStatus(providerPaymentId, 'SUCCESSFUL')).toBe(true);
       expect(bodies).toHaveLength(1);
       await expect(provider.verifyWebhook({}, bodies[0]!)).resolves.toBeUndefined();
@@ -305,7 +362,10 @@ describe('MtnMomoProvider against MtnMomoSandbox on loopback', () => {
 
     it('a referenceId field, when present, names the payment too', () => {
       const reference = momoReferenceId('pay:x');
-      expect(provider.parseWebhook(JSON.stringify({ referenceId: reference.toUpperCase(), status: 'SUCCESSFUL' })).providerPaymentId).toBe(reference);
+      expect(
+        provider.parseWebhook(JSON.stringify({ referenceId: reference.toUpperCase(), status: 'SUCCESSFUL' }))
+          .providerPaymentId,
+      ).toBe(reference);
     });
 
     it.each([

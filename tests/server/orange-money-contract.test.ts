@@ -16,7 +16,12 @@ import {
   WebhookParseError,
   WebhookVerificationError,
 } from '@paystate/server';
-import { OrangeMoneySandbox, startOnLoopback, type LoopbackServer, type OrangeSandboxStatus } from '@paystate/server/sandbox';
+import {
+  OrangeMoneySandbox,
+  startOnLoopback,
+  type LoopbackServer,
+  type OrangeSandboxStatus,
+} from '@paystate/server/sandbox';
 
 const CLIENT_ID = 'om-client-id';
 const CLIENT_SECRET = 'om-client-secret';
@@ -26,7 +31,12 @@ const silent = pino({ level: 'silent' });
 const xof = (amountMinor: number): Money => ({ amountMinor, currency: 'XOF' });
 
 function input(orderId: string, amount: Money = xof(3500)): CreatePaymentInput {
-  return { orderId, amount, description: `Yassa for ${orderId}`, returnUrl: `https://pay.example/orders/${orderId}/return` };
+  return {
+    orderId,
+    amount,
+    description: `Yassa for ${orderId}`,
+    returnUrl: `https://pay.example/orders/${orderId}/return`,
+  };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
@@ -48,12 +58,20 @@ describe('Orange Money payment ids', () => {
     expect(decodePaymentRef(encodePaymentRef(odd))).toEqual(odd);
   });
 
-  it.each(['', 'just-a-pay-token', 'a:b:c', 'a:b:1.5:XOF', 'a:b:-1:XOF', 'a:b:10:xof', 'a:b:10:XOF:extra', ':b:10:XOF', 'a::10:XOF', 'a:b:99999999999999999999:XOF'])(
-    '%j is refused',
-    (id) => {
-      expect(() => decodePaymentRef(id)).toThrow(/not an Orange Money payment id/);
-    },
-  );
+  it.each([
+    '',
+    'just-a-pay-token',
+    'a:b:c',
+    'a:b:1.5:XOF',
+    'a:b:-1:XOF',
+    'a:b:10:xof',
+    'a:b:10:XOF:extra',
+    ':b:10:XOF',
+    'a::10:XOF',
+    'a:b:99999999999999999999:XOF',
+  ])('%j is refused', (id) => {
+    expect(() => decodePaymentRef(id)).toThrow(/not an Orange Money payment id/);
+  });
 });
 
 describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
@@ -93,7 +111,11 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
     const seen: { path: string; headers: Headers; body: string }[] = [];
     const front = new Hono();
     front.all('*', async (c) => {
-      seen.push({ path: new URL(c.req.url).pathname, headers: new Headers(c.req.raw.headers), body: await c.req.raw.clone().text() });
+      seen.push({
+        path: new URL(c.req.url).pathname,
+        headers: new Headers(c.req.raw.headers),
+        body: await c.req.raw.clone().text(),
+      });
       return sandbox.app.fetch(c.req.raw, c.env);
     });
     const recorder = await startOnLoopback(front);
@@ -125,7 +147,9 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
       await providerWith({ apiUrl: url }).createPayment(input('order-h', xof(100)), 'pay:order-h');
       expect(seen.map((s) => s.path)).toEqual(['/oauth/v3/token', '/orange-money-webpay/dev/v1/webpayment']);
       const [token, create] = seen as [(typeof seen)[0], (typeof seen)[0]];
-      expect(token.headers.get('authorization')).toBe(`Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`);
+      expect(token.headers.get('authorization')).toBe(
+        `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+      );
       expect(token.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
       expect(token.body).toBe('grant_type=client_credentials');
       expect(create.headers.get('authorization')).toBe(`Bearer ${sandbox.tokensIssued[0]}`);
@@ -143,11 +167,19 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
       });
     });
 
-    it('outside the dev environment the order\'s own currency is sent', async () => {
-      const ci = new OrangeMoneySandbox({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, merchantKey: MERCHANT_KEY, country: 'ci' });
+    it("outside the dev environment the order's own currency is sent", async () => {
+      const ci = new OrangeMoneySandbox({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        merchantKey: MERCHANT_KEY,
+        country: 'ci',
+      });
       const ciServer = await ci.start();
       extraServers.push(ciServer);
-      const { providerPaymentId } = await providerWith({ apiUrl: ciServer.url, country: 'ci' }).createPayment(input('order-ci'), 'pay:order-ci');
+      const { providerPaymentId } = await providerWith({ apiUrl: ciServer.url, country: 'ci' }).createPayment(
+        input('order-ci'),
+        'pay:order-ci',
+      );
       expect(ci.paymentFor('order-ci')).toMatchObject({ currency: 'XOF', amount: 3500 });
       expect(decodePaymentRef(providerPaymentId).amount).toEqual(xof(3500));
     });
@@ -163,13 +195,24 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
     });
 
     it('a wrong merchant key -> 401, wrong client secret -> 401 at the token endpoint; nothing created', async () => {
-      expect(((await failureOf(providerWith({ merchantKey: 'nope' }).createPayment(input('o1'), 'k1'))) as OutboundHttpError).status).toBe(401);
-      expect(((await failureOf(providerWith({ clientSecret: 'nope' }).createPayment(input('o2'), 'k2'))) as OutboundHttpError).status).toBe(401);
+      expect(
+        ((await failureOf(providerWith({ merchantKey: 'nope' }).createPayment(input('o1'), 'k1'))) as OutboundHttpError)
+          .status,
+      ).toBe(401);
+      expect(
+        (
+          (await failureOf(
+            providerWith({ clientSecret: 'nope' }).createPayment(input('o2'), 'k2'),
+          )) as OutboundHttpError
+        ).status,
+      ).toBe(401);
       expect(sandbox.payments.size).toBe(0);
     });
 
-    it('an amount with a fraction of its currency\'s unit is refused before any call', async () => {
-      await expect(provider.createPayment(input('o-eur', { amountMinor: 1050, currency: 'EUR' }), 'k')).rejects.toThrow(/whole amounts/);
+    it("an amount with a fraction of its currency's unit is refused before any call", async () => {
+      await expect(provider.createPayment(input('o-eur', { amountMinor: 1050, currency: 'EUR' }), 'k')).rejects.toThrow(
+        /whole amounts/,
+      );
       expect(sandbox.tokensIssued).toHaveLength(0);
       await provider.createPayment(input('o-eur2', { amountMinor: 1000, currency: 'EUR' }), 'k2');
       expect(sandbox.paymentFor('o-eur2')?.amount).toBe(10);
@@ -177,11 +220,15 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
 
     it('faults: 503 on the token, 500 on create, a timeout: each fails, and the next call goes through', async () => {
       sandbox.faults.inject('token', { status: 503 });
-      expect(((await failureOf(provider.createPayment(input('o-f'), 'k'))) as OutboundHttpError).isTransient).toBe(true);
+      expect(((await failureOf(provider.createPayment(input('o-f'), 'k'))) as OutboundHttpError).isTransient).toBe(
+        true,
+      );
       sandbox.faults.inject('create', { status: 500 });
       expect(((await failureOf(provider.createPayment(input('o-f'), 'k'))) as OutboundHttpError).status).toBe(500);
       sandbox.faults.inject('create', { delayMs: 2000 });
-      await expect(providerWith({ timeoutMs: 200 }).createPayment(input('o-f'), 'k')).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(providerWith({ timeoutMs: 200 }).createPayment(input('o-f'), 'k')).rejects.toBeInstanceOf(
+        OutboundTimeoutError,
+      );
       await provider.createPayment(input('o-f'), 'k');
       expect(sandbox.payments.size).toBe(1);
     });
@@ -199,7 +246,12 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
     });
 
     it('is renewed before its expiry, judged by the injected clock', async () => {
-      const shortLived = new OrangeMoneySandbox({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, merchantKey: MERCHANT_KEY, tokenTtlS: 3600 });
+      const shortLived = new OrangeMoneySandbox({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        merchantKey: MERCHANT_KEY,
+        tokenTtlS: 3600,
+      });
       const shortServer = await shortLived.start();
       extraServers.push(shortServer);
       const client = providerWith({ apiUrl: shortServer.url });
@@ -224,14 +276,23 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
     });
 
     it('the table maps exactly the five Orange statuses', () => {
-      expect(orangeMoneyStatusMap).toEqual({ INITIATED: 'pending', PENDING: 'pending', SUCCESS: 'succeeded', FAILED: 'canceled', EXPIRED: 'canceled' });
+      expect(orangeMoneyStatusMap).toEqual({
+        INITIATED: 'pending',
+        PENDING: 'pending',
+        SUCCESS: 'succeeded',
+        FAILED: 'canceled',
+        EXPIRED: 'canceled',
+      });
     });
 
-    it.each(['CANCELLED', 'success', 'REFUNDED'])('an unknown status %s -> UnknownProviderStatusError', async (status) => {
-      const { providerPaymentId } = await provider.createPayment(input('order-odd'), 'pay:odd');
-      (sandbox.payment(decodePaymentRef(providerPaymentId).payToken) as { status: string }).status = status;
-      await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(UnknownProviderStatusError);
-    });
+    it.each(['CANCELLED', 'success', 'REFUNDED'])(
+      'an unknown status %s -> UnknownProviderStatusError',
+      async (status) => {
+        const { providerPaymentId } = await provider.createPayment(input('order-odd'), 'pay:odd');
+        (sandbox.payment(decodePaymentRef(providerPaymentId).payToken) as { status: string }).status = status;
+        await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(UnknownProviderStatusError);
+      },
+    );
 
     it('asks with the order id, the whole amount and the pay_token', async () => {
       const { seen, url } = await recorded();
@@ -240,14 +301,24 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
       await client.getPaymentStatus(providerPaymentId);
       const query = seen.at(-1)!;
       expect(query.path).toBe('/orange-money-webpay/dev/v1/transactionstatus');
-      expect(JSON.parse(query.body)).toEqual({ order_id: 'order-q', amount: 12_345, pay_token: decodePaymentRef(providerPaymentId).payToken });
+      expect(JSON.parse(query.body)).toEqual({
+        order_id: 'order-q',
+        amount: 12_345,
+        pay_token: decodePaymentRef(providerPaymentId).payToken,
+      });
     });
 
-    it.each([1, 3500, 250_000, 10_000_000])('%i XOF goes out as that whole number and is reported exact', async (amountMinor) => {
-      const { providerPaymentId } = await provider.createPayment(input('order-amt', xof(amountMinor)), `pay:amt-${amountMinor}`);
-      expect(sandbox.payment(decodePaymentRef(providerPaymentId).payToken).amount).toBe(amountMinor);
-      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual(xof(amountMinor));
-    });
+    it.each([1, 3500, 250_000, 10_000_000])(
+      '%i XOF goes out as that whole number and is reported exact',
+      async (amountMinor) => {
+        const { providerPaymentId } = await provider.createPayment(
+          input('order-amt', xof(amountMinor)),
+          `pay:amt-${amountMinor}`,
+        );
+        expect(sandbox.payment(decodePaymentRef(providerPaymentId).payToken).amount).toBe(amountMinor);
+        expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual(xof(amountMinor));
+      },
+    );
 
     it('Orange answers only for the matching (order_id, amount, pay_token): another amount -> 404', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-m'), 'pay:order-m');
@@ -259,9 +330,13 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
     it('faults: delay -> timeout, 502 -> transient, reset -> network error', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-f'), 'pay:order-f');
       sandbox.faults.inject('status', { delayMs: 2000 });
-      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(
+        OutboundTimeoutError,
+      );
       sandbox.faults.inject('status', { status: 502 });
-      expect(((await failureOf(provider.getPaymentStatus(providerPaymentId))) as OutboundHttpError).isTransient).toBe(true);
+      expect(((await failureOf(provider.getPaymentStatus(providerPaymentId))) as OutboundHttpError).isTransient).toBe(
+        true,
+      );
       sandbox.faults.inject('status', { reset: true });
       await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundNetworkError);
       await expect(provider.getPaymentStatus(providerPaymentId)).resolves.toMatchObject({ status: 'pending' });
@@ -331,7 +406,11 @@ describe('OrangeMoneyProvider against OrangeMoneySandbox on loopback', () => {
     it('a process that did not issue the token (a restart) refuses with 401; a remembered one expires with the TTL', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-n3'), 'pay:order-n3');
       const payToken = decodePaymentRef(providerPaymentId).payToken;
-      const raw = JSON.stringify({ status: 'SUCCESS', notif_token: sandbox.payment(payToken).notifToken, txnid: 'MP1' });
+      const raw = JSON.stringify({
+        status: 'SUCCESS',
+        notif_token: sandbox.payment(payToken).notifToken,
+        txnid: 'MP1',
+      });
       const restarted = providerWith();
       await expect(restarted.verifyWebhook({}, raw)).rejects.toBeInstanceOf(WebhookVerificationError);
       await expect(provider.verifyWebhook({}, raw)).resolves.toBeUndefined();

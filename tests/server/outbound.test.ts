@@ -110,7 +110,13 @@ describe('JsonClient over real loopback HTTP', () => {
 
   beforeAll(async () => {
     ({ server, url, seen } = await startTestServer());
-    client = new JsonClient({ service: 'testsvc', baseUrl: `${url}/`, timeoutMs: TIMEOUT_MS, logger: pino({ level: 'silent' }), authorization: SECRET });
+    client = new JsonClient({
+      service: 'testsvc',
+      baseUrl: `${url}/`,
+      timeoutMs: TIMEOUT_MS,
+      logger: pino({ level: 'silent' }),
+      authorization: SECRET,
+    });
   });
   afterAll(async () => {
     await closeServer(server);
@@ -118,7 +124,10 @@ describe('JsonClient over real loopback HTTP', () => {
 
   it('parses a 2xx body with the schema and sends authorization, JSON body and extra headers', async () => {
     const before = seen.length;
-    const result = await client.call({ method: 'POST', path: '/echo', body: { a: 1, b: 'two' }, headers: { 'x-extra': 'yes' } }, okSchema);
+    const result = await client.call(
+      { method: 'POST', path: '/echo', body: { a: 1, b: 'two' }, headers: { 'x-extra': 'yes' } },
+      okSchema,
+    );
     const request = seen[before];
     expect(seen).toHaveLength(before + 1);
     expect(request).toMatchObject({ method: 'POST', url: '/echo' });
@@ -181,7 +190,13 @@ describe('JsonClient over real loopback HTTP', () => {
   });
 
   it('connection refused on a closed port -> OutboundNetworkError', async () => {
-    const refused = new JsonClient({ service: 'testsvc', baseUrl: await closedPortUrl(), timeoutMs: TIMEOUT_MS, logger: pino({ level: 'silent' }), authorization: SECRET });
+    const refused = new JsonClient({
+      service: 'testsvc',
+      baseUrl: await closedPortUrl(),
+      timeoutMs: TIMEOUT_MS,
+      logger: pino({ level: 'silent' }),
+      authorization: SECRET,
+    });
     const error = await failureOf(refused.call({ method: 'GET', path: '/ok' }, okSchema));
     expect(error).toBeInstanceOf(OutboundNetworkError);
     expect((error as Error).message).toContain('testsvc');
@@ -200,19 +215,29 @@ describe('JsonClient over real loopback HTTP', () => {
   it('a form is sent url-encoded with its content-type; a per-call authorization header replaces the default', async () => {
     const before = seen.length;
     await client.call(
-      { method: 'POST', path: '/echo', form: { grant_type: 'client_credentials', note: 'a b&c=d' }, headers: { authorization: 'Bearer per-call' } },
+      {
+        method: 'POST',
+        path: '/echo',
+        form: { grant_type: 'client_credentials', note: 'a b&c=d' },
+        headers: { authorization: 'Bearer per-call' },
+      },
       okSchema,
     );
     const request = seen[before];
     expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request?.headers.authorization).toBe('Bearer per-call');
     expect(request?.body).toBe('grant_type=client_credentials&note=a+b%26c%3Dd');
-    expect(Object.fromEntries(new URLSearchParams(request?.body ?? ''))).toEqual({ grant_type: 'client_credentials', note: 'a b&c=d' });
+    expect(Object.fromEntries(new URLSearchParams(request?.body ?? ''))).toEqual({
+      grant_type: 'client_credentials',
+      note: 'a b&c=d',
+    });
   });
 
   it('an empty 2xx body is parsed as undefined: accepted by a schema allowing it, refused otherwise', async () => {
     await expect(client.call({ method: 'POST', path: '/empty', body: {} }, z.undefined())).resolves.toBeUndefined();
-    await expect(client.call({ method: 'POST', path: '/empty', body: {} }, okSchema)).rejects.toBeInstanceOf(OutboundResponseError);
+    await expect(client.call({ method: 'POST', path: '/empty', body: {} }, okSchema)).rejects.toBeInstanceOf(
+      OutboundResponseError,
+    );
   });
 });
 
@@ -230,15 +255,24 @@ describe('JsonClient logging', () => {
   it('logs method, path, params and status but never the authorization value, on every outcome', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
-    const make = (baseUrl: string) => new JsonClient({ service: 'testsvc', baseUrl, timeoutMs: TIMEOUT_MS, logger, authorization: SECRET });
+    const make = (baseUrl: string) =>
+      new JsonClient({ service: 'testsvc', baseUrl, timeoutMs: TIMEOUT_MS, logger, authorization: SECRET });
     const client = make(url);
     const params = { order_id: 'order-marker-123', amount: 'amount-marker-456' };
 
     await client.call({ method: 'POST', path: '/echo', body: params }, okSchema);
-    await expect(client.call({ method: 'POST', path: '/status/500', body: params }, okSchema)).rejects.toBeInstanceOf(OutboundHttpError);
-    await expect(client.call({ method: 'POST', path: '/slow', body: params }, okSchema)).rejects.toBeInstanceOf(OutboundTimeoutError);
-    await expect(make(await closedPortUrl()).call({ method: 'POST', path: '/ok', body: params }, okSchema)).rejects.toBeInstanceOf(OutboundNetworkError);
-    await expect(client.call({ method: 'POST', path: '/bad-shape', body: params }, okSchema)).rejects.toBeInstanceOf(OutboundResponseError);
+    await expect(client.call({ method: 'POST', path: '/status/500', body: params }, okSchema)).rejects.toBeInstanceOf(
+      OutboundHttpError,
+    );
+    await expect(client.call({ method: 'POST', path: '/slow', body: params }, okSchema)).rejects.toBeInstanceOf(
+      OutboundTimeoutError,
+    );
+    await expect(
+      make(await closedPortUrl()).call({ method: 'POST', path: '/ok', body: params }, okSchema),
+    ).rejects.toBeInstanceOf(OutboundNetworkError);
+    await expect(client.call({ method: 'POST', path: '/bad-shape', body: params }, okSchema)).rejects.toBeInstanceOf(
+      OutboundResponseError,
+    );
 
     const output = lines.join('');
     expect(lines.length).toBeGreaterThanOrEqual(5);
@@ -261,9 +295,26 @@ describe('JsonClient log redaction', () => {
     try {
       const lines: string[] = [];
       const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
-      const client = new JsonClient({ service: 'testsvc', baseUrl: url, timeoutMs: TIMEOUT_MS, logger, authorization: SECRET });
-      await client.call({ method: 'POST', path: '/echo', body: { merchant_key: 'mk-marker-789', order_id: 'o-1' }, redactParams: ['merchant_key'] }, okSchema);
-      await client.call({ method: 'POST', path: '/echo', form: { secret: 'form-marker-321', kind: 'x' }, redactParams: ['secret'] }, okSchema);
+      const client = new JsonClient({
+        service: 'testsvc',
+        baseUrl: url,
+        timeoutMs: TIMEOUT_MS,
+        logger,
+        authorization: SECRET,
+      });
+      await client.call(
+        {
+          method: 'POST',
+          path: '/echo',
+          body: { merchant_key: 'mk-marker-789', order_id: 'o-1' },
+          redactParams: ['merchant_key'],
+        },
+        okSchema,
+      );
+      await client.call(
+        { method: 'POST', path: '/echo', form: { secret: 'form-marker-321', kind: 'x' }, redactParams: ['secret'] },
+        okSchema,
+      );
       const output = lines.join('');
       expect(output).not.toContain('mk-marker-789');
       expect(output).not.toContain('form-marker-321');
@@ -279,8 +330,18 @@ describe('JsonClient log redaction', () => {
 
 describe('failure classification (failures.ts)', () => {
   const cases: [string, unknown, boolean, string | RegExp][] = [
-    ['timeout', new OutboundTimeoutError('svc did not answer within 200 ms'), true, 'OutboundTimeoutError: svc did not answer within 200 ms'],
-    ['network', new OutboundNetworkError('svc unreachable: ECONNREFUSED'), true, 'OutboundNetworkError: svc unreachable: ECONNREFUSED'],
+    [
+      'timeout',
+      new OutboundTimeoutError('svc did not answer within 200 ms'),
+      true,
+      'OutboundTimeoutError: svc did not answer within 200 ms',
+    ],
+    [
+      'network',
+      new OutboundNetworkError('svc unreachable: ECONNREFUSED'),
+      true,
+      'OutboundNetworkError: svc unreachable: ECONNREFUSED',
+    ],
     ['HTTP 500', new OutboundHttpError(500, '', 'svc'), true, 'HTTP 500'],
     ['HTTP 503', new OutboundHttpError(503, '', 'svc'), true, 'HTTP 503'],
     ['HTTP 429', new OutboundHttpError(429, '', 'svc'), true, 'HTTP 429'],
@@ -289,8 +350,18 @@ describe('failure classification (failures.ts)', () => {
     ['HTTP 401', new OutboundHttpError(401, '', 'svc'), false, 'HTTP 401'],
     ['HTTP 404', new OutboundHttpError(404, '', 'svc'), false, 'HTTP 404'],
     ['HTTP 422', new OutboundHttpError(422, '', 'svc'), false, 'HTTP 422'],
-    ['bad body', new OutboundResponseError('svc answered with an unexpected body'), false, 'OutboundResponseError: svc answered with an unexpected body'],
-    ['unknown status', new UnknownProviderStatusError('status "weird"'), false, 'UnknownProviderStatusError: status "weird"'],
+    [
+      'bad body',
+      new OutboundResponseError('svc answered with an unexpected body'),
+      false,
+      'OutboundResponseError: svc answered with an unexpected body',
+    ],
+    [
+      'unknown status',
+      new UnknownProviderStatusError('status "weird"'),
+      false,
+      'UnknownProviderStatusError: status "weird"',
+    ],
     ['webhook parse', new WebhookParseError('not JSON'), false, 'WebhookParseError: not JSON'],
     ['webhook verification', new WebhookVerificationError('outside'), false, 'WebhookVerificationError: outside'],
     ['plain Error', new Error('boom'), false, 'Error: boom'],
@@ -306,11 +377,25 @@ describe('failure classification (failures.ts)', () => {
   it('classifies the errors JsonClient actually throws against a live server the same way', async () => {
     const { server, url } = await startTestServer();
     try {
-      const client = new JsonClient({ service: 'svc', baseUrl: url, timeoutMs: TIMEOUT_MS, logger: pino({ level: 'silent' }), authorization: SECRET });
+      const client = new JsonClient({
+        service: 'svc',
+        baseUrl: url,
+        timeoutMs: TIMEOUT_MS,
+        logger: pino({ level: 'silent' }),
+        authorization: SECRET,
+      });
       const outcomes = await Promise.all(
-        ['/slow', '/status/503', '/status/429', '/status/400', '/bad-shape'].map((path) => failureOf(client.call({ method: 'GET', path }, okSchema))),
+        ['/slow', '/status/503', '/status/429', '/status/400', '/bad-shape'].map((path) =>
+          failureOf(client.call({ method: 'GET', path }, okSchema)),
+        ),
       );
-      const refused = new JsonClient({ service: 'svc', baseUrl: await closedPortUrl(), timeoutMs: TIMEOUT_MS, logger: pino({ level: 'silent' }), authorization: SECRET });
+      const refused = new JsonClient({
+        service: 'svc',
+        baseUrl: await closedPortUrl(),
+        timeoutMs: TIMEOUT_MS,
+        logger: pino({ level: 'silent' }),
+        authorization: SECRET,
+      });
       outcomes.push(await failureOf(refused.call({ method: 'GET', path: '/ok' }, okSchema)));
       expect(outcomes.map(isTransientFailure)).toEqual([true, true, true, false, false, true]);
       expect(outcomes.map(failureReasonOf).slice(1, 4)).toEqual(['HTTP 503', 'HTTP 429', 'HTTP 400']);

@@ -42,7 +42,12 @@ afterEach(async () => {
 });
 
 /** Counts concurrent calls on their way to the real adapter (which still goes over HTTP). */
-function counting(provider: PaymentProvider, inFlight: Stack['inFlight'], clock: ManualClock, checkTakesS: number): PaymentProvider {
+function counting(
+  provider: PaymentProvider,
+  inFlight: Stack['inFlight'],
+  clock: ManualClock,
+  checkTakesS: number,
+): PaymentProvider {
   return Object.assign(Object.create(provider) as PaymentProvider, {
     async getPaymentStatus(id: string) {
       inFlight.now += 1;
@@ -81,11 +86,30 @@ async function stack(env: Record<string, string> = {}, queryable = true, checkTa
     ...env,
   });
   const inFlight = { now: 0, max: 0, checks: new Map<string, number>(), at: new Map<string, number[]>() };
-  const real = new YooKassaProvider({ apiUrl: y.apiUrl, ...SHOP, timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000, logger: silent });
-  const provider = Object.assign(counting(real, inFlight, clock, checkTakesS), queryable ? {} : { canQueryStatus: false });
+  const real = new YooKassaProvider({
+    apiUrl: y.apiUrl,
+    ...SHOP,
+    timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000,
+    logger: silent,
+  });
+  const provider = Object.assign(
+    counting(real, inFlight, clock, checkTakesS),
+    queryable ? {} : { canQueryStatus: false },
+  );
   const runtime = createRuntime({ settings, clock, logger: silent, providers: new Map([['yookassa', provider]]) });
-  await runtime.store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
-  cleanups.push(temp.cleanup, () => Promise.all(servers.map((s) => s.close())).then(() => undefined), () => runtime.close());
+  await runtime.store.upsertDevice({
+    id: 'dev-1',
+    name: 'Lobby',
+    location: '',
+    logoUrl: null,
+    clientInfo: '',
+    clientInfoByStatus: {},
+  });
+  cleanups.push(
+    temp.cleanup,
+    () => Promise.all(servers.map((s) => s.close())).then(() => undefined),
+    () => runtime.close(),
+  );
   return { clock, runtime, yookassa, tmetr, db: temp, inFlight };
 }
 
@@ -120,7 +144,11 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     const first = await s.runtime.poller.runCycle();
     expect(first).toMatchObject({ due: 1, answered: 1 });
     let o = (await order(s, orderId)).order;
-    expect(o).toMatchObject({ checkAttempts: 1, lastCheckAt: '2026-03-01T09:00:05.000Z', nextCheckAt: '2026-03-01T09:00:10.000Z' });
+    expect(o).toMatchObject({
+      checkAttempts: 1,
+      lastCheckAt: '2026-03-01T09:00:05.000Z',
+      nextCheckAt: '2026-03-01T09:00:10.000Z',
+    });
 
     s.clock.set('2026-03-01T09:05:01.000Z'); // past FAST_TRACK_LIMIT_S (300)
     await s.runtime.poller.runCycle();
@@ -302,7 +330,12 @@ describe('poller against the YooKassa sandbox over loopback', () => {
   });
 
   it('fair polling: with 10x decoys (more due orders than MAX_ORDERS_PER_CYCLE) no order waits more than two cycles past its due time', async () => {
-    const s = await stack({ MAX_ORDERS_PER_CYCLE: '10', FAST_TRACK_INTERVAL_S: '50', SLOW_TRACK_INTERVAL_S: '50', ORDER_TTL_S: '7200' });
+    const s = await stack({
+      MAX_ORDERS_PER_CYCLE: '10',
+      FAST_TRACK_INTERVAL_S: '50',
+      SLOW_TRACK_INTERVAL_S: '50',
+      ORDER_TTL_S: '7200',
+    });
     const created = new Map<string, number>();
     const add = async (at: number) => {
       s.clock.set(Date.parse(T0) + at * 1000);
@@ -373,7 +406,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     expect(s.inFlight.max).toBe(1);
   });
 
-  it('two pollers on one database check each due order once; a dead poller\'s claims come back after the lease', async () => {
+  it("two pollers on one database check each due order once; a dead poller's claims come back after the lease", async () => {
     const s = await stack({ POLL_CONCURRENCY: '2' });
     const payments = [];
     for (let i = 0; i < 10; i++) payments.push((await pendingOrder(s)).paymentId);
@@ -396,7 +429,13 @@ describe('poller against the YooKassa sandbox over loopback', () => {
 
     // A poller that claimed and died: nothing else checks those orders until the lease lapses.
     s.clock.advance(5);
-    const dead = await s.runtime.store.claimDueOrders('dead-poller', s.clock.now().toISOString(), new Date(s.clock.now().getTime() + 30_000).toISOString(), ['yookassa'], 100);
+    const dead = await s.runtime.store.claimDueOrders(
+      'dead-poller',
+      s.clock.now().toISOString(),
+      new Date(s.clock.now().getTime() + 30_000).toISOString(),
+      ['yookassa'],
+      100,
+    );
     expect(dead).toHaveLength(10);
     expect((await second.runCycle()).due).toBe(0);
     s.clock.advance(31);
@@ -426,9 +465,17 @@ describe('poller against the YooKassa sandbox over loopback', () => {
       s.runtime.webhooks.receive(
         'yookassa',
         {},
-        JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } }),
+        JSON.stringify({
+          type: 'notification',
+          event: 'payment.succeeded',
+          object: { id: paymentId, status: 'succeeded' },
+        }),
       );
-    await Promise.all([s.runtime.poller.runCycle(), ...orders.map((o) => webhook(o.paymentId)), ...orders.map((o) => webhook(o.paymentId))]);
+    await Promise.all([
+      s.runtime.poller.runCycle(),
+      ...orders.map((o) => webhook(o.paymentId)),
+      ...orders.map((o) => webhook(o.paymentId)),
+    ]);
     await s.runtime.dispatcher.kick();
     for (const o of orders) {
       expect(s.tmetr.received.filter((c) => c.order_id === o.orderId)).toHaveLength(1);
@@ -478,7 +525,9 @@ describe('due-orders query', () => {
       const { db, pool, close } = openPg(temp.url);
       cleanups.push(temp.cleanup, close);
       await migratePg(pool);
-      await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [T0]);
+      await pool.query(`insert into devices (id, name, created_at, updated_at) values ('dev-1', 'Lobby', $1, $1)`, [
+        T0,
+      ]);
       await pool.query(
         `insert into orders (id, device_id, product_id, product_name, size, price_minor, currency, provider, provider_payment_id,
            status, created_at, expires_at, payment_started_at, ${dueColumn}, snapshot, version, updated_at)
@@ -500,7 +549,11 @@ describe('due-orders query', () => {
       const query = claimDueOrdersPg(db, 'w1', T0, '2026-03-01T09:00:30.000Z', ['yookassa'], 100).toSQL();
       const { rows } = await pool.query<{ 'QUERY PLAN': unknown }>(`explain (format json) ${query.sql}`, query.params);
       const nodes = planNodes(rows[0]!['QUERY PLAN']);
-      expect(nodes.filter((n) => n['Relation Name'] === 'orders' || n['Index Name']?.startsWith('orders')).map((n) => n['Index Name'] ?? n['Node Type'])).toContain('orders_due_idx');
+      expect(
+        nodes
+          .filter((n) => n['Relation Name'] === 'orders' || n['Index Name']?.startsWith('orders'))
+          .map((n) => n['Index Name'] ?? n['Node Type']),
+      ).toContain('orders_due_idx');
       expect(nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders')).toEqual([]);
       expect(nodes.some((n) => n['Node Type'] === 'LockRows')).toBe(true);
     });

@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPayment, expectedMinor, ManualClock, openDrawer, varianceMinor, type Money } from '@paystate/core';
-import { loadSettings, openDatabase, PgPosStore, PosRefusal, SqlitePosStore, type PosStore, type Store } from '@paystate/server';
+import {
+  loadSettings,
+  openDatabase,
+  PgPosStore,
+  PosRefusal,
+  SqlitePosStore,
+  type PosStore,
+  type Store,
+} from '@paystate/server';
 import { tempDatabase, testBackend, type TempDatabase } from '../support/temp-db.js';
 
 const clock = new ManualClock('2026-03-01T09:00:00.000Z');
@@ -37,7 +45,10 @@ describe(`the ${testBackend} POS store on a real database`, () => {
 
   async function newPayment(method: string, amount: Money, merchantId = 'm1') {
     ids += 1;
-    return pos.insertPayment(createPayment({ paymentId: `pay-${ids}`, merchantId, methodCode: method, amount }, clock), 'Yassa poulet');
+    return pos.insertPayment(
+      createPayment({ paymentId: `pay-${ids}`, merchantId, methodCode: method, amount }, clock),
+      'Yassa poulet',
+    );
   }
 
   async function capturedCash(amountMinor: number, merchantId = 'm1') {
@@ -47,11 +58,15 @@ describe(`the ${testBackend} POS store on a real database`, () => {
 
   async function capturedWave(amountMinor: number) {
     const payment = await newPayment('wave', xof(amountMinor));
-    await pos.applyPaymentEvents('m1', payment.paymentId, [{ type: 'PROCESS' }], { providerPaymentId: `cos-${payment.paymentId}`, confirmationUrl: 'https://pay.wave.com/c/x' });
+    await pos.applyPaymentEvents('m1', payment.paymentId, [{ type: 'PROCESS' }], {
+      providerPaymentId: `cos-${payment.paymentId}`,
+      confirmationUrl: 'https://pay.wave.com/c/x',
+    });
     return (await pos.applyPaymentEvents('m1', payment.paymentId, [{ type: 'SUCCEED' }]))!.payment;
   }
 
-  const open = (openingMinor: number, merchantId = 'm1') => pos.openDrawer(openDrawer(`drawer-${merchantId}-${++ids}`, merchantId, xof(openingMinor), clock.now()), 'awa');
+  const open = (openingMinor: number, merchantId = 'm1') =>
+    pos.openDrawer(openDrawer(`drawer-${merchantId}-${++ids}`, merchantId, xof(openingMinor), clock.now()), 'awa');
 
   it(`DATABASE_URL opens the ${testBackend} POS store beside the order store`, () => {
     expect(pos).toBeInstanceOf(testBackend === 'sqlite' ? SqlitePosStore : PgPosStore);
@@ -75,7 +90,11 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect((await pos.listMethods('m1')).map((m) => m.providerCode)).toEqual(['cash', 'wave', 'orange_money']);
     expect((await pos.getMethod('m1', 'wave'))?.publicConfig).toEqual({ merchant_number: '+221 77 000 00 00' });
 
-    const updated = await pos.updateMethod('m1', 'orange_money', { active: false, sortOrder: 0, displayName: 'Orange Money' });
+    const updated = await pos.updateMethod('m1', 'orange_money', {
+      active: false,
+      sortOrder: 0,
+      displayName: 'Orange Money',
+    });
     expect(updated).toMatchObject({ active: false, sortOrder: 0, displayName: 'Orange Money' });
     expect(await pos.updateMethod('m1', 'mtn_momo', { active: false })).toBeNull();
     expect(await pos.deleteMethod('m1', 'wave')).toBe(true);
@@ -87,7 +106,11 @@ describe(`the ${testBackend} POS store on a real database`, () => {
   it('a cash payment goes into the open drawer in the same transaction; without one nothing is written', async () => {
     const payment = await newPayment('cash', xof(2500));
     expect(await refusal(pos.confirmCashPayment('m1', payment.paymentId))).toBe('drawer_not_open');
-    expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({ status: 'pending', version: 0, drawerSessionId: null });
+    expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({
+      status: 'pending',
+      version: 0,
+      drawerSessionId: null,
+    });
 
     const drawer = await open(10_000);
     const confirmed = await pos.confirmCashPayment('m1', payment.paymentId);
@@ -106,32 +129,68 @@ describe(`the ${testBackend} POS store on a real database`, () => {
   it('cash refunds: partial up to exactly what was captured, out of the drawer; one beyond is refused and writes nothing', async () => {
     const drawer = await open(1_000);
     const payment = await capturedCash(3_000);
-    const first = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'r1', amountMinor: 1_000, reason: 'cold' });
+    const first = await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'r1',
+      amountMinor: 1_000,
+      reason: 'cold',
+    });
     expect(first.refund).toMatchObject({ status: 'succeeded', drawerSessionId: drawer.sessionId, amount: xof(1_000) });
     expect(first.payment).toMatchObject({ status: 'partially_refunded', refundedMinor: 1_000 });
     expect(first.drawer).toMatchObject({ cashOutMinor: 1_000 });
 
     const before = { payment: await pos.getPayment('m1', payment.paymentId), drawer: await pos.getOpenDrawer('m1') };
-    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'r2', amountMinor: 2_001, reason: null }))).toBe(
-      'refund_exceeds_refundable',
-    );
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: payment.paymentId,
+          refundId: 'r2',
+          amountMinor: 2_001,
+          reason: null,
+        }),
+      ),
+    ).toBe('refund_exceeds_refundable');
     expect(await pos.getPayment('m1', payment.paymentId)).toEqual(before.payment);
     expect(await pos.getOpenDrawer('m1')).toEqual(before.drawer);
     expect(await pos.listRefunds('m1', payment.paymentId)).toHaveLength(1);
 
-    const last = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'r3', amountMinor: 2_000, reason: null });
+    const last = await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'r3',
+      amountMinor: 2_000,
+      reason: null,
+    });
     expect(last.payment).toMatchObject({ status: 'refunded', refundedMinor: 3_000 });
-    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'r4', amountMinor: 1, reason: null }))).toBe(
-      'payment_not_refundable',
-    );
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: payment.paymentId,
+          refundId: 'r4',
+          amountMinor: 1,
+          reason: null,
+        }),
+      ),
+    ).toBe('payment_not_refundable');
     const closed = await pos.closeDrawer('m1', xof(900), 'awa');
     expect(expectedMinor(closed)).toBe(1_000 + 3_000 - 3_000);
     expect(varianceMinor(closed)).toBe(-100);
     expect(closed).toMatchObject({ closedBy: 'awa', countedMinor: 900 });
     expect(await pos.getOpenDrawer('m1')).toBeNull();
-    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: (await capturedCashOn(2)).paymentId, refundId: 'r5', amountMinor: 1, reason: null }))).toBe(
-      'drawer_not_open',
-    );
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: (await capturedCashOn(2)).paymentId,
+          refundId: 'r5',
+          amountMinor: 1,
+          reason: null,
+        }),
+      ),
+    ).toBe('drawer_not_open');
 
     async function capturedCashOn(n: number) {
       await open(0);
@@ -141,26 +200,56 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     }
   });
 
-  it('a pending payment is not refundable; a refund of another merchant\'s payment finds nothing', async () => {
+  it("a pending payment is not refundable; a refund of another merchant's payment finds nothing", async () => {
     const payment = await newPayment('cash', xof(500));
-    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'x1', amountMinor: 100, reason: null }))).toBe(
-      'payment_not_refundable',
-    );
-    expect(await refusal(pos.requestRefund({ merchantId: 'm2', paymentId: payment.paymentId, refundId: 'x2', amountMinor: 100, reason: null }))).toBe(
-      'payment_not_found',
-    );
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: payment.paymentId,
+          refundId: 'x1',
+          amountMinor: 100,
+          reason: null,
+        }),
+      ),
+    ).toBe('payment_not_refundable');
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm2',
+          paymentId: payment.paymentId,
+          refundId: 'x2',
+          amountMinor: 100,
+          reason: null,
+        }),
+      ),
+    ).toBe('payment_not_found');
   });
 
   it('provider refunds are recorded as requested before the call; a failure gives the amount back, a success is final', async () => {
     const payment = await capturedWave(5_000);
-    const requested = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'w1', amountMinor: 5_000, reason: null });
+    const requested = await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'w1',
+      amountMinor: 5_000,
+      reason: null,
+    });
     expect(requested.refund.status).toBe('requested');
     expect(requested.drawer).toBeNull();
     expect(requested.payment).toMatchObject({ status: 'refunded', refundedMinor: 5_000 });
     // While it is requested, nothing more can be refunded: a crash cannot lead to a second refund.
-    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'w2', amountMinor: 1, reason: null }))).toBe(
-      'payment_not_refundable',
-    );
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: payment.paymentId,
+          refundId: 'w2',
+          amountMinor: 1,
+          reason: null,
+        }),
+      ),
+    ).toBe('payment_not_refundable');
     // Not claimed yet: nothing was sent, so it cannot be settled.
     expect(await refusal(pos.finishRefund('m1', 'w1', { status: 'succeeded' }))).toBe('refund_not_requested');
     expect(await pos.claimRefund('m1', 'w1')).toMatchObject({ status: 'sending' });
@@ -171,7 +260,13 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect(await refusal(pos.finishRefund('m1', 'w1', { status: 'succeeded' }))).toBe('refund_not_requested');
     expect(await refusal(pos.finishRefund('m1', 'nope', { status: 'succeeded' }))).toBe('refund_not_found');
 
-    await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'w3', amountMinor: 2_000, reason: null });
+    await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'w3',
+      amountMinor: 2_000,
+      reason: null,
+    });
     await pos.claimRefund('m1', 'w3');
     const done = await pos.finishRefund('m1', 'w3', { status: 'succeeded' });
     expect(done.refund).toMatchObject({ status: 'succeeded', lastError: null });
@@ -184,7 +279,13 @@ describe(`the ${testBackend} POS store on a real database`, () => {
 
   it('a refund is claimed for sending exactly once, whoever races for it (docs/architecture.md section 9, issue 11 path 1)', async () => {
     const payment = await capturedWave(5_000);
-    await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'k1', amountMinor: 5_000, reason: null });
+    await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'k1',
+      amountMinor: 5_000,
+      reason: null,
+    });
     const claims = await Promise.all(Array.from({ length: 12 }, () => pos.claimRefund('m1', 'k1')));
     expect(claims.filter((claim) => claim !== null)).toHaveLength(1);
     expect(claims.find((claim) => claim !== null)).toMatchObject({ status: 'sending', sentAt: expect.any(String) });
@@ -194,13 +295,37 @@ describe(`the ${testBackend} POS store on a real database`, () => {
 
   it('the same refund id again answers the existing refund and writes nothing; on another amount it is refused (issue 11 path 2)', async () => {
     const payment = await capturedWave(5_000);
-    const first = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'same', amountMinor: 2_000, reason: null });
+    const first = await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'same',
+      amountMinor: 2_000,
+      reason: null,
+    });
     expect(first.existing).toBe(false);
-    const again = await pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'same', amountMinor: 2_000, reason: null });
-    expect(again).toMatchObject({ existing: true, refund: { refundId: 'same', status: 'requested' }, payment: { refundedMinor: 2_000 } });
-    expect(await refusal(pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: 'same', amountMinor: 1_000, reason: null }))).toBe(
-      'idempotency_key_reused',
-    );
+    const again = await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: payment.paymentId,
+      refundId: 'same',
+      amountMinor: 2_000,
+      reason: null,
+    });
+    expect(again).toMatchObject({
+      existing: true,
+      refund: { refundId: 'same', status: 'requested' },
+      payment: { refundedMinor: 2_000 },
+    });
+    expect(
+      await refusal(
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: payment.paymentId,
+          refundId: 'same',
+          amountMinor: 1_000,
+          reason: null,
+        }),
+      ),
+    ).toBe('idempotency_key_reused');
     expect(await pos.listRefunds('m1', payment.paymentId)).toHaveLength(1);
     expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({ refundedMinor: 2_000 });
   });
@@ -212,16 +337,35 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     });
     const due = [];
     for (const offset of [3, 1, 2]) {
-      due.push(await pos.insertPayment(createPayment({ paymentId: `due-${offset}`, merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock), '', schedule(offset)));
+      due.push(
+        await pos.insertPayment(
+          createPayment({ paymentId: `due-${offset}`, merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock),
+          '',
+          schedule(offset),
+        ),
+      );
     }
-    await pos.insertPayment(createPayment({ paymentId: 'later', merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock), '', schedule(60));
-    await pos.insertPayment(createPayment({ paymentId: 'other-method', merchantId: 'm1', methodCode: 'tbank', amount: xof(100) }, clock), '', schedule(1));
+    await pos.insertPayment(
+      createPayment({ paymentId: 'later', merchantId: 'm1', methodCode: 'wave', amount: xof(100) }, clock),
+      '',
+      schedule(60),
+    );
+    await pos.insertPayment(
+      createPayment({ paymentId: 'other-method', merchantId: 'm1', methodCode: 'tbank', amount: xof(100) }, clock),
+      '',
+      schedule(1),
+    );
     const now = new Date(clock.now().getTime() + 5_000).toISOString();
     const lease = new Date(clock.now().getTime() + 35_000).toISOString();
-    const [a, b] = await Promise.all([pos.claimDuePayments(now, lease, ['wave'], 10), pos.claimDuePayments(now, lease, ['wave'], 10)]);
+    const [a, b] = await Promise.all([
+      pos.claimDuePayments(now, lease, ['wave'], 10),
+      pos.claimDuePayments(now, lease, ['wave'], 10),
+    ]);
     const claimed = [...a!, ...b!].map((p) => p.paymentId);
     expect(claimed.sort()).toEqual(['due-1', 'due-2', 'due-3']);
-    expect((a!.length > 0 ? a! : b!).map((p) => p.paymentId)).toEqual(['due-1', 'due-2', 'due-3'].filter((id) => claimed.includes(id)));
+    expect((a!.length > 0 ? a! : b!).map((p) => p.paymentId)).toEqual(
+      ['due-1', 'due-2', 'due-3'].filter((id) => claimed.includes(id)),
+    );
     expect(await pos.claimDuePayments(now, lease, ['wave'], 10)).toEqual([]);
 
     await pos.applyPaymentEvents('m1', 'due-1', [{ type: 'PROCESS' }, { type: 'SUCCEED' }]);
@@ -229,42 +373,68 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     await pos.schedulePaymentCheck('m1', 'due-1', { nextCheckAt: now, failedChecks: 1 });
     expect(await pos.getPayment('m1', 'due-1')).toMatchObject({ nextCheckAt: null, failedChecks: 0 });
     await pos.schedulePaymentCheck('m1', 'due-2', { nextCheckAt: now, failedChecks: 2 });
-    expect((await pos.claimDuePayments(now, lease, ['wave'], 10)).map((p) => [p.paymentId, p.failedChecks])).toEqual([['due-2', 2]]);
+    expect((await pos.claimDuePayments(now, lease, ['wave'], 10)).map((p) => [p.paymentId, p.failedChecks])).toEqual([
+      ['due-2', 2],
+    ]);
   });
 
   it('concurrent refunds of one payment never exceed what was captured', async () => {
     const payment = await capturedWave(10_000);
     const attempts = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: `c${i}`, amountMinor: 3_000, reason: null })),
+      Array.from({ length: 12 }, (_, i) =>
+        pos.requestRefund({
+          merchantId: 'm1',
+          paymentId: payment.paymentId,
+          refundId: `c${i}`,
+          amountMinor: 3_000,
+          reason: null,
+        }),
+      ),
     );
     const ok = attempts.filter((a) => a.status === 'fulfilled');
     const refused = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
     expect(ok).toHaveLength(3);
     for (const r of refused) expect((r.reason as PosRefusal).code).toBe('refund_exceeds_refundable');
-    expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({ refundedMinor: 9_000, status: 'partially_refunded', version: 5 });
+    expect(await pos.getPayment('m1', payment.paymentId)).toMatchObject({
+      refundedMinor: 9_000,
+      status: 'partially_refunded',
+      version: 5,
+    });
     expect(await pos.listRefunds('m1', payment.paymentId)).toHaveLength(3);
   });
 
   it('any sequence of refunds: refunded = the sum of the accepted ones, never beyond captured (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 5_000 }), fc.array(fc.integer({ min: 1, max: 3_000 }), { maxLength: 8 }), async (captured, amounts) => {
-        const drawer = await pos.getOpenDrawer('m1');
-        if (!drawer) await open(0);
-        const payment = await capturedCash(captured);
-        let refunded = 0;
-        for (const [i, amount] of amounts.entries()) {
-          const request = pos.requestRefund({ merchantId: 'm1', paymentId: payment.paymentId, refundId: `${payment.paymentId}-${i}`, amountMinor: amount, reason: null });
-          if (refunded + amount <= captured) {
-            await request;
-            refunded += amount;
-          } else {
-            expect(await refusal(request)).toMatch(/^(refund_exceeds_refundable|payment_not_refundable)$/);
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.array(fc.integer({ min: 1, max: 3_000 }), { maxLength: 8 }),
+        async (captured, amounts) => {
+          const drawer = await pos.getOpenDrawer('m1');
+          if (!drawer) await open(0);
+          const payment = await capturedCash(captured);
+          let refunded = 0;
+          for (const [i, amount] of amounts.entries()) {
+            const request = pos.requestRefund({
+              merchantId: 'm1',
+              paymentId: payment.paymentId,
+              refundId: `${payment.paymentId}-${i}`,
+              amountMinor: amount,
+              reason: null,
+            });
+            if (refunded + amount <= captured) {
+              await request;
+              refunded += amount;
+            } else {
+              expect(await refusal(request)).toMatch(/^(refund_exceeds_refundable|payment_not_refundable)$/);
+            }
           }
-        }
-        const stored = await pos.getPayment('m1', payment.paymentId);
-        expect(stored?.refundedMinor).toBe(refunded);
-        expect(stored?.status).toBe(refunded === 0 ? 'success' : refunded === captured ? 'refunded' : 'partially_refunded');
-      }),
+          const stored = await pos.getPayment('m1', payment.paymentId);
+          expect(stored?.refundedMinor).toBe(refunded);
+          expect(stored?.status).toBe(
+            refunded === 0 ? 'success' : refunded === captured ? 'refunded' : 'partially_refunded',
+          );
+        },
+      ),
       { numRuns: 15 },
     );
   });
@@ -272,13 +442,16 @@ describe(`the ${testBackend} POS store on a real database`, () => {
   it('drawer sessions: one open per merchant (also when opened concurrently), cash in and out by hand, close with expected and variance', async () => {
     const opens = await Promise.allSettled(Array.from({ length: 6 }, () => open(5_000)));
     expect(opens.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
-    for (const o of opens) if (o.status === 'rejected') expect((o.reason as PosRefusal).code).toBe('drawer_already_open');
+    for (const o of opens)
+      if (o.status === 'rejected') expect((o.reason as PosRefusal).code).toBe('drawer_already_open');
     await open(0, 'm2');
 
     await pos.recordDrawerCash('m1', 'in', xof(700), 'float');
     await pos.recordDrawerCash('m1', 'out', xof(200), 'change for the market');
     expect(await refusal(pos.recordDrawerCash('m1', 'out', xof(100_000), null))).toBe('drawer_refused');
-    expect(await refusal(pos.recordDrawerCash('m1', 'in', { amountMinor: 5, currency: 'EUR' }, null))).toBe('drawer_refused');
+    expect(await refusal(pos.recordDrawerCash('m1', 'in', { amountMinor: 5, currency: 'EUR' }, null))).toBe(
+      'drawer_refused',
+    );
     await capturedCash(1_500);
     const current = await pos.getOpenDrawer('m1');
     expect(current).toMatchObject({ openingMinor: 5_000, cashInMinor: 2_200, cashOutMinor: 200 });
@@ -310,7 +483,9 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect((await pos.listPayments('m1', { limit: 10 })).map((p) => p.paymentId)).toEqual([b.paymentId, a.paymentId]);
     await open(0);
     await pos.confirmCashPayment('m1', a.paymentId);
-    expect((await pos.listPayments('m1', { status: 'success', limit: 10 })).map((p) => p.paymentId)).toEqual([a.paymentId]);
+    expect((await pos.listPayments('m1', { status: 'success', limit: 10 })).map((p) => p.paymentId)).toEqual([
+      a.paymentId,
+    ]);
     expect(await pos.listPayments('m1', { limit: 10, createdBefore: b.createdAt })).toHaveLength(1);
   });
 
@@ -333,7 +508,10 @@ describe(`the ${testBackend} POS store on a real database`, () => {
       expect(await claim('k1', 'h2')).toEqual({ outcome: 'mismatch' });
       expect(await claim('k1', 'h1', 'm2')).toEqual({ outcome: 'claimed' });
       await pos.completeIdempotencyKey('m1', 'k1', { status: 201, body: '{"a":1}', contentType: 'application/json' });
-      expect(await claim('k1')).toEqual({ outcome: 'replay', response: { status: 201, body: '{"a":1}', contentType: 'application/json' } });
+      expect(await claim('k1')).toEqual({
+        outcome: 'replay',
+        response: { status: 201, body: '{"a":1}', contentType: 'application/json' },
+      });
       expect(await claim('k1', 'h2')).toEqual({ outcome: 'mismatch' });
     });
 

@@ -7,7 +7,12 @@ describe('mapStatus: a provider status through its adapter table', () => {
     expect(mapStatus(yookassaStatusMap, 'succeeded', 'yookassa status')).toBe('succeeded');
   });
 
-  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'PAID', ''])('refuses "%s": only the table\'s own keys count', (status) => {
-    expect(() => mapStatus(yookassaStatusMap, status, `yookassa status "${status}"`)).toThrow(UnknownProviderStatusError);
-  });
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'PAID', ''])(
+    'refuses "%s": only the table\'s own keys count',
+    (status) => {
+      expect(() => mapStatus(yookassaStatusMap, status, `yookassa status "${status}"`)).toThrow(
+        UnknownProviderStatusError,
+      );
+    },
+  );
 });

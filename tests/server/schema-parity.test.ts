@@ -43,24 +43,46 @@ describe('the PostgreSQL schema is the SQLite schema', () => {
   it('infers the same row types, so store/rows.ts maps rows of both', () => {
     expectTypeOf<typeof pgSchema.devices.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.devices.$inferSelect>();
     expectTypeOf<typeof pgSchema.orders.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.orders.$inferSelect>();
-    expectTypeOf<typeof pgSchema.orderEvents.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.orderEvents.$inferSelect>();
+    expectTypeOf<typeof pgSchema.orderEvents.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.orderEvents.$inferSelect
+    >();
     expectTypeOf<typeof pgSchema.effects.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.effects.$inferSelect>();
-    expectTypeOf<typeof pgSchema.webhookInbox.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.webhookInbox.$inferSelect>();
+    expectTypeOf<typeof pgSchema.webhookInbox.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.webhookInbox.$inferSelect
+    >();
     expectTypeOf<typeof pgSchema.orders.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.orders.$inferInsert>();
-    expectTypeOf<typeof pgSchema.orderEvents.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.orderEvents.$inferInsert>();
+    expectTypeOf<typeof pgSchema.orderEvents.$inferInsert>().toEqualTypeOf<
+      typeof sqliteSchema.orderEvents.$inferInsert
+    >();
     expectTypeOf<typeof pgSchema.effects.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.effects.$inferInsert>();
   });
 
   it('infers the same POS row types, so store/pos-rows.ts maps rows of both', () => {
-    expectTypeOf<typeof pgSchema.paymentMethods.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.paymentMethods.$inferSelect>();
+    expectTypeOf<typeof pgSchema.paymentMethods.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.paymentMethods.$inferSelect
+    >();
     expectTypeOf<typeof pgSchema.payments.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.payments.$inferSelect>();
-    expectTypeOf<typeof pgSchema.paymentRefunds.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.paymentRefunds.$inferSelect>();
-    expectTypeOf<typeof pgSchema.cashDrawerSessions.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.cashDrawerSessions.$inferSelect>();
-    expectTypeOf<typeof pgSchema.cashDrawerMovements.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.cashDrawerMovements.$inferSelect>();
-    expectTypeOf<typeof pgSchema.idempotencyKeys.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.idempotencyKeys.$inferSelect>();
+    expectTypeOf<typeof pgSchema.paymentRefunds.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.paymentRefunds.$inferSelect
+    >();
+    expectTypeOf<typeof pgSchema.cashDrawerSessions.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.cashDrawerSessions.$inferSelect
+    >();
+    expectTypeOf<typeof pgSchema.cashDrawerMovements.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.cashDrawerMovements.$inferSelect
+    >();
+    expectTypeOf<typeof pgSchema.idempotencyKeys.$inferSelect>().toEqualTypeOf<
+      typeof sqliteSchema.idempotencyKeys.$inferSelect
+    >();
     expectTypeOf<typeof pgSchema.payments.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.payments.$inferInsert>();
-    expectTypeOf<typeof pgSchema.paymentRefunds.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.paymentRefunds.$inferInsert>();
-    expectTypeOf<typeof pgSchema.cashDrawerSessions.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.cashDrawerSessions.$inferInsert>();
-    expectTypeOf<typeof pgSchema.idempotencyKeys.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.idempotencyKeys.$inferInsert>();
+    expectTypeOf<typeof pgSchema.paymentRefunds.$inferInsert>().toEqualTypeOf<
+      typeof sqliteSchema.paymentRefunds.$inferInsert
+    >();
+    expectTypeOf<typeof pgSchema.cashDrawerSessions.$inferInsert>().toEqualTypeOf<
+      typeof sqliteSchema.cashDrawerSessions.$inferInsert
+    >();
+    expectTypeOf<typeof pgSchema.idempotencyKeys.$inferInsert>().toEqualTypeOf<
+      typeof sqliteSchema.idempotencyKeys.$inferInsert
+    >();
   });
 });

@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOrder, defaultLifecycleConfig, ManualClock } from '@paystate/core';
-import { loadSettings, migratePg, openPg, openSqlite, openStore, PgStore, SettingsError, SqliteStore, type Store } from '@paystate/server';
+import {
+  loadSettings,
+  migratePg,
+  openPg,
+  openSqlite,
+  openStore,
+  PgStore,
+  SettingsError,
+  SqliteStore,
+  type Store,
+} from '@paystate/server';
 import { effectRows, pgQuery } from '../support/inspect.js';
 import { tempDatabase, testBackend, type TempDatabase } from '../support/temp-db.js';
 
@@ -21,7 +31,14 @@ describe(`the ${testBackend} store on a real database`, () => {
     clock.set('2026-03-01T09:00:00.000Z');
     temp = await tempDatabase();
     store = open();
-    await store.upsertDevice({ id: 'dev-1', name: 'Lobby', location: 'Hall', logoUrl: null, clientInfo: '', clientInfoByStatus: {} });
+    await store.upsertDevice({
+      id: 'dev-1',
+      name: 'Lobby',
+      location: 'Hall',
+      logoUrl: null,
+      clientInfo: '',
+      clientInfoByStatus: {},
+    });
   });
   afterEach(async () => {
     await store.close();
@@ -29,17 +46,48 @@ describe(`the ${testBackend} store on a real database`, () => {
   });
 
   async function pendingOrder(orderId: string) {
-    await store.insertOrder(createOrder({ orderId, deviceId: 'dev-1', productId: 'latte', productName: 'Latte', size: 'M', price, provider: 'yookassa' }, deps));
+    await store.insertOrder(
+      createOrder(
+        {
+          orderId,
+          deviceId: 'dev-1',
+          productId: 'latte',
+          productName: 'Latte',
+          size: 'M',
+          price,
+          provider: 'yookassa',
+        },
+        deps,
+      ),
+    );
     await store.applyEvent(orderId, { type: 'PAYMENT_INITIATED', providerPaymentId: `pay-${orderId}` });
   }
 
   async function paidOrder(orderId: string) {
     await pendingOrder(orderId);
-    return store.applyEvent(orderId, { type: 'PAYMENT_OBSERVED', source: 'webhook', status: 'succeeded', amount: price });
+    return store.applyEvent(orderId, {
+      type: 'PAYMENT_OBSERVED',
+      source: 'webhook',
+      status: 'succeeded',
+      amount: price,
+    });
   }
 
-  it('a payment start is leased to one caller; a dead caller\'s lease runs out; the next transition ends it', async () => {
-    await store.insertOrder(createOrder({ orderId: 'o-lease', deviceId: 'dev-1', productId: 'latte', productName: 'Latte', size: 'M', price, provider: 'yookassa' }, deps));
+  it("a payment start is leased to one caller; a dead caller's lease runs out; the next transition ends it", async () => {
+    await store.insertOrder(
+      createOrder(
+        {
+          orderId: 'o-lease',
+          deviceId: 'dev-1',
+          productId: 'latte',
+          productName: 'Latte',
+          size: 'M',
+          price,
+          provider: 'yookassa',
+        },
+        deps,
+      ),
+    );
     const at = (seconds: number) => new Date(Date.parse('2026-03-01T09:00:00.000Z') + seconds * 1000).toISOString();
     const claims = await Promise.all([0, 0, 0].map(() => store.claimPaymentStart('o-lease', at(0), at(60))));
     expect(claims.filter(Boolean)).toHaveLength(1);
@@ -67,9 +115,14 @@ describe(`the ${testBackend} store on a real database`, () => {
         await Promise.all(handles.map((handle) => handle.close()));
       }
       const applied = await pgQuery<{ n: string }>(fresh, 'select count(*) as n from drizzle.__drizzle_migrations');
-      const tables = await pgQuery<{ name: string }>(fresh, "select tablename as name from pg_tables where schemaname = 'public' order by 1");
+      const tables = await pgQuery<{ name: string }>(
+        fresh,
+        "select tablename as name from pg_tables where schemaname = 'public' order by 1",
+      );
       await fresh.cleanup();
-      const journal = JSON.parse(readFileSync(new URL('../../drizzle/pg/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
+      const journal = JSON.parse(
+        readFileSync(new URL('../../drizzle/pg/meta/_journal.json', import.meta.url), 'utf8'),
+      ) as { entries: unknown[] };
       expect(Number(applied[0]?.n)).toBe(journal.entries.length);
       expect(tables.map((t) => t.name)).toEqual([
         'cash_drawer_movements',
@@ -118,7 +171,12 @@ describe(`the ${testBackend} store on a real database`, () => {
 
   it('a duplicate observation adds only an audit row: no version bump, no effect', async () => {
     await paidOrder('o-2');
-    const again = await store.applyEvent('o-2', { type: 'PAYMENT_OBSERVED', source: 'poll', status: 'succeeded', amount: price });
+    const again = await store.applyEvent('o-2', {
+      type: 'PAYMENT_OBSERVED',
+      source: 'poll',
+      status: 'succeeded',
+      amount: price,
+    });
     expect(again?.changed).toBe(false);
     expect((await store.getOrder('o-2'))?.version).toBe(2);
     expect((await store.orderEvents('o-2')).at(-1)).toMatchObject({ applied: false, event: 'PAYMENT_OBSERVED' });
@@ -137,7 +195,12 @@ describe(`the ${testBackend} store on a real database`, () => {
   it('two connections to one database racing the same success produce one make effect', async () => {
     await pendingOrder('o-4');
     const second = open();
-    const observation = { type: 'PAYMENT_OBSERVED' as const, source: 'poll' as const, status: 'succeeded' as const, amount: price };
+    const observation = {
+      type: 'PAYMENT_OBSERVED' as const,
+      source: 'poll' as const,
+      status: 'succeeded' as const,
+      amount: price,
+    };
     const results = await Promise.all([store.applyEvent('o-4', observation), second.applyEvent('o-4', observation)]);
     await second.close();
     expect(results.map((d) => d?.changed).sort()).toEqual([false, true]);
@@ -148,10 +211,16 @@ describe(`the ${testBackend} store on a real database`, () => {
   it('records webhook deliveries once per dedupe key, unless processing failed', async () => {
     const first = await store.recordWebhookDelivery('yookassa', 'evt-1', '{}', clock.now().toISOString());
     expect(first.duplicate).toBe(false);
-    expect((await store.recordWebhookDelivery('yookassa', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(true);
+    expect((await store.recordWebhookDelivery('yookassa', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(
+      true,
+    );
     await store.finishWebhookDelivery(first.id, 'error', clock.now().toISOString());
-    expect((await store.recordWebhookDelivery('yookassa', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(false);
-    expect((await store.recordWebhookDelivery('tbank', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(false);
+    expect((await store.recordWebhookDelivery('yookassa', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(
+      false,
+    );
+    expect((await store.recordWebhookDelivery('tbank', 'evt-1', '{}', clock.now().toISOString())).duplicate).toBe(
+      false,
+    );
   });
 
   it('a delivery cut off mid-processing (still "received") is taken over by a redelivery a minute later, once', async () => {
@@ -177,13 +246,22 @@ describe(`the ${testBackend} store on a real database`, () => {
   it('ten observations from two connections at once: one transition, one make effect, every event audited', async () => {
     await pendingOrder('o-6');
     const second = open();
-    const observation = { type: 'PAYMENT_OBSERVED' as const, source: 'poll' as const, status: 'succeeded' as const, amount: price };
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? second : store).applyEvent('o-6', observation)));
+    const observation = {
+      type: 'PAYMENT_OBSERVED' as const,
+      source: 'poll' as const,
+      status: 'succeeded' as const,
+      amount: price,
+    };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? second : store).applyEvent('o-6', observation)),
+    );
     await second.close();
     expect(results.filter((d) => d?.changed)).toHaveLength(1);
     expect((await store.getOrder('o-6'))?.version).toBe(2);
     expect((await store.orderEvents('o-6')).filter((e) => e.event === 'PAYMENT_OBSERVED')).toHaveLength(10);
-    expect((await effectRows(temp, 'o-6')).map((row) => [row.key, row.kind, row.status])).toEqual([['o-6:make', 'MAKE_COMMAND', 'pending']]);
+    expect((await effectRows(temp, 'o-6')).map((row) => [row.key, row.kind, row.status])).toEqual([
+      ['o-6:make', 'MAKE_COMMAND', 'pending'],
+    ]);
   });
 
   it('two connections claiming due orders at once take disjoint sets that together cover every due order', async () => {
@@ -201,10 +279,18 @@ describe(`the ${testBackend} store on a real database`, () => {
     expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `c-${i}`).sort());
     // Held until the lease ends; a transition gives the order back at once (with its next due time).
     expect(await store.claimDueOrders('w3', now, lease, ['yookassa'], 100)).toHaveLength(0);
-    expect(await store.claimDueOrders('w3', '2026-03-01T09:00:35.000Z', '2026-03-01T09:01:05.000Z', ['yookassa'], 100)).toHaveLength(20);
-    expect(await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100)).toHaveLength(0);
+    expect(
+      await store.claimDueOrders('w3', '2026-03-01T09:00:35.000Z', '2026-03-01T09:01:05.000Z', ['yookassa'], 100),
+    ).toHaveLength(20);
+    expect(
+      await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100),
+    ).toHaveLength(0);
     await store.applyEvent('c-0', { type: 'CHECK_FAILED', reason: 'timeout' });
-    expect((await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100)).map((r) => r.order.orderId)).toEqual(['c-0']);
+    expect(
+      (await store.claimDueOrders('w4', '2026-03-01T09:00:40.000Z', '2026-03-01T09:01:10.000Z', ['yookassa'], 100)).map(
+        (r) => r.order.orderId,
+      ),
+    ).toEqual(['c-0']);
   });
 
   it('claims due orders oldest due first (issue 11 path 8: newest-first starved old orders), and only of the providers asked for', async () => {
@@ -213,9 +299,17 @@ describe(`the ${testBackend} store on a real database`, () => {
       clock.advance(1);
     }
     clock.advance(5);
-    const claimed = await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['yookassa'], 2);
+    const claimed = await store.claimDueOrders(
+      'w1',
+      clock.now().toISOString(),
+      '2026-03-01T10:00:00.000Z',
+      ['yookassa'],
+      2,
+    );
     expect(claimed.map((r) => r.order.orderId)).toEqual(['n-0', 'n-1']);
-    expect(await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['tbank'], 10)).toEqual([]);
+    expect(
+      await store.claimDueOrders('w1', clock.now().toISOString(), '2026-03-01T10:00:00.000Z', ['tbank'], 10),
+    ).toEqual([]);
   });
 });
 
@@ -223,6 +317,8 @@ describe('choosing the backend by DATABASE_URL', () => {
   it('refuses a URL of another scheme with a settings error naming both kinds, the password masked', () => {
     const settings = loadSettings({ DATABASE_URL: 'mysql://app:hunter2@db/paystate' });
     expect(() => openStore(settings, clock)).toThrow(SettingsError);
-    expect(() => openStore(settings, clock)).toThrow(/expected file:.*postgres:\/\/.*got mysql:\/\/app:\*\*\*\*@db\/paystate/);
+    expect(() => openStore(settings, clock)).toThrow(
+      /expected file:.*postgres:\/\/.*got mysql:\/\/app:\*\*\*\*@db\/paystate/,
+    );
   });
 });

@@ -1,7 +1,14 @@
 import { Hono } from 'hono';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MoneyFormatError, type AlertKind, type CreatePaymentInput, type Money, type Notifier, type PaymentProvider } from '@paystate/core';
+import {
+  MoneyFormatError,
+  type AlertKind,
+  type CreatePaymentInput,
+  type Money,
+  type Notifier,
+  type PaymentProvider,
+} from '@paystate/core';
 import {
   exactAmount,
   OutboundHttpError,
@@ -27,7 +34,12 @@ const MERCHANT = 'MH4H92C7';
 const silent = pino({ level: 'silent' });
 
 function input(orderId: string, amount: Money = { amountMinor: 15050, currency: 'EUR' }): CreatePaymentInput {
-  return { orderId, amount, description: `Latte for ${orderId}`, returnUrl: `https://pay.example/orders/${orderId}/return` };
+  return {
+    orderId,
+    amount,
+    description: `Latte for ${orderId}`,
+    returnUrl: `https://pay.example/orders/${orderId}/return`,
+  };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
@@ -62,7 +74,9 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
   let provider: SumUpProvider;
   const extraServers: LoopbackServer[] = [];
 
-  const providerWith = (overrides: Partial<{ apiUrl: string; apiKey: string; merchantCode: string; timeoutMs: number }> = {}) =>
+  const providerWith = (
+    overrides: Partial<{ apiUrl: string; apiKey: string; merchantCode: string; timeoutMs: number }> = {},
+  ) =>
     new SumUpProvider({
       apiUrl: server.apiUrl,
       apiKey: API_KEY,
@@ -89,7 +103,12 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
     const front = new Hono();
     front.all('*', async (c) => {
       const body = await c.req.raw.clone().text();
-      seen.push({ method: c.req.method, path: new URL(c.req.url).pathname + new URL(c.req.url).search, headers: new Headers(c.req.raw.headers), body });
+      seen.push({
+        method: c.req.method,
+        path: new URL(c.req.url).pathname + new URL(c.req.url).search,
+        headers: new Headers(c.req.raw.headers),
+        body,
+      });
       return sandbox.app.fetch(c.req.raw, c.env);
     });
     const recording = await startOnLoopback(front);
@@ -126,7 +145,12 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
       expect(seen).toHaveLength(1);
       expect(seen[0]?.headers.get('authorization')).toBe(`Bearer ${API_KEY}`);
       expect(seen[0]?.body).toContain('"amount":150.5,');
-      expect(JSON.parse(seen[0]?.body ?? '{}')).toMatchObject({ checkout_reference: 'order-h', amount: 150.5, currency: 'EUR', merchant_code: MERCHANT });
+      expect(JSON.parse(seen[0]?.body ?? '{}')).toMatchObject({
+        checkout_reference: 'order-h',
+        amount: 150.5,
+        currency: 'EUR',
+        merchant_code: MERCHANT,
+      });
     });
 
     it('a repeated checkout_reference: SumUp answers 409 DUPLICATED_CHECKOUT, and the adapter returns the existing checkout', async () => {
@@ -134,7 +158,12 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
       const raw = await fetch(`${server.apiUrl}/v0.1/checkouts`, {
         method: 'POST',
         headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ checkout_reference: 'order-2', amount: 150.5, currency: 'EUR', merchant_code: MERCHANT }),
+        body: JSON.stringify({
+          checkout_reference: 'order-2',
+          amount: 150.5,
+          currency: 'EUR',
+          merchant_code: MERCHANT,
+        }),
       });
       expect(raw.status).toBe(409);
       expect(await raw.json()).toMatchObject({ error_code: 'DUPLICATED_CHECKOUT' });
@@ -143,12 +172,17 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
       const again = await viaRecorder.createPayment(input('order-2'), 'pay:order-2');
       expect(again).toEqual(first);
       expect(sandbox.checkouts.size).toBe(1);
-      expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v0.1/checkouts', 'GET /v0.1/checkouts?checkout_reference=order-2']);
+      expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /v0.1/checkouts',
+        'GET /v0.1/checkouts?checkout_reference=order-2',
+      ]);
     });
 
     it('a lost answer (timeout after the checkout was made) and the retry end with one checkout', async () => {
       sandbox.faults.inject('create', { delayMs: 1500, afterEffect: true });
-      await expect(providerWith({ timeoutMs: 200 }).createPayment(input('order-3'), 'pay:order-3')).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(
+        providerWith({ timeoutMs: 200 }).createPayment(input('order-3'), 'pay:order-3'),
+      ).rejects.toBeInstanceOf(OutboundTimeoutError);
       expect(sandbox.checkouts.size).toBe(1);
       const retried = await provider.createPayment(input('order-3'), 'pay:order-3');
       expect(retried.providerPaymentId).toBe(sandbox.checkoutFor('order-3')?.id);
@@ -157,12 +191,16 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
 
     it('an existing checkout for the reference with another amount -> OutboundResponseError, never a wrong checkout', async () => {
       await provider.createPayment(input('order-4'), 'pay:order-4');
-      await expect(provider.createPayment(input('order-4', { amountMinor: 100, currency: 'EUR' }), 'pay:order-4')).rejects.toBeInstanceOf(OutboundResponseError);
+      await expect(
+        provider.createPayment(input('order-4', { amountMinor: 100, currency: 'EUR' }), 'pay:order-4'),
+      ).rejects.toBeInstanceOf(OutboundResponseError);
       expect(sandbox.checkouts.size).toBe(1);
     });
 
     it('a wrong API key -> 401, not transient, nothing created', async () => {
-      const error = await failureOf(providerWith({ apiKey: 'sup_sk_wrong' }).createPayment(input('order-5'), 'pay:order-5'));
+      const error = await failureOf(
+        providerWith({ apiKey: 'sup_sk_wrong' }).createPayment(input('order-5'), 'pay:order-5'),
+      );
       expect((error as OutboundHttpError).status).toBe(401);
       expect((error as OutboundHttpError).isTransient).toBe(false);
       expect(sandbox.checkouts.size).toBe(0);
@@ -179,31 +217,40 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
 
     it('an amount that cannot travel exactly is refused before any call', async () => {
       const { seen, provider: viaRecorder } = await recorder();
-      await expect(viaRecorder.createPayment(input('order-7', { amountMinor: 9007199254740991, currency: 'EUR' }), 'pay:order-7')).rejects.toBeInstanceOf(
-        MoneyFormatError,
-      );
+      await expect(
+        viaRecorder.createPayment(input('order-7', { amountMinor: 9007199254740991, currency: 'EUR' }), 'pay:order-7'),
+      ).rejects.toBeInstanceOf(MoneyFormatError);
       expect(seen).toHaveLength(0);
     });
 
     it('a 2xx checkout without hosted_checkout_url -> OutboundResponseError', async () => {
       const odd = new Hono();
-      odd.post('/v0.1/checkouts', (c) => c.json({ id: 'c-1', checkout_reference: 'order-8', amount: 150.5, currency: 'EUR', status: 'PENDING' }, 201));
-      odd.get('/v0.1/checkouts/c-1', (c) => c.json({ id: 'c-1', checkout_reference: 'order-8', amount: 150.5, currency: 'EUR', status: 'PENDING' }));
+      odd.post('/v0.1/checkouts', (c) =>
+        c.json({ id: 'c-1', checkout_reference: 'order-8', amount: 150.5, currency: 'EUR', status: 'PENDING' }, 201),
+      );
+      odd.get('/v0.1/checkouts/c-1', (c) =>
+        c.json({ id: 'c-1', checkout_reference: 'order-8', amount: 150.5, currency: 'EUR', status: 'PENDING' }),
+      );
       const oddServer = await startOnLoopback(odd);
       extraServers.push(oddServer);
-      await expect(providerWith({ apiUrl: oddServer.url }).createPayment(input('order-8'), 'pay:order-8')).rejects.toBeInstanceOf(OutboundResponseError);
+      await expect(
+        providerWith({ apiUrl: oddServer.url }).createPayment(input('order-8'), 'pay:order-8'),
+      ).rejects.toBeInstanceOf(OutboundResponseError);
     });
   });
 
   describe('getPaymentStatus', () => {
-    it.each([...SUMUP_SANDBOX_STATUSES])('maps %s through sumupStatusMap, with amount and currency from the API', async (status: SumUpSandboxStatus) => {
-      const { providerPaymentId } = await provider.createPayment(input(`order-${status}`), `pay:${status}`);
-      await sandbox.setStatus(providerPaymentId, status, false);
-      const report = await provider.getPaymentStatus(providerPaymentId);
-      expect(report.status).toBe(sumupStatusMap[status]);
-      expect(report.amount).toEqual({ amountMinor: 15050, currency: 'EUR' });
-      expect(report.raw).toMatchObject({ id: providerPaymentId, status, amount: 150.5, currency: 'EUR' });
-    });
+    it.each([...SUMUP_SANDBOX_STATUSES])(
+      'maps %s through sumupStatusMap, with amount and currency from the API',
+      async (status: SumUpSandboxStatus) => {
+        const { providerPaymentId } = await provider.createPayment(input(`order-${status}`), `pay:${status}`);
+        await sandbox.setStatus(providerPaymentId, status, false);
+        const report = await provider.getPaymentStatus(providerPaymentId);
+        expect(report.status).toBe(sumupStatusMap[status]);
+        expect(report.amount).toEqual({ amountMinor: 15050, currency: 'EUR' });
+        expect(report.raw).toMatchObject({ id: providerPaymentId, status, amount: 150.5, currency: 'EUR' });
+      },
+    );
 
     it('the table covers exactly the four checkout statuses; FAILED keeps waiting (the customer may try again)', () => {
       expect(Object.keys(sumupStatusMap).sort()).toEqual([...SUMUP_SANDBOX_STATUSES].sort());
@@ -212,10 +259,14 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
 
     it('a checkout that failed once and then was paid is a success', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-retry'), 'pay:retry');
-      await fetch(`${server.url}/pay/${providerPaymentId}/fail`, { method: 'POST', redirect: 'manual' }).then((r) => r.body?.cancel());
+      await fetch(`${server.url}/pay/${providerPaymentId}/fail`, { method: 'POST', redirect: 'manual' }).then((r) =>
+        r.body?.cancel(),
+      );
       expect(sandbox.checkout(providerPaymentId).transactions.map((t) => t.status)).toEqual(['FAILED']);
       expect((await provider.getPaymentStatus(providerPaymentId)).status).toBe('pending');
-      await fetch(`${server.url}/pay/${providerPaymentId}/pay`, { method: 'POST', redirect: 'manual' }).then((r) => r.body?.cancel());
+      await fetch(`${server.url}/pay/${providerPaymentId}/pay`, { method: 'POST', redirect: 'manual' }).then((r) =>
+        r.body?.cancel(),
+      );
       await waitFor(() => sandbox.checkout(providerPaymentId).status === 'PAID');
       expect((await provider.getPaymentStatus(providerPaymentId)).status).toBe('succeeded');
     });
@@ -236,7 +287,10 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
     it('reports the amount and currency SumUp reports (tampered here), so the core can see a mismatch', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-tamper'), 'pay:tamper');
       sandbox.tamperAmount(providerPaymentId, { amountMinor: 100, currency: 'USD' });
-      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual({ amountMinor: 100, currency: 'USD' });
+      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual({
+        amountMinor: 100,
+        currency: 'USD',
+      });
     });
 
     it('an unknown status -> UnknownProviderStatusError, never guessed', async () => {
@@ -256,7 +310,9 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
     it('timeouts, 5xx and resets are the usual outbound errors', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-faults'), 'pay:faults');
       sandbox.faults.inject('get', { delayMs: 2000 });
-      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(
+        OutboundTimeoutError,
+      );
       sandbox.faults.inject('get', { status: 500 });
       const error = await failureOf(provider.getPaymentStatus(providerPaymentId));
       expect((error as OutboundHttpError).isTransient).toBe(true);
@@ -273,7 +329,10 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
       await viaRecorder.refund(id, { amountMinor: 15050, currency: 'EUR' }, 'order-r1:refund');
       const transaction = sandbox.checkout(id).transactions[0]!;
       expect(transaction.refundedMinor).toBe(15050);
-      expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v0.1/checkouts/${id}`, `POST /v0.1/me/refund/${transaction.id}`]);
+      expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `GET /v0.1/checkouts/${id}`,
+        `POST /v0.1/me/refund/${transaction.id}`,
+      ]);
       expect(JSON.parse(seen[1]!.body)).toEqual({ amount: 150.5 });
     });
 
@@ -285,7 +344,7 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
       expect(sandbox.checkout(id).transactions[0]?.refundedMinor).toBe(0);
     });
 
-    it('reads refunds back from the paid transaction\'s REFUND events; the adapter declares read-back and no key', async () => {
+    it("reads refunds back from the paid transaction's REFUND events; the adapter declares read-back and no key", async () => {
       const id = await paidCheckout('order-r6');
       expect((await provider.getPaymentStatus(id)).refunded).toEqual({ amountMinor: 0, currency: 'EUR' });
       await provider.refund(id, { amountMinor: 1000, currency: 'EUR' }, 'refund-r6-a');
@@ -298,18 +357,22 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
     it('partial refunds add up to the captured amount and no further', async () => {
       const id = await paidCheckout('order-r3');
       await provider.refund(id, { amountMinor: 10000, currency: 'EUR' }, 'refund-r3-a');
-      await expect(provider.refund(id, { amountMinor: 5051, currency: 'EUR' }, 'refund-r3-b')).rejects.toBeInstanceOf(OutboundHttpError);
+      await expect(provider.refund(id, { amountMinor: 5051, currency: 'EUR' }, 'refund-r3-b')).rejects.toBeInstanceOf(
+        OutboundHttpError,
+      );
       await provider.refund(id, { amountMinor: 5050, currency: 'EUR' }, 'refund-r3-c');
-      await expect(provider.refund(id, { amountMinor: 1, currency: 'EUR' }, 'refund-r3-d')).rejects.toBeInstanceOf(OutboundHttpError);
+      await expect(provider.refund(id, { amountMinor: 1, currency: 'EUR' }, 'refund-r3-d')).rejects.toBeInstanceOf(
+        OutboundHttpError,
+      );
       expect(sandbox.checkout(id).transactions[0]?.refundedMinor).toBe(15050);
     });
 
     it('a full refund whose answer was lost is refused when retried: nobody is refunded twice (the order goes to review)', async () => {
       const id = await paidCheckout('order-r4');
       sandbox.faults.inject('refund', { delayMs: 1500, afterEffect: true });
-      await expect(providerWith({ timeoutMs: 200 }).refund(id, { amountMinor: 15050, currency: 'EUR' }, 'refund-r4')).rejects.toBeInstanceOf(
-        OutboundTimeoutError,
-      );
+      await expect(
+        providerWith({ timeoutMs: 200 }).refund(id, { amountMinor: 15050, currency: 'EUR' }, 'refund-r4'),
+      ).rejects.toBeInstanceOf(OutboundTimeoutError);
       const error = await failureOf(provider.refund(id, { amountMinor: 15050, currency: 'EUR' }, 'refund-r4'));
       expect((error as OutboundHttpError).isTransient).toBe(false);
       expect(sandbox.checkout(id).transactions[0]?.refundedMinor).toBe(15050);
@@ -318,7 +381,10 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
     it('an injected 500 -> transient; the retry refunds once', async () => {
       const id = await paidCheckout('order-r5');
       sandbox.faults.inject('refund', { status: 500 });
-      expect(((await failureOf(provider.refund(id, { amountMinor: 50, currency: 'EUR' }, 'refund-r5'))) as OutboundHttpError).isTransient).toBe(true);
+      expect(
+        ((await failureOf(provider.refund(id, { amountMinor: 50, currency: 'EUR' }, 'refund-r5'))) as OutboundHttpError)
+          .isTransient,
+      ).toBe(true);
       await provider.refund(id, { amountMinor: 50, currency: 'EUR' }, 'refund-r5');
       expect(sandbox.checkout(id).transactions[0]?.refundedMinor).toBe(50);
     });
@@ -326,12 +392,16 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
     it('a checkout nobody paid has nothing to refund -> OutboundResponseError, no refund call', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-r6'), 'pay:r6');
       await sandbox.setStatus(providerPaymentId, 'FAILED', false);
-      await expect(provider.refund(providerPaymentId, { amountMinor: 1, currency: 'EUR' }, 'refund-r6')).rejects.toBeInstanceOf(OutboundResponseError);
+      await expect(
+        provider.refund(providerPaymentId, { amountMinor: 1, currency: 'EUR' }, 'refund-r6'),
+      ).rejects.toBeInstanceOf(OutboundResponseError);
     });
 
     it('a refund in another currency than the checkout -> OutboundResponseError', async () => {
       const id = await paidCheckout('order-r7');
-      await expect(provider.refund(id, { amountMinor: 1, currency: 'GBP' }, 'refund-r7')).rejects.toBeInstanceOf(OutboundResponseError);
+      await expect(provider.refund(id, { amountMinor: 1, currency: 'GBP' }, 'refund-r7')).rejects.toBeInstanceOf(
+        OutboundResponseError,
+      );
       expect(sandbox.checkout(id).transactions[0]?.refundedMinor).toBe(0);
     });
   });
@@ -355,7 +425,12 @@ describe('SumUpProvider against SumUpSandbox on loopback', () => {
         payload: { checkout_id: 'c-43', reference: 'order-x', status: 'PAID' },
         timestamp: '2024-09-12T12:43:24.818+00:00',
       });
-      expect(provider.parseWebhook(body)).toMatchObject({ eventId: 'checkout.status.updated:evt-1', providerPaymentId: 'c-43', status: null, amount: null });
+      expect(provider.parseWebhook(body)).toMatchObject({
+        eventId: 'checkout.status.updated:evt-1',
+        providerPaymentId: 'c-43',
+        status: null,
+        amount: null,
+      });
     });
 
     it.each([
@@ -394,7 +469,10 @@ describe('SumUp through the real server (loopback, real database)', () => {
     sumup = new SumUpSandbox({ apiKey: API_KEY, merchantCode: MERCHANT });
     sumupServer = await sumup.start();
     notifier = new RecordingNotifier();
-    stack = await startStack({ notifier, env: { SUMUP_API_URL: sumupServer.apiUrl, SUMUP_API_KEY: API_KEY, SUMUP_MERCHANT_CODE: MERCHANT } });
+    stack = await startStack({
+      notifier,
+      env: { SUMUP_API_URL: sumupServer.apiUrl, SUMUP_API_KEY: API_KEY, SUMUP_MERCHANT_CODE: MERCHANT },
+    });
     await stack.createDevice('dev-su');
   });
   afterEach(async () => {
@@ -405,7 +483,15 @@ describe('SumUp through the real server (loopback, real database)', () => {
 
   async function sumupOrder() {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-      body: { deviceId: 'dev-su', productId: 'latte', productName: 'Latte', size: 'M', price: 450, currency: 'EUR', provider: 'sumup' },
+      body: {
+        deviceId: 'dev-su',
+        productId: 'latte',
+        productName: 'Latte',
+        size: 'M',
+        price: 450,
+        currency: 'EUR',
+        provider: 'sumup',
+      },
     });
     expect(created.status).toBe(201);
     const orderId = created.body.order_id;
@@ -424,12 +510,19 @@ describe('SumUp through the real server (loopback, real database)', () => {
 
   it('a paid amount that differs from the order ends in requires_manual_review with an amount_mismatch alert, and no drink', async () => {
     const { orderId, checkout } = await sumupOrder();
-    expect(checkout).toMatchObject({ amount: { amountMinor: 450, currency: 'EUR' }, returnUrl: `${stack.server.url}/v1/webhooks/sumup` });
+    expect(checkout).toMatchObject({
+      amount: { amountMinor: 450, currency: 'EUR' },
+      returnUrl: `${stack.server.url}/v1/webhooks/sumup`,
+    });
     sumup.tamperAmount(checkout.id, { amountMinor: 45, currency: 'EUR' });
 
     expect(await customerPays(checkout.id)).toBe(`${stack.server.url}/orders/${orderId}/return`);
     await stack.waitForStatus(orderId, 'requires_manual_review', 5000);
-    const alert = await waitFor(() => notifier.alerts.find((a) => a.kind === 'amount_mismatch'), 3000, 'the amount_mismatch alert');
+    const alert = await waitFor(
+      () => notifier.alerts.find((a) => a.kind === 'amount_mismatch'),
+      3000,
+      'the amount_mismatch alert',
+    );
     expect(alert.details).toMatchObject({ orderId });
 
     await sumup.settled();
@@ -455,7 +548,11 @@ describe('SumUp through the real server (loopback, real database)', () => {
     const { orderId, checkout } = await sumupOrder();
     const before: OrderDetail = await stack.detail(orderId);
     const forged = await stack.request('POST', '/v1/webhooks/sumup', {
-      body: { id: 'evt-forged', event_type: 'checkout.status.updated', payload: { checkout_id: checkout.id, status: 'PAID' } },
+      body: {
+        id: 'evt-forged',
+        event_type: 'checkout.status.updated',
+        payload: { checkout_id: checkout.id, status: 'PAID' },
+      },
     });
     expect(forged.status).toBe(200);
     const page = await stack.request('GET', `/orders/${orderId}/return?status=PAID`);
@@ -463,7 +560,9 @@ describe('SumUp through the real server (loopback, real database)', () => {
     await stack.runtime.dispatcher.kick();
     const after = await stack.detail(orderId);
     expect(after.status).toBe('pending');
-    expect(after.events.filter((e) => e.event === 'PAYMENT_OBSERVED').map((e) => e.payload.status)).toEqual(['pending']);
+    expect(after.events.filter((e) => e.event === 'PAYMENT_OBSERVED').map((e) => e.payload.status)).toEqual([
+      'pending',
+    ]);
     expect(after.version).toBeGreaterThanOrEqual(before.version);
     expect(stack.tmetr.received).toHaveLength(0);
 

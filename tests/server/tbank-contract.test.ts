@@ -46,13 +46,31 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('tbankToken: the T-Bank signature', () => {
   it('matches the example T-Bank publishes for Init', () => {
-    const params = { TerminalKey: 'MerchantTerminalKey', Amount: 19200, OrderId: '00000', Description: 'Подарочная карта на 1000 рублей' };
-    expect(tbankToken(params, '11111111111111')).toBe('72dd466f8ace0a37a1f740ce5fb78101712bc0665d91a8108c7c8a0ccd426db2');
+    const params = {
+      TerminalKey: 'MerchantTerminalKey',
+      Amount: 19200,
+      OrderId: '00000',
+      Description: 'Подарочная карта на 1000 рублей',
+    };
+    expect(tbankToken(params, '11111111111111')).toBe(
+      '72dd466f8ace0a37a1f740ce5fb78101712bc0665d91a8108c7c8a0ccd426db2',
+    );
   });
 
   it('leaves out nested objects, arrays and the Token itself', () => {
-    const params = { TerminalKey: 'MerchantTerminalKey', Amount: 19200, OrderId: '00000', Description: 'Подарочная карта на 1000 рублей' };
-    const withExtras = { ...params, DATA: { Email: 'a@b.c' }, Receipt: { Items: [{ Name: 'x' }] }, Shops: [{ ShopCode: '1' }], Token: 'whatever' };
+    const params = {
+      TerminalKey: 'MerchantTerminalKey',
+      Amount: 19200,
+      OrderId: '00000',
+      Description: 'Подарочная карта на 1000 рублей',
+    };
+    const withExtras = {
+      ...params,
+      DATA: { Email: 'a@b.c' },
+      Receipt: { Items: [{ Name: 'x' }] },
+      Shops: [{ ShopCode: '1' }],
+      Token: 'whatever',
+    };
     expect(tbankToken(withExtras, '11111111111111')).toBe(tbankToken(params, '11111111111111'));
   });
 
@@ -66,8 +84,26 @@ describe('tbankToken: the T-Bank signature', () => {
   it('the sandbox signer (written separately) agrees with the adapter on notification-shaped bodies', () => {
     const sandbox = new TBankSandbox({ terminalKey: TERMINAL_KEY, password: PASSWORD });
     const bodies = [
-      { TerminalKey: TERMINAL_KEY, OrderId: 'o-1', Success: true, Status: 'CONFIRMED', PaymentId: 4100000001, ErrorCode: '0', Amount: 15050 },
-      { TerminalKey: TERMINAL_KEY, OrderId: 'o-2', Success: false, Status: 'REJECTED', PaymentId: '77', ErrorCode: '1051', Amount: 1, Pan: '4300**0777', DATA: { a: 1 } },
+      {
+        TerminalKey: TERMINAL_KEY,
+        OrderId: 'o-1',
+        Success: true,
+        Status: 'CONFIRMED',
+        PaymentId: 4100000001,
+        ErrorCode: '0',
+        Amount: 15050,
+      },
+      {
+        TerminalKey: TERMINAL_KEY,
+        OrderId: 'o-2',
+        Success: false,
+        Status: 'REJECTED',
+        PaymentId: '77',
+        ErrorCode: '1051',
+        Amount: 1,
+        Pan: '4300**0777',
+        DATA: { a: 1 },
+      },
       { TerminalKey: TERMINAL_KEY, Amount: 1, Description: 'Кофе «Латте» 300 мл' },
     ];
     for (const body of bodies) expect(sandbox.sign(body)).toBe(tbankToken(body, PASSWORD));
@@ -89,7 +125,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
   let provider: TBankProvider;
   const extraServers: LoopbackServer[] = [];
 
-  const providerWith = (overrides: Partial<{ apiUrl: string; password: string; terminalKey: string; timeoutMs: number }> = {}) =>
+  const providerWith = (
+    overrides: Partial<{ apiUrl: string; password: string; terminalKey: string; timeoutMs: number }> = {},
+  ) =>
     new TBankProvider({
       apiUrl: server.apiUrl,
       terminalKey: TERMINAL_KEY,
@@ -111,7 +149,10 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
   });
 
   async function confirmedPayment(orderId: string, amountMinor = 15050): Promise<string> {
-    const { providerPaymentId } = await provider.createPayment(input(orderId, { amountMinor, currency: 'RUB' }), `pay:${orderId}`);
+    const { providerPaymentId } = await provider.createPayment(
+      input(orderId, { amountMinor, currency: 'RUB' }),
+      `pay:${orderId}`,
+    );
     await sandbox.setStatus(providerPaymentId, 'CONFIRMED', false);
     return providerPaymentId;
   }
@@ -162,7 +203,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
     });
 
     it('a wrong terminal password -> the sandbox refuses the Token: TBankRefusedError 204, not transient, nothing created', async () => {
-      const error = await failureOf(providerWith({ password: 'wrong' }).createPayment(input('order-pw'), 'pay:order-pw'));
+      const error = await failureOf(
+        providerWith({ password: 'wrong' }).createPayment(input('order-pw'), 'pay:order-pw'),
+      );
       expect(error).toBeInstanceOf(TBankRefusedError);
       expect(error).toBeInstanceOf(OutboundHttpError);
       expect((error as TBankRefusedError).errorCode).toBe('204');
@@ -172,7 +215,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
     });
 
     it('a wrong terminal key is refused the same way', async () => {
-      const error = await failureOf(providerWith({ terminalKey: 'SomeoneElse' }).createPayment(input('order-tk'), 'pay:order-tk'));
+      const error = await failureOf(
+        providerWith({ terminalKey: 'SomeoneElse' }).createPayment(input('order-tk'), 'pay:order-tk'),
+      );
       expect((error as TBankRefusedError).errorCode).toBe('204');
       expect(sandbox.payments.size).toBe(0);
     });
@@ -190,7 +235,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
 
     it('the same order id with another amount, or for an order already paid, is refused and creates nothing', async () => {
       await provider.createPayment(input('order-4'), 'pay:order-4');
-      await expect(provider.createPayment(input('order-4', { amountMinor: 1, currency: 'RUB' }), 'pay:order-4')).rejects.toBeInstanceOf(TBankRefusedError);
+      await expect(
+        provider.createPayment(input('order-4', { amountMinor: 1, currency: 'RUB' }), 'pay:order-4'),
+      ).rejects.toBeInstanceOf(TBankRefusedError);
       const paid = await confirmedPayment('order-5');
       await expect(provider.createPayment(input('order-5'), 'pay:order-5')).rejects.toBeInstanceOf(TBankRefusedError);
       expect(sandbox.payments.size).toBe(2);
@@ -219,12 +266,17 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
     });
 
     it('keeps the description within 140 characters', async () => {
-      const { providerPaymentId } = await provider.createPayment({ ...input('order-8'), description: 'Ж'.repeat(300) }, 'pay:order-8');
+      const { providerPaymentId } = await provider.createPayment(
+        { ...input('order-8'), description: 'Ж'.repeat(300) },
+        'pay:order-8',
+      );
       expect(sandbox.payment(providerPaymentId).description).toBe('Ж'.repeat(140));
     });
 
     it('refuses a currency other than roubles before calling T-Bank', async () => {
-      await expect(provider.createPayment(input('order-eur', { amountMinor: 100, currency: 'EUR' }), 'pay:order-eur')).rejects.toThrow(/RUB/);
+      await expect(
+        provider.createPayment(input('order-eur', { amountMinor: 100, currency: 'EUR' }), 'pay:order-eur'),
+      ).rejects.toThrow(/RUB/);
       expect(sandbox.requests).toHaveLength(0);
     });
   });
@@ -251,7 +303,8 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       expect(tbankStatusMap.PARTIAL_REFUNDED).toBe('succeeded');
       expect(tbankStatusMap.PARTIAL_REVERSED).toBe('waiting_for_capture');
       expect(tbankStatusMap.REFUNDING).toBe('pending');
-      for (const failed of ['REJECTED', 'AUTH_FAIL', 'CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED']) expect(tbankStatusMap[failed]).toBe('canceled');
+      for (const failed of ['REJECTED', 'AUTH_FAIL', 'CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED'])
+        expect(tbankStatusMap[failed]).toBe('canceled');
       expect(Object.values(tbankStatusMap).filter((s) => s === 'succeeded')).toHaveLength(2);
     });
 
@@ -266,7 +319,10 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
     it('reports the amount T-Bank reports (tampered here), so the core can see a mismatch', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-tamper'), 'pay:tamper');
       sandbox.tamperAmount(providerPaymentId, 100);
-      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual({ amountMinor: 100, currency: 'RUB' });
+      expect((await provider.getPaymentStatus(providerPaymentId)).amount).toEqual({
+        amountMinor: 100,
+        currency: 'RUB',
+      });
     });
 
     it('an unknown payment -> TBankRefusedError, not transient', async () => {
@@ -279,7 +335,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       const { providerPaymentId } = await provider.createPayment(input('order-slow'), 'pay:slow');
       sandbox.faults.inject('get', { delayMs: 2000 });
       const started = performance.now();
-      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(
+        OutboundTimeoutError,
+      );
       expect(performance.now() - started).toBeLessThan(800);
       await expect(provider.getPaymentStatus(providerPaymentId)).resolves.toMatchObject({ status: 'pending' });
     });
@@ -306,7 +364,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       odd.post('/v2/GetState', (c) => c.json({ Status: 'CONFIRMED' }));
       const oddServer = await startOnLoopback(odd);
       extraServers.push(oddServer);
-      await expect(providerWith({ apiUrl: `${oddServer.url}/v2` }).getPaymentStatus('1')).rejects.toBeInstanceOf(OutboundResponseError);
+      await expect(providerWith({ apiUrl: `${oddServer.url}/v2` }).getPaymentStatus('1')).rejects.toBeInstanceOf(
+        OutboundResponseError,
+      );
     });
   });
 
@@ -315,7 +375,11 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       const id = await confirmedPayment('order-r1');
       await provider.refund(id, { amountMinor: 15050, currency: 'RUB' }, 'order-r1:refund');
       expect(sandbox.payment(id)).toMatchObject({ status: 'REFUNDED', refunded: 15050 });
-      expect(sandbox.requests.at(-1)?.body).toMatchObject({ PaymentId: id, Amount: 15050, ExternalRequestId: 'order-r1:refund' });
+      expect(sandbox.requests.at(-1)?.body).toMatchObject({
+        PaymentId: id,
+        Amount: 15050,
+        ExternalRequestId: 'order-r1:refund',
+      });
     });
 
     it('never beyond what was captured: a larger refund is refused and nothing is refunded', async () => {
@@ -330,7 +394,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       const id = await confirmedPayment('order-r3');
       await provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r3-a');
       expect(sandbox.payment(id).status).toBe('PARTIAL_REFUNDED');
-      await expect(provider.refund(id, { amountMinor: 5051, currency: 'RUB' }, 'refund-r3-b')).rejects.toBeInstanceOf(TBankRefusedError);
+      await expect(provider.refund(id, { amountMinor: 5051, currency: 'RUB' }, 'refund-r3-b')).rejects.toBeInstanceOf(
+        TBankRefusedError,
+      );
       await provider.refund(id, { amountMinor: 5050, currency: 'RUB' }, 'refund-r3-c');
       expect(sandbox.payment(id)).toMatchObject({ status: 'REFUNDED', refunded: 15050 });
     });
@@ -340,16 +406,18 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
       await provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4');
       await provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4');
       expect(sandbox.payment(id).refunded).toBe(10000);
-      await expect(provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4-new')).rejects.toBeInstanceOf(TBankRefusedError);
+      await expect(
+        provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4-new'),
+      ).rejects.toBeInstanceOf(TBankRefusedError);
       expect(sandbox.payment(id).refunded).toBe(10000);
     });
 
     it('a refund whose answer was lost (timeout after the effect), retried with the same key, refunds once', async () => {
       const id = await confirmedPayment('order-r5');
       sandbox.faults.inject('refund', { delayMs: 1500, afterEffect: true });
-      await expect(providerWith({ timeoutMs: 200 }).refund(id, { amountMinor: 15050, currency: 'RUB' }, 'refund-r5')).rejects.toBeInstanceOf(
-        OutboundTimeoutError,
-      );
+      await expect(
+        providerWith({ timeoutMs: 200 }).refund(id, { amountMinor: 15050, currency: 'RUB' }, 'refund-r5'),
+      ).rejects.toBeInstanceOf(OutboundTimeoutError);
       await provider.refund(id, { amountMinor: 15050, currency: 'RUB' }, 'refund-r5');
       expect(sandbox.payment(id)).toMatchObject({ status: 'REFUNDED', refunded: 15050 });
     });
@@ -366,14 +434,18 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
 
     it('Cancel of a payment nobody paid only cancels it: not a refund -> OutboundResponseError', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-r7'), 'pay:r7');
-      await expect(provider.refund(providerPaymentId, { amountMinor: 15050, currency: 'RUB' }, 'refund-r7')).rejects.toBeInstanceOf(OutboundResponseError);
+      await expect(
+        provider.refund(providerPaymentId, { amountMinor: 15050, currency: 'RUB' }, 'refund-r7'),
+      ).rejects.toBeInstanceOf(OutboundResponseError);
       expect(sandbox.payment(providerPaymentId).refunded).toBe(0);
     });
 
     it('a rejected payment cannot be refunded -> TBankRefusedError', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-r8'), 'pay:r8');
       await sandbox.setStatus(providerPaymentId, 'REJECTED', false);
-      await expect(provider.refund(providerPaymentId, { amountMinor: 1, currency: 'RUB' }, 'refund-r8')).rejects.toBeInstanceOf(TBankRefusedError);
+      await expect(
+        provider.refund(providerPaymentId, { amountMinor: 1, currency: 'RUB' }, 'refund-r8'),
+      ).rejects.toBeInstanceOf(TBankRefusedError);
     });
   });
 
@@ -406,15 +478,20 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
     });
 
     it('signed with another password -> WebhookVerificationError', async () => {
-      await expect(provider.verifyWebhook({}, raw(sandbox.notificationFor(payment, {}, 'not-the-password')))).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(
+        provider.verifyWebhook({}, raw(sandbox.notificationFor(payment, {}, 'not-the-password'))),
+      ).rejects.toBeInstanceOf(WebhookVerificationError);
     });
 
-    it.each(['Status', 'Amount', 'PaymentId', 'Success', 'OrderId'] as const)('a body tampered after signing (%s) -> WebhookVerificationError', async (field) => {
-      const body = sandbox.notificationFor(payment);
-      const value = body[field];
-      body[field] = typeof value === 'number' ? value + 1 : typeof value === 'boolean' ? !value : `${String(value)}x`;
-      await expect(provider.verifyWebhook({}, raw(body))).rejects.toBeInstanceOf(WebhookVerificationError);
-    });
+    it.each(['Status', 'Amount', 'PaymentId', 'Success', 'OrderId'] as const)(
+      'a body tampered after signing (%s) -> WebhookVerificationError',
+      async (field) => {
+        const body = sandbox.notificationFor(payment);
+        const value = body[field];
+        body[field] = typeof value === 'number' ? value + 1 : typeof value === 'boolean' ? !value : `${String(value)}x`;
+        await expect(provider.verifyWebhook({}, raw(body))).rejects.toBeInstanceOf(WebhookVerificationError);
+      },
+    );
 
     it('a scalar added after signing -> WebhookVerificationError', async () => {
       const body = { ...sandbox.notificationFor(payment), RebillId: 12345 };
@@ -437,7 +514,9 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
 
     it('another terminal, a body that is not JSON or not an object -> WebhookVerificationError', async () => {
       const other = new TBankSandbox({ terminalKey: 'OtherTerminal', password: PASSWORD });
-      await expect(provider.verifyWebhook({}, raw(other.notificationFor(payment)))).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(provider.verifyWebhook({}, raw(other.notificationFor(payment)))).rejects.toBeInstanceOf(
+        WebhookVerificationError,
+      );
       for (const body of ['', '{"Status":', '[]', 'null', '"OK"']) {
         await expect(provider.verifyWebhook({}, body)).rejects.toBeInstanceOf(WebhookVerificationError);
       }
@@ -449,14 +528,33 @@ describe('TBankProvider against TBankSandbox on loopback', () => {
     });
 
     it('an unknown status in a notification -> UnknownProviderStatusError', () => {
-      expect(() => provider.parseWebhook(raw(sandbox.notificationFor(payment, { Status: 'SOMETHING_NEW' })))).toThrow(UnknownProviderStatusError);
+      expect(() => provider.parseWebhook(raw(sandbox.notificationFor(payment, { Status: 'SOMETHING_NEW' })))).toThrow(
+        UnknownProviderStatusError,
+      );
     });
 
     it.each([
       ['not JSON', '{'],
-      ['no Status', raw({ TerminalKey: TERMINAL_KEY, OrderId: 'o', Success: true, PaymentId: 1, ErrorCode: '0', Amount: 1 })],
-      ['fractional Amount', raw({ TerminalKey: TERMINAL_KEY, OrderId: 'o', Success: true, Status: 'CONFIRMED', PaymentId: 1, ErrorCode: '0', Amount: 1.5 })],
-      ['no PaymentId', raw({ TerminalKey: TERMINAL_KEY, OrderId: 'o', Success: true, Status: 'CONFIRMED', ErrorCode: '0', Amount: 1 })],
+      [
+        'no Status',
+        raw({ TerminalKey: TERMINAL_KEY, OrderId: 'o', Success: true, PaymentId: 1, ErrorCode: '0', Amount: 1 }),
+      ],
+      [
+        'fractional Amount',
+        raw({
+          TerminalKey: TERMINAL_KEY,
+          OrderId: 'o',
+          Success: true,
+          Status: 'CONFIRMED',
+          PaymentId: 1,
+          ErrorCode: '0',
+          Amount: 1.5,
+        }),
+      ],
+      [
+        'no PaymentId',
+        raw({ TerminalKey: TERMINAL_KEY, OrderId: 'o', Success: true, Status: 'CONFIRMED', ErrorCode: '0', Amount: 1 }),
+      ],
     ])('%s -> WebhookParseError', (_label, body) => {
       expect(() => provider.parseWebhook(body)).toThrow(WebhookParseError);
     });
@@ -506,7 +604,10 @@ describe('T-Bank through the real server (loopback, real database)', () => {
     tbank = new TBankSandbox({ terminalKey: TERMINAL_KEY, password: PASSWORD, firstRetryPauseMs: 20 });
     tbankServer = await tbank.start();
     notifier = new RecordingNotifier();
-    stack = await startStack({ notifier, env: { TBANK_API_URL: tbankServer.apiUrl, TBANK_TERMINAL_KEY: TERMINAL_KEY, TBANK_PASSWORD: PASSWORD } });
+    stack = await startStack({
+      notifier,
+      env: { TBANK_API_URL: tbankServer.apiUrl, TBANK_TERMINAL_KEY: TERMINAL_KEY, TBANK_PASSWORD: PASSWORD },
+    });
     await stack.createDevice('dev-tb');
   });
   afterEach(async () => {
@@ -517,7 +618,15 @@ describe('T-Bank through the real server (loopback, real database)', () => {
 
   async function tbankOrder() {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
-      body: { deviceId: 'dev-tb', productId: 'latte', productName: 'Latte', size: 'M', price: 15000, currency: 'RUB', provider: 'tbank' },
+      body: {
+        deviceId: 'dev-tb',
+        productId: 'latte',
+        productName: 'Latte',
+        size: 'M',
+        price: 15000,
+        currency: 'RUB',
+        provider: 'tbank',
+      },
     });
     expect(created.status).toBe(201);
     const orderId = created.body.order_id;
@@ -528,7 +637,8 @@ describe('T-Bank through the real server (loopback, real database)', () => {
     return { orderId, payment, confirmationUrl: paid.body.confirmationUrl };
   }
 
-  const webhook = (body: unknown) => stack.request<ErrorBody>('POST', '/v1/webhooks/tbank', { raw: JSON.stringify(body) });
+  const webhook = (body: unknown) =>
+    stack.request<ErrorBody>('POST', '/v1/webhooks/tbank', { raw: JSON.stringify(body) });
 
   it('the customer pays on the form: the signed notifications get 200 `OK`, the order is paid and exactly one drink is made', async () => {
     stack.tmetr.resultCallbackUrl = undefined;
@@ -544,7 +654,10 @@ describe('T-Bank through the real server (loopback, real database)', () => {
     const form = await fetch(confirmationUrl);
     expect(form.status).toBe(200);
     await form.body?.cancel();
-    const pressed = await fetch(`${tbankServer.url}/new/${payment.formToken}/pay`, { method: 'POST', redirect: 'manual' });
+    const pressed = await fetch(`${tbankServer.url}/new/${payment.formToken}/pay`, {
+      method: 'POST',
+      redirect: 'manual',
+    });
     await pressed.body?.cancel();
     expect(pressed.headers.get('location')).toBe(`${stack.server.url}/orders/${orderId}/return`);
 
@@ -564,7 +677,9 @@ describe('T-Bank through the real server (loopback, real database)', () => {
     ]);
 
     // T-Bank delivers the same notification again: still `OK`, nothing changes.
-    const again = await stack.request('POST', '/v1/webhooks/tbank', { raw: JSON.stringify(tbank.notificationFor(payment)) });
+    const again = await stack.request('POST', '/v1/webhooks/tbank', {
+      raw: JSON.stringify(tbank.notificationFor(payment)),
+    });
     expect(again.status).toBe(200);
     expect(again.text).toBe('OK');
     expect(again.headers.get('content-type')).toContain('text/plain');

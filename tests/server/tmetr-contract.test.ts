@@ -11,7 +11,14 @@ const DEVICE_TOKEN = 'device-bearer-token';
 const silent = pino({ level: 'silent' });
 
 function command(orderId: string, overrides: Partial<MakeCommand> = {}): MakeCommand {
-  return { deviceId: 'dev-lobby', orderId, productId: 'latte', size: 'L', price: { amountMinor: 25050, currency: 'RUB' }, ...overrides };
+  return {
+    deviceId: 'dev-lobby',
+    orderId,
+    productId: 'latte',
+    size: 'L',
+    price: { amountMinor: 25050, currency: 'RUB' },
+    ...overrides,
+  };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
@@ -34,7 +41,11 @@ async function startReceiver(statuses: number[] = []): Promise<{ server: Loopbac
   const reported: Reported[] = [];
   const app = new Hono();
   app.post('*', async (c) => {
-    reported.push({ path: new URL(c.req.url).pathname, authorization: c.req.header('authorization'), body: await c.req.json() });
+    reported.push({
+      path: new URL(c.req.url).pathname,
+      authorization: c.req.header('authorization'),
+      body: await c.req.json(),
+    });
     return c.json({ ok: true }, (statuses.shift() ?? 200) as 200);
   });
   return { server: await startOnLoopback(app), reported };
@@ -67,7 +78,14 @@ describe('TmetrGateway against TmetrSandbox on loopback', () => {
   it('the command body carries device id, order id, drink id, size, price_minor and currency', async () => {
     await gateway.sendMakeCommand(command('order-1'));
     expect(sandbox.received).toEqual([
-      { device_id: 'dev-lobby', order_id: 'order-1', drink_id: 'latte', size: 'L', price_minor: 25050, currency: 'RUB' },
+      {
+        device_id: 'dev-lobby',
+        order_id: 'order-1',
+        drink_id: 'latte',
+        size: 'L',
+        price_minor: 25050,
+        currency: 'RUB',
+      },
     ]);
     expect([...sandbox.made.keys()]).toEqual(['order-1']);
   });
@@ -105,7 +123,11 @@ describe('TmetrGateway against TmetrSandbox on loopback', () => {
     await gateway.sendMakeCommand(command('order-4'));
     expect(sandbox.received.map((c) => c.order_id)).toEqual(['order-4', 'order-4']);
     expect(sandbox.made.size).toBe(1);
-    expect(sandbox.made.get('order-4')).toMatchObject({ device_id: 'dev-lobby', drink_id: 'latte', price_minor: 25050 });
+    expect(sandbox.made.get('order-4')).toMatchObject({
+      device_id: 'dev-lobby',
+      drink_id: 'latte',
+      price_minor: 25050,
+    });
 
     await gateway.sendMakeCommand(command('order-5'));
     expect(sandbox.received).toHaveLength(3);
@@ -157,7 +179,11 @@ describe('TmetrGateway against TmetrSandbox on loopback', () => {
       await gateway.sendMakeCommand(command('order-10', { deviceId: 'dev/lobby 1' }));
       await sandbox.settled();
       expect(receiver.reported).toEqual([
-        { path: '/v1/devices/dev%2Flobby%201/orders/order-10/result', authorization: `Bearer ${DEVICE_TOKEN}`, body: { result: 'made' } },
+        {
+          path: '/v1/devices/dev%2Flobby%201/orders/order-10/result',
+          authorization: `Bearer ${DEVICE_TOKEN}`,
+          body: { result: 'made' },
+        },
       ]);
       expect(sandbox.deliveries.map((d) => d.status)).toEqual([200]);
     });

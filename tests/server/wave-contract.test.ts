@@ -30,7 +30,12 @@ const silent = pino({ level: 'silent' });
 const xof = (amountMinor: number): Money => ({ amountMinor, currency: 'XOF' });
 
 function input(orderId: string, amount: Money = xof(1500)): CreatePaymentInput {
-  return { orderId, amount, description: `Thieboudienne for ${orderId}`, returnUrl: `https://pay.example/orders/${orderId}/return` };
+  return {
+    orderId,
+    amount,
+    description: `Thieboudienne for ${orderId}`,
+    returnUrl: `https://pay.example/orders/${orderId}/return`,
+  };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
@@ -49,7 +54,14 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
   const extraServers: LoopbackServer[] = [];
 
   const providerWith = (overrides: Partial<{ apiUrl: string; apiKey: string; timeoutMs: number }> = {}) =>
-    new WaveProvider({ apiUrl: server.url, apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, timeoutMs: 500, logger: silent, ...overrides });
+    new WaveProvider({
+      apiUrl: server.url,
+      apiKey: API_KEY,
+      webhookSecret: WEBHOOK_SECRET,
+      timeoutMs: 500,
+      logger: silent,
+      ...overrides,
+    });
 
   beforeEach(async () => {
     sandbox = new WaveSandbox({ apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET });
@@ -149,7 +161,9 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
     it('an injected delay beyond the client timeout -> OutboundTimeoutError', async () => {
       sandbox.faults.inject('create', { delayMs: 2000 });
       const started = performance.now();
-      await expect(providerWith({ timeoutMs: 200 }).createPayment(input('order-6'), 'pay:order-6')).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(
+        providerWith({ timeoutMs: 200 }).createPayment(input('order-6'), 'pay:order-6'),
+      ).rejects.toBeInstanceOf(OutboundTimeoutError);
       expect(performance.now() - started).toBeLessThan(800);
     });
   });
@@ -161,12 +175,21 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
     });
 
     it.each(pairs)('checkout_status %s with payment_status %s -> %s', async (checkout, payment, mapped) => {
-      const { providerPaymentId } = await provider.createPayment(input(`order-${checkout}-${payment}`), `key-${checkout}-${payment}`);
+      const { providerPaymentId } = await provider.createPayment(
+        input(`order-${checkout}-${payment}`),
+        `key-${checkout}-${payment}`,
+      );
       sandbox.setStatus(providerPaymentId, checkout, payment);
       const report = await provider.getPaymentStatus(providerPaymentId);
       expect(report.status).toBe(mapped);
       expect(report.amount).toEqual(xof(1500));
-      expect(report.raw).toMatchObject({ id: providerPaymentId, checkout_status: checkout, payment_status: payment, amount: '1500', currency: 'XOF' });
+      expect(report.raw).toMatchObject({
+        id: providerPaymentId,
+        checkout_status: checkout,
+        payment_status: payment,
+        amount: '1500',
+        currency: 'XOF',
+      });
     });
 
     it('the table maps exactly the five pairs Wave produces', () => {
@@ -192,13 +215,19 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
       await expect(provider.getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(UnknownProviderStatusError);
     });
 
-    it.each([1, 5, 1500, 100_000, 999_999_999])('%i XOF travels as the same digits and comes back exact (XOF has no minor units)', async (amountMinor) => {
-      const { providerPaymentId } = await provider.createPayment(input('order-amt', xof(amountMinor)), `key-amt-${amountMinor}`);
-      expect(sandbox.session(providerPaymentId).amount).toEqual(xof(amountMinor));
-      const report = await provider.getPaymentStatus(providerPaymentId);
-      expect((report.raw as { amount: string }).amount).toBe(String(amountMinor));
-      expect(report.amount).toEqual(xof(amountMinor));
-    });
+    it.each([1, 5, 1500, 100_000, 999_999_999])(
+      '%i XOF travels as the same digits and comes back exact (XOF has no minor units)',
+      async (amountMinor) => {
+        const { providerPaymentId } = await provider.createPayment(
+          input('order-amt', xof(amountMinor)),
+          `key-amt-${amountMinor}`,
+        );
+        expect(sandbox.session(providerPaymentId).amount).toEqual(xof(amountMinor));
+        const report = await provider.getPaymentStatus(providerPaymentId);
+        expect((report.raw as { amount: string }).amount).toBe(String(amountMinor));
+        expect(report.amount).toEqual(xof(amountMinor));
+      },
+    );
 
     it('an unknown session -> OutboundHttpError 404, not transient', async () => {
       const error = await failureOf(provider.getPaymentStatus('cos-nothing'));
@@ -209,7 +238,9 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
     it('injected delay -> OutboundTimeoutError; the fault is consumed and the next call answers', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-slow'), 'key-slow');
       sandbox.faults.inject('get', { delayMs: 2000 });
-      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(OutboundTimeoutError);
+      await expect(providerWith({ timeoutMs: 200 }).getPaymentStatus(providerPaymentId)).rejects.toBeInstanceOf(
+        OutboundTimeoutError,
+      );
       await expect(provider.getPaymentStatus(providerPaymentId)).resolves.toMatchObject({ status: 'pending' });
     });
 
@@ -267,7 +298,9 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
     it('an injected 500 on refund -> transient; the retry with the same key refunds once', async () => {
       const id = await completedSession('order-r5');
       sandbox.faults.inject('refund', { status: 500 });
-      expect(((await failureOf(provider.refund(id, xof(1500), 'refund-r5'))) as OutboundHttpError).isTransient).toBe(true);
+      expect(((await failureOf(provider.refund(id, xof(1500), 'refund-r5'))) as OutboundHttpError).isTransient).toBe(
+        true,
+      );
       expect(sandbox.refunds).toEqual([]);
       await provider.refund(id, xof(1500), 'refund-r5');
       await provider.refund(id, xof(1500), 'refund-r5');
@@ -278,7 +311,14 @@ describe('WaveProvider against WaveSandbox on loopback', () => {
 
 describe('WaveProvider webhooks', () => {
   const clock = new ManualClock('2026-11-23T12:00:00Z');
-  const provider = new WaveProvider({ apiUrl: 'http://127.0.0.1:9', apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, timeoutMs: 200, logger: silent, clock });
+  const provider = new WaveProvider({
+    apiUrl: 'http://127.0.0.1:9',
+    apiKey: API_KEY,
+    webhookSecret: WEBHOOK_SECRET,
+    timeoutMs: 200,
+    logger: silent,
+    clock,
+  });
   const nowS = () => Math.floor(clock.now().getTime() / 1000);
   const session = {
     id: 'cos-18qq25rgr100a',
@@ -303,7 +343,9 @@ describe('WaveProvider webhooks', () => {
 
     it('the v1 value is the hex HMAC-SHA256 of the timestamp immediately followed by the body', () => {
       // printf '%s' '1700000000{"a":1}' | openssl dgst -sha256 -hmac secret
-      expect(signWave('secret', 1700000000, '{"a":1}')).toBe('f3a15680551495e7d27302c4d19e4cbedc650f19fa5b40373c00cbea52a64406');
+      expect(signWave('secret', 1700000000, '{"a":1}')).toBe(
+        'f3a15680551495e7d27302c4d19e4cbedc650f19fa5b40373c00cbea52a64406',
+      );
     });
 
     it('the header name is matched in any case', async () => {
@@ -311,24 +353,32 @@ describe('WaveProvider webhooks', () => {
     });
 
     it('signed with another secret -> WebhookVerificationError', async () => {
-      await expect(provider.verifyWebhook({ 'wave-signature': header(body, nowS(), 'not-the-secret') }, body)).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(
+        provider.verifyWebhook({ 'wave-signature': header(body, nowS(), 'not-the-secret') }, body),
+      ).rejects.toBeInstanceOf(WebhookVerificationError);
     });
 
     it('a tampered body (amount changed after signing) -> WebhookVerificationError', async () => {
       const signed = header(body, nowS());
       const tampered = body.replace('"amount":"1500"', '"amount":"15"');
       expect(tampered).not.toBe(body);
-      await expect(provider.verifyWebhook({ 'wave-signature': signed }, tampered)).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(provider.verifyWebhook({ 'wave-signature': signed }, tampered)).rejects.toBeInstanceOf(
+        WebhookVerificationError,
+      );
     });
 
     it('re-serialised JSON (same data, other bytes) -> WebhookVerificationError: signatures are over bytes', async () => {
       const signed = header(body, nowS());
-      await expect(provider.verifyWebhook({ 'wave-signature': signed }, JSON.stringify(JSON.parse(body), null, 1))).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(
+        provider.verifyWebhook({ 'wave-signature': signed }, JSON.stringify(JSON.parse(body), null, 1)),
+      ).rejects.toBeInstanceOf(WebhookVerificationError);
     });
 
     it('a missing header -> WebhookVerificationError', async () => {
       await expect(provider.verifyWebhook({}, body)).rejects.toBeInstanceOf(WebhookVerificationError);
-      await expect(provider.verifyWebhook({ 'wave-signature': '' }, body)).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(provider.verifyWebhook({ 'wave-signature': '' }, body)).rejects.toBeInstanceOf(
+        WebhookVerificationError,
+      );
     });
 
     it(`older than the ${WAVE_REPLAY_WINDOW_S} s replay window -> WebhookVerificationError; just inside it passes`, async () => {
@@ -336,21 +386,29 @@ describe('WaveProvider webhooks', () => {
       const error = await failureOf(provider.verifyWebhook({ 'wave-signature': header(body, stale) }, body));
       expect(error).toBeInstanceOf(WebhookVerificationError);
       expect((error as Error).message).toMatch(/replay window/);
-      await expect(provider.verifyWebhook({ 'wave-signature': header(body, nowS() - WAVE_REPLAY_WINDOW_S + 1) }, body)).resolves.toBeUndefined();
+      await expect(
+        provider.verifyWebhook({ 'wave-signature': header(body, nowS() - WAVE_REPLAY_WINDOW_S + 1) }, body),
+      ).resolves.toBeUndefined();
     });
 
     it('the same delivery accepted now is refused once the clock moves past the window', async () => {
       const signed = header(body, nowS());
       await expect(provider.verifyWebhook({ 'wave-signature': signed }, body)).resolves.toBeUndefined();
       clock.advance(WAVE_REPLAY_WINDOW_S + 1);
-      await expect(provider.verifyWebhook({ 'wave-signature': signed }, body)).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(provider.verifyWebhook({ 'wave-signature': signed }, body)).rejects.toBeInstanceOf(
+        WebhookVerificationError,
+      );
     });
 
     it(`dated more than ${WAVE_FUTURE_SKEW_S} s in the future -> WebhookVerificationError; a small skew passes`, async () => {
-      const error = await failureOf(provider.verifyWebhook({ 'wave-signature': header(body, nowS() + WAVE_FUTURE_SKEW_S + 1) }, body));
+      const error = await failureOf(
+        provider.verifyWebhook({ 'wave-signature': header(body, nowS() + WAVE_FUTURE_SKEW_S + 1) }, body),
+      );
       expect(error).toBeInstanceOf(WebhookVerificationError);
       expect((error as Error).message).toMatch(/future/);
-      await expect(provider.verifyWebhook({ 'wave-signature': header(body, nowS() + WAVE_FUTURE_SKEW_S - 1) }, body)).resolves.toBeUndefined();
+      await expect(
+        provider.verifyWebhook({ 'wave-signature': header(body, nowS() + WAVE_FUTURE_SKEW_S - 1) }, body),
+      ).resolves.toBeUndefined();
     });
 
     it('several v1 values: one matching is enough, whatever its position and whatever the others are', async () => {
@@ -366,9 +424,9 @@ describe('WaveProvider webhooks', () => {
       ]) {
         await expect(provider.verifyWebhook({ 'wave-signature': value }, body)).resolves.toBeUndefined();
       }
-      await expect(provider.verifyWebhook({ 'wave-signature': `t=${t},v1=${rotated},v1=short,v1=${'f'.repeat(200)}` }, body)).rejects.toBeInstanceOf(
-        WebhookVerificationError,
-      );
+      await expect(
+        provider.verifyWebhook({ 'wave-signature': `t=${t},v1=${rotated},v1=short,v1=${'f'.repeat(200)}` }, body),
+      ).rejects.toBeInstanceOf(WebhookVerificationError);
     });
 
     it.each([
@@ -378,14 +436,19 @@ describe('WaveProvider webhooks', () => {
       ['a non-numeric t', (t: number) => `t=${t}abc,v1=${signWave(WEBHOOK_SECRET, `${t}abc`, body)}`],
       ['a negative t', (t: number) => `t=-${t},v1=${signWave(WEBHOOK_SECRET, `-${t}`, body)}`],
       ['garbage', () => 'garbage'],
-      ['a wrong-length signature (would throw in timingSafeEqual without the length check)', (t: number) => `t=${t},v1=abc`],
+      [
+        'a wrong-length signature (would throw in timingSafeEqual without the length check)',
+        (t: number) => `t=${t},v1=abc`,
+      ],
     ])('%s -> WebhookVerificationError', async (_label, make) => {
-      await expect(provider.verifyWebhook({ 'wave-signature': make(nowS()) }, body)).rejects.toBeInstanceOf(WebhookVerificationError);
+      await expect(provider.verifyWebhook({ 'wave-signature': make(nowS()) }, body)).rejects.toBeInstanceOf(
+        WebhookVerificationError,
+      );
     });
   });
 
   describe('parseWebhook', () => {
-    it('checkout.session.completed: the signed session\'s status and amount are reported', () => {
+    it("checkout.session.completed: the signed session's status and amount are reported", () => {
       expect(provider.parseWebhook(body)).toEqual({
         eventId: 'EV_QvEZuDSQbLdI',
         providerPaymentId: 'cos-18qq25rgr100a',
@@ -399,17 +462,37 @@ describe('WaveProvider webhooks', () => {
       const failed = JSON.stringify({
         id: 'EV_failed',
         type: 'checkout.session.payment_failed',
-        data: { ...session, checkout_status: 'open', payment_status: 'cancelled', last_payment_error: { code: 'insufficient-funds', message: 'Solde insuffisant' } },
+        data: {
+          ...session,
+          checkout_status: 'open',
+          payment_status: 'cancelled',
+          last_payment_error: { code: 'insufficient-funds', message: 'Solde insuffisant' },
+        },
       });
-      expect(provider.parseWebhook(failed)).toMatchObject({ eventId: 'EV_failed', providerPaymentId: session.id, status: 'pending', amount: xof(1500) });
+      expect(provider.parseWebhook(failed)).toMatchObject({
+        eventId: 'EV_failed',
+        providerPaymentId: session.id,
+        status: 'pending',
+        amount: xof(1500),
+      });
     });
 
     it.each([
       ['not JSON', 'not json'],
       ['no data', JSON.stringify({ id: 'EV_1', type: 'checkout.session.completed' })],
       ['another event type', JSON.stringify({ id: 'EV_2', type: 'merchant.payment_received', data: session })],
-      ['an unknown status pair', JSON.stringify({ id: 'EV_3', type: 'checkout.session.completed', data: { ...session, checkout_status: 'complete', payment_status: 'processing' } })],
-      ['a fractional XOF amount', JSON.stringify({ id: 'EV_4', type: 'checkout.session.completed', data: { ...session, amount: '1500.5' } })],
+      [
+        'an unknown status pair',
+        JSON.stringify({
+          id: 'EV_3',
+          type: 'checkout.session.completed',
+          data: { ...session, checkout_status: 'complete', payment_status: 'processing' },
+        }),
+      ],
+      [
+        'a fractional XOF amount',
+        JSON.stringify({ id: 'EV_4', type: 'checkout.session.completed', data: { ...session, amount: '1500.5' } }),
+      ],
     ])('%s -> WebhookParseError', (_label, raw) => {
       expect(() => provider.parseWebhook(raw)).toThrow(WebhookParseError);
     });
@@ -420,7 +503,13 @@ describe('WaveProvider webhooks', () => {
     let receiver: LoopbackServer;
     let sandboxServer: LoopbackServer;
     const outcomes: number[] = [];
-    const live = new WaveProvider({ apiUrl: 'http://127.0.0.1:9', apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, timeoutMs: 200, logger: silent });
+    const live = new WaveProvider({
+      apiUrl: 'http://127.0.0.1:9',
+      apiKey: API_KEY,
+      webhookSecret: WEBHOOK_SECRET,
+      timeoutMs: 200,
+      logger: silent,
+    });
 
     beforeEach(async () => {
       outcomes.length = 0;
@@ -447,18 +536,40 @@ describe('WaveProvider webhooks', () => {
     });
 
     it('a genuine delivery is accepted; stale, future, forged and unsigned ones are refused with 401', async () => {
-      const realProvider = new WaveProvider({ apiUrl: sandboxServer.url, apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, timeoutMs: 500, logger: silent });
+      const realProvider = new WaveProvider({
+        apiUrl: sandboxServer.url,
+        apiKey: API_KEY,
+        webhookSecret: WEBHOOK_SECRET,
+        timeoutMs: 500,
+        logger: silent,
+      });
       const { providerPaymentId } = await realProvider.createPayment(input('order-live'), 'pay:order-live');
       expect(await sandbox.complete(providerPaymentId)).toBe(true);
       expect(outcomes).toEqual([200]);
 
       const nowSeconds = Math.floor(Date.now() / 1000);
       const once = { attempts: 1 };
-      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, timestamp: nowSeconds - WAVE_REPLAY_WINDOW_S - 5 })).toBe(false);
-      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, timestamp: nowSeconds + 600 })).toBe(false);
-      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, secret: 'forged' })).toBe(false);
-      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, header: null })).toBe(false);
-      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, extraSignatures: ['deadbeef'] })).toBe(true);
+      expect(
+        await sandbox.notify('checkout.session.completed', providerPaymentId, {
+          ...once,
+          timestamp: nowSeconds - WAVE_REPLAY_WINDOW_S - 5,
+        }),
+      ).toBe(false);
+      expect(
+        await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, timestamp: nowSeconds + 600 }),
+      ).toBe(false);
+      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, secret: 'forged' })).toBe(
+        false,
+      );
+      expect(await sandbox.notify('checkout.session.completed', providerPaymentId, { ...once, header: null })).toBe(
+        false,
+      );
+      expect(
+        await sandbox.notify('checkout.session.completed', providerPaymentId, {
+          ...once,
+          extraSignatures: ['deadbeef'],
+        }),
+      ).toBe(true);
       expect(outcomes).toEqual([200, 401, 401, 401, 401, 200]);
     });
   });

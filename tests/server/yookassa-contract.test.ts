@@ -13,7 +13,12 @@ import {
   YooKassaProvider,
   yookassaStatusMap,
 } from '@paystate/server';
-import { startOnLoopback, YooKassaSandbox, type LoopbackServer, type SandboxPaymentStatus } from '@paystate/server/sandbox';
+import {
+  startOnLoopback,
+  YooKassaSandbox,
+  type LoopbackServer,
+  type SandboxPaymentStatus,
+} from '@paystate/server/sandbox';
 import { REMOTE_ADDRESS_HEADER } from '../../packages/server/src/providers/yookassa.js';
 
 const SHOP_ID = 'shop-4711';
@@ -40,7 +45,14 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
   const extraServers: LoopbackServer[] = [];
 
   const providerWith = (overrides: Partial<{ apiUrl: string; secretKey: string; timeoutMs: number }> = {}) =>
-    new YooKassaProvider({ apiUrl: server.apiUrl, shopId: SHOP_ID, secretKey: SECRET_KEY, timeoutMs: 500, logger: silent, ...overrides });
+    new YooKassaProvider({
+      apiUrl: server.apiUrl,
+      shopId: SHOP_ID,
+      secretKey: SECRET_KEY,
+      timeoutMs: 500,
+      logger: silent,
+      ...overrides,
+    });
 
   beforeEach(async () => {
     sandbox = new YooKassaSandbox({ shopId: SHOP_ID, secretKey: SECRET_KEY });
@@ -53,7 +65,10 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
   });
 
   async function succeededPayment(orderId: string, amountMinor = 15050): Promise<string> {
-    const { providerPaymentId } = await provider.createPayment(input(orderId, { amountMinor, currency: 'RUB' }), `create-${orderId}`);
+    const { providerPaymentId } = await provider.createPayment(
+      input(orderId, { amountMinor, currency: 'RUB' }),
+      `create-${orderId}`,
+    );
     await sandbox.setStatus(providerPaymentId, 'succeeded', false);
     return providerPaymentId;
   }
@@ -105,7 +120,9 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
     });
 
     it('a wrong secret key -> OutboundHttpError 401, not transient, and nothing is created', async () => {
-      const error = await failureOf(providerWith({ secretKey: 'wrong' }).createPayment(input('order-3'), 'key-order-3'));
+      const error = await failureOf(
+        providerWith({ secretKey: 'wrong' }).createPayment(input('order-3'), 'key-order-3'),
+      );
       expect(error).toBeInstanceOf(OutboundHttpError);
       expect((error as OutboundHttpError).status).toBe(401);
       expect((error as OutboundHttpError).isTransient).toBe(false);
@@ -125,18 +142,30 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
   });
 
   describe('getPaymentStatus', () => {
-    it.each(['pending', 'waiting_for_capture', 'succeeded', 'canceled'] as const)('maps sandbox status %s through yookassaStatusMap', async (status: SandboxPaymentStatus) => {
-      const { providerPaymentId } = await provider.createPayment(input(`order-${status}`), `key-${status}`);
-      await sandbox.setStatus(providerPaymentId, status, false);
-      const report = await provider.getPaymentStatus(providerPaymentId);
-      expect(report.status).toBe(yookassaStatusMap[status]);
-      expect(report.status).toBe(status);
-      expect(report.amount).toEqual({ amountMinor: 15050, currency: 'RUB' });
-      expect(report.raw).toMatchObject({ id: providerPaymentId, status, amount: { value: '150.50', currency: 'RUB' } });
-    });
+    it.each(['pending', 'waiting_for_capture', 'succeeded', 'canceled'] as const)(
+      'maps sandbox status %s through yookassaStatusMap',
+      async (status: SandboxPaymentStatus) => {
+        const { providerPaymentId } = await provider.createPayment(input(`order-${status}`), `key-${status}`);
+        await sandbox.setStatus(providerPaymentId, status, false);
+        const report = await provider.getPaymentStatus(providerPaymentId);
+        expect(report.status).toBe(yookassaStatusMap[status]);
+        expect(report.status).toBe(status);
+        expect(report.amount).toEqual({ amountMinor: 15050, currency: 'RUB' });
+        expect(report.raw).toMatchObject({
+          id: providerPaymentId,
+          status,
+          amount: { value: '150.50', currency: 'RUB' },
+        });
+      },
+    );
 
     it('the status map covers exactly the four YooKassa statuses', () => {
-      expect(Object.keys(yookassaStatusMap).sort()).toEqual(['canceled', 'pending', 'succeeded', 'waiting_for_capture']);
+      expect(Object.keys(yookassaStatusMap).sort()).toEqual([
+        'canceled',
+        'pending',
+        'succeeded',
+        'waiting_for_capture',
+      ]);
     });
 
     it.each([
@@ -147,7 +176,10 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
       [{ amountMinor: 500, currency: 'JPY' }, '500'],
       [{ amountMinor: 1234, currency: 'KWD' }, '1.234'],
     ] as const)('amount %o travels as "%s" and comes back as the same integer minor units', async (amount, wire) => {
-      const { providerPaymentId } = await provider.createPayment(input('order-amt', amount), `key-${wire}-${amount.currency}`);
+      const { providerPaymentId } = await provider.createPayment(
+        input('order-amt', amount),
+        `key-${wire}-${amount.currency}`,
+      );
       expect(sandbox.payment(providerPaymentId).amount).toEqual(amount);
       const report = await provider.getPaymentStatus(providerPaymentId);
       expect((report.raw as { amount: { value: string } }).amount.value).toBe(wire);
@@ -217,7 +249,9 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
     it('partial refunds add up; the one that would exceed the rest is refused', async () => {
       const id = await succeededPayment('order-r3');
       await provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r3-a');
-      await expect(provider.refund(id, { amountMinor: 5051, currency: 'RUB' }, 'refund-r3-b')).rejects.toBeInstanceOf(OutboundHttpError);
+      await expect(provider.refund(id, { amountMinor: 5051, currency: 'RUB' }, 'refund-r3-b')).rejects.toBeInstanceOf(
+        OutboundHttpError,
+      );
       await provider.refund(id, { amountMinor: 5050, currency: 'RUB' }, 'refund-r3-c');
       expect(sandbox.payment(id).refunded.amountMinor).toBe(15050);
     });
@@ -237,13 +271,17 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
       await provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4');
       expect(sandbox.payment(id).refunded.amountMinor).toBe(10000);
       // A new key is a new refund, and 2 x 100.00 exceeds 150.50.
-      await expect(provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4-again')).rejects.toBeInstanceOf(OutboundHttpError);
+      await expect(
+        provider.refund(id, { amountMinor: 10000, currency: 'RUB' }, 'refund-r4-again'),
+      ).rejects.toBeInstanceOf(OutboundHttpError);
       expect(sandbox.payment(id).refunded.amountMinor).toBe(10000);
     });
 
     it('a payment that has not succeeded cannot be refunded -> 400', async () => {
       const { providerPaymentId } = await provider.createPayment(input('order-r5'), 'key-r5');
-      const error = await failureOf(provider.refund(providerPaymentId, { amountMinor: 100, currency: 'RUB' }, 'refund-r5'));
+      const error = await failureOf(
+        provider.refund(providerPaymentId, { amountMinor: 100, currency: 'RUB' }, 'refund-r5'),
+      );
       expect((error as OutboundHttpError).status).toBe(400);
       expect(sandbox.payment(providerPaymentId).refunded.amountMinor).toBe(0);
     });
@@ -262,7 +300,13 @@ describe('YooKassaProvider against YooKassaSandbox on loopback', () => {
 });
 
 describe('YooKassaProvider webhooks', () => {
-  const provider = new YooKassaProvider({ apiUrl: 'http://127.0.0.1:9/v3', shopId: SHOP_ID, secretKey: SECRET_KEY, timeoutMs: 200, logger: silent });
+  const provider = new YooKassaProvider({
+    apiUrl: 'http://127.0.0.1:9/v3',
+    shopId: SHOP_ID,
+    secretKey: SECRET_KEY,
+    timeoutMs: 200,
+    logger: silent,
+  });
   const guarded = new YooKassaProvider({
     apiUrl: 'http://127.0.0.1:9/v3',
     shopId: SHOP_ID,
@@ -277,11 +321,21 @@ describe('YooKassaProvider webhooks', () => {
       const sandbox = new YooKassaSandbox({ shopId: SHOP_ID, secretKey: SECRET_KEY });
       const server = await sandbox.start();
       try {
-        const real = new YooKassaProvider({ apiUrl: server.apiUrl, shopId: SHOP_ID, secretKey: SECRET_KEY, timeoutMs: 500, logger: silent });
+        const real = new YooKassaProvider({
+          apiUrl: server.apiUrl,
+          shopId: SHOP_ID,
+          secretKey: SECRET_KEY,
+          timeoutMs: 500,
+          logger: silent,
+        });
         const { providerPaymentId } = await real.createPayment(input('order-w1'), 'key-w1');
         await sandbox.setStatus(providerPaymentId, 'succeeded', false);
         // The body exactly as the sandbox would send it.
-        const body = JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: sandbox.paymentJson(sandbox.payment(providerPaymentId)) });
+        const body = JSON.stringify({
+          type: 'notification',
+          event: 'payment.succeeded',
+          object: sandbox.paymentJson(sandbox.payment(providerPaymentId)),
+        });
         const parsed = provider.parseWebhook(body);
         expect(parsed).toEqual({
           eventId: `payment.succeeded:${providerPaymentId}`,
@@ -296,12 +350,23 @@ describe('YooKassaProvider webhooks', () => {
     });
 
     it('refund.succeeded names the payment through object.payment_id; the event id is the refund id', () => {
-      const body = JSON.stringify({ type: 'notification', event: 'refund.succeeded', object: { id: 'rf-1', payment_id: 'pay-1', status: 'succeeded', amount: { value: '1.00', currency: 'RUB' } } });
-      expect(provider.parseWebhook(body)).toMatchObject({ eventId: 'refund.succeeded:rf-1', providerPaymentId: 'pay-1', status: null, amount: null });
+      const body = JSON.stringify({
+        type: 'notification',
+        event: 'refund.succeeded',
+        object: { id: 'rf-1', payment_id: 'pay-1', status: 'succeeded', amount: { value: '1.00', currency: 'RUB' } },
+      });
+      expect(provider.parseWebhook(body)).toMatchObject({
+        eventId: 'refund.succeeded:rf-1',
+        providerPaymentId: 'pay-1',
+        status: null,
+        amount: null,
+      });
     });
 
     it.each(['payment.waiting_for_capture', 'payment.canceled'])('%s also reports no status', (event) => {
-      const parsed = provider.parseWebhook(JSON.stringify({ type: 'notification', event, object: { id: 'pay-2', status: 'canceled' } }));
+      const parsed = provider.parseWebhook(
+        JSON.stringify({ type: 'notification', event, object: { id: 'pay-2', status: 'canceled' } }),
+      );
       expect(parsed).toMatchObject({ eventId: `${event}:pay-2`, providerPaymentId: 'pay-2', status: null });
     });
 
@@ -315,26 +380,45 @@ describe('YooKassaProvider webhooks', () => {
       ['empty object id', JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: { id: '' } })],
       ['malformed event', JSON.stringify({ type: 'notification', event: 'PAYMENT SUCCEEDED', object: { id: 'p' } })],
       ['payout event', JSON.stringify({ type: 'notification', event: 'payout.succeeded', object: { id: 'po-1' } })],
-      ['refund without payment_id', JSON.stringify({ type: 'notification', event: 'refund.succeeded', object: { id: 'rf-2' } })],
+      [
+        'refund without payment_id',
+        JSON.stringify({ type: 'notification', event: 'refund.succeeded', object: { id: 'rf-2' } }),
+      ],
     ])('%s -> WebhookParseError', (_label, body) => {
       expect(() => provider.parseWebhook(body)).toThrow(WebhookParseError);
     });
   });
 
   describe('verifyWebhook', () => {
-    it.each(['185.71.76.5', '185.71.77.1', '77.75.153.10', '77.75.156.11', '77.75.156.35', '77.75.154.200', '::ffff:185.71.77.1', '2a02:5180::1', '2a02:5180:ffff::42'])(
-      'a notification from %s passes the allowlist',
-      async (address) => {
-        await expect(guarded.verifyWebhook({ [REMOTE_ADDRESS_HEADER]: address })).resolves.toBeUndefined();
-      },
-    );
+    it.each([
+      '185.71.76.5',
+      '185.71.77.1',
+      '77.75.153.10',
+      '77.75.156.11',
+      '77.75.156.35',
+      '77.75.154.200',
+      '::ffff:185.71.77.1',
+      '2a02:5180::1',
+      '2a02:5180:ffff::42',
+    ])('a notification from %s passes the allowlist', async (address) => {
+      await expect(guarded.verifyWebhook({ [REMOTE_ADDRESS_HEADER]: address })).resolves.toBeUndefined();
+    });
 
-    it.each(['127.0.0.1', '8.8.8.8', '185.71.76.32', '77.75.156.12', '::ffff:8.8.8.8', '::1', '2a02:5181::1', '', 'not-an-ip'])(
-      'a notification from %j -> WebhookVerificationError',
-      async (address) => {
-        await expect(guarded.verifyWebhook({ [REMOTE_ADDRESS_HEADER]: address })).rejects.toBeInstanceOf(WebhookVerificationError);
-      },
-    );
+    it.each([
+      '127.0.0.1',
+      '8.8.8.8',
+      '185.71.76.32',
+      '77.75.156.12',
+      '::ffff:8.8.8.8',
+      '::1',
+      '2a02:5181::1',
+      '',
+      'not-an-ip',
+    ])('a notification from %j -> WebhookVerificationError', async (address) => {
+      await expect(guarded.verifyWebhook({ [REMOTE_ADDRESS_HEADER]: address })).rejects.toBeInstanceOf(
+        WebhookVerificationError,
+      );
+    });
 
     it('a notification without the remote address header -> WebhookVerificationError', async () => {
       await expect(guarded.verifyWebhook({})).rejects.toBeInstanceOf(WebhookVerificationError);

@@ -87,19 +87,23 @@ export interface NewOrderFields {
   currency?: string;
 }
 
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls until `check` returns something truthy; throws with the last value seen on timeout. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 3000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 3000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await check();
     if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
     await sleep(15);
   }
 }
@@ -138,7 +142,12 @@ export async function startStack(overrides: StackOverrides = {}) {
       PAYMENT_API_TIMEOUT_S: '0.5',
       ...overrides.env,
     });
-    runtime = createRuntime({ settings, logger: pino({ level: 'silent' }), ...(overrides.clock ? { clock: overrides.clock } : {}), ...(overrides.notifier ? { notifier: overrides.notifier } : {}) });
+    runtime = createRuntime({
+      settings,
+      logger: pino({ level: 'silent' }),
+      ...(overrides.clock ? { clock: overrides.clock } : {}),
+      ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
+    });
     server = await startServer(runtime);
   } catch (error) {
     if (runtime && !server) await runtime.close();
@@ -177,7 +186,8 @@ export async function startStack(overrides: StackOverrides = {}) {
 
   async function expectOk<T>(reply: Promise<Reply<T>>, ...statuses: number[]): Promise<T> {
     const r = await reply;
-    if (!statuses.includes(r.status)) throw new Error(`expected HTTP ${statuses.join('/')}, got ${r.status}: ${r.text}`);
+    if (!statuses.includes(r.status))
+      throw new Error(`expected HTTP ${statuses.join('/')}, got ${r.status}: ${r.text}`);
     return r.body;
   }
 
@@ -195,13 +205,29 @@ export async function startStack(overrides: StackOverrides = {}) {
     admin,
 
     createDevice(id: string, fields: Record<string, unknown> = {}) {
-      return expectOk(admin<Record<string, unknown>>('PUT', `/devices/${id}`, { name: `Machine ${id}`, location: 'Lobby', ...fields }), 200, 201);
+      return expectOk(
+        admin<Record<string, unknown>>('PUT', `/devices/${id}`, {
+          name: `Machine ${id}`,
+          location: 'Lobby',
+          ...fields,
+        }),
+        200,
+        201,
+      );
     },
 
     createOrder(deviceId: string, fields: NewOrderFields = {}) {
       return expectOk(
         request<StatusBody>('POST', '/v1/orders', {
-          body: { deviceId, productId: 'latte', productName: 'Latte', size: 'M', price: 15000, currency: 'RUB', ...fields },
+          body: {
+            deviceId,
+            productId: 'latte',
+            productName: 'Latte',
+            size: 'M',
+            price: 15000,
+            currency: 'RUB',
+            ...fields,
+          },
         }),
         201,
       );
@@ -209,7 +235,10 @@ export async function startStack(overrides: StackOverrides = {}) {
 
     /** Starts the payment; returns the confirmation URL and the sandbox payment behind it. */
     async pay(orderId: string) {
-      const { confirmationUrl } = await expectOk(request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`), 200);
+      const { confirmationUrl } = await expectOk(
+        request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`),
+        200,
+      );
       const payment = yookassa.paymentFor(orderId);
       if (!payment) throw new Error(`the sandbox has no payment for order ${orderId}`);
       return { confirmationUrl, paymentId: payment.id, payment };
@@ -217,17 +246,24 @@ export async function startStack(overrides: StackOverrides = {}) {
 
     /** The customer presses "Pay" on the sandbox checkout page; returns where they are sent. */
     async customerPays(paymentId: string) {
-      const response = await fetch(`${yookassaServer.url}/checkout/${paymentId}/pay`, { method: 'POST', redirect: 'manual' });
+      const response = await fetch(`${yookassaServer.url}/checkout/${paymentId}/pay`, {
+        method: 'POST',
+        redirect: 'manual',
+      });
       await response.body?.cancel();
       return { status: response.status, location: response.headers.get('location') };
     },
 
     /** The device's callback, as the coffee machine sends it. */
     deviceReport(deviceId: string, orderId: string, result: string, token: string | null = DEVICE_TOKEN) {
-      return request<{ order_id: string; status: string; applied: boolean }>('POST', `/v1/devices/${deviceId}/orders/${orderId}/result`, {
-        body: { result },
-        ...(token === null ? {} : { token }),
-      });
+      return request<{ order_id: string; status: string; applied: boolean }>(
+        'POST',
+        `/v1/devices/${deviceId}/orders/${orderId}/result`,
+        {
+          body: { result },
+          ...(token === null ? {} : { token }),
+        },
+      );
     },
 
     status(orderId: string) {

@@ -19,10 +19,16 @@ export interface EffectRow {
 export async function effectRows(db: TempDatabase, orderId: string): Promise<EffectRow[]> {
   const columns = 'key, kind, status, attempts, last_error as "lastError", payload';
   if (db.backend === 'postgres') {
-    const rows = await pgQuery<EffectRow>(db, `select ${columns} from effects where order_id = $1 order by id`, [orderId]);
+    const rows = await pgQuery<EffectRow>(db, `select ${columns} from effects where order_id = $1 order by id`, [
+      orderId,
+    ]);
     return rows;
   }
-  const rows = sqliteQuery<EffectRow & { payload: string }>(db, `select ${columns} from effects where order_id = ? order by id`, [orderId]);
+  const rows = sqliteQuery<EffectRow & { payload: string }>(
+    db,
+    `select ${columns} from effects where order_id = ? order by id`,
+    [orderId],
+  );
   return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) as Record<string, unknown> }));
 }
 

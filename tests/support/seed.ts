@@ -41,7 +41,16 @@ export async function seedPendingOrders(databaseUrl: string, options: SeedOption
     const now = options.paymentStartedAt;
     await db
       .insert(pgSchema.devices)
-      .values({ id: deviceId, name: 'Multi', location: '', logoUrl: null, clientInfo: '', clientInfoByStatus: {}, createdAt: now, updatedAt: now })
+      .values({
+        id: deviceId,
+        name: 'Multi',
+        location: '',
+        logoUrl: null,
+        clientInfo: '',
+        clientInfoByStatus: {},
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoNothing();
     for (let start = 0; start < options.count; start += BATCH) {
       const orderRows: Array<typeof pgSchema.orders.$inferInsert> = [];

@@ -43,7 +43,10 @@ export interface TempDatabaseOptions {
 }
 
 /** A fresh, empty database of this run's backend: a new SQLite file or a new PostgreSQL database. */
-export async function tempDatabase(backend: TestBackend = testBackend, options: TempDatabaseOptions = {}): Promise<TempDatabase> {
+export async function tempDatabase(
+  backend: TestBackend = testBackend,
+  options: TempDatabaseOptions = {},
+): Promise<TempDatabase> {
   if (backend === 'sqlite') {
     const file = tempDatabaseUrl();
     return { backend, url: file.url, path: file.path, cleanup: async () => file.cleanup() };

@@ -17,7 +17,17 @@ const program = new Command('paystate')
   .exitOverride()
   .showHelpAfterError();
 
-for (const register of [serveCommand, pollCommand, migrateCommand, demoCommand, ordersCommand, devicesCommand, posCommand, diagramCommand, configCommand]) {
+for (const register of [
+  serveCommand,
+  pollCommand,
+  migrateCommand,
+  demoCommand,
+  ordersCommand,
+  devicesCommand,
+  posCommand,
+  diagramCommand,
+  configCommand,
+]) {
   register(program);
 }
 
@@ -26,6 +36,8 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   const expected = error instanceof CliError || error instanceof SettingsError;
-  process.stderr.write(`paystate: ${expected || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : `${error.name}: ${error.message}`}\n`);
+  process.stderr.write(
+    `paystate: ${expected || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : `${error.name}: ${error.message}`}\n`,
+  );
   process.exit(1);
 }

@@ -11,7 +11,10 @@ export interface Text {
 export const statusDescriptions: Record<OrderStatus, Text> = {
   created: { ru: 'Заказ создан. Перейдите к оплате.', en: 'Order created. Please proceed to payment.' },
   pending: { ru: 'Ожидаем подтверждения оплаты…', en: 'Waiting for the payment to be confirmed…' },
-  paid: { ru: 'Оплата получена. Отправляем заказ на приготовление…', en: 'Payment received. Sending your order to the machine…' },
+  paid: {
+    ru: 'Оплата получена. Отправляем заказ на приготовление…',
+    en: 'Payment received. Sending your order to the machine…',
+  },
   make_pending: { ru: 'Оплата прошла. Напиток готовится.', en: 'Payment complete. Your drink is being made.' },
   successful: { ru: 'Готово! Приятного аппетита.', en: 'Done! Enjoy.' },
   manual_make: {
@@ -27,7 +30,10 @@ export const statusDescriptions: Record<OrderStatus, Text> = {
     ru: 'Не удалось подтвердить оплату. Пожалуйста, обратитесь в поддержку.',
     en: 'We could not confirm the payment. Please contact support.',
   },
-  expired: { ru: 'Время на оплату истекло. Создайте новый заказ.', en: 'The time to pay has run out. Please place a new order.' },
+  expired: {
+    ru: 'Время на оплату истекло. Создайте новый заказ.',
+    en: 'The time to pay has run out. Please place a new order.',
+  },
   requires_manual_review: {
     ru: 'Платёж требует проверки. Пожалуйста, обратитесь в поддержку.',
     en: 'The payment needs to be checked by our staff. Please contact support.',
@@ -70,8 +76,15 @@ export const failureDescriptions: Record<FailureReason, Text> = {
   },
 };
 
-export function describeStatus(status: OrderStatus, language: Language = 'ru', vocabulary: Vocabulary = 'drinks'): string {
-  const text = vocabulary === 'tickets' ? (ticketStatusDescriptions[status] ?? statusDescriptions[status]) : statusDescriptions[status];
+export function describeStatus(
+  status: OrderStatus,
+  language: Language = 'ru',
+  vocabulary: Vocabulary = 'drinks',
+): string {
+  const text =
+    vocabulary === 'tickets'
+      ? (ticketStatusDescriptions[status] ?? statusDescriptions[status])
+      : statusDescriptions[status];
   return text[language];
 }
 

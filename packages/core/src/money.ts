@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 /** Money is always an integer count of the currency's minor unit (kopecks, cents) plus an ISO 4217 code. */
-export const currencySchema = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as RUB or EUR');
+export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as RUB or EUR');
 
 export const minorUnitsSchema = z
   .number()
@@ -29,9 +27,29 @@ export function formatMoney(money: Money): string {
 
 /** ISO 4217 minor-unit exponents that differ from the usual 2 (West African CFA francs have none). */
 const exponentOverrides: Record<string, number> = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0,
-  VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
 };
 
 export function minorExponent(currency: string): number {

@@ -76,7 +76,12 @@ export class EffectDispatcher {
   private claim(): Promise<StoredEffect[]> {
     const now = this.options.clock.now();
     const leaseUntil = new Date(now.getTime() + (this.options.leaseMs ?? 30_000)).toISOString();
-    return this.options.store.claimDueEffects(this.workerId, now.toISOString(), leaseUntil, this.options.batchSize ?? 20);
+    return this.options.store.claimDueEffects(
+      this.workerId,
+      now.toISOString(),
+      leaseUntil,
+      this.options.batchSize ?? 20,
+    );
   }
 
   private async perform(stored: StoredEffect): Promise<void> {
@@ -96,11 +101,15 @@ export class EffectDispatcher {
       return;
     }
     const reason = failureReasonOf(outcome.error);
-    const limit = stored.effect.type === 'MAKE_COMMAND' ? this.options.makeAttemptsLimit : (this.options.otherAttemptsLimit ?? 10);
+    const limit =
+      stored.effect.type === 'MAKE_COMMAND' ? this.options.makeAttemptsLimit : (this.options.otherAttemptsLimit ?? 10);
     if (isTransientFailure(outcome.error) && stored.attempts < limit) {
       const delay = Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (stored.attempts - 1), 300_000);
       await store.retryEffect(stored.id, reason, new Date(clock.now().getTime() + delay).toISOString(), now);
-      logger.warn({ effect: stored.key, attempts: stored.attempts, reason, retryInMs: delay }, 'effect failed, will retry');
+      logger.warn(
+        { effect: stored.key, attempts: stored.attempts, reason, retryInMs: delay },
+        'effect failed, will retry',
+      );
       return;
     }
     if (outcome.feedbackOnGiveUp) await this.feedBack(stored.orderId, outcome.feedbackOnGiveUp(reason));
@@ -124,7 +133,10 @@ export class EffectDispatcher {
           return { ok: false, error, feedbackOnGiveUp: (reason) => ({ type: 'MAKE_REJECTED', reason }) };
         }
         const accepted: OrderInput = { type: 'MAKE_ACCEPTED' };
-        return { ok: true, feedback: outcome === 'made' ? [accepted, { type: 'DEVICE_REPORTED', result: 'made' }] : [accepted] };
+        return {
+          ok: true,
+          feedback: outcome === 'made' ? [accepted, { type: 'DEVICE_REPORTED', result: 'made' }] : [accepted],
+        };
       }
       case 'ALERT':
         await this.options.notifier.alert(effect.kind, { orderId: effect.orderId, ...effect.details });
@@ -144,7 +156,11 @@ export class EffectDispatcher {
    * it, a retry re-sends the same refund. Where it does not (SumUp), an earlier attempt may have
    * taken effect, so a retry reads the provider back and never sends again (docs/architecture.md section 9).
    */
-  private async refund(effect: Extract<Effect, { type: 'REFUND' }>, idempotencyKey: string, attempts: number): Promise<Outcome> {
+  private async refund(
+    effect: Extract<Effect, { type: 'REFUND' }>,
+    idempotencyKey: string,
+    attempts: number,
+  ): Promise<Outcome> {
     const record = await this.options.store.getOrder(effect.orderId);
     const provider = record ? this.options.providers.get(record.order.provider) : undefined;
     const giveUp = (reason: string): OrderInput => ({ type: 'REFUND_FAILED', reason });
@@ -175,9 +191,19 @@ export class EffectDispatcher {
  * the provider; the retries running out end in REFUND_FAILED, a review with an alert); anything
  * else, or a provider that cannot be read back, goes to review at once.
  */
-async function readBackRefund(provider: PaymentProvider, providerPaymentId: string, amount: Money): Promise<{ ok: true } | { ok: false; error: unknown }> {
+async function readBackRefund(
+  provider: PaymentProvider,
+  providerPaymentId: string,
+  amount: Money,
+): Promise<{ ok: true } | { ok: false; error: unknown }> {
   if (!provider.refundGuarantees.readBack) {
-    return { ok: false, error: new RefundReadBackError(`${provider.code} takes no idempotency key and cannot be read back: an earlier attempt may have refunded`, false) };
+    return {
+      ok: false,
+      error: new RefundReadBackError(
+        `${provider.code} takes no idempotency key and cannot be read back: an earlier attempt may have refunded`,
+        false,
+      ),
+    };
   }
   let refunded;
   try {
@@ -187,6 +213,16 @@ async function readBackRefund(provider: PaymentProvider, providerPaymentId: stri
   }
   const minor = refunded?.currency === amount.currency ? refunded.amountMinor : 0;
   if (minor >= amount.amountMinor) return { ok: true };
-  if (minor === 0) return { ok: false, error: new RefundReadBackError(`${provider.code} shows no refund on ${providerPaymentId} yet`, true) };
-  return { ok: false, error: new RefundReadBackError(`${provider.code} shows ${minor} refunded on ${providerPaymentId}, not ${amount.amountMinor}`, false) };
+  if (minor === 0)
+    return {
+      ok: false,
+      error: new RefundReadBackError(`${provider.code} shows no refund on ${providerPaymentId} yet`, true),
+    };
+  return {
+    ok: false,
+    error: new RefundReadBackError(
+      `${provider.code} shows ${minor} refunded on ${providerPaymentId}, not ${amount.amountMinor}`,
+      false,
+    ),
+  };
 }

@@ -13,10 +13,41 @@ export { EffectDispatcher } from './dispatcher.js';
 export { OrderService } from './order-service.js';
 export { LogNotifier } from './notifier.js';
 export { YooKassaProvider, yookassaStatusMap, YOOKASSA_NOTIFICATION_NETWORKS } from './providers/yookassa.js';
-export { WaveProvider, waveStatusMap, waveStatusOf, signWave, WAVE_SIGNATURE_HEADER, WAVE_REPLAY_WINDOW_S, WAVE_FUTURE_SKEW_S } from './providers/wave.js';
-export { MtnMomoProvider, mtnMomoStatusMap, mtnMomoStatusOf, momoReferenceId, uuidV5, MomoPayerRequiredError, type MtnMomoPaymentInput } from './providers/mtn-momo.js';
-export { OrangeMoneyProvider, orangeMoneyStatusMap, orangeMoneyStatusOf, encodePaymentRef, decodePaymentRef, ORANGE_MONEY_DEV_CURRENCY } from './providers/orange-money.js';
-export { TBankProvider, tbankStatusMap, tbankToken, tbankTokenMatches, TBankRefusedError, TBANK_WEBHOOK_ACKNOWLEDGEMENT, TBANK_CURRENCY } from './providers/tbank.js';
+export {
+  WaveProvider,
+  waveStatusMap,
+  waveStatusOf,
+  signWave,
+  WAVE_SIGNATURE_HEADER,
+  WAVE_REPLAY_WINDOW_S,
+  WAVE_FUTURE_SKEW_S,
+} from './providers/wave.js';
+export {
+  MtnMomoProvider,
+  mtnMomoStatusMap,
+  mtnMomoStatusOf,
+  momoReferenceId,
+  uuidV5,
+  MomoPayerRequiredError,
+  type MtnMomoPaymentInput,
+} from './providers/mtn-momo.js';
+export {
+  OrangeMoneyProvider,
+  orangeMoneyStatusMap,
+  orangeMoneyStatusOf,
+  encodePaymentRef,
+  decodePaymentRef,
+  ORANGE_MONEY_DEV_CURRENCY,
+} from './providers/orange-money.js';
+export {
+  TBankProvider,
+  tbankStatusMap,
+  tbankToken,
+  tbankTokenMatches,
+  TBankRefusedError,
+  TBANK_WEBHOOK_ACKNOWLEDGEMENT,
+  TBANK_CURRENCY,
+} from './providers/tbank.js';
 export { SumUpProvider, sumupStatusMap, exactAmount } from './providers/sumup.js';
 export { TmetrGateway } from './devices/tmetr.js';
 export * from './http/outbound.js';
@@ -33,8 +64,25 @@ export type { Ticket, TicketStore } from './tickets/ticket-store.js';
 export * from './store/pos-types.js';
 export { SqlitePosStore } from './store/sqlite-pos-store.js';
 export { PgPosStore } from './store/pg-pos-store.js';
-export { PosService, posPaymentKey, posRefundKey, type NewPosPayment, type CallOutcome, type CheckResult, type PaymentResult, type RefundResult } from './pos-service.js';
-export { methodView, paymentView, refundView, drawerView, movementView, type PaymentView, type DrawerView } from './http/pos-views.js';
+export {
+  PosService,
+  posPaymentKey,
+  posRefundKey,
+  type NewPosPayment,
+  type CallOutcome,
+  type CheckResult,
+  type PaymentResult,
+  type RefundResult,
+} from './pos-service.js';
+export {
+  methodView,
+  paymentView,
+  refundView,
+  drawerView,
+  movementView,
+  type PaymentView,
+  type DrawerView,
+} from './http/pos-views.js';
 export {
   idempotency,
   hashRequest,

@@ -52,7 +52,13 @@ export class OrderService {
     if (!(await this.store.getDevice(request.deviceId))) throw notFound('device', request.deviceId);
     const created = createOrder({ orderId: randomUUID(), ...request }, this.deps);
     await this.store.insertOrder(created);
-    return { status: created.status, order: created.order, version: 0, confirmationUrl: null, updatedAt: created.audit.at };
+    return {
+      status: created.status,
+      order: created.order,
+      version: 0,
+      confirmationUrl: null,
+      updatedAt: created.audit.at,
+    };
   }
 
   async get(orderId: string): Promise<OrderRecord> {
@@ -77,7 +83,11 @@ export class OrderService {
       const current = await this.get(orderId);
       const recorded = presentedPayment(current);
       if (recorded) return recorded;
-      throw new AppError(409, 'payment_in_progress', `the payment of order ${orderId} is being started; try again in a moment`);
+      throw new AppError(
+        409,
+        'payment_in_progress',
+        `the payment of order ${orderId} is being started; try again in a moment`,
+      );
     }
     const { order } = record;
     let payment;
@@ -113,7 +123,11 @@ export class OrderService {
   }
 
   /** The one path for a provider's answer, whether a webhook or the poller brought it. */
-  observe(orderId: string, report: Pick<PaymentStatusReport, 'status' | 'amount'>, source: 'poll' | 'webhook' | 'operator') {
+  observe(
+    orderId: string,
+    report: Pick<PaymentStatusReport, 'status' | 'amount'>,
+    source: 'poll' | 'webhook' | 'operator',
+  ) {
     return this.apply(orderId, { type: 'PAYMENT_OBSERVED', source, status: report.status, amount: report.amount });
   }
 
@@ -127,7 +141,11 @@ export class OrderService {
     if (action === 'verify') return this.verify(orderId);
     const decision = await this.apply(orderId, { type: operatorEvents[action], operator, ...(note ? { note } : {}) });
     if (!decision.changed) {
-      throw new AppError(409, 'action_not_allowed', `cannot ${action.replace('_', ' ')} an order that is ${decision.status}`);
+      throw new AppError(
+        409,
+        'action_not_allowed',
+        `cannot ${action.replace('_', ' ')} an order that is ${decision.status}`,
+      );
     }
     return decision;
   }
@@ -141,16 +159,23 @@ export class OrderService {
   async verify(orderId: string): Promise<OrderDecision> {
     const { order, status } = await this.get(orderId);
     if (!order.providerPaymentId) {
-      throw new AppError(409, 'action_not_allowed', `only an order with a provider payment can be verified; the order is ${status} without one`);
+      throw new AppError(
+        409,
+        'action_not_allowed',
+        `only an order with a provider payment can be verified; the order is ${status} without one`,
+      );
     }
-    const report = await this.callProvider(() => this.provider(order.provider).getPaymentStatus(order.providerPaymentId!));
+    const report = await this.callProvider(() =>
+      this.provider(order.provider).getPaymentStatus(order.providerPaymentId!),
+    );
     return this.observe(orderId, report, 'operator');
   }
 
   async apply(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision> {
     const decision = await this.store.applyEvent(orderId, input, columns);
     if (!decision) throw notFound('order', orderId);
-    if (decision.effects.length > 0) void this.dispatcher.kick().catch((error: unknown) => this.logger.error({ error }, 'dispatch failed'));
+    if (decision.effects.length > 0)
+      void this.dispatcher.kick().catch((error: unknown) => this.logger.error({ error }, 'dispatch failed'));
     return decision;
   }
 
@@ -177,7 +202,11 @@ export class OrderService {
 function presentedPayment(record: OrderRecord): { confirmationUrl: string } | null {
   if (record.status === 'pending' && record.confirmationUrl) return { confirmationUrl: record.confirmationUrl };
   if (record.status !== 'created') {
-    throw new AppError(409, 'order_not_payable', `order ${record.order.orderId} is ${record.status} and cannot be paid`);
+    throw new AppError(
+      409,
+      'order_not_payable',
+      `order ${record.order.orderId} is ${record.status} and cannot be paid`,
+    );
   }
   return null;
 }

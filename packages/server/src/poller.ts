@@ -66,8 +66,13 @@ export class Poller {
 
   start(intervalS: number): void {
     if (this.task) return;
-    this.task = cron.schedule(checkIntervalCron(intervalS), () => this.scheduledCycle(), { noOverlap: true, name: 'payment-poller' });
-    this.task.on('execution:overlap', () => this.options.logger.warn({ intervalS }, 'poll cycle overran its interval; tick skipped'));
+    this.task = cron.schedule(checkIntervalCron(intervalS), () => this.scheduledCycle(), {
+      noOverlap: true,
+      name: 'payment-poller',
+    });
+    this.task.on('execution:overlap', () =>
+      this.options.logger.warn({ intervalS }, 'poll cycle overran its interval; tick skipped'),
+    );
   }
 
   /** Stops scheduling and waits for the running cycle to finish its transactions. */
@@ -90,13 +95,26 @@ export class Poller {
     const { store, providers, clock, logger, maxOrdersPerCycle } = this.options;
     const started = clock.now();
     const now = started.toISOString();
-    const report: CycleReport = { startedAt: now, due: 0, rechecked: 0, answered: 0, failedChecks: 0, moved: {}, expired: 0, stuckAlerts: 0, errors: 0, durationMs: 0 };
+    const report: CycleReport = {
+      startedAt: now,
+      due: 0,
+      rechecked: 0,
+      answered: 0,
+      failedChecks: 0,
+      moved: {},
+      expired: 0,
+      stuckAlerts: 0,
+      errors: 0,
+      durationMs: 0,
+    };
     const wallStart = performance.now();
 
     const expiring = await store.expiredOrderIds(now, maxOrdersPerCycle);
     await forEachBounded(expiring, this.options.concurrency, (orderId) => this.expire(orderId, report));
 
-    const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
+    const pollable = [...providers.values()]
+      .filter((provider) => provider.canQueryStatus)
+      .map((provider) => provider.code);
     // Leases count from the claim, not the cycle start: the expiry sweep before it asks providers too.
     const leaseFromNow = () => new Date(clock.now().getTime() + this.leaseMs()).toISOString();
     const due = await store.claimDueOrders(this.workerId, now, leaseFromNow(), pollable, maxOrdersPerCycle);
@@ -145,14 +163,21 @@ export class Poller {
     let status = record.status;
     if (status === 'pending' && provider?.canQueryStatus && paymentId) {
       try {
-        const observed = await withDeadline(provider.getPaymentStatus(paymentId), this.options.checkTimeoutMs, record.order.provider);
+        const observed = await withDeadline(
+          provider.getPaymentStatus(paymentId),
+          this.options.checkTimeoutMs,
+          record.order.provider,
+        );
         report.answered += 1;
         const decision = await this.safely(report, () => this.options.orders.observe(orderId, observed, 'poll'));
         if (decision) status = decision.status;
         if (decision && decision.status !== 'pending') countMove(report, decision.status);
       } catch (error) {
         report.failedChecks += 1;
-        this.options.logger.warn({ orderId, reason: failureReasonOf(error) }, 'final check before expiry got no answer; expiring');
+        this.options.logger.warn(
+          { orderId, reason: failureReasonOf(error) },
+          'final check before expiry got no answer; expiring',
+        );
       }
     }
     if (status !== 'pending' && status !== 'created') return;
@@ -172,7 +197,9 @@ export class Poller {
       report.failedChecks += 1;
       const reason = failureReasonOf(error);
       this.options.logger.warn({ orderId: order.orderId, provider: order.provider, reason }, 'payment check failed');
-      const decision = await this.safely(report, () => this.options.orders.apply(order.orderId, { type: 'CHECK_FAILED', reason }));
+      const decision = await this.safely(report, () =>
+        this.options.orders.apply(order.orderId, { type: 'CHECK_FAILED', reason }),
+      );
       if (decision && decision.status !== record.status) countMove(report, decision.status);
       return;
     }

@@ -1,5 +1,11 @@
 import type { Logger } from 'pino';
-import { nextPaymentCheckAt, paymentLifetimeOver, type Clock, type Notifier, type PaymentProvider } from '@paystate/core';
+import {
+  nextPaymentCheckAt,
+  paymentLifetimeOver,
+  type Clock,
+  type Notifier,
+  type PaymentProvider,
+} from '@paystate/core';
 import { AppError } from './http/errors.js';
 import type { PosService } from './pos-service.js';
 import type { PaymentRecord } from './store/pos-types.js';
@@ -52,14 +58,24 @@ export class PosPollStep {
     const { pos, providers, clock, limit } = this.options;
     const report: PosPollReport = { due: 0, answered: 0, unanswered: 0, expired: 0, stuckAlerts: 0, refundsResumed: 0 };
     const now = clock.now();
-    const pollable = [...providers.values()].filter((provider) => provider.canQueryStatus).map((provider) => provider.code);
-    const due = await pos.store.claimDuePayments(now.toISOString(), new Date(now.getTime() + this.options.leaseMs).toISOString(), pollable, limit);
+    const pollable = [...providers.values()]
+      .filter((provider) => provider.canQueryStatus)
+      .map((provider) => provider.code);
+    const due = await pos.store.claimDuePayments(
+      now.toISOString(),
+      new Date(now.getTime() + this.options.leaseMs).toISOString(),
+      pollable,
+      limit,
+    );
     report.due = due.length;
     for (const payment of due) {
       try {
         await this.poll(payment, report);
       } catch (error) {
-        this.options.logger.error({ err: error, paymentId: payment.paymentId }, 'POS payment check failed unexpectedly');
+        this.options.logger.error(
+          { err: error, paymentId: payment.paymentId },
+          'POS payment check failed unexpectedly',
+        );
       }
     }
     const before = new Date(now.getTime() - (this.options.refundResumeAfterMs ?? 30_000)).toISOString();
@@ -84,14 +100,20 @@ export class PosPollStep {
       current = result.payment;
       answered = result.observed !== null || current.status !== payment.status;
       const now = clock.now();
-      if (result.observed === 'pending' && paymentLifetimeOver({ expiresAt: payment.expiresAt ?? now.toISOString() }, now)) {
+      if (
+        result.observed === 'pending' &&
+        paymentLifetimeOver({ expiresAt: payment.expiresAt ?? now.toISOString() }, now)
+      ) {
         const expired = await pos.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [{ type: 'EXPIRE' }]);
         if (expired?.changed) report.expired += 1;
         return;
       }
     } catch (error) {
       if (!(error instanceof AppError) || !UNANSWERED.has(error.code)) throw error;
-      this.options.logger.warn({ paymentId: payment.paymentId, reason: error.message }, 'POS payment check got no answer');
+      this.options.logger.warn(
+        { paymentId: payment.paymentId, reason: error.message },
+        'POS payment check got no answer',
+      );
     }
     if (answered) report.answered += 1;
     else report.unanswered += 1;

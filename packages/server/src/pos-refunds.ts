@@ -2,7 +2,13 @@ import type { Logger } from 'pino';
 import { settleUnknownRefunds, type Clock, type Notifier, type PaymentProvider } from '@paystate/core';
 import { OutboundHttpError } from './http/outbound.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from './providers/errors.js';
-import { PosRefusal, type PaymentRecord, type PosStore, type RefundOutcome, type RefundRecord } from './store/pos-types.js';
+import {
+  PosRefusal,
+  type PaymentRecord,
+  type PosStore,
+  type RefundOutcome,
+  type RefundRecord,
+} from './store/pos-types.js';
 
 /**
  * POS refunds as money movements (docs/architecture.md section 9).
@@ -21,7 +27,6 @@ import { PosRefusal, type PaymentRecord, type PosStore, type RefundOutcome, type
 
 /** The provider's idempotency key of one refund: a retried refund can never be a second one. */
 export const posRefundKey = (refundId: string) => `pos-refund:${refundId}`;
-
 
 export type RefundCallOutcome = 'started' | 'unknown';
 
@@ -53,7 +58,11 @@ export class RefundMovements {
    * Sends a `requested` refund if this caller wins its claim; otherwise answers it as it stands.
    * A final refusal is thrown after the refund was settled `failed` (the caller maps it).
    */
-  async send(provider: PaymentProvider, providerPaymentId: string, refund: RefundRecord): Promise<{ payment: PaymentRecord; refund: RefundRecord; outcome: RefundCallOutcome }> {
+  async send(
+    provider: PaymentProvider,
+    providerPaymentId: string,
+    refund: RefundRecord,
+  ): Promise<{ payment: PaymentRecord; refund: RefundRecord; outcome: RefundCallOutcome }> {
     const claimed = await this.options.store.claimRefund(refund.merchantId, refund.refundId);
     if (!claimed) return this.current(refund);
     try {
@@ -61,7 +70,10 @@ export class RefundMovements {
     } catch (error) {
       const failure = refundFailureOf(error);
       if (failure === 'unknown') {
-        this.options.logger.warn({ err: error, refundId: claimed.refundId }, 'POS refund: provider outcome unknown; settled by reading it back');
+        this.options.logger.warn(
+          { err: error, refundId: claimed.refundId },
+          'POS refund: provider outcome unknown; settled by reading it back',
+        );
         await this.options.store.noteRefundError(claimed.refundId, messageOf(error));
         return this.current(claimed);
       }
@@ -99,23 +111,45 @@ export class RefundMovements {
     }
   }
 
-  private async applyReadBack(payment: PaymentRecord, refunds: readonly RefundRecord[], unknown: readonly RefundRecord[], providerRefundedMinor: number) {
-    const recordedMinor = refunds.filter((refund) => refund.status === 'succeeded').reduce((sum, refund) => sum + refund.amount.amountMinor, 0);
+  private async applyReadBack(
+    payment: PaymentRecord,
+    refunds: readonly RefundRecord[],
+    unknown: readonly RefundRecord[],
+    providerRefundedMinor: number,
+  ) {
+    const recordedMinor = refunds
+      .filter((refund) => refund.status === 'succeeded')
+      .reduce((sum, refund) => sum + refund.amount.amountMinor, 0);
     const { verdicts, unaccountedMinor } = settleUnknownRefunds({
       providerRefundedMinor,
       recordedMinor,
-      unknown: unknown.map((refund) => ({ refundId: refund.refundId, amountMinor: refund.amount.amountMinor, sentAt: refund.sentAt ?? refund.updatedAt })),
+      unknown: unknown.map((refund) => ({
+        refundId: refund.refundId,
+        amountMinor: refund.amount.amountMinor,
+        sentAt: refund.sentAt ?? refund.updatedAt,
+      })),
       now: this.options.clock.now(),
       graceMs: this.options.graceMs,
     });
     if (unaccountedMinor > 0) {
-      this.options.logger.error({ paymentId: payment.paymentId, providerRefundedMinor, recordedMinor }, 'POS payment: the provider refunded more than paystate recorded');
+      this.options.logger.error(
+        { paymentId: payment.paymentId, providerRefundedMinor, recordedMinor },
+        'POS payment: the provider refunded more than paystate recorded',
+      );
     }
     for (const { refundId, verdict } of verdicts) {
       const refund = unknown.find((each) => each.refundId === refundId)!;
       if (verdict === 'succeeded') await this.finish(refund, { status: 'succeeded' });
-      if (verdict === 'failed') await this.finish(refund, { status: 'failed', error: 'the provider shows no such refund (read back after the grace period)' });
-      if (verdict === 'review') await this.review(refund, `the provider's refunded total (${providerRefundedMinor}) does not match the refunds recorded`);
+      if (verdict === 'failed')
+        await this.finish(refund, {
+          status: 'failed',
+          error: 'the provider shows no such refund (read back after the grace period)',
+        });
+      if (verdict === 'review')
+        await this.review(
+          refund,
+          `the provider's refunded total (${providerRefundedMinor}) does not match the refunds recorded`,
+        );
     }
   }
 
@@ -133,14 +167,25 @@ export class RefundMovements {
 
   private async review(refund: RefundRecord, reason: string) {
     await this.finish(refund, { status: 'review', error: reason });
-    this.options.logger.error({ refundId: refund.refundId, paymentId: refund.paymentId, reason }, 'POS refund needs review');
+    this.options.logger.error(
+      { refundId: refund.refundId, paymentId: refund.paymentId, reason },
+      'POS refund needs review',
+    );
     await this.options.notifier
-      ?.alert('refund_review', { merchantId: refund.merchantId, paymentId: refund.paymentId, refundId: refund.refundId, reason })
+      ?.alert('refund_review', {
+        merchantId: refund.merchantId,
+        paymentId: refund.paymentId,
+        refundId: refund.refundId,
+        reason,
+      })
       .catch((error: unknown) => this.options.logger.error({ err: error }, 'could not raise a refund review alert'));
   }
 
   /** Settles a refund in flight; one settled meanwhile (a concurrent check) is returned as it stands. */
-  async finish(refund: RefundRecord, outcome: RefundOutcome): Promise<{ payment: PaymentRecord; refund: RefundRecord }> {
+  async finish(
+    refund: RefundRecord,
+    outcome: RefundOutcome,
+  ): Promise<{ payment: PaymentRecord; refund: RefundRecord }> {
     try {
       return await this.options.store.finishRefund(refund.merchantId, refund.refundId, outcome);
     } catch (error) {
@@ -151,10 +196,16 @@ export class RefundMovements {
   }
 
   /** The refund as it stands now: settled, or still unknown. */
-  async current(refund: RefundRecord): Promise<{ payment: PaymentRecord; refund: RefundRecord; outcome: RefundCallOutcome }> {
+  async current(
+    refund: RefundRecord,
+  ): Promise<{ payment: PaymentRecord; refund: RefundRecord; outcome: RefundCallOutcome }> {
     const payment = await this.options.store.getPayment(refund.merchantId, refund.paymentId);
     const refunds = await this.options.store.listRefunds(refund.merchantId, refund.paymentId);
     const now = refunds.find((each) => each.refundId === refund.refundId) ?? refund;
-    return { payment: payment!, refund: now, outcome: now.status === 'succeeded' || now.status === 'failed' ? 'started' : 'unknown' };
+    return {
+      payment: payment!,
+      refund: now,
+      outcome: now.status === 'succeeded' || now.status === 'failed' ? 'started' : 'unknown',
+    };
   }
 }

@@ -170,7 +170,11 @@ export class PosService {
     return refusals(this.store.createMethod(method));
   }
 
-  async updateMethod(merchantId: string, providerCode: string, patch: PaymentMethodPatch): Promise<PaymentMethodRecord> {
+  async updateMethod(
+    merchantId: string,
+    providerCode: string,
+    patch: PaymentMethodPatch,
+  ): Promise<PaymentMethodRecord> {
     const updated = await this.store.updateMethod(merchantId, providerCode, patch);
     if (!updated) throw methodNotFound(merchantId, providerCode);
     return updated;
@@ -201,18 +205,38 @@ export class PosService {
    * crash continues the same payment attempt (re-sent with the same provider key only while its
    * creation is unknown) and is answered as it stands; the key on another sale: 422.
    */
-  async createPayment(merchantId: string, request: NewPosPayment, requestKey: string | null = null): Promise<PaymentResult> {
+  async createPayment(
+    merchantId: string,
+    request: NewPosPayment,
+    requestKey: string | null = null,
+  ): Promise<PaymentResult> {
     const method = await this.store.getMethod(merchantId, request.method);
     if (!method) throw methodNotFound(merchantId, request.method);
-    if (!method.active) throw new AppError(409, 'method_inactive', `the ${request.method} payment method of merchant ${merchantId} is not active`);
+    if (!method.active)
+      throw new AppError(
+        409,
+        'method_inactive',
+        `the ${request.method} payment method of merchant ${merchantId} is not active`,
+      );
     const provider = request.method === CASH_METHOD ? null : this.provider(request.method);
     let paymentId: string = randomUUID();
     if (requestKey !== null) {
-      const movement = await movementForRequest('pos-payment', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) => this.store.getPayment(merchantId, id));
+      const movement = await movementForRequest(
+        'pos-payment',
+        merchantId,
+        requestKey,
+        this.clock.now(),
+        IDEMPOTENCY_TTL_S,
+        (id) => this.store.getPayment(merchantId, id),
+      );
       paymentId = movement.id;
-      if (movement.existing) return this.continuePayment(provider, (await this.store.getPayment(merchantId, paymentId))!, request);
+      if (movement.existing)
+        return this.continuePayment(provider, (await this.store.getPayment(merchantId, paymentId))!, request);
     }
-    const created = createPayment({ paymentId, merchantId, methodCode: request.method, amount: request.amount }, this.clock);
+    const created = createPayment(
+      { paymentId, merchantId, methodCode: request.method, amount: request.amount },
+      this.clock,
+    );
     // A provider payment is checked by the poller from now on, on the orders' schedule, until its lifetime is over.
     const now = this.clock.now().getTime();
     const schedule = provider
@@ -224,17 +248,33 @@ export class PosService {
     const payment = await this.store.insertPayment(created, request.description, schedule);
     // Cash waits for the cashier (confirm-cash); a provider payment is started now.
     if (!provider) return { payment, outcome: 'done' };
-    return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+    return this.startProviderPayment(
+      provider,
+      payment,
+      request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn },
+    );
   }
 
   /** The payment attempt a retried request names again: never a second one. */
-  private async continuePayment(provider: PaymentProvider | null, payment: PaymentRecord, request: NewPosPayment): Promise<PaymentResult> {
+  private async continuePayment(
+    provider: PaymentProvider | null,
+    payment: PaymentRecord,
+    request: NewPosPayment,
+  ): Promise<PaymentResult> {
     if (payment.methodCode !== request.method || !sameMoney(payment.amount, request.amount)) {
-      throw new AppError(422, 'idempotency_key_reused', `this Idempotency-Key already stands for payment ${payment.paymentId}; send a new key`);
+      throw new AppError(
+        422,
+        'idempotency_key_reused',
+        `this Idempotency-Key already stands for payment ${payment.paymentId}; send a new key`,
+      );
     }
     if (!provider) return { payment, outcome: 'done' };
     if (payment.status === 'pending' && payment.providerPaymentId === null) {
-      return this.startProviderPayment(provider, payment, request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn });
+      return this.startProviderPayment(
+        provider,
+        payment,
+        request.payerMsisdn === undefined ? {} : { payerMsisdn: request.payerMsisdn },
+      );
     }
     return { payment, outcome: 'started' };
   }
@@ -245,9 +285,20 @@ export class PosService {
    * the poller arriving while the creation is in flight gets the payment as it stands instead of
    * creating a second provider payment, which providers without idempotency keys would make.
    */
-  private async startProviderPayment(provider: PaymentProvider, payment: PaymentRecord, payer: { payerMsisdn?: string }): Promise<PaymentResult> {
+  private async startProviderPayment(
+    provider: PaymentProvider,
+    payment: PaymentRecord,
+    payer: { payerMsisdn?: string },
+  ): Promise<PaymentResult> {
     const now = this.clock.now();
-    if (!(await this.store.claimPaymentStart(payment.merchantId, payment.paymentId, now.toISOString(), paymentStartLeaseUntil(now)))) {
+    if (
+      !(await this.store.claimPaymentStart(
+        payment.merchantId,
+        payment.paymentId,
+        now.toISOString(),
+        paymentStartLeaseUntil(now),
+      ))
+    ) {
       const current = (await this.store.getPayment(payment.merchantId, payment.paymentId)) ?? payment;
       return { payment: current, outcome: current.status === 'pending' ? 'unknown' : 'started' };
     }
@@ -267,10 +318,15 @@ export class PosService {
       await this.store.releasePaymentStart(payment.merchantId, payment.paymentId);
       const failure = failureOf(error);
       if (failure === 'unknown') {
-        this.logger.warn({ err: error, paymentId: payment.paymentId }, 'POS payment: provider outcome unknown; check re-sends it');
+        this.logger.warn(
+          { err: error, paymentId: payment.paymentId },
+          'POS payment: provider outcome unknown; check re-sends it',
+        );
         return { payment, outcome: 'unknown' };
       }
-      await this.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [{ type: 'FAIL', reason: `provider refused: ${messageOf(error)}` }]);
+      await this.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [
+        { type: 'FAIL', reason: `provider refused: ${messageOf(error)}` },
+      ]);
       if (failure === 'payer') throw new AppError(400, 'payer_required', messageOf(error));
       throw new AppError(502, 'provider_error', `the payment provider refused the payment: ${messageOf(error)}`);
     }
@@ -282,19 +338,33 @@ export class PosService {
   }
 
   private async alertMismatch(payment: PaymentRecord, reported: Money): Promise<void> {
-    this.logger.error({ paymentId: payment.paymentId, expected: payment.amount, reported }, 'POS payment: the provider reports another amount; review');
+    this.logger.error(
+      { paymentId: payment.paymentId, expected: payment.amount, reported },
+      'POS payment: the provider reports another amount; review',
+    );
     await this.notifier
-      ?.alert('amount_mismatch', { merchantId: payment.merchantId, paymentId: payment.paymentId, expected: payment.amount, reported })
+      ?.alert('amount_mismatch', {
+        merchantId: payment.merchantId,
+        paymentId: payment.paymentId,
+        expected: payment.amount,
+        reported,
+      })
       .catch((error: unknown) => this.logger.error({ err: error }, 'could not raise an amount_mismatch alert'));
   }
 
-  async getPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; refunds: RefundRecord[] }> {
+  async getPayment(
+    merchantId: string,
+    paymentId: string,
+  ): Promise<{ payment: PaymentRecord; refunds: RefundRecord[] }> {
     const payment = await this.store.getPayment(merchantId, paymentId);
     if (!payment) throw paymentNotFound(paymentId);
     return { payment, refunds: await this.store.listRefunds(merchantId, paymentId) };
   }
 
-  listPayments(merchantId: string, filter: { status?: PaymentStatus; createdBefore?: string; limit: number }): Promise<PaymentRecord[]> {
+  listPayments(
+    merchantId: string,
+    filter: { status?: PaymentStatus; createdBefore?: string; limit: number },
+  ): Promise<PaymentRecord[]> {
     return this.store.listPayments(merchantId, filter);
   }
 
@@ -312,7 +382,12 @@ export class PosService {
   async check(merchantId: string, paymentId: string): Promise<CheckResult> {
     let { payment } = await this.getPayment(merchantId, paymentId);
     if (payment.methodCode === CASH_METHOD) {
-      return { payment, refunds: await this.store.listRefunds(merchantId, paymentId), observed: null, amountMismatch: false };
+      return {
+        payment,
+        refunds: await this.store.listRefunds(merchantId, paymentId),
+        observed: null,
+        amountMismatch: false,
+      };
     }
     const provider = this.provider(payment.methodCode);
     let observed: CheckResult['observed'] = null;
@@ -324,7 +399,9 @@ export class PosService {
       observed = report.status;
       amountMismatch = report.status === 'succeeded' && !sameMoney(report.amount, payment.amount);
       const reason = `the provider reports ${report.amount.amountMinor} ${report.amount.currency}, not ${payment.amount.amountMinor} ${payment.amount.currency}`;
-      const input: PaymentInput | null = amountMismatch ? { type: 'REVIEW', reason: `amount_mismatch: ${reason}` } : inputOf(report);
+      const input: PaymentInput | null = amountMismatch
+        ? { type: 'REVIEW', reason: `amount_mismatch: ${reason}` }
+        : inputOf(report);
       if (input) {
         const applied = (await this.store.applyPaymentEvents(merchantId, paymentId, [input]))!;
         payment = applied.payment;
@@ -335,7 +412,8 @@ export class PosService {
     if (payment.providerPaymentId !== null) {
       for (const refund of await this.store.listRefunds(merchantId, paymentId)) {
         // Never claimed (a crash between recording and sending): nobody sent it yet.
-        if (refund.status === 'requested') await this.refunds.send(provider, payment.providerPaymentId, refund).catch(() => null);
+        if (refund.status === 'requested')
+          await this.refunds.send(provider, payment.providerPaymentId, refund).catch(() => null);
       }
       await this.refunds.settle(provider, payment, await this.store.listRefunds(merchantId, paymentId));
       payment = (await this.store.getPayment(merchantId, paymentId)) ?? payment;
@@ -361,12 +439,19 @@ export class PosService {
     const refundId =
       requestKey === null
         ? randomUUID()
-        : (await movementForRequest('pos-refund', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) => this.store.getRefund(merchantId, id))).id;
-    const { existing, ...recorded } = await refusals(this.store.requestRefund({ merchantId, paymentId, refundId, ...request }));
+        : (
+            await movementForRequest('pos-refund', merchantId, requestKey, this.clock.now(), IDEMPOTENCY_TTL_S, (id) =>
+              this.store.getRefund(merchantId, id),
+            )
+          ).id;
+    const { existing, ...recorded } = await refusals(
+      this.store.requestRefund({ merchantId, paymentId, refundId, ...request }),
+    );
     if (!provider) return { ...recorded, outcome: 'done' };
     const providerPaymentId = recorded.payment.providerPaymentId!;
     if (existing && recorded.refund.status !== 'requested') {
-      if (recorded.refund.status === 'sending') await this.refunds.settle(provider, recorded.payment, await this.store.listRefunds(merchantId, paymentId));
+      if (recorded.refund.status === 'sending')
+        await this.refunds.settle(provider, recorded.payment, await this.store.listRefunds(merchantId, paymentId));
       return { ...(await this.refunds.current(recorded.refund)), drawer: null };
     }
     try {
@@ -407,7 +492,13 @@ export class PosService {
   }
 
   /** Cash put in or taken out by hand; without a currency, the open session's. */
-  async drawerCash(merchantId: string, direction: 'in' | 'out', amountMinor: number, currency: string | undefined, note: string | null) {
+  async drawerCash(
+    merchantId: string,
+    direction: 'in' | 'out',
+    amountMinor: number,
+    currency: string | undefined,
+    note: string | null,
+  ) {
     const cash = { amountMinor, currency: currency ?? (await this.openCurrency(merchantId)) };
     return refusals(this.store.recordDrawerCash(merchantId, direction, cash, note));
   }
@@ -438,9 +529,12 @@ async function callProvider<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof OutboundTimeoutError) throw new AppError(504, 'provider_timeout', 'the payment provider did not answer in time; try again');
-    if (error instanceof OutboundHttpError) throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
-    if (error instanceof OutboundNetworkError) throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
+    if (error instanceof OutboundTimeoutError)
+      throw new AppError(504, 'provider_timeout', 'the payment provider did not answer in time; try again');
+    if (error instanceof OutboundHttpError)
+      throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
+    if (error instanceof OutboundNetworkError)
+      throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
     throw error;
   }
 }
@@ -448,4 +542,5 @@ async function callProvider<T>(call: () => Promise<T>): Promise<T> {
 const methodNotFound = (merchantId: string, providerCode: string) =>
   new AppError(404, 'method_not_found', `merchant ${merchantId} has no ${providerCode} payment method`);
 
-const paymentNotFound = (paymentId: string) => new AppError(404, 'payment_not_found', `no payment with id ${paymentId}`);
+const paymentNotFound = (paymentId: string) =>
+  new AppError(404, 'payment_not_found', `no payment with id ${paymentId}`);

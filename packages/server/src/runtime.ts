@@ -68,18 +68,30 @@ export function openStore(settings: Settings, clock: Clock, logger?: Logger): St
 }
 
 /** The order store and, on the same connection, the ticket store and the POS store (closing the order store closes them). */
-export function openDatabase(settings: Settings, clock: Clock, logger?: Logger): { store: Store; tickets: TicketStore; pos: PosStore } {
+export function openDatabase(
+  settings: Settings,
+  clock: Clock,
+  logger?: Logger,
+): { store: Store; tickets: TicketStore; pos: PosStore } {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
     const handle = openPg(settings.DATABASE_URL, {
       onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
     });
     const store = new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
-    return { store, tickets: new PgTicketStore(handle.db, () => store.ready()), pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }) };
+    return {
+      store,
+      tickets: new PgTicketStore(handle.db, () => store.ready()),
+      pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }),
+    };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
   migrateSqlite(db);
-  return { store: new SqliteStore(db, deps, close), tickets: new SqliteTicketStore(db), pos: new SqlitePosStore(db, clock) };
+  return {
+    store: new SqliteStore(db, deps, close),
+    tickets: new SqliteTicketStore(db),
+    pos: new SqlitePosStore(db, clock),
+  };
 }
 
 /** Applies pending migrations to the configured database (what `paystate migrate` runs). */
@@ -112,16 +124,21 @@ export function redactUrl(databaseUrl: string): string {
 export function createRuntime(options: RuntimeOptions) {
   const { settings } = options;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
+  const logger =
+    options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
   const publicUrl = publicUrlOf(settings);
   const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger, clock);
-  const tmetr = options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
+  const tmetr =
+    options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
   const mailer = mailerFromSettings(settings, logger);
   const { store, tickets, pos: posStore } = openDatabase(settings, clock, logger);
   const device =
-    tmetr ?? (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
-  const notifier = options.notifier ?? (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
+    tmetr ??
+    (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
+  const notifier =
+    options.notifier ??
+    (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
   const dispatcher = new EffectDispatcher({
     store,
     clock,
@@ -218,13 +235,19 @@ export function paymentProvidersFromSettings(settings: Settings, logger: Logger)
 /** Tickets need e-mail; elsewhere SMTP_URL only adds the customer notices. */
 function mailerFromSettings(settings: Settings, logger: Logger): Mailer | null {
   if (!settings.SMTP_URL) {
-    if (settings.FULFILMENT === 'tickets') throw new SettingsError('FULFILMENT=tickets needs SMTP_URL to mail the tickets');
+    if (settings.FULFILMENT === 'tickets')
+      throw new SettingsError('FULFILMENT=tickets needs SMTP_URL to mail the tickets');
     return null;
   }
   return new Mailer(settings.SMTP_URL, settings.MAIL_FROM, logger);
 }
 
-function providersFromSettings(settings: Settings, timeoutMs: number, logger: Logger, clock: Clock = systemClock): Map<string, PaymentProvider> {
+function providersFromSettings(
+  settings: Settings,
+  timeoutMs: number,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Map<string, PaymentProvider> {
   const providers = new Map<string, PaymentProvider>();
   if (settings.YOOKASSA_SHOP_ID && settings.YOOKASSA_SECRET_KEY) {
     providers.set(
@@ -267,11 +290,20 @@ function providersFromSettings(settings: Settings, timeoutMs: number, logger: Lo
   }
   if (settings.WAVE_API_KEY) {
     if (!settings.WAVE_WEBHOOK_SECRET) {
-      throw new SettingsError('WAVE_WEBHOOK_SECRET is required with WAVE_API_KEY: Wave webhooks are accepted only when signed');
+      throw new SettingsError(
+        'WAVE_WEBHOOK_SECRET is required with WAVE_API_KEY: Wave webhooks are accepted only when signed',
+      );
     }
     providers.set(
       'wave',
-      new WaveProvider({ apiUrl: settings.WAVE_API_URL, apiKey: settings.WAVE_API_KEY, webhookSecret: settings.WAVE_WEBHOOK_SECRET, timeoutMs, logger, clock }),
+      new WaveProvider({
+        apiUrl: settings.WAVE_API_URL,
+        apiKey: settings.WAVE_API_KEY,
+        webhookSecret: settings.WAVE_WEBHOOK_SECRET,
+        timeoutMs,
+        logger,
+        clock,
+      }),
     );
   }
   if (settings.MTN_MOMO_SUBSCRIPTION_KEY && settings.MTN_MOMO_API_USER && settings.MTN_MOMO_API_KEY) {
@@ -326,8 +358,11 @@ function allowedNetworksOf(value: string): readonly string[] | undefined {
   if (value === 'any') return undefined;
   if (value === 'yookassa') return YOOKASSA_NOTIFICATION_NETWORKS;
   const networks = value.split(',').map((network) => network.trim());
-  const bad = networks.find((network) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(network) || isIP(network.split('/')[0] ?? '') === 0);
-  if (bad !== undefined) throw new SettingsError(`YOOKASSA_ALLOWED_NETWORKS: "${bad}" is not an IP address or CIDR network`);
+  const bad = networks.find(
+    (network) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(network) || isIP(network.split('/')[0] ?? '') === 0,
+  );
+  if (bad !== undefined)
+    throw new SettingsError(`YOOKASSA_ALLOWED_NETWORKS: "${bad}" is not an IP address or CIDR network`);
   return networks;
 }
 

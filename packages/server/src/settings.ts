@@ -59,7 +59,11 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   ORANGE_MONEY_CLIENT_SECRET: optionalText,
   ORANGE_MONEY_MERCHANT_KEY: optionalText,
   /** The web payment API's country segment: `dev` (sandbox, currency OUV) or e.g. `ci`, `sn`, `ml`, `cm`. */
-  ORANGE_MONEY_COUNTRY: z.string().trim().regex(/^[a-z]{2,16}$/, 'a lower-case country code such as ci, sn or dev').default('dev'),
+  ORANGE_MONEY_COUNTRY: z
+    .string()
+    .trim()
+    .regex(/^[a-z]{2,16}$/, 'a lower-case country code such as ci, sn or dev')
+    .default('dev'),
   TMETR_API_URL: z.url().optional(),
   TMETR_TOKEN: optionalText,
   /**
@@ -68,7 +72,12 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
    */
   FULFILMENT: z.enum(['tmetr', 'tickets', 'none']).default('tmetr'),
   /** smtp://user:pass@host:587 (or smtps://); tickets and customer e-mails go through it. */
-  SMTP_URL: optionalText.pipe(z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional()),
+  SMTP_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
+      .optional(),
+  ),
   MAIL_FROM: z.string().default('paystate <no-reply@localhost>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -110,6 +119,7 @@ function cronFriendly(intervalS: number): boolean {
 
 /** Cron has no "every N seconds" for any N, hence the divisor rule above. */
 export function checkIntervalCron(intervalS: number): string {
-  if (!cronFriendly(intervalS)) throw new SettingsError(`PAYMENT_CHECK_INTERVAL_S=${intervalS} does not divide a minute or an hour`);
+  if (!cronFriendly(intervalS))
+    throw new SettingsError(`PAYMENT_CHECK_INTERVAL_S=${intervalS} does not divide a minute or an hour`);
   return intervalS < 60 ? `*/${intervalS} * * * * *` : `0 */${intervalS / 60} * * * *`;
 }

@@ -42,7 +42,9 @@ export class WebhookService {
     // and is de-duplicated on what the API answered, not on what it claimed: keyed on the claim,
     // a forged "payment.succeeded" would make YooKassa's real one a "duplicate" and drop it.
     let report: Pick<PaymentStatusReport, 'status' | 'amount'> | null =
-      notification.status !== null && notification.amount !== null ? { status: notification.status, amount: notification.amount } : null;
+      notification.status !== null && notification.amount !== null
+        ? { status: notification.status, amount: notification.amount }
+        : null;
     const trusted = report !== null;
     const order = await this.store.findOrderByPayment(providerCode, notification.providerPaymentId);
     if (!order) {
@@ -64,19 +66,30 @@ export class WebhookService {
     const claimedKey =
       notification.eventId ??
       `${notification.providerPaymentId}:${notification.status}:${notification.amount?.amountMinor}:${notification.amount?.currency}`;
-    const dedupeKey = report && !trusted ? `${claimedKey}:${report.status}:${report.amount.amountMinor}:${report.amount.currency}` : claimedKey;
+    const dedupeKey =
+      report && !trusted
+        ? `${claimedKey}:${report.status}:${report.amount.amountMinor}:${report.amount.currency}`
+        : claimedKey;
     const delivery = await this.store.recordWebhookDelivery(providerCode, dedupeKey, rawBody, this.now());
     if (delivery.duplicate) return 'duplicate';
 
     if (!order) {
       // Possibly ahead of our own commit of the payment: ask the provider to deliver it again.
       await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
-      throw new AppError(409, 'unknown_payment', `no order for ${providerCode} payment ${notification.providerPaymentId}`);
+      throw new AppError(
+        409,
+        'unknown_payment',
+        `no order for ${providerCode} payment ${notification.providerPaymentId}`,
+      );
     }
     if (!report) {
       await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
       this.logger.warn({ provider: providerCode, reason: failureReasonOf(recheckError) }, 'webhook re-check failed');
-      throw new AppError(503, 'provider_unavailable', 'could not confirm the payment with the provider; deliver again later');
+      throw new AppError(
+        503,
+        'provider_unavailable',
+        'could not confirm the payment with the provider; deliver again later',
+      );
     }
     let decision;
     try {

@@ -19,7 +19,11 @@ export function configCommand(program: Command): void {
       const shown = Object.fromEntries(
         Object.entries(settings).map(([name, value]) => [
           name,
-          SECRET.test(name) && value !== undefined ? '********' : name === 'DATABASE_URL' ? redactUrl(String(value)) : value,
+          SECRET.test(name) && value !== undefined
+            ? '********'
+            : name === 'DATABASE_URL'
+              ? redactUrl(String(value))
+              : value,
         ]),
       );
       if (options.json) {
@@ -30,6 +34,7 @@ export function configCommand(program: Command): void {
       process.stdout.write(
         `\nok: providers ${[...providers.keys()].join(', ')}; fulfilment ${fulfilment}; database ${database === 'postgres' ? 'PostgreSQL' : 'SQLite'}; public URL ${publicUrlOf(settings)}\n`,
       );
-      if (!settings.ADMIN_TOKEN) process.stdout.write('note: ADMIN_TOKEN is unset, so the admin API refuses every request\n');
+      if (!settings.ADMIN_TOKEN)
+        process.stdout.write('note: ADMIN_TOKEN is unset, so the admin API refuses every request\n');
     });
 }

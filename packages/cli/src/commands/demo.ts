@@ -11,7 +11,11 @@ import { ticketsScenario } from '../demo/tickets.js';
 import { CliError } from '../output.js';
 import { untilSignal } from './serve.js';
 
-const scenarios: Record<string, () => Scenario> = { coffee: coffeeScenario, tickets: ticketsScenario, pos: posScenario };
+const scenarios: Record<string, () => Scenario> = {
+  coffee: coffeeScenario,
+  tickets: ticketsScenario,
+  pos: posScenario,
+};
 
 interface DemoOptions {
   scenario: string;

@@ -16,7 +16,8 @@ export function devicesCommand(program: Command): void {
     .option('--client-info <html>', 'default text on the status page (sanitised)', '')
     .action(async (id: string, options: { name: string; location: string; logoUrl?: string; clientInfo: string }) => {
       checkId(id);
-      if (options.logoUrl !== undefined && !/^https:\/\/\S+$/.test(options.logoUrl)) throw new CliError('--logo-url must be an https URL');
+      if (options.logoUrl !== undefined && !/^https:\/\/\S+$/.test(options.logoUrl))
+        throw new CliError('--logo-url must be an https URL');
       const device = await withStore(program.opts<GlobalOptions>(), async (store) => {
         const existing = await store.getDevice(id);
         return store.upsertDevice({
@@ -37,7 +38,10 @@ export function devicesCommand(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const list = await withStore(program.opts<GlobalOptions>(), (store) => store.listDevices());
       if (options.json) return printJson(list);
-      printRows(list.map((d) => ({ id: d.id, name: d.name, location: d.location, updated: d.updatedAt })), false);
+      printRows(
+        list.map((d) => ({ id: d.id, name: d.name, location: d.location, updated: d.updatedAt })),
+        false,
+      );
     });
 
   devices
@@ -58,10 +62,13 @@ export function devicesCommand(program: Command): void {
             : { ...device, clientInfo: clean },
         );
       });
-      process.stdout.write(`device ${id}: ${status?.data ? `client_info_${status.data}` : 'client_info'} set${clean !== html ? ' (unsafe markup removed)' : ''}\n`);
+      process.stdout.write(
+        `device ${id}: ${status?.data ? `client_info_${status.data}` : 'client_info'} set${clean !== html ? ' (unsafe markup removed)' : ''}\n`,
+      );
     });
 }
 
 function checkId(id: string): void {
-  if (!idSchema.safeParse(id).success) throw new CliError(`"${id}" is not a valid device id (1-64 letters, digits, - or _)`);
+  if (!idSchema.safeParse(id).success)
+    throw new CliError(`"${id}" is not a valid device id (1-64 letters, digits, - or _)`);
 }

@@ -9,6 +9,8 @@ export function migrateCommand(program: Command): void {
     .action(async () => {
       const settings = settingsFrom(program.opts<GlobalOptions>());
       const kind = await migrateDatabase(settings.DATABASE_URL);
-      process.stdout.write(`migrated ${redactUrl(settings.DATABASE_URL)} (${kind === 'postgres' ? 'PostgreSQL, drizzle/pg' : 'SQLite, drizzle/sqlite'})\n`);
+      process.stdout.write(
+        `migrated ${redactUrl(settings.DATABASE_URL)} (${kind === 'postgres' ? 'PostgreSQL, drizzle/pg' : 'SQLite, drizzle/sqlite'})\n`,
+      );
     });
 }

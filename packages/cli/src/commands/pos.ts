@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { formatMoney, fromDecimalString, MoneyFormatError, systemClock, type Money, type PaymentProvider } from '@paystate/core';
+import {
+  formatMoney,
+  fromDecimalString,
+  MoneyFormatError,
+  systemClock,
+  type Money,
+  type PaymentProvider,
+} from '@paystate/core';
 import {
   AppError,
   CASH_METHOD,
@@ -27,7 +34,9 @@ const PROVIDER_CODE = /^[a-z][a-z0-9_]{0,31}$/;
  * write them ("1500" XOF, "12.50" EUR) and converted exactly to minor units.
  */
 export function posCommand(program: Command): void {
-  const pos = program.command('pos').description('restaurant POS: payment methods, cash payments, refunds, the cash drawer');
+  const pos = program
+    .command('pos')
+    .description('restaurant POS: payment methods, cash payments, refunds, the cash drawer');
 
   /** Runs one use case on a PosService; it gets the provider adapters only when `withProviders` is called (a refund of a provider payment). */
   async function withPos<T>(work: (service: PosService, withProviders: () => void) => Promise<T>): Promise<T> {
@@ -65,7 +74,13 @@ export function posCommand(program: Command): void {
       });
       if (options.json) return printJson(views);
       printRows(
-        views.map((m) => ({ order: m.sort_order, provider: m.provider_code, name: m.display_name, active: m.active ? 'yes' : 'no', available: m.available ? 'yes' : 'no' })),
+        views.map((m) => ({
+          order: m.sort_order,
+          provider: m.provider_code,
+          name: m.display_name,
+          active: m.active ? 'yes' : 'no',
+          available: m.available ? 'yes' : 'no',
+        })),
         false,
       );
     });
@@ -79,40 +94,56 @@ export function posCommand(program: Command): void {
     .option('--inactive', 'stop offering it')
     .option('--config <key=value...>', 'public configuration shown to payers (merchant number, QR hint); never secrets')
     .option('--json', 'print JSON')
-    .action(async (merchant: string, provider: string, options: { name?: string; order?: string; active?: boolean; inactive?: boolean; config?: string[]; json?: boolean }) => {
-      checkId(merchant, 'merchant');
-      if (!PROVIDER_CODE.test(provider)) throw new CliError(`"${provider}" is not a provider code (lower-case, such as wave, orange_money or cash)`);
-      if (options.active && options.inactive) throw new CliError('--active and --inactive contradict each other');
-      const sortOrder = options.order === undefined ? undefined : Number(options.order);
-      if (sortOrder !== undefined && !Number.isSafeInteger(sortOrder)) throw new CliError('--order must be a whole number');
-      if (options.name !== undefined && (options.name.trim() === '' || options.name.length > 80)) throw new CliError('--name must be 1-80 characters');
-      const publicConfig = options.config === undefined ? undefined : parseConfig(options.config);
-      const active = options.active ? true : options.inactive ? false : undefined;
-      const { view, created } = await withPos(async (service) => {
-        const existing = (await service.listMethods(merchant)).find((m) => m.providerCode === provider);
-        const method = existing
-          ? await service.updateMethod(merchant, provider, {
-              ...(options.name === undefined ? {} : { displayName: options.name.trim() }),
-              ...(active === undefined ? {} : { active }),
-              ...(sortOrder === undefined ? {} : { sortOrder }),
-              ...(publicConfig === undefined ? {} : { publicConfig }),
-            })
-          : await service.createMethod({
-              merchantId: merchant,
-              providerCode: provider,
-              displayName: requireName(options.name),
-              active: active ?? true,
-              sortOrder: sortOrder ?? 0,
-              publicConfig: publicConfig ?? {},
-            });
-        return { view: methodView(method, service.available(provider)), created: !existing };
-      });
-      if (options.json) return printJson(view);
-      process.stdout.write(
-        `${merchant}: ${provider} "${view.display_name}" ${created ? 'added' : 'updated'} (${view.active ? 'active' : 'inactive'}, order ${view.sort_order}` +
-          `${view.available ? '' : '; no credentials for it on this server, so not offered'})\n`,
-      );
-    });
+    .action(
+      async (
+        merchant: string,
+        provider: string,
+        options: {
+          name?: string;
+          order?: string;
+          active?: boolean;
+          inactive?: boolean;
+          config?: string[];
+          json?: boolean;
+        },
+      ) => {
+        checkId(merchant, 'merchant');
+        if (!PROVIDER_CODE.test(provider))
+          throw new CliError(`"${provider}" is not a provider code (lower-case, such as wave, orange_money or cash)`);
+        if (options.active && options.inactive) throw new CliError('--active and --inactive contradict each other');
+        const sortOrder = options.order === undefined ? undefined : Number(options.order);
+        if (sortOrder !== undefined && !Number.isSafeInteger(sortOrder))
+          throw new CliError('--order must be a whole number');
+        if (options.name !== undefined && (options.name.trim() === '' || options.name.length > 80))
+          throw new CliError('--name must be 1-80 characters');
+        const publicConfig = options.config === undefined ? undefined : parseConfig(options.config);
+        const active = options.active ? true : options.inactive ? false : undefined;
+        const { view, created } = await withPos(async (service) => {
+          const existing = (await service.listMethods(merchant)).find((m) => m.providerCode === provider);
+          const method = existing
+            ? await service.updateMethod(merchant, provider, {
+                ...(options.name === undefined ? {} : { displayName: options.name.trim() }),
+                ...(active === undefined ? {} : { active }),
+                ...(sortOrder === undefined ? {} : { sortOrder }),
+                ...(publicConfig === undefined ? {} : { publicConfig }),
+              })
+            : await service.createMethod({
+                merchantId: merchant,
+                providerCode: provider,
+                displayName: requireName(options.name),
+                active: active ?? true,
+                sortOrder: sortOrder ?? 0,
+                publicConfig: publicConfig ?? {},
+              });
+          return { view: methodView(method, service.available(provider)), created: !existing };
+        });
+        if (options.json) return printJson(view);
+        process.stdout.write(
+          `${merchant}: ${provider} "${view.display_name}" ${created ? 'added' : 'updated'} (${view.active ? 'active' : 'inactive'}, order ${view.sort_order}` +
+            `${view.available ? '' : '; no credentials for it on this server, so not offered'})\n`,
+        );
+      },
+    );
 
   pos
     .command('pay <merchant> <amount>')
@@ -120,45 +151,62 @@ export function posCommand(program: Command): void {
     .requiredOption('--currency <code>', 'ISO 4217 currency, e.g. XOF')
     .option('--description <text>', 'what was sold', '')
     .option('--json', 'print JSON')
-    .action(async (merchant: string, amount: string, options: { currency: string; description: string; json?: boolean }) => {
-      checkId(merchant, 'merchant');
-      const money = parseAmount(amount, options.currency);
-      if (money.amountMinor === 0) throw new CliError('the amount must be more than zero');
-      const { payment, drawer } = await withPos(async (service) => {
-        // Refused before anything is written: the cash has nowhere to go without an open session.
-        await service.currentDrawer(merchant);
-        const created = await service.createPayment(merchant, { method: CASH_METHOD, amount: money, description: options.description.trim() });
-        return service.confirmCash(merchant, created.payment.paymentId);
-      });
-      if (options.json) return printJson({ ...paymentView(payment), drawer: drawerView(drawer) });
-      process.stdout.write(`payment ${payment.paymentId}: ${formatMoney(payment.amount)} cash, ${payment.status}\n${drawerLine(drawer)}\n`);
-    });
+    .action(
+      async (merchant: string, amount: string, options: { currency: string; description: string; json?: boolean }) => {
+        checkId(merchant, 'merchant');
+        const money = parseAmount(amount, options.currency);
+        if (money.amountMinor === 0) throw new CliError('the amount must be more than zero');
+        const { payment, drawer } = await withPos(async (service) => {
+          // Refused before anything is written: the cash has nowhere to go without an open session.
+          await service.currentDrawer(merchant);
+          const created = await service.createPayment(merchant, {
+            method: CASH_METHOD,
+            amount: money,
+            description: options.description.trim(),
+          });
+          return service.confirmCash(merchant, created.payment.paymentId);
+        });
+        if (options.json) return printJson({ ...paymentView(payment), drawer: drawerView(drawer) });
+        process.stdout.write(
+          `payment ${payment.paymentId}: ${formatMoney(payment.amount)} cash, ${payment.status}\n${drawerLine(drawer)}\n`,
+        );
+      },
+    );
 
   pos
     .command('refund <merchant> <payment> <amount>')
     .description('refund part or all of a payment (never more than is left); cash comes out of the open drawer')
     .option('--reason <text>', 'why')
     .option('--json', 'print JSON')
-    .action(async (merchant: string, paymentId: string, amount: string, options: { reason?: string; json?: boolean }) => {
-      checkId(merchant, 'merchant');
-      checkId(paymentId, 'payment');
-      const result = await withPos(async (service, withProviders) => {
-        const { payment } = await service.getPayment(merchant, paymentId);
-        const money = parseAmount(amount, payment.amount.currency);
-        if (money.amountMinor === 0) throw new CliError('the amount must be more than zero');
-        // Only a provider payment needs the provider's credentials.
-        if (payment.methodCode !== CASH_METHOD) withProviders();
-        return service.refund(merchant, paymentId, { amountMinor: money.amountMinor, reason: options.reason?.trim() || null });
-      });
-      if (options.json) {
-        return printJson({ ...refundView(result.refund), payment: paymentView(result.payment), drawer: result.drawer ? drawerView(result.drawer) : null });
-      }
-      process.stdout.write(
-        `refund ${result.refund.refundId}: ${formatMoney(result.refund.amount)} ${refundView(result.refund).status}` +
-          `${result.outcome === 'unknown' ? ' (the provider did not answer; the payment check or the poller reads it back later)' : ''}\n` +
-          `${paymentLine(result.payment)}\n${result.drawer ? `${drawerLine(result.drawer)}\n` : ''}`,
-      );
-    });
+    .action(
+      async (merchant: string, paymentId: string, amount: string, options: { reason?: string; json?: boolean }) => {
+        checkId(merchant, 'merchant');
+        checkId(paymentId, 'payment');
+        const result = await withPos(async (service, withProviders) => {
+          const { payment } = await service.getPayment(merchant, paymentId);
+          const money = parseAmount(amount, payment.amount.currency);
+          if (money.amountMinor === 0) throw new CliError('the amount must be more than zero');
+          // Only a provider payment needs the provider's credentials.
+          if (payment.methodCode !== CASH_METHOD) withProviders();
+          return service.refund(merchant, paymentId, {
+            amountMinor: money.amountMinor,
+            reason: options.reason?.trim() || null,
+          });
+        });
+        if (options.json) {
+          return printJson({
+            ...refundView(result.refund),
+            payment: paymentView(result.payment),
+            drawer: result.drawer ? drawerView(result.drawer) : null,
+          });
+        }
+        process.stdout.write(
+          `refund ${result.refund.refundId}: ${formatMoney(result.refund.amount)} ${refundView(result.refund).status}` +
+            `${result.outcome === 'unknown' ? ' (the provider did not answer; the payment check or the poller reads it back later)' : ''}\n` +
+            `${paymentLine(result.payment)}\n${result.drawer ? `${drawerLine(result.drawer)}\n` : ''}`,
+        );
+      },
+    );
 
   const drawer = pos.command('drawer').description("the merchant's cash drawer sessions");
 
@@ -168,13 +216,17 @@ export function posCommand(program: Command): void {
     .requiredOption('--currency <code>', 'ISO 4217 currency, e.g. XOF')
     .option('--operator <name>', 'who opens it')
     .option('--json', 'print JSON')
-    .action(async (merchant: string, opening: string, options: { currency: string; operator?: string; json?: boolean }) => {
-      checkId(merchant, 'merchant');
-      const money = parseAmount(opening, options.currency);
-      const opened = await withPos((service) => service.openDrawer(merchant, money, options.operator?.trim() || null));
-      if (options.json) return printJson(drawerView(opened));
-      process.stdout.write(`drawer session ${opened.sessionId} opened\n${drawerLine(opened)}\n`);
-    });
+    .action(
+      async (merchant: string, opening: string, options: { currency: string; operator?: string; json?: boolean }) => {
+        checkId(merchant, 'merchant');
+        const money = parseAmount(opening, options.currency);
+        const opened = await withPos((service) =>
+          service.openDrawer(merchant, money, options.operator?.trim() || null),
+        );
+        if (options.json) return printJson(drawerView(opened));
+        process.stdout.write(`drawer session ${opened.sessionId} opened\n${drawerLine(opened)}\n`);
+      },
+    );
 
   drawer
     .command('close <merchant> <counted>')
@@ -210,7 +262,9 @@ export function posCommand(program: Command): void {
         return service.drawer(merchant, sessionId);
       });
       if (options.json) return printJson({ ...drawerView(shown), movements: movements.map(movementView) });
-      process.stdout.write(`drawer session ${shown.sessionId} (${shown.closedAt === null ? 'open' : `closed ${shown.closedAt}`})\n${drawerLine(shown)}\n\n`);
+      process.stdout.write(
+        `drawer session ${shown.sessionId} (${shown.closedAt === null ? 'open' : `closed ${shown.closedAt}`})\n${drawerLine(shown)}\n\n`,
+      );
       printRows(
         movements.map((m) => ({
           at: m.at,
@@ -242,7 +296,8 @@ function parseAmount(amount: string, currency: string): Money {
   try {
     return fromDecimalString(amount, currency);
   } catch (error) {
-    if (error instanceof MoneyFormatError) throw new CliError(`"${amount}" is not an amount in ${currency}: ${error.message}`);
+    if (error instanceof MoneyFormatError)
+      throw new CliError(`"${amount}" is not an amount in ${currency}: ${error.message}`);
     throw error;
   }
 }
@@ -263,5 +318,6 @@ function requireName(name: string | undefined): string {
 }
 
 function checkId(id: string, what: string): void {
-  if (!idSchema.safeParse(id).success) throw new CliError(`"${id}" is not a valid ${what} id (1-64 letters, digits, - or _)`);
+  if (!idSchema.safeParse(id).success)
+    throw new CliError(`"${id}" is not a valid ${what} id (1-64 letters, digits, - or _)`);
 }

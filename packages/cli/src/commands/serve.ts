@@ -14,7 +14,10 @@ export function serveCommand(program: Command): void {
       const logger = cliLogger(settings);
       const runtime = createRuntime({ settings, logger });
       const server = await startServer(runtime, settings.PORT, options.host, { poller: options.poller });
-      logger.info({ url: server.url, poller: options.poller, database: redactUrl(settings.DATABASE_URL) }, 'paystate serving');
+      logger.info(
+        { url: server.url, poller: options.poller, database: redactUrl(settings.DATABASE_URL) },
+        'paystate serving',
+      );
       await untilSignal();
       logger.info('shutting down: finishing the running poll cycle and dispatch pass');
       await server.close();

@@ -60,8 +60,12 @@ export function coffeeScenario(): Scenario {
       say(`\nstatus page: ${serverUrl}/orders/${orderId}`);
       const events = (await api('GET', `/v1/admin/orders/${orderId}`)).events as unknown[];
       const all = (await api('GET', '/v1/admin/orders?limit=500')).orders as unknown[];
-      say(`audit trail: ${events.length} events (paystate orders show ${orderId}); orders in this database: ${all.length}`);
-      say(`make commands sent to the machine for this order: ${tmetr.received.filter((c) => c.order_id === orderId).length}`);
+      say(
+        `audit trail: ${events.length} events (paystate orders show ${orderId}); orders in this database: ${all.length}`,
+      );
+      say(
+        `make commands sent to the machine for this order: ${tmetr.received.filter((c) => c.order_id === orderId).length}`,
+      );
       if (final !== 'successful') throw new CliError(`the order ended as ${final}, not successful`);
     },
   };

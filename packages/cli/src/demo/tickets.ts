@@ -46,7 +46,9 @@ export function ticketsScenario(): Scenario {
         customerEmail: BUYER,
       });
       const orderId = String(order.order_id);
-      say(`\norder ${orderId}: Autumn concert, standing, ${String((order.price as { display: string }).display)} for ${BUYER}`);
+      say(
+        `\norder ${orderId}: Autumn concert, standing, ${String((order.price as { display: string }).display)} for ${BUYER}`,
+      );
       const watch = watchStatus(api, orderId, say);
       await watch.tick();
       const { confirmationUrl } = (await api('POST', `/v1/orders/${orderId}/pay`)) as { confirmationUrl: string };
@@ -57,8 +59,11 @@ export function ticketsScenario(): Scenario {
       const detail = await api('GET', `/v1/admin/orders/${orderId}`);
       const ticket = detail.ticket as { id: string } | null;
       say(`\nstatus page: ${serverUrl}/orders/${orderId}`);
-      say(`ticket ${ticket?.id ?? '(none)'}; e-mails to ${BUYER}: ${mail?.mails.filter((m) => m.to.includes(BUYER)).length ?? 0}`);
-      if (final !== 'successful' || !ticket) throw new CliError(`the order ended as ${final}, not successful with a ticket`);
+      say(
+        `ticket ${ticket?.id ?? '(none)'}; e-mails to ${BUYER}: ${mail?.mails.filter((m) => m.to.includes(BUYER)).length ?? 0}`,
+      );
+      if (final !== 'successful' || !ticket)
+        throw new CliError(`the order ended as ${final}, not successful with a ticket`);
     },
   };
 }

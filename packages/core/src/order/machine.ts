@@ -35,10 +35,8 @@ function observed(event: OrderEvent, status: PaymentObservationStatus): event is
  */
 export function createOrderMachine(config: LifecycleConfig) {
   const onFastTrack = (context: OrderContext, now: string): boolean =>
-    context.paymentStartedAt !== null &&
-    secondsBetween(context.paymentStartedAt, now) <= config.FAST_TRACK_LIMIT_S;
-  const pastExpiry = (context: OrderContext, now: string): boolean =>
-    Date.parse(now) >= Date.parse(context.expiresAt);
+    context.paymentStartedAt !== null && secondsBetween(context.paymentStartedAt, now) <= config.FAST_TRACK_LIMIT_S;
+  const pastExpiry = (context: OrderContext, now: string): boolean => Date.parse(now) >= Date.parse(context.expiresAt);
   // Rule 2 with AUTO_FULFIL_WINDOW: the fast track for a customer at a machine, the whole
   // order's life for tickets; never past expiry (a late success follows LATE_PAYMENT_POLICY).
   const autoFulfils = (context: OrderContext, now: string): boolean =>
@@ -88,10 +86,8 @@ export function createOrderMachine(config: LifecycleConfig) {
     guards: {
       amountMismatch: ({ context, event }) =>
         event.type === 'PAYMENT_OBSERVED' && !sameMoney(event.amount, context.price),
-      succeededInTime: ({ context, event }) =>
-        observed(event, 'succeeded') && autoFulfils(context, event.now),
-      succeededLateRefund: ({ event }) =>
-        observed(event, 'succeeded') && config.LATE_PAYMENT_POLICY === 'refund',
+      succeededInTime: ({ context, event }) => observed(event, 'succeeded') && autoFulfils(context, event.now),
+      succeededLateRefund: ({ event }) => observed(event, 'succeeded') && config.LATE_PAYMENT_POLICY === 'refund',
       succeeded: ({ event }) => observed(event, 'succeeded'),
       stillPending: ({ event }) => observed(event, 'pending'),
       canceled: ({ event }) => observed(event, 'canceled'),
@@ -143,7 +139,11 @@ export function createOrderMachine(config: LifecycleConfig) {
       startRechecks: assign(({ context, event }) =>
         context.providerPaymentId === null
           ? { recheckAt: null, lateChecks: 0, noMoneySince: event.now }
-          : { lateChecks: 0, noMoneySince: event.now, recheckAt: nextRecheckAt(config, context.orderId, event.now, 0, event.now) },
+          : {
+              lateChecks: 0,
+              noMoneySince: event.now,
+              recheckAt: nextRecheckAt(config, context.orderId, event.now, 0, event.now),
+            },
       ),
       scheduleRecheck: assign(({ context, event }) => ({
         lateChecks: context.lateChecks + 1,

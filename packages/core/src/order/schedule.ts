@@ -61,7 +61,13 @@ export const LATE_MONEY_RECHECKS_S = [300, 3600, 21_600, 86_400] as const;
  * The next late-money re-check after `done` re-checks, or null once LATE_MONEY_WINDOW_S since
  * the order ended (`since`) is over. The last re-check falls on the window's end at the latest.
  */
-export function nextRecheckAt(config: LifecycleConfig, orderId: string, since: string, done: number, now: string): string | null {
+export function nextRecheckAt(
+  config: LifecycleConfig,
+  orderId: string,
+  since: string,
+  done: number,
+  now: string,
+): string | null {
   const end = addSeconds(since, config.LATE_MONEY_WINDOW_S);
   if (Date.parse(now) >= Date.parse(end)) return null;
   const waitS = LATE_MONEY_RECHECKS_S[Math.min(done, LATE_MONEY_RECHECKS_S.length - 1)]!;

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { initialTransition, transition } from 'xstate';
 import type { Clock } from '../clock.js';
 import { moneySchema } from '../money.js';
-import { paymentMachine, paymentStatuses, type PaymentContext, type PaymentInput, type PaymentStatus } from './machine.js';
+import {
+  paymentMachine,
+  paymentStatuses,
+  type PaymentContext,
+  type PaymentInput,
+  type PaymentStatus,
+} from './machine.js';
 
 export const PAYMENT_SNAPSHOT_FORMAT = 1;
 

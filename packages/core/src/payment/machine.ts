@@ -81,8 +81,12 @@ export const paymentMachine = setup({
   actions: {
     touch: assign(({ event }) => ({ updatedAt: event.now })),
     recordRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor + refundAmount(event) })),
-    releaseRefund: assign(({ context, event }) => ({ refundedMinor: context.refundedMinor - failedRefundAmount(event) })),
-    recordFailure: assign(({ event }) => ({ failureReason: event.type === 'FAIL' || event.type === 'REVIEW' ? event.reason : null })),
+    releaseRefund: assign(({ context, event }) => ({
+      refundedMinor: context.refundedMinor - failedRefundAmount(event),
+    })),
+    recordFailure: assign(({ event }) => ({
+      failureReason: event.type === 'FAIL' || event.type === 'REVIEW' ? event.reason : null,
+    })),
   },
 }).createMachine({
   id: 'payment',

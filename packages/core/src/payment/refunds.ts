@@ -37,7 +37,10 @@ export interface RefundReadBack {
  * @example settleUnknownRefunds({ providerRefundedMinor: 1000, recordedMinor: 0, unknown: [{ refundId: 'r', amountMinor: 1000, sentAt }], now, graceMs: 60_000 })
  *   // { verdicts: [{ refundId: 'r', verdict: 'succeeded' }], unaccountedMinor: 0 }
  */
-export function settleUnknownRefunds(readBack: RefundReadBack): { verdicts: { refundId: string; verdict: RefundVerdict }[]; unaccountedMinor: number } {
+export function settleUnknownRefunds(readBack: RefundReadBack): {
+  verdicts: { refundId: string; verdict: RefundVerdict }[];
+  unaccountedMinor: number;
+} {
   let surplus = readBack.providerRefundedMinor - readBack.recordedMinor;
   const shortfall = surplus < 0;
   const verdicts = readBack.unknown.map(({ refundId, amountMinor, sentAt }) => {

@@ -23,7 +23,12 @@ export interface PaymentCheckState {
  * Returns the ISO instant of the next check; a pure function (`jitter` in [0, 1) comes from the caller).
  * @example nextPaymentCheckAt({ createdAt, expiresAt, failedChecks: 0 }, now, config, 0) // now + FAST_TRACK_INTERVAL_S
  */
-export function nextPaymentCheckAt(state: PaymentCheckState, now: Date, config: LifecycleConfig, jitter: number): string {
+export function nextPaymentCheckAt(
+  state: PaymentCheckState,
+  now: Date,
+  config: LifecycleConfig,
+  jitter: number,
+): string {
   const ageS = (now.getTime() - Date.parse(state.createdAt)) / 1000;
   let intervalS: number;
   if (state.failedChecks === 0) {

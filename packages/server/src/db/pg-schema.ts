@@ -24,7 +24,9 @@ export const orders = pgTable(
   'orders',
   {
     id: text('id').primaryKey(),
-    deviceId: text('device_id').notNull().references(() => devices.id),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
     productId: text('product_id').notNull(),
     productName: text('product_name').notNull(),
     size: text('size').notNull(),
@@ -69,7 +71,9 @@ export const orderEvents = pgTable(
   'order_events',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
-    orderId: text('order_id').notNull().references(() => orders.id),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
     fromStatus: text('from_status'),
     toStatus: text('to_status').notNull(),
     event: text('event').notNull(),
@@ -86,10 +90,14 @@ export const effects = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
     key: text('key').notNull(),
-    orderId: text('order_id').notNull().references(() => orders.id),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
     kind: text('kind').notNull(),
     payload: jsonb('payload').notNull(),
-    status: text('status', { enum: ['pending', 'done', 'failed', 'cancelled'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'done', 'failed', 'cancelled'] })
+      .notNull()
+      .default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: text('next_attempt_at').notNull(),
     claimedBy: text('claimed_by'),
@@ -121,7 +129,10 @@ export const webhookInbox = pgTable(
 /** One ticket per paid order: the unique order_id makes a second issue impossible, whatever retries. */
 export const tickets = pgTable('tickets', {
   id: text('id').primaryKey(),
-  orderId: text('order_id').notNull().unique('tickets_order_idx').references(() => orders.id),
+  orderId: text('order_id')
+    .notNull()
+    .unique('tickets_order_idx')
+    .references(() => orders.id),
   eventId: text('event_id').notNull(),
   ticketType: text('ticket_type').notNull(),
   holderEmail: text('holder_email'),
@@ -189,7 +200,9 @@ export const paymentRefunds = pgTable(
   'payment_refunds',
   {
     id: text('id').primaryKey(),
-    paymentId: text('payment_id').notNull().references(() => payments.id),
+    paymentId: text('payment_id')
+      .notNull()
+      .references(() => payments.id),
     merchantId: text('merchant_id').notNull(),
     amountMinor: money('amount_minor').notNull(),
     currency: text('currency').notNull(),
@@ -223,7 +236,9 @@ export const cashDrawerSessions = pgTable(
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
-    uniqueIndex('cash_drawer_open_idx').on(table.merchantId).where(sql`closed_at is null`),
+    uniqueIndex('cash_drawer_open_idx')
+      .on(table.merchantId)
+      .where(sql`closed_at is null`),
     index('cash_drawer_merchant_idx').on(table.merchantId, table.openedAt),
   ],
 );
@@ -232,7 +247,9 @@ export const cashDrawerMovements = pgTable(
   'cash_drawer_movements',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
-    sessionId: text('session_id').notNull().references(() => cashDrawerSessions.id),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => cashDrawerSessions.id),
     direction: text('direction', { enum: ['in', 'out'] }).notNull(),
     amountMinor: money('amount_minor').notNull(),
     paymentId: text('payment_id'),

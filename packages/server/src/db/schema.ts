@@ -10,7 +10,10 @@ export const devices = sqliteTable('devices', {
   logoUrl: text('logo_url'),
   clientInfo: text('client_info').notNull().default(''),
   /** Sanitised HTML per order status, shown on the status page as client_info_<status>. */
-  clientInfoByStatus: text('client_info_by_status', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+  clientInfoByStatus: text('client_info_by_status', { mode: 'json' })
+    .$type<Record<string, string>>()
+    .notNull()
+    .default({}),
   createdAt: text('created_at').notNull(),
   updatedAt: text('updated_at').notNull(),
 });
@@ -19,7 +22,9 @@ export const orders = sqliteTable(
   'orders',
   {
     id: text('id').primaryKey(),
-    deviceId: text('device_id').notNull().references(() => devices.id),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
     productId: text('product_id').notNull(),
     productName: text('product_name').notNull(),
     size: text('size').notNull(),
@@ -64,7 +69,9 @@ export const orderEvents = sqliteTable(
   'order_events',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    orderId: text('order_id').notNull().references(() => orders.id),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
     fromStatus: text('from_status'),
     toStatus: text('to_status').notNull(),
     event: text('event').notNull(),
@@ -81,10 +88,14 @@ export const effects = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     key: text('key').notNull(),
-    orderId: text('order_id').notNull().references(() => orders.id),
+    orderId: text('order_id')
+      .notNull()
+      .references(() => orders.id),
     kind: text('kind').notNull(),
     payload: text('payload', { mode: 'json' }).notNull(),
-    status: text('status', { enum: ['pending', 'done', 'failed', 'cancelled'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'done', 'failed', 'cancelled'] })
+      .notNull()
+      .default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: text('next_attempt_at').notNull(),
     claimedBy: text('claimed_by'),
@@ -116,7 +127,10 @@ export const webhookInbox = sqliteTable(
 /** One ticket per paid order: the unique order_id makes a second issue impossible, whatever retries. */
 export const tickets = sqliteTable('tickets', {
   id: text('id').primaryKey(),
-  orderId: text('order_id').notNull().unique('tickets_order_idx').references(() => orders.id),
+  orderId: text('order_id')
+    .notNull()
+    .unique('tickets_order_idx')
+    .references(() => orders.id),
   eventId: text('event_id').notNull(),
   ticketType: text('ticket_type').notNull(),
   holderEmail: text('holder_email'),
@@ -193,7 +207,9 @@ export const paymentRefunds = sqliteTable(
   'payment_refunds',
   {
     id: text('id').primaryKey(),
-    paymentId: text('payment_id').notNull().references(() => payments.id),
+    paymentId: text('payment_id')
+      .notNull()
+      .references(() => payments.id),
     merchantId: text('merchant_id').notNull(),
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
@@ -228,7 +244,9 @@ export const cashDrawerSessions = sqliteTable(
     updatedAt: text('updated_at').notNull(),
   },
   (table) => [
-    uniqueIndex('cash_drawer_open_idx').on(table.merchantId).where(sql`closed_at is null`),
+    uniqueIndex('cash_drawer_open_idx')
+      .on(table.merchantId)
+      .where(sql`closed_at is null`),
     index('cash_drawer_merchant_idx').on(table.merchantId, table.openedAt),
   ],
 );
@@ -238,7 +256,9 @@ export const cashDrawerMovements = sqliteTable(
   'cash_drawer_movements',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    sessionId: text('session_id').notNull().references(() => cashDrawerSessions.id),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => cashDrawerSessions.id),
     direction: text('direction', { enum: ['in', 'out'] }).notNull(),
     amountMinor: integer('amount_minor').notNull(),
     paymentId: text('payment_id'),

@@ -26,7 +26,12 @@ export function createApp(services: Services, logger: Logger) {
     }),
   );
   // The order API serves one merchant per deployment: its Idempotency-Keys share the scope `default`.
-  const orderKeys = idempotency({ store: services.pos.store, clock: services.pos.clock, scope: () => DEFAULT_IDEMPOTENCY_SCOPE, logger });
+  const orderKeys = idempotency({
+    store: services.pos.store,
+    clock: services.pos.clock,
+    scope: () => DEFAULT_IDEMPOTENCY_SCOPE,
+    logger,
+  });
   app.post('/v1/orders', orderKeys);
   app.post('/v1/orders/:id/pay', orderKeys);
   app.route('/', publicRoutes(services));

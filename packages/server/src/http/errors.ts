@@ -14,7 +14,8 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new AppError(404, `${what}_not_found`, `no ${what} with id ${id}`);
+export const notFound = (what: string, id: string) =>
+  new AppError(404, `${what}_not_found`, `no ${what} with id ${id}`);
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };

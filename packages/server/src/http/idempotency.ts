@@ -17,7 +17,10 @@ export const DEFAULT_IDEMPOTENCY_SCOPE = 'default';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotencyOptions {
-  store: Pick<PosStore, 'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey' | 'purgeIdempotencyKeys'>;
+  store: Pick<
+    PosStore,
+    'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey' | 'purgeIdempotencyKeys'
+  >;
   clock: Clock;
   /** Whose keys these are: the merchant of the path, or DEFAULT_IDEMPOTENCY_SCOPE; null leaves the request to the route (a bad merchant id). */
   scope: (c: Context) => string | null;
@@ -44,7 +47,11 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
     const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
     if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) {
-      throw new AppError(400, 'invalid_idempotency_key', `${IDEMPOTENCY_KEY_HEADER} must be 1-255 visible ASCII characters`);
+      throw new AppError(
+        400,
+        'invalid_idempotency_key',
+        `${IDEMPOTENCY_KEY_HEADER} must be 1-255 visible ASCII characters`,
+      );
     }
     const scope = options.scope(c);
     if (scope === null) return next();
@@ -59,11 +66,19 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
       lockedUntil: new Date(now.getTime() + lockMs).toISOString(),
     });
     if (claim.outcome === 'mismatch') {
-      throw new AppError(422, 'idempotency_key_reused', `this ${IDEMPOTENCY_KEY_HEADER} was used with a different request; send a new key`);
+      throw new AppError(
+        422,
+        'idempotency_key_reused',
+        `this ${IDEMPOTENCY_KEY_HEADER} was used with a different request; send a new key`,
+      );
     }
     if (claim.outcome === 'in_flight') {
       c.header('Retry-After', '1');
-      throw new AppError(409, 'idempotency_key_in_flight', `a request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly`);
+      throw new AppError(
+        409,
+        'idempotency_key_in_flight',
+        `a request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly`,
+      );
     }
     if (claim.outcome === 'replay') {
       const { status, body, contentType } = claim.response;
@@ -78,18 +93,26 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
       const response = c.res;
       if (response.status < 500) {
         const body = await response.clone().text();
-        await options.store.completeIdempotencyKey(scope, key, { status: response.status, body, contentType: response.headers.get('content-type') });
+        await options.store.completeIdempotencyKey(scope, key, {
+          status: response.status,
+          body,
+          contentType: response.headers.get('content-type'),
+        });
         stored = true;
       }
     } finally {
       if (!stored) {
-        await options.store.releaseIdempotencyKey(scope, key).catch((error: unknown) => options.logger?.error({ err: error }, 'could not release an idempotency key'));
+        await options.store
+          .releaseIdempotencyKey(scope, key)
+          .catch((error: unknown) => options.logger?.error({ err: error }, 'could not release an idempotency key'));
       }
     }
     // Expired keys are reused in place; this only keeps the table small.
     if (now.getTime() - lastPurge > 60 * 60 * 1000) {
       lastPurge = now.getTime();
-      void options.store.purgeIdempotencyKeys(now.toISOString()).catch((error: unknown) => options.logger?.warn({ err: error }, 'idempotency key purge failed'));
+      void options.store
+        .purgeIdempotencyKeys(now.toISOString())
+        .catch((error: unknown) => options.logger?.warn({ err: error }, 'idempotency key purge failed'));
     }
   };
 }

@@ -94,13 +94,17 @@ export class JsonClient {
         throw new OutboundTimeoutError(`${service} did not answer within ${timeoutMs} ms`);
       }
       logger.warn({ ...log, elapsedMs, reason: String(error) }, `${service} call failed`);
-      throw new OutboundNetworkError(`${service} unreachable: ${error instanceof Error ? error.message : String(error)}`);
+      throw new OutboundNetworkError(
+        `${service} unreachable: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     logger.info({ ...log, status, elapsedMs: Math.round(performance.now() - started) }, `${service} call`);
     if (status < 200 || status > 299) throw new OutboundHttpError(status, text.slice(0, 2000), service);
     const parsed = schema.safeParse(text === '' ? undefined : safeJson(text));
     if (!parsed.success) {
-      throw new OutboundResponseError(`${service} answered with an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`);
+      throw new OutboundResponseError(
+        `${service} answered with an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`,
+      );
     }
     return parsed.data;
   }
@@ -116,7 +120,8 @@ function encode(call: JsonCall): { contentType: string; body: string } | null {
 
 function loggable(call: JsonCall): unknown {
   const params = call.body ?? call.form;
-  if (!call.redactParams?.length || typeof params !== 'object' || params === null || Array.isArray(params)) return params;
+  if (!call.redactParams?.length || typeof params !== 'object' || params === null || Array.isArray(params))
+    return params;
   const masked: Record<string, unknown> = { ...(params as Record<string, unknown>) };
   for (const key of call.redactParams) if (key in masked) masked[key] = '[redacted]';
   return masked;

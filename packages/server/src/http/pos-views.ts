@@ -1,5 +1,11 @@
 import { expectedMinor, refundableMinor, varianceMinor } from '@paystate/core';
-import type { DrawerMovement, DrawerRecord, PaymentMethodRecord, PaymentRecord, RefundRecord } from '../store/pos-types.js';
+import type {
+  DrawerMovement,
+  DrawerRecord,
+  PaymentMethodRecord,
+  PaymentRecord,
+  RefundRecord,
+} from '../store/pos-types.js';
 
 // The JSON the POS API answers (and `paystate pos … --json` prints): snake_case, amounts in
 // minor units with their currency. Expected balance, variance and what is still refundable

@@ -11,7 +11,10 @@ const clean = sanitizeClientInfo;
 const deviceSchema = z.strictObject({
   name: z.string().trim().min(1).max(120),
   location: z.string().max(200).default(''),
-  logo_url: z.url({ protocol: /^https$/ }).nullable().default(null),
+  logo_url: z
+    .url({ protocol: /^https$/ })
+    .nullable()
+    .default(null),
   client_info: z.string().max(5000).default(''),
   ...Object.fromEntries(orderStatuses.map((status) => [`client_info_${status}`, z.string().max(5000).optional()])),
 });
@@ -45,7 +48,8 @@ export function adminRoutes(services: Services) {
 
   app.put('/devices/:id', async (c) => {
     const id = parseId(c, 'id');
-    const body = (await parseJsonBody(c, deviceSchema)) as z.infer<typeof deviceSchema> & Record<string, string | undefined>;
+    const body = (await parseJsonBody(c, deviceSchema)) as z.infer<typeof deviceSchema> &
+      Record<string, string | undefined>;
     const byStatus = Object.fromEntries(
       orderStatuses.flatMap((status) => {
         const html = body[`client_info_${status}`];

@@ -8,9 +8,13 @@ import { drawerView, methodView, movementView, paymentView, refundView } from '.
 import type { Services } from './services.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from './validate.js';
 
-const providerCodeSchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'provider codes are lower-case identifiers such as wave or cash');
+const providerCodeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'provider codes are lower-case identifiers such as wave or cash');
 const operatorSchema = z.string().trim().min(1).max(80);
-const publicConfigSchema = z.record(z.string().max(64), z.string().max(500)).refine((config) => Object.keys(config).length <= 20, 'at most 20 entries');
+const publicConfigSchema = z
+  .record(z.string().max(64), z.string().max(500))
+  .refine((config) => Object.keys(config).length <= 20, 'at most 20 entries');
 
 const newMethodSchema = z.strictObject({
   provider_code: providerCodeSchema,
@@ -36,7 +40,10 @@ const newPaymentSchema = z.strictObject({
   amount_minor: minorUnitsSchema.positive(),
   currency: currencySchema,
   description: z.string().trim().max(200).default(''),
-  payer_msisdn: z.string().regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only').optional(),
+  payer_msisdn: z
+    .string()
+    .regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only')
+    .optional(),
 });
 
 const paymentListQuery = z.strictObject({
@@ -154,7 +161,11 @@ export function posRoutes(services: Services) {
   app.get('/:merchantId/payments', async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, paymentListQuery);
-    const payments = await pos.listPayments(merchantId, { status: query.status, createdBefore: query.created_before, limit: query.limit });
+    const payments = await pos.listPayments(merchantId, {
+      status: query.status,
+      createdBefore: query.created_before,
+      limit: query.limit,
+    });
     return c.json({ payments: payments.map(paymentView) });
   });
 
@@ -188,9 +199,18 @@ export function posRoutes(services: Services) {
     const paymentId = parseId(c, 'paymentId');
     const body = await parseJsonBody(c, refundSchema);
     // The key (already validated by the middleware) names the refund movement itself, not only the request.
-    const result = await pos.refund(merchantId, paymentId, { amountMinor: body.amount_minor, reason: body.reason ?? null }, c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null);
+    const result = await pos.refund(
+      merchantId,
+      paymentId,
+      { amountMinor: body.amount_minor, reason: body.reason ?? null },
+      c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
+    );
     return c.json(
-      { ...refundView(result.refund), payment: paymentView(result.payment), drawer: result.drawer ? drawerView(result.drawer) : null },
+      {
+        ...refundView(result.refund),
+        payment: paymentView(result.payment),
+        drawer: result.drawer ? drawerView(result.drawer) : null,
+      },
       createdStatus(result.outcome),
     );
   });
@@ -198,7 +218,11 @@ export function posRoutes(services: Services) {
   app.post('/:merchantId/drawer/open', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, openDrawerSchema);
-    const drawer = await pos.openDrawer(merchantId, { amountMinor: body.opening_minor, currency: body.currency }, body.operator ?? null);
+    const drawer = await pos.openDrawer(
+      merchantId,
+      { amountMinor: body.opening_minor, currency: body.currency },
+      body.operator ?? null,
+    );
     return c.json(drawerView(drawer), 201);
   });
 
@@ -207,13 +231,17 @@ export function posRoutes(services: Services) {
   app.post('/:merchantId/drawer/cash', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, drawerCashSchema);
-    return c.json(drawerView(await pos.drawerCash(merchantId, body.direction, body.amount_minor, body.currency, body.note ?? null)));
+    return c.json(
+      drawerView(await pos.drawerCash(merchantId, body.direction, body.amount_minor, body.currency, body.note ?? null)),
+    );
   });
 
   app.post('/:merchantId/drawer/close', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, closeDrawerSchema);
-    return c.json(drawerView(await pos.closeDrawer(merchantId, body.counted_minor, body.currency, body.operator ?? null)));
+    return c.json(
+      drawerView(await pos.closeDrawer(merchantId, body.counted_minor, body.currency, body.operator ?? null)),
+    );
   });
 
   app.get('/:merchantId/drawer/sessions', async (c) => {
@@ -240,15 +268,20 @@ export function posReturnRoutes(services: Services) {
   app.get('/pos/:merchantId/payments/:paymentId/return', async (c) => {
     const { payment } = await services.pos.getPayment(parseId(c, 'merchantId'), parseId(c, 'paymentId'));
     c.header('Cache-Control', 'no-store');
-    const text = payment.status === 'success' ? 'Paiement reçu. Merci ! / Payment received. Thank you!' : 'Paiement en cours de vérification. / Your payment is being checked.';
-    return c.html(`<!doctype html><html><head><meta charset="utf-8"><title>Payment</title></head><body><p>${text}</p></body></html>`);
+    const text =
+      payment.status === 'success'
+        ? 'Paiement reçu. Merci ! / Payment received. Thank you!'
+        : 'Paiement en cours de vérification. / Your payment is being checked.';
+    return c.html(
+      `<!doctype html><html><head><meta charset="utf-8"><title>Payment</title></head><body><p>${text}</p></body></html>`,
+    );
   });
   return app;
 }
 
 function parseProviderCode(c: Context): string {
   const parsed = providerCodeSchema.safeParse(c.req.param('providerCode'));
-  if (!parsed.success) throw new AppError(400, 'invalid_id', `providerCode: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new AppError(400, 'invalid_id', `providerCode: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
-

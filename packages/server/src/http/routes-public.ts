@@ -17,13 +17,21 @@ const createOrderSchema = z.strictObject({
   size: text(32),
   price: minorUnitsSchema.positive(),
   currency: currencySchema,
-  provider: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).optional(),
+  provider: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/)
+    .optional(),
   /** Ticket sales mail the ticket (and a payment-failed notice) here. */
   customerEmail: z.email().max(254).optional(),
 });
 
 /** An empty body is fine; mobile money needs the payer's phone (MSISDN, digits only). */
-const payOrderSchema = z.strictObject({ payer_msisdn: z.string().regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only').optional() });
+const payOrderSchema = z.strictObject({
+  payer_msisdn: z
+    .string()
+    .regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only')
+    .optional(),
+});
 
 const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) });
 
@@ -64,15 +72,23 @@ export function publicRoutes(services: Services) {
     app.get(path, async (c) => {
       const record = await orders.get(parseId(c, 'id'));
       const nonce = randomBytes(16).toString('base64');
-      c.header('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src https: data:`);
+      c.header(
+        'Content-Security-Policy',
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src https: data:`,
+      );
       c.header('Cache-Control', 'no-store');
-      return c.html(renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), nonce));
+      return c.html(
+        renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), nonce),
+      );
     });
   }
 
   // MTN MoMo delivers callbacks with PUT; everyone else POSTs.
   app.on(['POST', 'PUT'], '/v1/webhooks/:provider', async (c) => {
-    const providerCode = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/).safeParse(c.req.param('provider'));
+    const providerCode = z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,31}$/)
+      .safeParse(c.req.param('provider'));
     const rawBody = await c.req.text();
     const headers = { ...c.req.header(), 'x-paystate-remote-addr': services.remoteAddress(c) };
     const provider = providerCode.success ? providerCode.data : '-';

@@ -1,4 +1,11 @@
-import { describeStatus, isTerminal, orderStatuses, toDecimalString, type FailureReason, type Vocabulary } from '@paystate/core';
+import {
+  describeStatus,
+  isTerminal,
+  orderStatuses,
+  toDecimalString,
+  type FailureReason,
+  type Vocabulary,
+} from '@paystate/core';
 import type { Device, OrderRecord } from '../store/types.js';
 
 /** GET /v1/order-status/:id: what the customer's phone shows, shared by the JSON API and the page. */
@@ -14,7 +21,9 @@ export function statusView(record: OrderRecord, device: Device | null, vocabular
     order_id: order.orderId,
     status,
     terminal: isTerminal(status),
-    status_description: (namesTheMachine(order.failureReason, vocabulary) ? null : order.failedPresentationDesc) ?? describeStatus(status, 'ru', vocabulary),
+    status_description:
+      (namesTheMachine(order.failureReason, vocabulary) ? null : order.failedPresentationDesc) ??
+      describeStatus(status, 'ru', vocabulary),
     status_description_en: describeStatus(status, 'en', vocabulary),
     drink_name: order.productName,
     drink_size: order.size,

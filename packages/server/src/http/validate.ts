@@ -7,7 +7,8 @@ export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 
 
 export function parseId(c: Context, name: string): string {
   const parsed = idSchema.safeParse(c.req.param(name));
-  if (!parsed.success) throw new AppError(400, 'invalid_id', `${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new AppError(400, 'invalid_id', `${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 
@@ -29,7 +30,9 @@ export function parseQuery<T>(c: Context, schema: z.ZodType<T>): T {
 function parseWith<T>(schema: z.ZodType<T>, raw: unknown, code: string): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const message = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
+    const message = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+      .join('; ');
     throw new AppError(400, code, message);
   }
   return parsed.data;

@@ -38,7 +38,11 @@ export class PayerDetailsRequiredError extends Error {
  * A notification body parsed by its schema (`data`), with the JSON as it came (`json`, kept as
  * the raw record); anything else is a WebhookParseError naming what was expected.
  */
-export function parseNotification<T>(rawBody: string, schema: ZodType<T>, expected: string): { data: T; json: unknown } {
+export function parseNotification<T>(
+  rawBody: string,
+  schema: ZodType<T>,
+  expected: string,
+): { data: T; json: unknown } {
   let json: unknown;
   try {
     json = JSON.parse(rawBody);
@@ -46,7 +50,8 @@ export function parseNotification<T>(rawBody: string, schema: ZodType<T>, expect
     throw new WebhookParseError(`${expected}: the body is not JSON`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new WebhookParseError(`not ${expected}: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`);
+  if (!parsed.success)
+    throw new WebhookParseError(`not ${expected}: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}`);
   return { data: parsed.data, json };
 }
 

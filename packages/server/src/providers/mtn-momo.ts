@@ -16,7 +16,13 @@ import {
 } from '@paystate/core';
 import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
 import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
-import { PayerDetailsRequiredError, RefundNotSupportedError, WebhookParseError, parseNotification, mapStatus } from './errors.js';
+import {
+  PayerDetailsRequiredError,
+  RefundNotSupportedError,
+  WebhookParseError,
+  parseNotification,
+  mapStatus,
+} from './errors.js';
 
 /** Every status of a MoMo request-to-pay and the observation it is for the lifecycle. */
 export const mtnMomoStatusMap: Readonly<Record<string, PaymentObservationStatus>> = {
@@ -111,7 +117,8 @@ export class MtnMomoProvider implements PaymentProvider {
   }
 
   async createPayment(input: MtnMomoPaymentInput, idempotencyKey: string): Promise<CreatedPayment> {
-    if (!input.payerMsisdn) throw new MomoPayerRequiredError('MTN MoMo needs the payer\'s phone number (payerMsisdn) to request a payment');
+    if (!input.payerMsisdn)
+      throw new MomoPayerRequiredError("MTN MoMo needs the payer's phone number (payerMsisdn) to request a payment");
     const referenceId = momoReferenceId(idempotencyKey);
     try {
       await this.authorised(
@@ -146,7 +153,11 @@ export class MtnMomoProvider implements PaymentProvider {
       { method: 'GET', path: `/collection/v1_0/requesttopay/${encodeURIComponent(providerPaymentId)}` },
       requestToPaySchema,
     );
-    return { status: mtnMomoStatusOf(result.status), amount: fromDecimalString(result.amount, result.currency), raw: result };
+    return {
+      status: mtnMomoStatusOf(result.status),
+      amount: fromDecimalString(result.amount, result.currency),
+      raw: result,
+    };
   }
 
   /**
@@ -191,7 +202,11 @@ export class MtnMomoProvider implements PaymentProvider {
 
   private async fetchToken(): Promise<IssuedToken> {
     const answer = await this.client.call(
-      { method: 'POST', path: '/collection/token/', headers: { 'ocp-apim-subscription-key': this.options.subscriptionKey } },
+      {
+        method: 'POST',
+        path: '/collection/token/',
+        headers: { 'ocp-apim-subscription-key': this.options.subscriptionKey },
+      },
       tokenSchema,
     );
     return { accessToken: answer.access_token, expiresInS: answer.expires_in };
@@ -210,7 +225,11 @@ export function momoReferenceId(idempotencyKey: string): string {
 /** RFC 9562 UUID version 5: SHA-1 of the namespace bytes and the UTF-8 name. */
 export function uuidV5(name: string, namespace: string): string {
   if (!UUID.test(namespace)) throw new Error(`not a UUID: ${namespace}`);
-  const bytes = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest().subarray(0, 16);
+  const bytes = createHash('sha1')
+    .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest()
+    .subarray(0, 16);
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

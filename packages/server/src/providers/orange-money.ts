@@ -133,7 +133,11 @@ export class OrangeMoneyProvider implements PaymentProvider {
       },
       webPaymentSchema,
     );
-    const providerPaymentId = encodePaymentRef({ payToken: payment.pay_token, orderId: input.orderId, amount: input.amount });
+    const providerPaymentId = encodePaymentRef({
+      payToken: payment.pay_token,
+      orderId: input.orderId,
+      amount: input.amount,
+    });
     this.remember(payment.notif_token, providerPaymentId);
     return { providerPaymentId, confirmationUrl: payment.payment_url };
   }
@@ -149,7 +153,12 @@ export class OrangeMoneyProvider implements PaymentProvider {
       transactionStatusSchema,
     );
     // Orange's answer has no amount: it answers only for the order_id, amount and pay_token asked about.
-    return { status: orangeMoneyStatusOf(answer.status), amount: ref.amount, raw: answer, expired: answer.status === 'EXPIRED' };
+    return {
+      status: orangeMoneyStatusOf(answer.status),
+      amount: ref.amount,
+      raw: answer,
+      expired: answer.status === 'EXPIRED',
+    };
   }
 
   /** Orange Money web payments have no refund API. */
@@ -167,7 +176,9 @@ export class OrangeMoneyProvider implements PaymentProvider {
       return; // not a notification at all: parseWebhook answers 400
     }
     if (!this.paymentFor(notification.notif_token)) {
-      throw new WebhookVerificationError('Orange Money notification carries a notif_token not issued for any payment this process knows');
+      throw new WebhookVerificationError(
+        'Orange Money notification carries a notif_token not issued for any payment this process knows',
+      );
     }
   }
 
@@ -175,14 +186,24 @@ export class OrangeMoneyProvider implements PaymentProvider {
   parseWebhook(rawBody: string): WebhookNotification {
     const notification = parseNotification(rawBody);
     const providerPaymentId = this.paymentFor(notification.notif_token);
-    if (!providerPaymentId) throw new WebhookParseError('Orange Money notification names no payment this process knows');
+    if (!providerPaymentId)
+      throw new WebhookParseError('Orange Money notification names no payment this process knows');
     const txnid = typeof notification.txnid === 'string' ? notification.txnid : null;
-    return { eventId: txnid ? `${txnid}:${notification.status}` : null, providerPaymentId, status: null, amount: null, raw: notification };
+    return {
+      eventId: txnid ? `${txnid}:${notification.status}` : null,
+      providerPaymentId,
+      status: null,
+      amount: null,
+      raw: notification,
+    };
   }
 
   private remember(notifToken: string, providerPaymentId: string): void {
     const now = this.clock.now().getTime();
-    this.issued.set(tokenKey(notifToken), { providerPaymentId, until: now + (this.options.notifTokenTtlS ?? 86_400) * 1000 });
+    this.issued.set(tokenKey(notifToken), {
+      providerPaymentId,
+      until: now + (this.options.notifTokenTtlS ?? 86_400) * 1000,
+    });
     for (const [key, entry] of this.issued) {
       if (this.issued.size <= MAX_REMEMBERED && entry.until > now) break;
       this.issued.delete(key);
@@ -197,11 +218,16 @@ export class OrangeMoneyProvider implements PaymentProvider {
 
   /** A call with the cached bearer token (renewed once on a 401). */
   private authorised<T>(call: JsonCall, schema: z.ZodType<T>): Promise<T> {
-    return this.tokens.withToken((token) => this.client.call({ ...call, headers: { ...call.headers, authorization: `Bearer ${token}` } }, schema));
+    return this.tokens.withToken((token) =>
+      this.client.call({ ...call, headers: { ...call.headers, authorization: `Bearer ${token}` } }, schema),
+    );
   }
 
   private async fetchToken(): Promise<IssuedToken> {
-    const answer = await this.client.call({ method: 'POST', path: '/oauth/v3/token', form: { grant_type: 'client_credentials' } }, tokenSchema);
+    const answer = await this.client.call(
+      { method: 'POST', path: '/oauth/v3/token', form: { grant_type: 'client_credentials' } },
+      tokenSchema,
+    );
     return { accessToken: answer.access_token, expiresInS: answer.expires_in };
   }
 }
@@ -212,7 +238,9 @@ export function orangeMoneyStatusOf(status: string): PaymentObservationStatus {
 
 /** `<pay_token>:<order_id>:<amount minor>:<currency>`, each part URI-encoded. */
 export function encodePaymentRef(ref: PaymentRef): string {
-  return [ref.payToken, ref.orderId, String(ref.amount.amountMinor), ref.amount.currency].map(encodeURIComponent).join(':');
+  return [ref.payToken, ref.orderId, String(ref.amount.amountMinor), ref.amount.currency]
+    .map(encodeURIComponent)
+    .join(':');
 }
 
 export function decodePaymentRef(providerPaymentId: string): PaymentRef {
@@ -225,7 +253,14 @@ export function decodePaymentRef(providerPaymentId: string): PaymentRef {
   });
   const [payToken, orderId, minor, currency] = parts;
   const amountMinor = Number(minor);
-  if (parts.length !== 4 || !payToken || !orderId || !/^\d+$/.test(minor ?? '') || !Number.isSafeInteger(amountMinor) || !currencySchema.safeParse(currency).success) {
+  if (
+    parts.length !== 4 ||
+    !payToken ||
+    !orderId ||
+    !/^\d+$/.test(minor ?? '') ||
+    !Number.isSafeInteger(amountMinor) ||
+    !currencySchema.safeParse(currency).success
+  ) {
     throw new Error(`not an Orange Money payment id: ${providerPaymentId}`);
   }
   return { payToken, orderId, amount: { amountMinor, currency: currency! } };

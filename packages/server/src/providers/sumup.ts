@@ -138,7 +138,10 @@ export class SumUpProvider implements PaymentProvider {
       checkout = await this.existingCheckout(input.orderId);
     }
     const amount = moneyOf(checkout);
-    if ((checkout.checkout_reference !== undefined && checkout.checkout_reference !== input.orderId) || !sameMoney(amount, input.amount)) {
+    if (
+      (checkout.checkout_reference !== undefined && checkout.checkout_reference !== input.orderId) ||
+      !sameMoney(amount, input.amount)
+    ) {
       throw new OutboundResponseError(
         `sumup checkout ${checkout.id} is for ${checkout.checkout_reference ?? '?'} / ${toDecimalString(amount)} ${amount.currency}, not what was asked`,
       );
@@ -164,14 +167,19 @@ export class SumUpProvider implements PaymentProvider {
   private async refunded(checkout: Checkout, currency: string): Promise<Money> {
     const paid = (checkout.transactions ?? []).find((transaction) => transaction.status === 'SUCCESSFUL');
     if (!paid) return { amountMinor: 0, currency };
-    const detail = await this.client.call({ method: 'GET', path: `/v0.1/me/transactions?id=${encodeURIComponent(paid.id)}` }, transactionDetailSchema);
+    const detail = await this.client.call(
+      { method: 'GET', path: `/v0.1/me/transactions?id=${encodeURIComponent(paid.id)}` },
+      transactionDetailSchema,
+    );
     let minor = 0;
     for (const event of detail.events ?? []) {
       if (event.type !== 'REFUND' || event.status === 'FAILED') continue;
       try {
         minor += fromDecimalString(event.amount, detail.currency).amountMinor;
       } catch (error) {
-        throw new OutboundResponseError(`sumup transaction ${detail.id} refund amount ${event.amount}: ${(error as Error).message}`);
+        throw new OutboundResponseError(
+          `sumup transaction ${detail.id} refund amount ${event.amount}: ${(error as Error).message}`,
+        );
       }
     }
     return { amountMinor: minor, currency: detail.currency };
@@ -186,7 +194,9 @@ export class SumUpProvider implements PaymentProvider {
   async refund(providerPaymentId: string, amount: Money, _idempotencyKey: string): Promise<void> {
     const checkout = await this.checkout(providerPaymentId);
     if (checkout.currency !== amount.currency) {
-      throw new OutboundResponseError(`sumup checkout ${checkout.id} is in ${checkout.currency}, the refund in ${amount.currency}`);
+      throw new OutboundResponseError(
+        `sumup checkout ${checkout.id} is in ${checkout.currency}, the refund in ${amount.currency}`,
+      );
     }
     const paid = (checkout.transactions ?? []).find((transaction) => transaction.status === 'SUCCESSFUL');
     if (!paid) throw new OutboundResponseError(`sumup checkout ${checkout.id} has no successful transaction to refund`);
@@ -208,11 +218,23 @@ export class SumUpProvider implements PaymentProvider {
     }
     const legacy = legacyNotificationSchema.safeParse(json);
     if (legacy.success) {
-      return { eventId: `${legacy.data.event_type}:${legacy.data.id}`, providerPaymentId: legacy.data.id, status: null, amount: null, raw: json };
+      return {
+        eventId: `${legacy.data.event_type}:${legacy.data.id}`,
+        providerPaymentId: legacy.data.id,
+        status: null,
+        amount: null,
+        raw: json,
+      };
     }
     const event = eventNotificationSchema.safeParse(json);
     if (event.success) {
-      return { eventId: `${event.data.event_type}:${event.data.id}`, providerPaymentId: event.data.payload.checkout_id, status: null, amount: null, raw: json };
+      return {
+        eventId: `${event.data.event_type}:${event.data.id}`,
+        providerPaymentId: event.data.payload.checkout_id,
+        status: null,
+        amount: null,
+        raw: json,
+      };
     }
     throw new WebhookParseError('not a SumUp checkout status notification');
   }
@@ -227,7 +249,9 @@ export class SumUpProvider implements PaymentProvider {
       z.array(checkoutSchema),
     );
     const mine = found.find(
-      (checkout) => checkout.checkout_reference === reference && (checkout.merchant_code === undefined || checkout.merchant_code === this.options.merchantCode),
+      (checkout) =>
+        checkout.checkout_reference === reference &&
+        (checkout.merchant_code === undefined || checkout.merchant_code === this.options.merchantCode),
     );
     if (!mine) throw new OutboundResponseError(`sumup refused checkout ${reference} as a duplicate but lists none`);
     return mine;
@@ -247,7 +271,8 @@ export function exactAmount(money: Money): number {
   } catch {
     back = null;
   }
-  if (!back || !sameMoney(back, money)) throw new MoneyFormatError(`${decimal} ${money.currency} cannot travel exactly as a JSON number`);
+  if (!back || !sameMoney(back, money))
+    throw new MoneyFormatError(`${decimal} ${money.currency} cannot travel exactly as a JSON number`);
   return number;
 }
 
@@ -255,7 +280,9 @@ function moneyOf(checkout: Checkout): Money {
   try {
     return fromDecimalString(checkout.amount, checkout.currency);
   } catch (error) {
-    throw new OutboundResponseError(`sumup checkout ${checkout.id} amount ${checkout.amount} ${checkout.currency}: ${(error as Error).message}`);
+    throw new OutboundResponseError(
+      `sumup checkout ${checkout.id} amount ${checkout.amount} ${checkout.currency}: ${(error as Error).message}`,
+    );
   }
 }
 

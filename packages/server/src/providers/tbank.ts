@@ -54,10 +54,21 @@ export const tbankStatusMap: Readonly<Record<string, PaymentObservationStatus>> 
 };
 
 /** What a Cancel may leave a payment in when it returned (or is returning) money. */
-const REFUND_OUTCOMES = new Set(['REFUNDED', 'PARTIAL_REFUNDED', 'REFUNDING', 'ASYNC_REFUNDING', 'REVERSED', 'PARTIAL_REVERSED', 'REVERSING']);
+const REFUND_OUTCOMES = new Set([
+  'REFUNDED',
+  'PARTIAL_REFUNDED',
+  'REFUNDING',
+  'ASYNC_REFUNDING',
+  'REVERSED',
+  'PARTIAL_REVERSED',
+  'REVERSING',
+]);
 
 /** T-Bank counts a notification as delivered only on HTTP 200 with exactly this body. */
-export const TBANK_WEBHOOK_ACKNOWLEDGEMENT: WebhookAcknowledgement = { body: 'OK', contentType: 'text/plain; charset=utf-8' };
+export const TBANK_WEBHOOK_ACKNOWLEDGEMENT: WebhookAcknowledgement = {
+  body: 'OK',
+  contentType: 'text/plain; charset=utf-8',
+};
 
 /** T-Bank terminals take amounts in kopecks: roubles only. */
 export const TBANK_CURRENCY = 'RUB';
@@ -71,10 +82,13 @@ export function tbankToken(params: Readonly<Record<string, unknown>>, password: 
   const pairs: [string, string][] = [['Password', password]];
   for (const [key, value] of Object.entries(params)) {
     if (key === 'Token') continue;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') pairs.push([key, String(value)]);
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      pairs.push([key, String(value)]);
   }
   pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256').update(pairs.map(([, value]) => value).join(''), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(pairs.map(([, value]) => value).join(''), 'utf8')
+    .digest('hex');
 }
 
 /** Recomputes a body's Token and compares it in constant time (lengths first: timingSafeEqual throws on a mismatch). */
@@ -122,7 +136,12 @@ const paymentIdSchema = z.union([z.string().min(1), z.number().int().nonnegative
 const kopecksSchema = z.number().int().nonnegative();
 
 const answerSchema = z
-  .object({ Success: z.boolean(), ErrorCode: z.string(), Message: z.string().optional(), Details: z.string().optional() })
+  .object({
+    Success: z.boolean(),
+    ErrorCode: z.string(),
+    Message: z.string().optional(),
+    Details: z.string().optional(),
+  })
   .loose();
 
 const initSchema = z
@@ -135,10 +154,17 @@ const initSchema = z
   })
   .loose();
 
-const stateSchema = z.object({ PaymentId: paymentIdSchema, Status: z.string(), Amount: kopecksSchema, OrderId: z.string().optional() }).loose();
+const stateSchema = z
+  .object({ PaymentId: paymentIdSchema, Status: z.string(), Amount: kopecksSchema, OrderId: z.string().optional() })
+  .loose();
 
 const cancelSchema = z
-  .object({ PaymentId: paymentIdSchema, Status: z.string(), OriginalAmount: kopecksSchema.optional(), NewAmount: kopecksSchema.optional() })
+  .object({
+    PaymentId: paymentIdSchema,
+    Status: z.string(),
+    OriginalAmount: kopecksSchema.optional(),
+    NewAmount: kopecksSchema.optional(),
+  })
   .loose();
 
 const notificationSchema = z
@@ -167,7 +193,12 @@ export class TBankProvider implements PaymentProvider {
   private readonly client: JsonClient;
 
   constructor(private readonly options: TBankOptions) {
-    this.client = new JsonClient({ service: 'tbank', baseUrl: options.apiUrl, timeoutMs: options.timeoutMs, logger: options.logger });
+    this.client = new JsonClient({
+      service: 'tbank',
+      baseUrl: options.apiUrl,
+      timeoutMs: options.timeoutMs,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -190,8 +221,13 @@ export class TBankProvider implements PaymentProvider {
       },
       initSchema,
     );
-    if ((created.OrderId !== undefined && created.OrderId !== input.orderId) || (created.Amount !== undefined && created.Amount !== amount)) {
-      throw new OutboundResponseError(`tbank Init answered for order ${created.OrderId ?? '?'} / ${created.Amount ?? '?'} kopecks, not what was asked`);
+    if (
+      (created.OrderId !== undefined && created.OrderId !== input.orderId) ||
+      (created.Amount !== undefined && created.Amount !== amount)
+    ) {
+      throw new OutboundResponseError(
+        `tbank Init answered for order ${created.OrderId ?? '?'} / ${created.Amount ?? '?'} kopecks, not what was asked`,
+      );
     }
     return { providerPaymentId: created.PaymentId, confirmationUrl: created.PaymentURL };
   }
@@ -199,7 +235,12 @@ export class TBankProvider implements PaymentProvider {
   async getPaymentStatus(providerPaymentId: string): Promise<PaymentStatusReport> {
     const state = await this.call('GetState', { PaymentId: providerPaymentId }, stateSchema);
     const expired = state.Status === 'DEADLINE_EXPIRED' || state.Status === 'ATTEMPTS_EXPIRED';
-    return { status: statusOf(state.Status), amount: { amountMinor: state.Amount, currency: TBANK_CURRENCY }, raw: state, expired };
+    return {
+      status: statusOf(state.Status),
+      amount: { amountMinor: state.Amount, currency: TBANK_CURRENCY },
+      raw: state,
+      expired,
+    };
   }
 
   /**
@@ -214,7 +255,9 @@ export class TBankProvider implements PaymentProvider {
       cancelSchema,
     );
     if (!REFUND_OUTCOMES.has(canceled.Status)) {
-      throw new OutboundResponseError(`tbank Cancel left payment ${providerPaymentId} ${canceled.Status}, not refunded`);
+      throw new OutboundResponseError(
+        `tbank Cancel left payment ${providerPaymentId} ${canceled.Status}, not refunded`,
+      );
     }
   }
 
@@ -226,16 +269,24 @@ export class TBankProvider implements PaymentProvider {
     } catch {
       throw new WebhookVerificationError('notification body is not JSON, so its Token cannot be checked');
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new WebhookVerificationError('notification is not a JSON object');
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new WebhookVerificationError('notification is not a JSON object');
     const body = json as Record<string, unknown>;
-    if (typeof body.Token !== 'string' || body.Token === '') throw new WebhookVerificationError('notification carries no Token');
-    if (body.TerminalKey !== this.options.terminalKey) throw new WebhookVerificationError('notification is for another terminal');
-    if (!tbankTokenMatches(body, this.options.password)) throw new WebhookVerificationError('notification Token does not match');
+    if (typeof body.Token !== 'string' || body.Token === '')
+      throw new WebhookVerificationError('notification carries no Token');
+    if (body.TerminalKey !== this.options.terminalKey)
+      throw new WebhookVerificationError('notification is for another terminal');
+    if (!tbankTokenMatches(body, this.options.password))
+      throw new WebhookVerificationError('notification Token does not match');
   }
 
   /** Called only after verifyWebhook: status and amount are signed, so they are reported. */
   parseWebhook(rawBody: string): WebhookNotification {
-    const { data: notification, json } = parseNotification(rawBody, notificationSchema, 'a T-Bank payment notification');
+    const { data: notification, json } = parseNotification(
+      rawBody,
+      notificationSchema,
+      'a T-Bank payment notification',
+    );
     const { Status, PaymentId, Amount } = notification;
     return {
       eventId: `${Status}:${PaymentId}:${Amount}`,
@@ -257,13 +308,23 @@ export class TBankProvider implements PaymentProvider {
   private async call<T>(method: string, params: Record<string, string | number>, schema: z.ZodType<T>): Promise<T> {
     const body: Record<string, string | number> = { TerminalKey: this.options.terminalKey, ...params };
     body.Token = tbankToken(body, this.options.password);
-    const answer = await this.client.call({ method: 'POST', path: `/${method}`, body, redactParams: ['Token'] }, answerSchema);
+    const answer = await this.client.call(
+      { method: 'POST', path: `/${method}`, body, redactParams: ['Token'] },
+      answerSchema,
+    );
     if (!answer.Success || answer.ErrorCode !== '0') {
-      throw new TBankRefusedError(method, answer.ErrorCode, [answer.Message, answer.Details].filter(Boolean).join(': '), JSON.stringify(answer).slice(0, 2000));
+      throw new TBankRefusedError(
+        method,
+        answer.ErrorCode,
+        [answer.Message, answer.Details].filter(Boolean).join(': '),
+        JSON.stringify(answer).slice(0, 2000),
+      );
     }
     const parsed = schema.safeParse(answer);
     if (!parsed.success) {
-      throw new OutboundResponseError(`tbank ${method} answered with an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`);
+      throw new OutboundResponseError(
+        `tbank ${method} answered with an unexpected body: ${parsed.error.issues[0]?.message ?? ''}`,
+      );
     }
     return parsed.data;
   }

@@ -15,7 +15,13 @@ import {
   type WebhookNotification,
 } from '@paystate/core';
 import { JsonClient, OutboundResponseError } from '../http/outbound.js';
-import { RefundNotSupportedError, WebhookParseError, WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
+import {
+  RefundNotSupportedError,
+  WebhookParseError,
+  WebhookVerificationError,
+  parseNotification,
+  mapStatus,
+} from './errors.js';
 
 /**
  * A Wave checkout session has two statuses: `checkout_status` (open, complete, expired) and
@@ -85,7 +91,8 @@ export class WaveProvider implements PaymentProvider {
   private readonly secret: Buffer;
 
   constructor(options: WaveOptions) {
-    if (!options.webhookSecret) throw new Error('Wave needs its webhook signing secret: unsigned webhooks are never accepted');
+    if (!options.webhookSecret)
+      throw new Error('Wave needs its webhook signing secret: unsigned webhooks are never accepted');
     this.client = new JsonClient({
       service: 'wave',
       baseUrl: options.apiUrl,
@@ -114,7 +121,8 @@ export class WaveProvider implements PaymentProvider {
       },
       sessionSchema,
     );
-    if (!session.wave_launch_url) throw new OutboundResponseError('wave created a checkout session without a wave_launch_url');
+    if (!session.wave_launch_url)
+      throw new OutboundResponseError('wave created a checkout session without a wave_launch_url');
     return { providerPaymentId: session.id, confirmationUrl: session.wave_launch_url };
   }
 
@@ -122,7 +130,12 @@ export class WaveProvider implements PaymentProvider {
     const session = await this.session(providerPaymentId);
     const status = waveStatusOf(session.checkout_status, session.payment_status);
     // An expired session can no longer be paid: its lifetime ran out, nobody refused it.
-    return { status, amount: amountOf(session), raw: session, expired: status === 'canceled' && session.checkout_status === 'expired' };
+    return {
+      status,
+      amount: amountOf(session),
+      raw: session,
+      expired: status === 'canceled' && session.checkout_status === 'expired',
+    };
   }
 
   /**
@@ -165,7 +178,9 @@ export class WaveProvider implements PaymentProvider {
     if (!matches) throw new WebhookVerificationError('Wave-Signature does not match the body');
     const ageS = this.clock.now().getTime() / 1000 - Number(timestamp);
     if (ageS > WAVE_REPLAY_WINDOW_S) {
-      throw new WebhookVerificationError(`Wave-Signature is ${Math.floor(ageS)} s old, beyond the ${WAVE_REPLAY_WINDOW_S} s replay window`);
+      throw new WebhookVerificationError(
+        `Wave-Signature is ${Math.floor(ageS)} s old, beyond the ${WAVE_REPLAY_WINDOW_S} s replay window`,
+      );
     }
     if (-ageS > WAVE_FUTURE_SKEW_S) {
       throw new WebhookVerificationError(`Wave-Signature is dated ${Math.ceil(-ageS)} s in the future`);
@@ -176,7 +191,8 @@ export class WaveProvider implements PaymentProvider {
   parseWebhook(rawBody: string): WebhookNotification {
     const { data: event, json } = parseNotification(rawBody, eventSchema, 'a Wave checkout session event');
     const { id, type, data } = event;
-    if (!SESSION_EVENTS.has(type)) throw new WebhookParseError(`Wave event ${type} is not about a checkout session payment`);
+    if (!SESSION_EVENTS.has(type))
+      throw new WebhookParseError(`Wave event ${type} is not about a checkout session payment`);
     let status: PaymentObservationStatus;
     let amount: Money;
     try {
@@ -189,12 +205,19 @@ export class WaveProvider implements PaymentProvider {
   }
 
   private session(providerPaymentId: string): Promise<WaveSession> {
-    return this.client.call({ method: 'GET', path: `/v1/checkout/sessions/${encodeURIComponent(providerPaymentId)}` }, sessionSchema);
+    return this.client.call(
+      { method: 'GET', path: `/v1/checkout/sessions/${encodeURIComponent(providerPaymentId)}` },
+      sessionSchema,
+    );
   }
 }
 
 export function waveStatusOf(checkoutStatus: string, paymentStatus: string): PaymentObservationStatus {
-  return mapStatus(waveStatusMap, `${checkoutStatus}/${paymentStatus}`, `wave checkout_status "${checkoutStatus}" with payment_status "${paymentStatus}"`);
+  return mapStatus(
+    waveStatusMap,
+    `${checkoutStatus}/${paymentStatus}`,
+    `wave checkout_status "${checkoutStatus}" with payment_status "${paymentStatus}"`,
+  );
 }
 
 /** The hex HMAC-SHA256 Wave puts in v1: over the timestamp immediately followed by the raw body. */

@@ -117,7 +117,9 @@ export class YooKassaProvider implements PaymentProvider {
       status: statusOf(payment.status),
       amount: fromDecimalString(payment.amount.value, payment.amount.currency),
       raw: payment,
-      refunded: refunded ? fromDecimalString(refunded.value, refunded.currency) : { amountMinor: 0, currency: payment.amount.currency },
+      refunded: refunded
+        ? fromDecimalString(refunded.value, refunded.currency)
+        : { amountMinor: 0, currency: payment.amount.currency },
     };
   }
 
@@ -143,7 +145,9 @@ export class YooKassaProvider implements PaymentProvider {
     const address = normalise(headers[REMOTE_ADDRESS_HEADER] ?? '');
     const family = isIP(address);
     if (family === 0 || !this.allowed.check(address, family === 4 ? 'ipv4' : 'ipv6')) {
-      throw new WebhookVerificationError(`notification from ${address || 'an unknown address'} is outside YooKassa's networks`);
+      throw new WebhookVerificationError(
+        `notification from ${address || 'an unknown address'} is outside YooKassa's networks`,
+      );
     }
   }
 

@@ -31,7 +31,14 @@ export interface KeepsBooks {
 }
 
 /** One book entry; `captured` is the amount when `taken`, else zero in the same currency. */
-export function bookEntry(paymentId: string, reference: string | null, amount: Money, taken: boolean, refundedMinor: number, status: string): BookEntry {
+export function bookEntry(
+  paymentId: string,
+  reference: string | null,
+  amount: Money,
+  taken: boolean,
+  refundedMinor: number,
+  status: string,
+): BookEntry {
   return {
     paymentId,
     reference,

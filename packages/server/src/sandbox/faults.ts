@@ -60,7 +60,10 @@ export class FaultPlan {
       return new Response(null, { status: 500 });
     }
     if (fault.status) {
-      return c.json({ type: 'error', code: 'sandbox_fault', description: `injected HTTP ${fault.status}` }, fault.status as 500);
+      return c.json(
+        { type: 'error', code: 'sandbox_fault', description: `injected HTTP ${fault.status}` },
+        fault.status as 500,
+      );
     }
     return null;
   }

@@ -97,7 +97,9 @@ export class MtnMomoSandbox implements KeepsBooks {
 
   /** The provider's books (docs/architecture.md section 9): captured once SUCCESSFUL; this sandbox takes no refunds. */
   books(): BookEntry[] {
-    return [...this.requests.values()].map((r) => bookEntry(r.referenceId, r.externalId, r.amount, r.status === 'SUCCESSFUL', 0, r.status));
+    return [...this.requests.values()].map((r) =>
+      bookEntry(r.referenceId, r.externalId, r.amount, r.status === 'SUCCESSFUL', 0, r.status),
+    );
   }
 
   async settled(): Promise<void> {
@@ -141,7 +143,8 @@ export class MtnMomoSandbox implements KeepsBooks {
       if (!this.subscribed(c)) return subscriptionError(c);
       const bearer = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
       const expires = bearer ? this.tokens.get(bearer) : undefined;
-      if (!expires || expires <= Date.now()) return c.json({ code: 'UNAUTHORIZED', message: 'access token missing, invalid or expired' }, 401);
+      if (!expires || expires <= Date.now())
+        return c.json({ code: 'UNAUTHORIZED', message: 'access token missing, invalid or expired' }, 401);
       const environment = c.req.header('x-target-environment') ?? '';
       this.targetEnvironmentsSeen.push(environment);
       if (environment !== (this.options.targetEnvironment ?? 'sandbox')) {
@@ -162,7 +165,8 @@ export class MtnMomoSandbox implements KeepsBooks {
       const parsed = requestToPaySchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return momoError(c, 400, 'INVALID_INPUT', parsed.error.issues[0]?.message ?? 'bad request');
       const amount = moneyOf(parsed.data.amount, parsed.data.currency);
-      if (!amount || amount.amountMinor <= 0) return momoError(c, 400, 'INVALID_AMOUNT', 'amount is not a valid amount in its currency');
+      if (!amount || amount.amountMinor <= 0)
+        return momoError(c, 400, 'INVALID_AMOUNT', 'amount is not a valid amount in its currency');
       this.requests.set(referenceId.toLowerCase(), {
         referenceId: referenceId.toLowerCase(),
         status: 'PENDING',
@@ -190,9 +194,12 @@ export class MtnMomoSandbox implements KeepsBooks {
     this.app.route('/collection/v1_0', api);
 
     this.app.post('/__sandbox/requests/:referenceId/status', async (c) => {
-      const body = z.object({ status: z.enum(['PENDING', 'SUCCESSFUL', 'FAILED']), notify: z.boolean().default(true) }).safeParse(await c.req.json().catch(() => null));
+      const body = z
+        .object({ status: z.enum(['PENDING', 'SUCCESSFUL', 'FAILED']), notify: z.boolean().default(true) })
+        .safeParse(await c.req.json().catch(() => null));
       const referenceId = c.req.param('referenceId').toLowerCase();
-      if (!body.success || !this.requests.has(referenceId)) return momoError(c, 400, 'INVALID_INPUT', 'unknown request or status');
+      if (!body.success || !this.requests.has(referenceId))
+        return momoError(c, 400, 'INVALID_INPUT', 'unknown request or status');
       await this.setStatus(referenceId, body.data.status, body.data.notify);
       return c.json(this.requestJson(this.request(referenceId)));
     });
@@ -209,7 +216,10 @@ export class MtnMomoSandbox implements KeepsBooks {
   }
 
   private basicAuthorised(header: string | undefined): boolean {
-    return safeEqual(header ?? '', `Basic ${Buffer.from(`${this.options.apiUser}:${this.options.apiKey}`).toString('base64')}`);
+    return safeEqual(
+      header ?? '',
+      `Basic ${Buffer.from(`${this.options.apiUser}:${this.options.apiKey}`).toString('base64')}`,
+    );
   }
 }
 
@@ -228,7 +238,14 @@ function moneyOf(value: string, currency: string): Money | null {
 }
 
 function subscriptionError(c: Context): Response {
-  return c.json({ statusCode: 401, message: 'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.' }, 401);
+  return c.json(
+    {
+      statusCode: 401,
+      message:
+        'Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.',
+    },
+    401,
+  );
 }
 
 function momoError(c: Context, status: number, code: string, message: string): Response {

@@ -97,7 +97,12 @@ export class OrangeMoneySandbox implements KeepsBooks {
   /** Sends Orange's notification {status, notif_token, txnid}; `override` lets a test forge fields. */
   notify(payToken: string, override: Record<string, unknown> = {}): Promise<boolean> {
     const payment = this.payment(payToken);
-    const body = { status: payment.status, notif_token: payment.notifToken, txnid: payment.txnid ?? `MP${randomBytes(5).toString('hex').toUpperCase()}`, ...override };
+    const body = {
+      status: payment.status,
+      notif_token: payment.notifToken,
+      txnid: payment.txnid ?? `MP${randomBytes(5).toString('hex').toUpperCase()}`,
+      ...override,
+    };
     const sending = deliver(payment.notifUrl, body, this.deliveries);
     this.inFlight.track(sending);
     return sending;
@@ -105,7 +110,16 @@ export class OrangeMoneySandbox implements KeepsBooks {
 
   /** The provider's books (docs/architecture.md section 9): captured once SUCCESS (whole units are minor units here); no refunds. */
   books(): BookEntry[] {
-    return [...this.payments.values()].map((p) => bookEntry(p.payToken, p.orderId, { amountMinor: p.amount, currency: p.currency }, p.status === 'SUCCESS', 0, p.status));
+    return [...this.payments.values()].map((p) =>
+      bookEntry(
+        p.payToken,
+        p.orderId,
+        { amountMinor: p.amount, currency: p.currency },
+        p.status === 'SUCCESS',
+        0,
+        p.status,
+      ),
+    );
   }
 
   async settled(): Promise<void> {
@@ -118,11 +132,25 @@ export class OrangeMoneySandbox implements KeepsBooks {
 
   private routes(): void {
     this.app.post('/oauth/v3/token', async (c) => {
-      if (!safeEqual(c.req.header('authorization') ?? '', `Basic ${Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64')}`)) {
-        return c.json({ error: 'invalid_client', error_description: 'The requested service needs credentials, but the ones provided were invalid.' }, 401);
+      if (
+        !safeEqual(
+          c.req.header('authorization') ?? '',
+          `Basic ${Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64')}`,
+        )
+      ) {
+        return c.json(
+          {
+            error: 'invalid_client',
+            error_description: 'The requested service needs credentials, but the ones provided were invalid.',
+          },
+          401,
+        );
       }
       if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) {
-        return c.json({ error: 'invalid_request', error_description: 'expected application/x-www-form-urlencoded' }, 400);
+        return c.json(
+          { error: 'invalid_request', error_description: 'expected application/x-www-form-urlencoded' },
+          400,
+        );
       }
       const form = new URLSearchParams(await c.req.text());
       if (form.get('grant_type') !== 'client_credentials') return c.json({ error: 'unsupported_grant_type' }, 400);
@@ -137,8 +165,17 @@ export class OrangeMoneySandbox implements KeepsBooks {
     const api = new Hono();
     api.use('*', async (c, next) => {
       const bearer = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1];
-      if (!bearer || !this.tokens.has(bearer)) return c.json({ code: 42, message: 'Expired credentials', description: 'The requested service needs credentials, but the ones provided were out-of-date.' }, 401);
-      if (c.req.param('country') !== (this.options.country ?? 'dev')) return c.json({ code: 404, message: 'Resource not found' }, 404);
+      if (!bearer || !this.tokens.has(bearer))
+        return c.json(
+          {
+            code: 42,
+            message: 'Expired credentials',
+            description: 'The requested service needs credentials, but the ones provided were out-of-date.',
+          },
+          401,
+        );
+      if (c.req.param('country') !== (this.options.country ?? 'dev'))
+        return c.json({ code: 404, message: 'Resource not found' }, 404);
       await next();
     });
 
@@ -146,9 +183,14 @@ export class OrangeMoneySandbox implements KeepsBooks {
       const injected = await this.faults.apply('create', c);
       if (injected) return injected;
       const parsed = webPaymentSchema.safeParse(await c.req.json().catch(() => null));
-      if (!parsed.success) return c.json({ code: 1, message: 'Bad request', description: parsed.error.issues[0]?.message ?? 'bad request' }, 400);
+      if (!parsed.success)
+        return c.json(
+          { code: 1, message: 'Bad request', description: parsed.error.issues[0]?.message ?? 'bad request' },
+          400,
+        );
       const body = parsed.data;
-      if (!safeEqual(body.merchant_key, this.options.merchantKey)) return c.json({ code: 2, message: 'Invalid merchant key' }, 401);
+      if (!safeEqual(body.merchant_key, this.options.merchantKey))
+        return c.json({ code: 2, message: 'Invalid merchant key' }, 401);
       if ((this.options.country ?? 'dev') === 'dev' && body.currency !== 'OUV') {
         return c.json({ code: 3, message: 'Bad request', description: 'the dev environment accepts only OUV' }, 400);
       }
@@ -169,7 +211,13 @@ export class OrangeMoneySandbox implements KeepsBooks {
       };
       this.payments.set(payment.payToken, payment);
       const response = c.json(
-        { status: 201, message: 'OK', pay_token: payment.payToken, payment_url: `${this.baseUrl}/webpayment/${payment.payToken}`, notif_token: payment.notifToken },
+        {
+          status: 201,
+          message: 'OK',
+          pay_token: payment.payToken,
+          payment_url: `${this.baseUrl}/webpayment/${payment.payToken}`,
+          notif_token: payment.notifToken,
+        },
         201,
       );
       return (await this.faults.applyAfterEffect('create', c)) ?? response;
@@ -180,8 +228,20 @@ export class OrangeMoneySandbox implements KeepsBooks {
       if (injected) return injected;
       const parsed = statusSchema.safeParse(await c.req.json().catch(() => null));
       const payment = parsed.success ? this.payments.get(parsed.data.pay_token) : undefined;
-      if (!parsed.success || !payment || payment.orderId !== parsed.data.order_id || payment.amount !== parsed.data.amount) {
-        return c.json({ code: 4, message: 'Transaction not found', description: 'no payment matches order_id, amount and pay_token' }, 404);
+      if (
+        !parsed.success ||
+        !payment ||
+        payment.orderId !== parsed.data.order_id ||
+        payment.amount !== parsed.data.amount
+      ) {
+        return c.json(
+          {
+            code: 4,
+            message: 'Transaction not found',
+            description: 'no payment matches order_id, amount and pay_token',
+          },
+          404,
+        );
       }
       return c.json({ status: payment.status, order_id: payment.orderId, txnid: payment.txnid }, 201);
     });
@@ -201,13 +261,15 @@ export class OrangeMoneySandbox implements KeepsBooks {
     this.app.post('/webpayment/:payToken/pay', (c) => {
       const payment = this.payments.get(c.req.param('payToken'));
       if (!payment) return c.text('no such payment', 404);
-      if (payment.status === 'INITIATED' || payment.status === 'PENDING') void this.setStatus(payment.payToken, 'SUCCESS');
+      if (payment.status === 'INITIATED' || payment.status === 'PENDING')
+        void this.setStatus(payment.payToken, 'SUCCESS');
       return c.redirect(payment.returnUrl, 303);
     });
     this.app.post('/webpayment/:payToken/cancel', (c) => {
       const payment = this.payments.get(c.req.param('payToken'));
       if (!payment) return c.text('no such payment', 404);
-      if (payment.status === 'INITIATED' || payment.status === 'PENDING') void this.setStatus(payment.payToken, 'FAILED');
+      if (payment.status === 'INITIATED' || payment.status === 'PENDING')
+        void this.setStatus(payment.payToken, 'FAILED');
       return c.redirect(payment.cancelUrl, 303);
     });
 

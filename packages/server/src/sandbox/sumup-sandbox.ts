@@ -101,13 +101,17 @@ export class SumUpSandbox implements KeepsBooks {
   async setStatus(id: string, status: SumUpSandboxStatus, notify = true): Promise<void> {
     const checkout = this.checkout(id);
     checkout.status = status;
-    if (status === 'PAID' && !checkout.transactions.some((t) => t.status === 'SUCCESSFUL')) checkout.transactions.push(this.transaction(checkout, 'SUCCESSFUL'));
+    if (status === 'PAID' && !checkout.transactions.some((t) => t.status === 'SUCCESSFUL'))
+      checkout.transactions.push(this.transaction(checkout, 'SUCCESSFUL'));
     if (status === 'FAILED') checkout.transactions.push(this.transaction(checkout, 'FAILED'));
     if (notify) await this.notify(checkout);
   }
 
   /** Calls the checkout's return_url with what SumUp sends: the event type and the checkout id, nothing else. */
-  notify(checkout: SumUpSandboxCheckout, body: unknown = { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id }): Promise<boolean> {
+  notify(
+    checkout: SumUpSandboxCheckout,
+    body: unknown = { event_type: 'CHECKOUT_STATUS_CHANGED', id: checkout.id },
+  ): Promise<boolean> {
     if (!checkout.returnUrl) return Promise.resolve(false);
     const sending = deliver(checkout.returnUrl, body, this.deliveries);
     return this.inFlight.track(sending);
@@ -152,7 +156,10 @@ export class SumUpSandbox implements KeepsBooks {
     };
   }
 
-  private transaction(checkout: SumUpSandboxCheckout, status: SumUpSandboxTransaction['status']): SumUpSandboxTransaction {
+  private transaction(
+    checkout: SumUpSandboxCheckout,
+    status: SumUpSandboxTransaction['status'],
+  ): SumUpSandboxTransaction {
     return {
       id: randomUUID(),
       transactionCode: `T${randomBytes(5).toString('hex').toUpperCase()}`,
@@ -177,7 +184,8 @@ export class SumUpSandbox implements KeepsBooks {
       const parsed = createSchema.safeParse(await c.req.json().catch(() => null));
       if (!parsed.success) return apiError(c, 400, 'INVALID', parsed.error.issues[0]?.message ?? 'bad request');
       const input = parsed.data;
-      if (input.merchant_code !== this.options.merchantCode) return apiError(c, 403, 'FORBIDDEN', 'not your merchant code');
+      if (input.merchant_code !== this.options.merchantCode)
+        return apiError(c, 403, 'FORBIDDEN', 'not your merchant code');
       let amount: Money;
       try {
         amount = fromDecimalString(input.amount, input.currency);
@@ -185,7 +193,12 @@ export class SumUpSandbox implements KeepsBooks {
         return apiError(c, 400, 'INVALID', `amount ${input.amount} has too many decimals for ${input.currency}`);
       }
       if (this.checkoutFor(input.checkout_reference)) {
-        return apiError(c, 409, 'DUPLICATED_CHECKOUT', 'Checkout with this checkout reference and pay to email already exists');
+        return apiError(
+          c,
+          409,
+          'DUPLICATED_CHECKOUT',
+          'Checkout with this checkout reference and pay to email already exists',
+        );
       }
       const checkout: SumUpSandboxCheckout = {
         id: randomUUID(),
@@ -209,7 +222,9 @@ export class SumUpSandbox implements KeepsBooks {
       const injected = await this.faults.apply('list', c);
       if (injected) return injected;
       const reference = c.req.query('checkout_reference');
-      const found = [...this.checkouts.values()].filter((checkout) => reference === undefined || checkout.reference === reference);
+      const found = [...this.checkouts.values()].filter(
+        (checkout) => reference === undefined || checkout.reference === reference,
+      );
       return c.json(found.map((checkout) => this.checkoutJson(checkout)));
     });
 
@@ -226,18 +241,33 @@ export class SumUpSandbox implements KeepsBooks {
       const injected = await this.faults.apply('transaction', c);
       if (injected) return injected;
       const id = c.req.query('id');
-      const transaction = [...this.checkouts.values()].flatMap((checkout) => checkout.transactions).find((t) => t.id === id);
+      const transaction = [...this.checkouts.values()]
+        .flatMap((checkout) => checkout.transactions)
+        .find((t) => t.id === id);
       if (!transaction) return apiError(c, 404, 'NOT_FOUND', 'Resource not found');
-      const amount = (minor: number) => Number(toDecimalString({ amountMinor: minor, currency: transaction.amount.currency }));
+      const amount = (minor: number) =>
+        Number(toDecimalString({ amountMinor: minor, currency: transaction.amount.currency }));
       return c.json({
         id: transaction.id,
         transaction_code: transaction.transactionCode,
         amount: amount(transaction.amount.amountMinor),
         currency: transaction.amount.currency,
         status: transaction.status,
-        simple_status: transaction.refundedMinor === 0 ? transaction.status : transaction.refundedMinor === transaction.amount.amountMinor ? 'REFUNDED' : 'PARTIALLY_REFUNDED',
+        simple_status:
+          transaction.refundedMinor === 0
+            ? transaction.status
+            : transaction.refundedMinor === transaction.amount.amountMinor
+              ? 'REFUNDED'
+              : 'PARTIALLY_REFUNDED',
         timestamp: transaction.timestamp,
-        events: transaction.refunds.map((r) => ({ id: r.id, transaction_id: transaction.id, type: 'REFUND', status: 'REFUNDED', amount: amount(r.amountMinor), timestamp: r.at })),
+        events: transaction.refunds.map((r) => ({
+          id: r.id,
+          transaction_id: transaction.id,
+          type: 'REFUND',
+          status: 'REFUNDED',
+          amount: amount(r.amountMinor),
+          timestamp: r.at,
+        })),
       });
     });
 
@@ -246,10 +276,13 @@ export class SumUpSandbox implements KeepsBooks {
       if (injected) return injected;
       const parsed = refundSchema.safeParse(await c.req.json().catch(() => ({})));
       const id = c.req.param('transactionId');
-      const transaction = [...this.checkouts.values()].flatMap((checkout) => checkout.transactions).find((t) => t.id === id);
+      const transaction = [...this.checkouts.values()]
+        .flatMap((checkout) => checkout.transactions)
+        .find((t) => t.id === id);
       if (!transaction) return apiError(c, 404, 'NOT_FOUND', 'Resource not found');
       if (!parsed.success) return apiError(c, 400, 'INVALID', parsed.error.issues[0]?.message ?? 'bad request');
-      if (transaction.status !== 'SUCCESSFUL') return apiError(c, 409, 'CONFLICT', `transaction is ${transaction.status}`);
+      if (transaction.status !== 'SUCCESSFUL')
+        return apiError(c, 409, 'CONFLICT', `transaction is ${transaction.status}`);
       const left = transaction.amount.amountMinor - transaction.refundedMinor;
       let asked = left;
       if (parsed.data.amount !== undefined) {
@@ -259,9 +292,14 @@ export class SumUpSandbox implements KeepsBooks {
           return apiError(c, 400, 'INVALID', 'bad amount');
         }
       }
-      if (asked <= 0 || asked > left) return apiError(c, 409, 'CONFLICT', `refund of ${asked} exceeds the ${left} left`);
+      if (asked <= 0 || asked > left)
+        return apiError(c, 409, 'CONFLICT', `refund of ${asked} exceeds the ${left} left`);
       transaction.refundedMinor += asked;
-      transaction.refunds.push({ id: Math.floor(Math.random() * 1e12), amountMinor: asked, at: new Date().toISOString() });
+      transaction.refunds.push({
+        id: Math.floor(Math.random() * 1e12),
+        amountMinor: asked,
+        at: new Date().toISOString(),
+      });
       return (await this.faults.applyAfterEffect('refund', c)) ?? c.body(null, 204);
     });
 
@@ -281,8 +319,11 @@ export class SumUpSandbox implements KeepsBooks {
     this.app.post('/pay/:id/fail', (c) => this.customer(c, 'FAILED'));
 
     this.app.post('/__sandbox/checkouts/:id/status', async (c) => {
-      const body = z.object({ status: z.enum(SUMUP_SANDBOX_STATUSES), notify: z.boolean().default(true) }).safeParse(await c.req.json().catch(() => null));
-      if (!body.success || !this.checkouts.has(c.req.param('id'))) return apiError(c, 400, 'INVALID', 'unknown checkout or status');
+      const body = z
+        .object({ status: z.enum(SUMUP_SANDBOX_STATUSES), notify: z.boolean().default(true) })
+        .safeParse(await c.req.json().catch(() => null));
+      if (!body.success || !this.checkouts.has(c.req.param('id')))
+        return apiError(c, 400, 'INVALID', 'unknown checkout or status');
       await this.setStatus(c.req.param('id'), body.data.status, body.data.notify);
       return c.json(this.checkoutJson(this.checkout(c.req.param('id'))));
     });

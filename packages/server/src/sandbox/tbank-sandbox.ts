@@ -77,8 +77,20 @@ export interface TBankSandboxOptions {
 /** Statuses a customer can still pay from; Init with the same OrderId then returns this payment. */
 const LIVE = new Set<TBankSandboxStatus>(['NEW', 'FORM_SHOWED']);
 /** Statuses in which T-Bank holds the customer's money as taken (confirmed, wholly or partly refunded since). */
-const CAPTURED = new Set<TBankSandboxStatus>(['CONFIRMED', 'PARTIAL_REFUNDED', 'REFUNDING', 'ASYNC_REFUNDING', 'REFUNDED']);
-const UNSUCCESSFUL = new Set<TBankSandboxStatus>(['REJECTED', 'AUTH_FAIL', 'CANCELED', 'DEADLINE_EXPIRED', 'ATTEMPTS_EXPIRED']);
+const CAPTURED = new Set<TBankSandboxStatus>([
+  'CONFIRMED',
+  'PARTIAL_REFUNDED',
+  'REFUNDING',
+  'ASYNC_REFUNDING',
+  'REFUNDED',
+]);
+const UNSUCCESSFUL = new Set<TBankSandboxStatus>([
+  'REJECTED',
+  'AUTH_FAIL',
+  'CANCELED',
+  'DEADLINE_EXPIRED',
+  'ATTEMPTS_EXPIRED',
+]);
 
 const initSchema = z.object({
   Amount: z.number().int().positive(),
@@ -91,7 +103,11 @@ const initSchema = z.object({
 });
 const paymentIdSchema = z.union([z.string().min(1), z.number().int()]).transform(String);
 const stateSchema = z.object({ PaymentId: paymentIdSchema });
-const cancelSchema = z.object({ PaymentId: paymentIdSchema, Amount: z.number().int().positive().optional(), ExternalRequestId: z.string().min(1).optional() });
+const cancelSchema = z.object({
+  PaymentId: paymentIdSchema,
+  Amount: z.number().int().positive().optional(),
+  ExternalRequestId: z.string().min(1).optional(),
+});
 
 type Answer = Record<string, unknown>;
 
@@ -162,7 +178,11 @@ export class TBankSandbox implements KeepsBooks {
   }
 
   /** A notification body as T-Bank sends it, signed (with another password to play a forger). */
-  notificationFor(payment: TBankSandboxPayment, overrides: Record<string, unknown> = {}, password = this.options.password): Answer {
+  notificationFor(
+    payment: TBankSandboxPayment,
+    overrides: Record<string, unknown> = {},
+    password = this.options.password,
+  ): Answer {
     const success = !UNSUCCESSFUL.has(payment.status);
     const body: Answer = {
       TerminalKey: this.options.terminalKey,
@@ -206,7 +226,14 @@ export class TBankSandbox implements KeepsBooks {
   books(): BookEntry[] {
     return [...this.payments.values()].map((p) => {
       const taken = CAPTURED.has(p.status);
-      return bookEntry(p.paymentId, p.orderId, { amountMinor: p.amount, currency: 'RUB' }, taken, taken ? p.refunded : 0, p.status);
+      return bookEntry(
+        p.paymentId,
+        p.orderId,
+        { amountMinor: p.amount, currency: 'RUB' },
+        taken,
+        taken ? p.refunded : 0,
+        p.status,
+      );
     });
   }
 
@@ -285,7 +312,8 @@ export class TBankSandbox implements KeepsBooks {
       const body = z
         .object({ status: z.enum(TBANK_SANDBOX_STATUSES), notify: z.boolean().default(true) })
         .safeParse(await c.req.json().catch(() => null));
-      if (!body.success || !this.payments.has(c.req.param('id'))) return c.json({ error: 'unknown payment or status' }, 400);
+      if (!body.success || !this.payments.has(c.req.param('id')))
+        return c.json({ error: 'unknown payment or status' }, 400);
       await this.setStatus(c.req.param('id'), body.data.status, body.data.notify);
       return c.json(this.payment(c.req.param('id')));
     });
@@ -303,7 +331,8 @@ export class TBankSandbox implements KeepsBooks {
       const injected = await this.faults.apply(route, c);
       if (injected) return injected;
       const body: unknown = await c.req.json().catch(() => null);
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) return c.json(refusal('215', 'Неверные параметры.', 'body is not a JSON object'));
+      if (typeof body !== 'object' || body === null || Array.isArray(body))
+        return c.json(refusal('215', 'Неверные параметры.', 'body is not a JSON object'));
       const params = body as Record<string, unknown>;
       this.requests.push({ method, body: params });
       if (params.TerminalKey !== this.options.terminalKey || !this.tokenValid(params)) {
@@ -329,8 +358,10 @@ export class TBankSandbox implements KeepsBooks {
     if (earlier && !UNSUCCESSFUL.has(earlier.status)) {
       // The sandbox's stand-in for a repeated Init: the unpaid payment of the order is handed
       // out again; another amount, or an order already paid, is refused.
-      if (!LIVE.has(earlier.status)) return refusal('8', 'Неверный статус транзакции.', `order ${input.OrderId} is already ${earlier.status}`);
-      if (earlier.amount !== input.Amount) return refusal('20', 'Неверные параметры.', `order ${input.OrderId} exists with another Amount`);
+      if (!LIVE.has(earlier.status))
+        return refusal('8', 'Неверный статус транзакции.', `order ${input.OrderId} is already ${earlier.status}`);
+      if (earlier.amount !== input.Amount)
+        return refusal('20', 'Неверные параметры.', `order ${input.OrderId} exists with another Amount`);
       return this.initAnswer(earlier);
     }
     const payment: TBankSandboxPayment = {
@@ -397,7 +428,12 @@ export class TBankSandbox implements KeepsBooks {
     if (LIVE.has(payment.status)) {
       status = 'CANCELED';
       taken = 0;
-    } else if (payment.status === 'AUTHORIZED' || payment.status === 'CONFIRMED' || payment.status === 'PARTIAL_REFUNDED' || payment.status === 'PARTIAL_REVERSED') {
+    } else if (
+      payment.status === 'AUTHORIZED' ||
+      payment.status === 'CONFIRMED' ||
+      payment.status === 'PARTIAL_REFUNDED' ||
+      payment.status === 'PARTIAL_REVERSED'
+    ) {
       taken = Amount ?? left;
       if (taken > left) return refusal('14', 'Неверная сумма.', `cancel of ${taken} exceeds the ${left} kopecks left`);
       const hold = payment.status === 'AUTHORIZED' || payment.status === 'PARTIAL_REVERSED';

@@ -63,7 +63,8 @@ export class TmetrSandbox {
   private async make(c: Context): Promise<Response> {
     const expected = Buffer.from(`Bearer ${this.options.token}`);
     const given = Buffer.from(c.req.header('authorization') ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return c.json({ error: 'unauthorized' }, 401);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return c.json({ error: 'unauthorized' }, 401);
     const injected = await this.faults.apply('make', c);
     if (injected) return injected;
     const parsed = makeSchema.safeParse(await c.req.json().catch(() => null));
@@ -80,7 +81,9 @@ export class TmetrSandbox {
   private report(command: SandboxMakeCommand): void {
     if (!this.resultCallbackUrl) return;
     const url = `${this.resultCallbackUrl}/v1/devices/${encodeURIComponent(command.device_id)}/orders/${encodeURIComponent(command.order_id)}/result`;
-    const headers: Record<string, string> = this.options.deviceToken ? { authorization: `Bearer ${this.options.deviceToken}` } : {};
+    const headers: Record<string, string> = this.options.deviceToken
+      ? { authorization: `Bearer ${this.options.deviceToken}` }
+      : {};
     const sending = new Promise<void>((resolve) => setTimeout(resolve, this.options.brewMs ?? 0).unref()).then(() =>
       deliver(url, { result: 'made' }, this.deliveries, { headers }),
     );

@@ -127,18 +127,33 @@ export class WaveSandbox implements KeepsBooks {
   /** The event body Wave would send about a session, with a fresh event id. */
   event(type: WaveEventType, id: string) {
     this.events += 1;
-    return { id: `EV_sandbox_${this.events}_${randomBytes(4).toString('hex')}`, type, data: this.sessionJson(this.session(id)) };
+    return {
+      id: `EV_sandbox_${this.events}_${randomBytes(4).toString('hex')}`,
+      type,
+      data: this.sessionJson(this.session(id)),
+    };
   }
 
   /** The Wave-Signature header for a raw body. */
-  signatureHeader(rawBody: string, options: Pick<WaveNotifyOptions, 'timestamp' | 'secret' | 'extraSignatures'> = {}): string {
+  signatureHeader(
+    rawBody: string,
+    options: Pick<WaveNotifyOptions, 'timestamp' | 'secret' | 'extraSignatures'> = {},
+  ): string {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const signature = createHmac('sha256', options.secret ?? this.options.webhookSecret).update(`${timestamp}${rawBody}`, 'utf8').digest('hex');
-    return [`t=${timestamp}`, ...(options.extraSignatures ?? []).map((extra) => `v1=${extra}`), `v1=${signature}`].join(',');
+    const signature = createHmac('sha256', options.secret ?? this.options.webhookSecret)
+      .update(`${timestamp}${rawBody}`, 'utf8')
+      .digest('hex');
+    return [`t=${timestamp}`, ...(options.extraSignatures ?? []).map((extra) => `v1=${extra}`), `v1=${signature}`].join(
+      ',',
+    );
   }
 
   /** Signs and sends an event about a session (or a given event body) to webhookUrl, retrying until a 2xx. */
-  notify(typeOrEvent: WaveEventType | { id: string; type: string; data: unknown }, id?: string, options: WaveNotifyOptions = {}): Promise<boolean> {
+  notify(
+    typeOrEvent: WaveEventType | { id: string; type: string; data: unknown },
+    id?: string,
+    options: WaveNotifyOptions = {},
+  ): Promise<boolean> {
     if (!this.webhookUrl) return Promise.resolve(false);
     const event = typeof typeOrEvent === 'string' ? this.event(typeOrEvent, id ?? '') : typeOrEvent;
     const raw = JSON.stringify(event);
@@ -154,7 +169,14 @@ export class WaveSandbox implements KeepsBooks {
   books(): BookEntry[] {
     return [...this.sessions.values()].map((s) => {
       const taken = s.paymentStatus === 'succeeded';
-      return bookEntry(s.id, s.clientReference, s.amount, taken, taken && s.refunded ? s.amount.amountMinor : 0, `${s.checkoutStatus}/${s.paymentStatus}`);
+      return bookEntry(
+        s.id,
+        s.clientReference,
+        s.amount,
+        taken,
+        taken && s.refunded ? s.amount.amountMinor : 0,
+        `${s.checkoutStatus}/${s.paymentStatus}`,
+      );
     });
   }
 
@@ -185,7 +207,8 @@ export class WaveSandbox implements KeepsBooks {
   private routes(): void {
     const api = new Hono();
     api.use('*', async (c, next) => {
-      if (!this.authorised(c.req.header('authorization'))) return waveError(c, 401, 'missing-auth-header', 'invalid or missing API key');
+      if (!this.authorised(c.req.header('authorization')))
+        return waveError(c, 401, 'missing-auth-header', 'invalid or missing API key');
       await next();
     });
 
@@ -194,10 +217,12 @@ export class WaveSandbox implements KeepsBooks {
       if (injected) return injected;
       const response = await this.idempotently(c, (body) => {
         const parsed = createSchema.safeParse(body);
-        if (!parsed.success) return [400, errorJson('request-validation-error', parsed.error.issues[0]?.message ?? 'bad request')];
+        if (!parsed.success)
+          return [400, errorJson('request-validation-error', parsed.error.issues[0]?.message ?? 'bad request')];
         if (parsed.data.currency !== 'XOF') return [400, errorJson('request-validation-error', 'currency must be XOF')];
         const amount = moneyOf(parsed.data.amount, parsed.data.currency);
-        if (!amount || amount.amountMinor <= 0) return [400, errorJson('request-validation-error', 'amount is not a valid XOF amount')];
+        if (!amount || amount.amountMinor <= 0)
+          return [400, errorJson('request-validation-error', 'amount is not a valid XOF amount')];
         const now = Date.now();
         const session: WaveSandboxSession = {
           id: `cos-${randomBytes(10).toString('hex')}`,
@@ -234,7 +259,8 @@ export class WaveSandbox implements KeepsBooks {
       const response = await this.idempotently(c, () => {
         const session = this.sessions.get(c.req.param('id'));
         if (!session) return [404, errorJson('checkout-session-not-found', 'no such checkout session')];
-        if (session.paymentStatus !== 'succeeded') return [400, errorJson('checkout-refund-failed', 'the session has no succeeded payment')];
+        if (session.paymentStatus !== 'succeeded')
+          return [400, errorJson('checkout-refund-failed', 'the session has no succeeded payment')];
         if (session.refunded) return [400, errorJson('checkout-refund-failed', 'the session is already refunded')];
         session.refunded = true;
         this.refunds.push(session.id);
@@ -289,7 +315,8 @@ export class WaveSandbox implements KeepsBooks {
     const scoped = key ? `${c.req.path}:${key}` : null;
     const seen = scoped ? this.idempotent.get(scoped) : undefined;
     if (seen) {
-      if (seen.body !== raw) return waveError(c, 422, 'idempotency-mismatch', 'Idempotency-Key was used with another request');
+      if (seen.body !== raw)
+        return waveError(c, 422, 'idempotency-mismatch', 'Idempotency-Key was used with another request');
       return reply(c, seen.status, seen.response);
     }
     let body: unknown = undefined;

@@ -85,7 +85,9 @@ export class YooKassaSandbox implements KeepsBooks {
 
   /** The provider's books (docs/architecture.md section 9): per payment, captured once succeeded, and refunded. */
   books(): BookEntry[] {
-    return [...this.payments.values()].map((p) => bookEntry(p.id, p.orderId, p.amount, p.status === 'succeeded', p.refunded.amountMinor, p.status));
+    return [...this.payments.values()].map((p) =>
+      bookEntry(p.id, p.orderId, p.amount, p.status === 'succeeded', p.refunded.amountMinor, p.status),
+    );
   }
 
   /** Resolves once every notification in flight got its final answer. */
@@ -110,7 +112,11 @@ export class YooKassaSandbox implements KeepsBooks {
       paid: payment.status === 'succeeded' || payment.status === 'waiting_for_capture',
       amount: { value: toDecimalString(payment.amount), currency: payment.amount.currency },
       refunded_amount: { value: toDecimalString(payment.refunded), currency: payment.refunded.currency },
-      confirmation: { type: 'redirect', confirmation_url: `${this.baseUrl}/checkout/${payment.id}`, return_url: payment.returnUrl },
+      confirmation: {
+        type: 'redirect',
+        confirmation_url: `${this.baseUrl}/checkout/${payment.id}`,
+        return_url: payment.returnUrl,
+      },
       description: payment.description,
       metadata: payment.orderId ? { order_id: payment.orderId } : {},
       created_at: payment.createdAt,
@@ -121,7 +127,8 @@ export class YooKassaSandbox implements KeepsBooks {
   private routes(): void {
     const api = new Hono();
     api.use('*', async (c, next) => {
-      if (!this.authorised(c.req.header('authorization'))) return apiError(c, 401, 'invalid_credentials', 'bad shop id or secret key');
+      if (!this.authorised(c.req.header('authorization')))
+        return apiError(c, 401, 'invalid_credentials', 'bad shop id or secret key');
       await next();
     });
 
@@ -130,7 +137,8 @@ export class YooKassaSandbox implements KeepsBooks {
       if (injected) return injected;
       const response = await this.idempotently(c, async (body) => {
         const parsed = createSchema.safeParse(body);
-        if (!parsed.success) return [400, errorJson('invalid_request', parsed.error.issues[0]?.message ?? 'bad request')];
+        if (!parsed.success)
+          return [400, errorJson('invalid_request', parsed.error.issues[0]?.message ?? 'bad request')];
         const amount = moneyOf(parsed.data.amount);
         if (!amount) return [400, errorJson('invalid_request', 'amount.value is not a valid amount')];
         const payment: SandboxPayment = {
@@ -163,7 +171,8 @@ export class YooKassaSandbox implements KeepsBooks {
       if (injected) return injected;
       // Through Hono's cached text: a delayed fault may have read the body already (raw.clone() would throw).
       const asked = refundSchema.safeParse(parseJsonOrNull(await c.req.text()));
-      if (asked.success) this.refundCalls.set(asked.data.payment_id, (this.refundCalls.get(asked.data.payment_id) ?? 0) + 1);
+      if (asked.success)
+        this.refundCalls.set(asked.data.payment_id, (this.refundCalls.get(asked.data.payment_id) ?? 0) + 1);
       const response = await this.idempotently(c, async (body) => {
         const parsed = refundSchema.safeParse(body);
         const payment = parsed.success ? this.payments.get(parsed.data.payment_id) : undefined;
@@ -202,8 +211,14 @@ export class YooKassaSandbox implements KeepsBooks {
 
     // Control endpoints for manual testing against a running sandbox.
     this.app.post('/__sandbox/payments/:id/status', async (c) => {
-      const body = z.object({ status: z.enum(['pending', 'waiting_for_capture', 'succeeded', 'canceled']), notify: z.boolean().default(true) }).safeParse(await c.req.json().catch(() => null));
-      if (!body.success || !this.payments.has(c.req.param('id'))) return apiError(c, 400, 'invalid_request', 'unknown payment or status');
+      const body = z
+        .object({
+          status: z.enum(['pending', 'waiting_for_capture', 'succeeded', 'canceled']),
+          notify: z.boolean().default(true),
+        })
+        .safeParse(await c.req.json().catch(() => null));
+      if (!body.success || !this.payments.has(c.req.param('id')))
+        return apiError(c, 400, 'invalid_request', 'unknown payment or status');
       await this.setStatus(c.req.param('id'), body.data.status, body.data.notify);
       return c.json(this.paymentJson(this.payment(c.req.param('id'))));
     });
@@ -216,7 +231,9 @@ export class YooKassaSandbox implements KeepsBooks {
   }
 
   private authorised(header: string | undefined): boolean {
-    const expected = Buffer.from(`Basic ${Buffer.from(`${this.options.shopId}:${this.options.secretKey}`).toString('base64')}`);
+    const expected = Buffer.from(
+      `Basic ${Buffer.from(`${this.options.shopId}:${this.options.secretKey}`).toString('base64')}`,
+    );
     const given = Buffer.from(header ?? '');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
@@ -224,12 +241,14 @@ export class YooKassaSandbox implements KeepsBooks {
   /** YooKassa's Idempotence-Key: the same key and body replays the first answer; another body is refused. */
   private async idempotently(c: Context, handle: (body: unknown) => Promise<[number, unknown]>): Promise<Response> {
     const key = c.req.header('idempotence-key');
-    if (!key || key.length > 64) return apiError(c, 400, 'invalid_request', 'Idempotence-Key header is required (at most 64 characters)');
+    if (!key || key.length > 64)
+      return apiError(c, 400, 'invalid_request', 'Idempotence-Key header is required (at most 64 characters)');
     const raw = await c.req.text();
     const scoped = `${c.req.path}:${key}`;
     const seen = this.idempotent.get(scoped);
     if (seen) {
-      if (seen.body !== raw) return apiError(c, 400, 'invalid_request', 'Idempotence-Key was used with another request');
+      if (seen.body !== raw)
+        return apiError(c, 400, 'invalid_request', 'Idempotence-Key was used with another request');
       return c.json(seen.response as object);
     }
     let body: unknown;

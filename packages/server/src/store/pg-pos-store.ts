@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import type { Clock, DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod } from '@paystate/core';
-import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/pg-schema.js';
+import {
+  cashDrawerMovements,
+  cashDrawerSessions,
+  idempotencyKeys,
+  paymentMethods,
+  paymentRefunds,
+  payments,
+} from '../db/pg-schema.js';
 import type { PgDb } from '../db/pg.js';
 import {
   claimLapsed,
@@ -99,7 +106,11 @@ export class PgPosStore implements PosStore {
       .values({ id: randomUUID(), ...method, createdAt: now, updatedAt: now })
       .onConflictDoNothing()
       .returning();
-    if (!row) throw new PosRefusal('method_exists', `merchant ${method.merchantId} already has a ${method.providerCode} payment method`);
+    if (!row)
+      throw new PosRefusal(
+        'method_exists',
+        `merchant ${method.merchantId} already has a ${method.providerCode} payment method`,
+      );
     return methodOf(row);
   }
 
@@ -143,7 +154,10 @@ export class PgPosStore implements PosStore {
 
   async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
     await this.prepared;
-    const [row] = await this.db.insert(payments).values(newPaymentRow(created, description, schedule)).returning();
+    const [row] = await this.db
+      .insert(payments)
+      .values(newPaymentRow(created, description, schedule))
+      .returning();
     return paymentOf(row!);
   }
 
@@ -154,7 +168,13 @@ export class PgPosStore implements PosStore {
       const due = await tx
         .select()
         .from(payments)
-        .where(and(lte(payments.nextCheckAt, now), inArray(payments.methodCode, [...methodCodes]), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+        .where(
+          and(
+            lte(payments.nextCheckAt, now),
+            inArray(payments.methodCode, [...methodCodes]),
+            inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
+          ),
+        )
         .orderBy(asc(payments.nextCheckAt), asc(payments.id))
         .limit(limit)
         .for('update', { skipLocked: true });
@@ -162,7 +182,12 @@ export class PgPosStore implements PosStore {
       const rows = await tx
         .update(payments)
         .set({ nextCheckAt: leaseUntil })
-        .where(inArray(payments.id, due.map((row) => row.id)))
+        .where(
+          inArray(
+            payments.id,
+            due.map((row) => row.id),
+          ),
+        )
         .returning();
       // UPDATE ... RETURNING has no order: give them back oldest due first, as selected.
       const order = new Map(due.map((row, index) => [row.id, index]));
@@ -170,12 +195,22 @@ export class PgPosStore implements PosStore {
     });
   }
 
-  async schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }) {
+  async schedulePaymentCheck(
+    merchantId: string,
+    paymentId: string,
+    next: { nextCheckAt: string; failedChecks: number },
+  ) {
     await this.prepared;
     await this.db
       .update(payments)
       .set(next)
-      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])));
+      .where(
+        and(
+          eq(payments.id, paymentId),
+          eq(payments.merchantId, merchantId),
+          inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
+        ),
+      );
   }
 
   async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
@@ -213,7 +248,12 @@ export class PgPosStore implements PosStore {
     return rows.map(paymentOf);
   }
 
-  async applyPaymentEvents(merchantId: string, paymentId: string, inputs: readonly PaymentInput[], columns: PaymentColumns = {}) {
+  async applyPaymentEvents(
+    merchantId: string,
+    paymentId: string,
+    inputs: readonly PaymentInput[],
+    columns: PaymentColumns = {},
+  ) {
     return this.locked(async (tx) => {
       const row = await lockPayment(tx, merchantId, paymentId);
       if (!row) return null;
@@ -233,7 +273,15 @@ export class PgPosStore implements PosStore {
       const updated = await writeDrawer(tx, drawer!, session, now);
       await tx
         .insert(cashDrawerMovements)
-        .values({ sessionId: drawer!.id, direction: 'in', amountMinor: row.amountMinor, paymentId, refundId: null, note: null, at: now });
+        .values({
+          sessionId: drawer!.id,
+          direction: 'in',
+          amountMinor: row.amountMinor,
+          paymentId,
+          refundId: null,
+          note: null,
+          at: now,
+        });
       return { payment, drawer: updated };
     });
   }
@@ -243,7 +291,13 @@ export class PgPosStore implements PosStore {
       const row = await requirePayment(tx, request.merchantId, request.paymentId);
       // Under the payment's lock: a concurrent request with the same key waits here, then finds this one's row.
       const [earlier] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId));
-      if (earlier) return { payment: paymentOf(row), refund: existingRefund(earlier, row.id, request.amountMinor), drawer: null, existing: true };
+      if (earlier)
+        return {
+          payment: paymentOf(row),
+          refund: existingRefund(earlier, row.id, request.amountMinor),
+          drawer: null,
+          existing: true,
+        };
       const drawer = row.methodCode === CASH_METHOD ? await lockOpenDrawer(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
@@ -291,7 +345,10 @@ export class PgPosStore implements PosStore {
 
   async releasePaymentStart(merchantId: string, paymentId: string) {
     await this.prepared;
-    await this.db.update(payments).set({ startClaimedUntil: null }).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)));
+    await this.db
+      .update(payments)
+      .set({ startClaimedUntil: null })
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)));
   }
 
   async claimRefund(merchantId: string, refundId: string) {
@@ -300,7 +357,13 @@ export class PgPosStore implements PosStore {
     const [row] = await this.db
       .update(paymentRefunds)
       .set({ status: 'sending', sentAt: now, updatedAt: now })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId), eq(paymentRefunds.status, 'requested')))
+      .where(
+        and(
+          eq(paymentRefunds.id, refundId),
+          eq(paymentRefunds.merchantId, merchantId),
+          eq(paymentRefunds.status, 'requested'),
+        ),
+      )
       .returning();
     return row ? refundOf(row) : null;
   }
@@ -319,10 +382,15 @@ export class PgPosStore implements PosStore {
         throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${current!.status}, not in flight`);
       }
       let payment = paymentOf(row);
-      if (outcome.status === 'failed') payment = await writePayment(tx, row, planRefundFailure(row, current!.amountMinor, this.clock));
+      if (outcome.status === 'failed')
+        payment = await writePayment(tx, row, planRefundFailure(row, current!.amountMinor, this.clock));
       const [updated] = await tx
         .update(paymentRefunds)
-        .set({ status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: this.now() })
+        .set({
+          status: outcome.status,
+          lastError: outcome.status === 'succeeded' ? null : outcome.error,
+          updatedAt: this.now(),
+        })
         .where(eq(paymentRefunds.id, refundId))
         .returning();
       return { payment, refund: refundOf(updated!) };
@@ -368,8 +436,16 @@ export class PgPosStore implements PosStore {
   async openDrawer(session: DrawerSession, openedBy: string | null) {
     await this.prepared;
     // The partial unique index (one open session per merchant) decides between concurrent opens.
-    const [row] = await this.db.insert(cashDrawerSessions).values(newDrawerRow(session, openedBy)).onConflictDoNothing().returning();
-    if (!row) throw new PosRefusal('drawer_already_open', `merchant ${session.merchantId} already has an open cash drawer session`);
+    const [row] = await this.db
+      .insert(cashDrawerSessions)
+      .values(newDrawerRow(session, openedBy))
+      .onConflictDoNothing()
+      .returning();
+    if (!row)
+      throw new PosRefusal(
+        'drawer_already_open',
+        `merchant ${session.merchantId} already has an open cash drawer session`,
+      );
     return drawerOf(row);
   }
 
@@ -410,7 +486,15 @@ export class PgPosStore implements PosStore {
       const updated = await writeDrawer(tx, drawer, session, now);
       await tx
         .insert(cashDrawerMovements)
-        .values({ sessionId: drawer.id, direction, amountMinor: cash.amountMinor, paymentId: null, refundId: null, note, at: now });
+        .values({
+          sessionId: drawer.id,
+          direction,
+          amountMinor: cash.amountMinor,
+          paymentId: null,
+          refundId: null,
+          note,
+          at: now,
+        });
       return updated;
     });
   }
@@ -485,20 +569,41 @@ export class PgPosStore implements PosStore {
     await this.prepared;
     await this.db
       .update(idempotencyKeys)
-      .set({ state: 'done', responseStatus: response.status, responseBody: response.body, responseContentType: response.contentType, lockedUntil: null })
-      .where(and(eq(idempotencyKeys.merchantId, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_flight')));
+      .set({
+        state: 'done',
+        responseStatus: response.status,
+        responseBody: response.body,
+        responseContentType: response.contentType,
+        lockedUntil: null,
+      })
+      .where(
+        and(
+          eq(idempotencyKeys.merchantId, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.state, 'in_flight'),
+        ),
+      );
   }
 
   async releaseIdempotencyKey(scope: string, key: string) {
     await this.prepared;
     await this.db
       .delete(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.merchantId, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_flight')));
+      .where(
+        and(
+          eq(idempotencyKeys.merchantId, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.state, 'in_flight'),
+        ),
+      );
   }
 
   async purgeIdempotencyKeys(now: string) {
     await this.prepared;
-    const deleted = await this.db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now)).returning({ id: idempotencyKeys.id });
+    const deleted = await this.db
+      .delete(idempotencyKeys)
+      .where(lte(idempotencyKeys.expiresAt, now))
+      .returning({ id: idempotencyKeys.id });
     return deleted.length;
   }
 

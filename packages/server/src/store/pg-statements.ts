@@ -79,11 +79,19 @@ export function auditStatement(audit: Row): Statement {
  * (`updated` is 1, or 0 if the version moved), and the outbox rows, which are written only if
  * the order row was and never twice for one key.
  */
-export function transitionStatement(orderId: string, expectedVersion: number, audit: Row, set: Row, effectRows: Row[]): Statement {
+export function transitionStatement(
+  orderId: string,
+  expectedVersion: number,
+  audit: Row,
+  set: Row,
+  effectRows: Row[],
+): Statement {
   const params = new Params();
   const auditInsert = insertValues(orderEvents, audit, params);
   const setKeys = Object.keys(set).filter((key) => set[key] !== undefined && key !== 'id');
-  const assignments = setKeys.map((key) => `${quote(columnOf(orders, key).name)} = ${params.add(columnOf(orders, key), set[key])}`).join(', ');
+  const assignments = setKeys
+    .map((key) => `${quote(columnOf(orders, key).name)} = ${params.add(columnOf(orders, key), set[key])}`)
+    .join(', ');
   const idParam = params.add(orders.id, orderId);
   const versionParam = params.add(orders.version, expectedVersion);
   const parts = [
@@ -93,7 +101,9 @@ export function transitionStatement(orderId: string, expectedVersion: number, au
   if (effectRows.length > 0) {
     const keys = Object.keys(effectRows[0]!).filter((key) => effectRows[0]![key] !== undefined);
     const columns = keys.map((key) => quote(columnOf(effects, key).name)).join(', ');
-    const rows = effectRows.map((row) => `(${keys.map((key) => params.add(columnOf(effects, key), row[key])).join(', ')})`).join(', ');
+    const rows = effectRows
+      .map((row) => `(${keys.map((key) => params.add(columnOf(effects, key), row[key])).join(', ')})`)
+      .join(', ');
     parts.push(
       `, outbox as (insert into ${quote(getTableName(effects))} (${columns}) select * from (values ${rows}) as v (${columns})` +
         ` where exists (select 1 from updated) on conflict (${quote(effects.key.name)}) do nothing)`,

@@ -3,7 +3,16 @@ import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type Or
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/pg-schema.js';
 import type { PgDb, PgHandle } from '../db/pg.js';
 import { auditStatement, lockOrderStatement, transitionStatement } from './pg-statements.js';
-import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, paymentStartClaimable, reclaimableBefore, storedEffectOf } from './rows.js';
+import {
+  auditRowOf,
+  deviceOf,
+  effectRowsOf,
+  orderColumnsOf,
+  orderRecordOf,
+  paymentStartClaimable,
+  reclaimableBefore,
+  storedEffectOf,
+} from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
 const MAX_RETRIES = 5;
@@ -130,7 +139,11 @@ export class PgStore implements Store {
 
   async orderEvents(orderId: string) {
     await this.prepared;
-    const rows = await this.db.select().from(orderEvents).where(eq(orderEvents.orderId, orderId)).orderBy(asc(orderEvents.id));
+    const rows = await this.db
+      .select()
+      .from(orderEvents)
+      .where(eq(orderEvents.orderId, orderId))
+      .orderBy(asc(orderEvents.id));
     return rows.map((row) => ({
       id: row.id,
       orderId: row.orderId,
@@ -165,7 +178,11 @@ export class PgStore implements Store {
   // The row lock serialises transitions of one order across every process; the version
   // compare-and-set would still refuse a write based on a stale read if the lock were ever lost.
   // Between the lock and the commit there is only `decide`, which is pure: no network I/O.
-  private async applyOnce(orderId: string, input: OrderInput, columns: { confirmationUrl?: string }): Promise<OrderDecision | null> {
+  private async applyOnce(
+    orderId: string,
+    input: OrderInput,
+    columns: { confirmationUrl?: string },
+  ): Promise<OrderDecision | null> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -182,7 +199,13 @@ export class PgStore implements Store {
           await client.query(auditStatement(auditRowOf(decision.audit)));
         } else {
           const set = { ...orderColumnsOf(decision, decision.audit.at), ...columns };
-          const write = transitionStatement(orderId, row.version, auditRowOf(decision.audit), set, effectRowsOf(decision, decision.audit.at));
+          const write = transitionStatement(
+            orderId,
+            row.version,
+            auditRowOf(decision.audit),
+            set,
+            effectRowsOf(decision, decision.audit.at),
+          );
           const { rows: written } = await client.query<{ updated: number }>(write);
           if (written[0]?.updated !== 1) throw new ConcurrentUpdateError(`order ${orderId} changed underneath`);
         }
@@ -220,11 +243,19 @@ export class PgStore implements Store {
     await this.prepared;
     const rows = await claimDueOrdersPg(this.db, workerId, now, leaseUntil, providers, limit);
     // RETURNING has no order; the poller checks the oldest due first, as on SQLite.
-    rows.sort((a, b) => ((a.nextCheckAt ?? '') < (b.nextCheckAt ?? '') ? -1 : (a.nextCheckAt ?? '') > (b.nextCheckAt ?? '') ? 1 : 0));
+    rows.sort((a, b) =>
+      (a.nextCheckAt ?? '') < (b.nextCheckAt ?? '') ? -1 : (a.nextCheckAt ?? '') > (b.nextCheckAt ?? '') ? 1 : 0,
+    );
     return rows.map(orderRecordOf);
   }
 
-  async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+  async claimDueRechecks(
+    workerId: string,
+    now: string,
+    leaseUntil: string,
+    providers: readonly string[],
+    limit: number,
+  ) {
     if (providers.length === 0 || limit <= 0) return [];
     await this.prepared;
     const rows = await claimDueRechecksPg(this.db, workerId, now, leaseUntil, providers, limit);
@@ -281,28 +312,42 @@ export class PgStore implements Store {
       .set({ claimedBy: workerId, claimedUntil: leaseUntil, attempts: sql`${effects.attempts} + 1`, updatedAt: now })
       .where(inArray(effects.id, due))
       .returning();
-    rows.sort((a, b) => (a.nextAttemptAt === b.nextAttemptAt ? a.id - b.id : a.nextAttemptAt < b.nextAttemptAt ? -1 : 1));
+    rows.sort((a, b) =>
+      a.nextAttemptAt === b.nextAttemptAt ? a.id - b.id : a.nextAttemptAt < b.nextAttemptAt ? -1 : 1,
+    );
     return rows.map(storedEffectOf);
   }
 
   async completeEffect(id: number, now: string) {
     await this.prepared;
-    await this.db.update(effects).set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now }).where(eq(effects.id, id));
+    await this.db
+      .update(effects)
+      .set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now })
+      .where(eq(effects.id, id));
   }
 
   async retryEffect(id: number, error: string, nextAttemptAt: string, now: string) {
     await this.prepared;
-    await this.db.update(effects).set({ nextAttemptAt, claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id));
+    await this.db
+      .update(effects)
+      .set({ nextAttemptAt, claimedUntil: null, lastError: error, updatedAt: now })
+      .where(eq(effects.id, id));
   }
 
   async failEffect(id: number, error: string, now: string) {
     await this.prepared;
-    await this.db.update(effects).set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id));
+    await this.db
+      .update(effects)
+      .set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now })
+      .where(eq(effects.id, id));
   }
 
   async cancelEffect(id: number, reason: string, now: string) {
     await this.prepared;
-    await this.db.update(effects).set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now }).where(eq(effects.id, id));
+    await this.db
+      .update(effects)
+      .set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now })
+      .where(eq(effects.id, id));
   }
 
   async countPendingEffects() {
@@ -354,7 +399,14 @@ export class PgStore implements Store {
  * meantime is re-checked against the WHERE clause before it is locked, so its fresh lease
  * excludes it. Kept apart so a test can read its plan.
  */
-export function claimDueOrdersPg(db: Pick<PgDb, 'select' | 'update'>, workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+export function claimDueOrdersPg(
+  db: Pick<PgDb, 'select' | 'update'>,
+  workerId: string,
+  now: string,
+  leaseUntil: string,
+  providers: readonly string[],
+  limit: number,
+) {
   return db
     .update(orders)
     .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
@@ -362,27 +414,41 @@ export function claimDueOrdersPg(db: Pick<PgDb, 'select' | 'update'>, workerId: 
     .returning();
 }
 
-export function selectDueOrderIdsPg(db: Pick<PgDb, 'select'>, now: string, providers: readonly string[], limit: number) {
-  return db
-    .select({ id: orders.id })
-    .from(orders)
-    .where(
-      and(
-        eq(orders.status, 'pending'),
-        lte(orders.nextCheckAt, now),
-        gt(orders.expiresAt, now),
-        inArray(orders.provider, [...providers]),
-        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
-      ),
-    )
-    // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
-    .orderBy(asc(orders.nextCheckAt))
-    .limit(limit)
-    .for('update', { skipLocked: true });
+export function selectDueOrderIdsPg(
+  db: Pick<PgDb, 'select'>,
+  now: string,
+  providers: readonly string[],
+  limit: number,
+) {
+  return (
+    db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(
+        and(
+          eq(orders.status, 'pending'),
+          lte(orders.nextCheckAt, now),
+          gt(orders.expiresAt, now),
+          inArray(orders.provider, [...providers]),
+          or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+        ),
+      )
+      // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
+      .orderBy(asc(orders.nextCheckAt))
+      .limit(limit)
+      .for('update', { skipLocked: true })
+  );
 }
 
 /** The late-money re-check claim (rule 5), like claimDueOrdersPg but from orders_recheck_idx. Kept apart so a test can read its plan. */
-export function claimDueRechecksPg(db: Pick<PgDb, 'select' | 'update'>, workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+export function claimDueRechecksPg(
+  db: Pick<PgDb, 'select' | 'update'>,
+  workerId: string,
+  now: string,
+  leaseUntil: string,
+  providers: readonly string[],
+  limit: number,
+) {
   const due = db
     .select({ id: orders.id })
     .from(orders)
@@ -396,7 +462,11 @@ export function claimDueRechecksPg(db: Pick<PgDb, 'select' | 'update'>, workerId
     .orderBy(asc(orders.recheckAt))
     .limit(limit)
     .for('update', { skipLocked: true });
-  return db.update(orders).set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil }).where(inArray(orders.id, due)).returning();
+  return db
+    .update(orders)
+    .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+    .where(inArray(orders.id, due))
+    .returning();
 }
 
 /** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */
@@ -412,6 +482,9 @@ function reclaimableDelivery(provider: string, dedupeKey: string, receivedAt: st
   return and(
     eq(webhookInbox.provider, provider),
     eq(webhookInbox.dedupeKey, dedupeKey),
-    or(eq(webhookInbox.outcome, 'error'), and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt)))),
+    or(
+      eq(webhookInbox.outcome, 'error'),
+      and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt))),
+    ),
   );
 }

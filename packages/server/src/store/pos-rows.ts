@@ -13,7 +13,14 @@ import {
   type PersistedPaymentSnapshot,
   type PaymentStatus,
 } from '@paystate/core';
-import type { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/schema.js';
+import type {
+  cashDrawerMovements,
+  cashDrawerSessions,
+  idempotencyKeys,
+  paymentMethods,
+  paymentRefunds,
+  payments,
+} from '../db/schema.js';
 import {
   CASH_METHOD,
   PosRefusal,
@@ -89,7 +96,11 @@ export function paymentColumnsOf(decision: PaymentDecision, version: number) {
   };
 }
 
-export function newPaymentRow(created: PaymentDecision, description: string, schedule?: PaymentSchedule): typeof payments.$inferInsert {
+export function newPaymentRow(
+  created: PaymentDecision,
+  description: string,
+  schedule?: PaymentSchedule,
+): typeof payments.$inferInsert {
   const p = created.payment;
   return {
     ...(schedule ? { nextCheckAt: schedule.nextCheckAt, expiresAt: schedule.expiresAt } : {}),
@@ -121,9 +132,16 @@ export function refundOf(row: typeof paymentRefunds.$inferSelect): RefundRecord 
 }
 
 /** The refund a retried request names again: the same payment and amount, or the key was reused for another. */
-export function existingRefund(row: typeof paymentRefunds.$inferSelect, paymentId: string, amountMinor: number): RefundRecord {
+export function existingRefund(
+  row: typeof paymentRefunds.$inferSelect,
+  paymentId: string,
+  amountMinor: number,
+): RefundRecord {
   if (row.paymentId !== paymentId || row.amountMinor !== amountMinor) {
-    throw new PosRefusal('idempotency_key_reused', `this Idempotency-Key already stands for refund ${row.id} of ${row.amountMinor} on payment ${row.paymentId}`);
+    throw new PosRefusal(
+      'idempotency_key_reused',
+      `this Idempotency-Key already stands for refund ${row.id} of ${row.amountMinor} on payment ${row.paymentId}`,
+    );
   }
   return refundOf(row);
 }
@@ -185,7 +203,11 @@ export function movementOf(row: typeof cashDrawerMovements.$inferSelect): Drawer
 }
 
 /** Applies the inputs in turn; `changed` when at least one applied. */
-export function decideAll(row: PaymentRow, inputs: readonly PaymentInput[], clock: Clock): { decision: PaymentDecision; changed: boolean } {
+export function decideAll(
+  row: PaymentRow,
+  inputs: readonly PaymentInput[],
+  clock: Clock,
+): { decision: PaymentDecision; changed: boolean } {
   if (inputs.length === 0) throw new Error('decideAll needs at least one input');
   let snapshot: unknown = row.snapshot;
   let changed = false;
@@ -210,7 +232,10 @@ export function planCashConfirmation(row: PaymentRow, drawer: DrawerRow | undefi
   }
   const { decision, changed } = decideAll(row, [{ type: 'PROCESS' }, { type: 'SUCCEED' }], clock);
   if (!changed || decision.status !== 'success') {
-    throw new PosRefusal('payment_not_confirmable', `payment ${row.id} is ${row.status}; only a pending cash payment can be confirmed`);
+    throw new PosRefusal(
+      'payment_not_confirmable',
+      `payment ${row.id} is ${row.status}; only a pending cash payment can be confirmed`,
+    );
   }
   if (!drawer) throw new PosRefusal('drawer_not_open', `merchant ${row.merchantId} has no open cash drawer session`);
   const session = drawerCash(drawerSessionOf(drawer), 'in', { amountMinor: row.amountMinor, currency: row.currency });
@@ -228,17 +253,25 @@ export function planRefund(row: PaymentRow, drawer: DrawerRow | undefined, amoun
         `a refund of ${amountMinor} exceeds what payment ${row.id} can still refund (${refundableMinor(context)} ${row.currency})`,
       );
     }
-    throw new PosRefusal('payment_not_refundable', `payment ${row.id} is ${row.status}; only a captured payment can be refunded`);
+    throw new PosRefusal(
+      'payment_not_refundable',
+      `payment ${row.id} is ${row.status}; only a captured payment can be refunded`,
+    );
   }
   if (row.methodCode !== CASH_METHOD) return { decision, session: null };
-  if (!drawer) throw new PosRefusal('drawer_not_open', `merchant ${row.merchantId} has no open cash drawer session to pay the refund from`);
+  if (!drawer)
+    throw new PosRefusal(
+      'drawer_not_open',
+      `merchant ${row.merchantId} has no open cash drawer session to pay the refund from`,
+    );
   return { decision, session: drawerCash(drawerSessionOf(drawer), 'out', { amountMinor, currency: row.currency }) };
 }
 
 /** A refund the provider refused: the machine gets its amount back. */
 export function planRefundFailure(row: PaymentRow, amountMinor: number, clock: Clock): PaymentDecision {
   const decision = decidePayment(row.snapshot, { type: 'REFUND_FAILED', amountMinor }, clock);
-  if (!decision.changed) throw new Error(`payment ${row.id}: a failed refund of ${amountMinor} does not apply to ${row.status}`);
+  if (!decision.changed)
+    throw new Error(`payment ${row.id}: a failed refund of ${amountMinor} does not apply to ${row.status}`);
   return decision;
 }
 
@@ -269,8 +302,12 @@ export function claimLapsed(row: IdempotencyRow, now: string): boolean {
 /** A live key: another body is a mismatch, one still running is in flight, a finished one is replayed. */
 export function claimOutcomeOf(row: IdempotencyRow, requestHash: string): IdempotencyClaim {
   if (row.requestHash !== requestHash) return { outcome: 'mismatch' };
-  if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null) return { outcome: 'in_flight' };
-  return { outcome: 'replay', response: { status: row.responseStatus, body: row.responseBody, contentType: row.responseContentType } };
+  if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null)
+    return { outcome: 'in_flight' };
+  return {
+    outcome: 'replay',
+    response: { status: row.responseStatus, body: row.responseBody, contentType: row.responseContentType },
+  };
 }
 
 /** The payments columns both dialects' tables share, for the start lease's condition written once. */

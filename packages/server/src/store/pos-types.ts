@@ -45,7 +45,8 @@ export interface PaymentSchedule {
  */
 export type RefundStatus = 'requested' | 'sending' | 'succeeded' | 'failed' | 'review';
 
-export type RefundOutcome = { status: 'succeeded' } | { status: 'failed'; error: string } | { status: 'review'; error: string };
+export type RefundOutcome =
+  { status: 'succeeded' } | { status: 'failed'; error: string } | { status: 'review'; error: string };
 
 export interface RefundRecord {
   refundId: string;
@@ -158,7 +159,11 @@ export interface PosStore {
 
   /** Throws PosRefusal('method_exists') when the merchant already has a method of that provider. */
   createMethod(method: PaymentMethod): Promise<PaymentMethodRecord>;
-  updateMethod(merchantId: string, providerCode: string, patch: PaymentMethodPatch): Promise<PaymentMethodRecord | null>;
+  updateMethod(
+    merchantId: string,
+    providerCode: string,
+    patch: PaymentMethodPatch,
+  ): Promise<PaymentMethodRecord | null>;
   deleteMethod(merchantId: string, providerCode: string): Promise<boolean>;
   getMethod(merchantId: string, providerCode: string): Promise<PaymentMethodRecord | null>;
   listMethods(merchantId: string): Promise<PaymentMethodRecord[]>;
@@ -170,9 +175,18 @@ export interface PosStore {
    * oldest due first; each is leased by moving its next check to `leaseUntil` (compare-and-set),
    * so two pollers never check one payment in the same cycle.
    */
-  claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number): Promise<PaymentRecord[]>;
+  claimDuePayments(
+    now: string,
+    leaseUntil: string,
+    methodCodes: readonly string[],
+    limit: number,
+  ): Promise<PaymentRecord[]>;
   /** The next check of a payment still open, and its unanswered checks in a row; a settled payment is left alone. */
-  schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }): Promise<void>;
+  schedulePaymentCheck(
+    merchantId: string,
+    paymentId: string,
+    next: { nextCheckAt: string; failedChecks: number },
+  ): Promise<void>;
   getPayment(merchantId: string, paymentId: string): Promise<PaymentRecord | null>;
   /** The POS payment a provider notification is about, if it is one. */
   findPaymentByProvider(methodCode: string, providerPaymentId: string): Promise<PaymentRecord | null>;
@@ -196,7 +210,9 @@ export interface PosStore {
    * answers the existing refund with `existing: true`; the id on another payment or amount is
    * refused (idempotency_key_reused).
    */
-  requestRefund(request: RefundRequest): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null; existing: boolean }>;
+  requestRefund(
+    request: RefundRequest,
+  ): Promise<{ payment: PaymentRecord; refund: RefundRecord; drawer: DrawerRecord | null; existing: boolean }>;
   /**
    * requested -> sending, compare-and-set, committed before the provider is called: exactly one
    * caller gets the refund back and may send it; everyone else gets null.
@@ -211,7 +227,11 @@ export interface PosStore {
   /** Gives the lease back after a provider call that created nothing for certain. */
   releasePaymentStart(merchantId: string, paymentId: string): Promise<void>;
   /** sending -> succeeded, -> failed (the machine gets the amount back, REFUND_FAILED) or -> review (it stays counted). */
-  finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
+  finishRefund(
+    merchantId: string,
+    refundId: string,
+    outcome: RefundOutcome,
+  ): Promise<{ payment: PaymentRecord; refund: RefundRecord }>;
   /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */
   noteRefundError(refundId: string, error: string): Promise<void>;
   listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
@@ -228,7 +248,12 @@ export interface PosStore {
   getDrawer(merchantId: string, sessionId: string): Promise<DrawerRecord | null>;
   listDrawers(merchantId: string, limit: number): Promise<DrawerRecord[]>;
   /** Cash the cashier puts in or takes out by hand (float, pay-outs), into the open session. */
-  recordDrawerCash(merchantId: string, direction: 'in' | 'out', cash: Money, note: string | null): Promise<DrawerRecord>;
+  recordDrawerCash(
+    merchantId: string,
+    direction: 'in' | 'out',
+    cash: Money,
+    note: string | null,
+  ): Promise<DrawerRecord>;
   closeDrawer(merchantId: string, counted: Money, closedBy: string | null): Promise<DrawerRecord>;
   drawerMovements(sessionId: string): Promise<DrawerMovement[]>;
 

@@ -1,7 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
-import { type Clock, type DrawerSession, type Money, type PaymentDecision, type PaymentInput, type PaymentMethod } from '@paystate/core';
-import { cashDrawerMovements, cashDrawerSessions, idempotencyKeys, paymentMethods, paymentRefunds, payments } from '../db/schema.js';
+import {
+  type Clock,
+  type DrawerSession,
+  type Money,
+  type PaymentDecision,
+  type PaymentInput,
+  type PaymentMethod,
+} from '@paystate/core';
+import {
+  cashDrawerMovements,
+  cashDrawerSessions,
+  idempotencyKeys,
+  paymentMethods,
+  paymentRefunds,
+  payments,
+} from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
 import {
   decideAll,
@@ -73,7 +87,11 @@ export class SqlitePosStore implements PosStore {
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!row) throw new PosRefusal('method_exists', `merchant ${method.merchantId} already has a ${method.providerCode} payment method`);
+    if (!row)
+      throw new PosRefusal(
+        'method_exists',
+        `merchant ${method.merchantId} already has a ${method.providerCode} payment method`,
+      );
     return methodOf(row);
   }
 
@@ -115,7 +133,13 @@ export class SqlitePosStore implements PosStore {
   }
 
   async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
-    return paymentOf(this.db.insert(payments).values(newPaymentRow(created, description, schedule)).returning().get());
+    return paymentOf(
+      this.db
+        .insert(payments)
+        .values(newPaymentRow(created, description, schedule))
+        .returning()
+        .get(),
+    );
   }
 
   async claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number) {
@@ -124,19 +148,39 @@ export class SqlitePosStore implements PosStore {
       const due = tx
         .select()
         .from(payments)
-        .where(and(lte(payments.nextCheckAt, now), inArray(payments.methodCode, [...methodCodes]), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+        .where(
+          and(
+            lte(payments.nextCheckAt, now),
+            inArray(payments.methodCode, [...methodCodes]),
+            inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
+          ),
+        )
         .orderBy(asc(payments.nextCheckAt), asc(payments.id))
         .limit(limit)
         .all();
-      return due.map((row) => paymentOf(tx.update(payments).set({ nextCheckAt: leaseUntil }).where(eq(payments.id, row.id)).returning().get()!));
+      return due.map((row) =>
+        paymentOf(
+          tx.update(payments).set({ nextCheckAt: leaseUntil }).where(eq(payments.id, row.id)).returning().get()!,
+        ),
+      );
     });
   }
 
-  async schedulePaymentCheck(merchantId: string, paymentId: string, next: { nextCheckAt: string; failedChecks: number }) {
+  async schedulePaymentCheck(
+    merchantId: string,
+    paymentId: string,
+    next: { nextCheckAt: string; failedChecks: number },
+  ) {
     this.db
       .update(payments)
       .set(next)
-      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId), inArray(payments.status, [...OPEN_PAYMENT_STATUSES])))
+      .where(
+        and(
+          eq(payments.id, paymentId),
+          eq(payments.merchantId, merchantId),
+          inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
+        ),
+      )
       .run();
   }
 
@@ -175,7 +219,12 @@ export class SqlitePosStore implements PosStore {
       .map(paymentOf);
   }
 
-  async applyPaymentEvents(merchantId: string, paymentId: string, inputs: readonly PaymentInput[], columns: PaymentColumns = {}) {
+  async applyPaymentEvents(
+    merchantId: string,
+    paymentId: string,
+    inputs: readonly PaymentInput[],
+    columns: PaymentColumns = {},
+  ) {
     return this.immediate((tx) => {
       const row = lockPayment(tx, merchantId, paymentId);
       if (!row) return null;
@@ -194,7 +243,15 @@ export class SqlitePosStore implements PosStore {
       const payment = writePayment(tx, row, decision, {}, { drawerSessionId: drawer!.id });
       const updated = writeDrawer(tx, drawer!, session, now);
       tx.insert(cashDrawerMovements)
-        .values({ sessionId: drawer!.id, direction: 'in', amountMinor: row.amountMinor, paymentId, refundId: null, note: null, at: now })
+        .values({
+          sessionId: drawer!.id,
+          direction: 'in',
+          amountMinor: row.amountMinor,
+          paymentId,
+          refundId: null,
+          note: null,
+          at: now,
+        })
         .run();
       return { payment, drawer: updated };
     });
@@ -204,7 +261,13 @@ export class SqlitePosStore implements PosStore {
     return this.immediate((tx) => {
       const row = requirePayment(tx, request.merchantId, request.paymentId);
       const earlier = tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId)).get();
-      if (earlier) return { payment: paymentOf(row), refund: existingRefund(earlier, row.id, request.amountMinor), drawer: null, existing: true };
+      if (earlier)
+        return {
+          payment: paymentOf(row),
+          refund: existingRefund(earlier, row.id, request.amountMinor),
+          drawer: null,
+          existing: true,
+        };
       const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
@@ -229,19 +292,35 @@ export class SqlitePosStore implements PosStore {
       if (!session) return { payment, refund: refundOf(refund), drawer: null, existing: false };
       const updated = writeDrawer(tx, drawer!, session, now);
       tx.insert(cashDrawerMovements)
-        .values({ sessionId: drawer!.id, direction: 'out', amountMinor: request.amountMinor, paymentId: row.id, refundId: refund.id, note: request.reason, at: now })
+        .values({
+          sessionId: drawer!.id,
+          direction: 'out',
+          amountMinor: request.amountMinor,
+          paymentId: row.id,
+          refundId: refund.id,
+          note: request.reason,
+          at: now,
+        })
         .run();
       return { payment, refund: refundOf(refund), drawer: updated, existing: false };
     });
   }
 
   async claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string) {
-    const claimed = this.db.update(payments).set({ startClaimedUntil: leaseUntil }).where(paymentStartClaimable(payments, merchantId, paymentId, now)).run();
+    const claimed = this.db
+      .update(payments)
+      .set({ startClaimedUntil: leaseUntil })
+      .where(paymentStartClaimable(payments, merchantId, paymentId, now))
+      .run();
     return claimed.changes === 1;
   }
 
   async releasePaymentStart(merchantId: string, paymentId: string) {
-    this.db.update(payments).set({ startClaimedUntil: null }).where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId))).run();
+    this.db
+      .update(payments)
+      .set({ startClaimedUntil: null })
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+      .run();
   }
 
   async claimRefund(merchantId: string, refundId: string) {
@@ -249,7 +328,13 @@ export class SqlitePosStore implements PosStore {
     const row = this.db
       .update(paymentRefunds)
       .set({ status: 'sending', sentAt: now, updatedAt: now })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId), eq(paymentRefunds.status, 'requested')))
+      .where(
+        and(
+          eq(paymentRefunds.id, refundId),
+          eq(paymentRefunds.merchantId, merchantId),
+          eq(paymentRefunds.status, 'requested'),
+        ),
+      )
       .returning()
       .get();
     return row ? refundOf(row) : null;
@@ -269,10 +354,15 @@ export class SqlitePosStore implements PosStore {
       }
       const now = this.now();
       let payment = paymentOf(row);
-      if (outcome.status === 'failed') payment = writePayment(tx, row, planRefundFailure(row, refund.amountMinor, this.clock));
+      if (outcome.status === 'failed')
+        payment = writePayment(tx, row, planRefundFailure(row, refund.amountMinor, this.clock));
       const updated = tx
         .update(paymentRefunds)
-        .set({ status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: now })
+        .set({
+          status: outcome.status,
+          lastError: outcome.status === 'succeeded' ? null : outcome.error,
+          updatedAt: now,
+        })
         .where(eq(paymentRefunds.id, refundId))
         .returning()
         .get();
@@ -317,8 +407,17 @@ export class SqlitePosStore implements PosStore {
   }
 
   async openDrawer(session: DrawerSession, openedBy: string | null) {
-    const row = this.db.insert(cashDrawerSessions).values(newDrawerRow(session, openedBy)).onConflictDoNothing().returning().get();
-    if (!row) throw new PosRefusal('drawer_already_open', `merchant ${session.merchantId} already has an open cash drawer session`);
+    const row = this.db
+      .insert(cashDrawerSessions)
+      .values(newDrawerRow(session, openedBy))
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row)
+      throw new PosRefusal(
+        'drawer_already_open',
+        `merchant ${session.merchantId} already has an open cash drawer session`,
+      );
     return drawerOf(row);
   }
 
@@ -353,7 +452,17 @@ export class SqlitePosStore implements PosStore {
       const session = drawerCash(drawerSessionOf(drawer), direction, cash);
       const now = this.now();
       const updated = writeDrawer(tx, drawer, session, now);
-      tx.insert(cashDrawerMovements).values({ sessionId: drawer.id, direction, amountMinor: cash.amountMinor, paymentId: null, refundId: null, note, at: now }).run();
+      tx.insert(cashDrawerMovements)
+        .values({
+          sessionId: drawer.id,
+          direction,
+          amountMinor: cash.amountMinor,
+          paymentId: null,
+          refundId: null,
+          note,
+          at: now,
+        })
+        .run();
       return updated;
     });
   }
@@ -422,15 +531,33 @@ export class SqlitePosStore implements PosStore {
   async completeIdempotencyKey(scope: string, key: string, response: StoredResponse) {
     this.db
       .update(idempotencyKeys)
-      .set({ state: 'done', responseStatus: response.status, responseBody: response.body, responseContentType: response.contentType, lockedUntil: null })
-      .where(and(eq(idempotencyKeys.merchantId, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_flight')))
+      .set({
+        state: 'done',
+        responseStatus: response.status,
+        responseBody: response.body,
+        responseContentType: response.contentType,
+        lockedUntil: null,
+      })
+      .where(
+        and(
+          eq(idempotencyKeys.merchantId, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.state, 'in_flight'),
+        ),
+      )
       .run();
   }
 
   async releaseIdempotencyKey(scope: string, key: string) {
     this.db
       .delete(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.merchantId, scope), eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_flight')))
+      .where(
+        and(
+          eq(idempotencyKeys.merchantId, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.state, 'in_flight'),
+        ),
+      )
       .run();
   }
 
@@ -489,7 +616,13 @@ function writePayment(
   return paymentOf(written);
 }
 
-function writeDrawer(tx: Tx, row: typeof cashDrawerSessions.$inferSelect, session: DrawerSession, now: string, extra: { closedBy?: string | null } = {}) {
+function writeDrawer(
+  tx: Tx,
+  row: typeof cashDrawerSessions.$inferSelect,
+  session: DrawerSession,
+  now: string,
+  extra: { closedBy?: string | null } = {},
+) {
   const written = tx
     .update(cashDrawerSessions)
     .set({ ...drawerColumnsOf(session, row.version + 1, now), ...extra })

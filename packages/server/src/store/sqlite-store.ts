@@ -2,7 +2,16 @@ import { and, asc, count, desc, eq, gt, lt, lte, or, isNull, inArray, sql } from
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.js';
 import type { SqliteDb } from '../db/sqlite.js';
-import { auditRowOf, deviceOf, effectRowsOf, orderColumnsOf, orderRecordOf, paymentStartClaimable, reclaimableBefore, storedEffectOf } from './rows.js';
+import {
+  auditRowOf,
+  deviceOf,
+  effectRowsOf,
+  orderColumnsOf,
+  orderRecordOf,
+  paymentStartClaimable,
+  reclaimableBefore,
+  storedEffectOf,
+} from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './types.js';
 
 const MAX_CAS_RETRIES = 5;
@@ -51,7 +60,8 @@ export class SqliteStore implements Store {
     return this.db.transaction(
       (tx) => {
         if (!tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).get()) return 'not_found' as const;
-        if (tx.select({ id: orders.id }).from(orders).where(eq(orders.deviceId, id)).limit(1).get()) return 'in_use' as const;
+        if (tx.select({ id: orders.id }).from(orders).where(eq(orders.deviceId, id)).limit(1).get())
+          return 'in_use' as const;
         tx.delete(devices).where(eq(devices.id, id)).run();
         return 'deleted' as const;
       },
@@ -151,7 +161,8 @@ export class SqliteStore implements Store {
           .run();
         if (written.changes !== 1) throw new ConcurrentUpdateError(`order ${orderId} changed underneath`);
         const effectRows = effectRowsOf(decision, decision.audit.at);
-        if (effectRows.length > 0) tx.insert(effects).values(effectRows).onConflictDoNothing({ target: effects.key }).run();
+        if (effectRows.length > 0)
+          tx.insert(effects).values(effectRows).onConflictDoNothing({ target: effects.key }).run();
         return decision;
       },
       { behavior: 'immediate' },
@@ -176,20 +187,35 @@ export class SqliteStore implements Store {
     return this.leaseToPoller(workerId, leaseUntil, (tx) => selectDueOrders(tx, now, providers, limit).all());
   }
 
-  async claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number) {
+  async claimDueRechecks(
+    workerId: string,
+    now: string,
+    leaseUntil: string,
+    providers: readonly string[],
+    limit: number,
+  ) {
     if (providers.length === 0 || limit <= 0) return [];
     return this.leaseToPoller(workerId, leaseUntil, (tx) => selectDueRechecks(tx, now, providers, limit).all());
   }
 
   /** Selects and leases in one BEGIN IMMEDIATE, so two pollers never claim one order. */
-  private leaseToPoller(workerId: string, leaseUntil: string, select: (tx: Pick<SqliteDb, 'select'>) => (typeof orders.$inferSelect)[]) {
+  private leaseToPoller(
+    workerId: string,
+    leaseUntil: string,
+    select: (tx: Pick<SqliteDb, 'select'>) => (typeof orders.$inferSelect)[],
+  ) {
     return this.db.transaction(
       (tx) => {
         const due = select(tx);
         if (due.length === 0) return [];
         tx.update(orders)
           .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
-          .where(inArray(orders.id, due.map((row) => row.id)))
+          .where(
+            inArray(
+              orders.id,
+              due.map((row) => row.id),
+            ),
+          )
           .run();
         return due.map(orderRecordOf);
       },
@@ -245,7 +271,12 @@ export class SqliteStore implements Store {
         if (due.length === 0) return [];
         return tx
           .update(effects)
-          .set({ claimedBy: workerId, claimedUntil: leaseUntil, attempts: sql`${effects.attempts} + 1`, updatedAt: now })
+          .set({
+            claimedBy: workerId,
+            claimedUntil: leaseUntil,
+            attempts: sql`${effects.attempts} + 1`,
+            updatedAt: now,
+          })
           .where(inArray(effects.id, due))
           .returning()
           .all()
@@ -256,7 +287,11 @@ export class SqliteStore implements Store {
   }
 
   async completeEffect(id: number, now: string) {
-    this.db.update(effects).set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now }).where(eq(effects.id, id)).run();
+    this.db
+      .update(effects)
+      .set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now })
+      .where(eq(effects.id, id))
+      .run();
   }
 
   async retryEffect(id: number, error: string, nextAttemptAt: string, now: string) {
@@ -268,11 +303,19 @@ export class SqliteStore implements Store {
   }
 
   async failEffect(id: number, error: string, now: string) {
-    this.db.update(effects).set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }).where(eq(effects.id, id)).run();
+    this.db
+      .update(effects)
+      .set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now })
+      .where(eq(effects.id, id))
+      .run();
   }
 
   async cancelEffect(id: number, reason: string, now: string) {
-    this.db.update(effects).set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now }).where(eq(effects.id, id)).run();
+    this.db
+      .update(effects)
+      .set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now })
+      .where(eq(effects.id, id))
+      .run();
   }
 
   async countPendingEffects() {
@@ -315,22 +358,29 @@ export class SqliteStore implements Store {
 }
 
 /** The poller's query, kept apart so a test can read its plan: it must use orders_due_idx. */
-export function selectDueOrders(db: Pick<SqliteDb, 'select'>, now: string, providers: readonly string[], limit: number) {
-  return db
-    .select()
-    .from(orders)
-    .where(
-      and(
-        eq(orders.status, 'pending'),
-        lte(orders.nextCheckAt, now),
-        gt(orders.expiresAt, now),
-        inArray(orders.provider, [...providers]),
-        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
-      ),
-    )
-    // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
-    .orderBy(asc(orders.nextCheckAt))
-    .limit(limit);
+export function selectDueOrders(
+  db: Pick<SqliteDb, 'select'>,
+  now: string,
+  providers: readonly string[],
+  limit: number,
+) {
+  return (
+    db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.status, 'pending'),
+          lte(orders.nextCheckAt, now),
+          gt(orders.expiresAt, now),
+          inArray(orders.provider, [...providers]),
+          or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+        ),
+      )
+      // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
+      .orderBy(asc(orders.nextCheckAt))
+      .limit(limit)
+  );
 }
 
 /**
@@ -338,7 +388,12 @@ export function selectDueOrders(db: Pick<SqliteDb, 'select'>, now: string, provi
  * recheck_at. The unary `+` keeps SQLite off the provider index, which would read every order of
  * the provider (a test reads the plan).
  */
-export function selectDueRechecks(db: Pick<SqliteDb, 'select'>, now: string, providers: readonly string[], limit: number) {
+export function selectDueRechecks(
+  db: Pick<SqliteDb, 'select'>,
+  now: string,
+  providers: readonly string[],
+  limit: number,
+) {
   return db
     .select()
     .from(orders)
@@ -357,6 +412,9 @@ function reclaimableDelivery(provider: string, dedupeKey: string, receivedAt: st
   return and(
     eq(webhookInbox.provider, provider),
     eq(webhookInbox.dedupeKey, dedupeKey),
-    or(eq(webhookInbox.outcome, 'error'), and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt)))),
+    or(
+      eq(webhookInbox.outcome, 'error'),
+      and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt))),
+    ),
   );
 }

@@ -87,12 +87,24 @@ export interface Store {
    * that no other poller holds, oldest due first. The claim is a lease: a poller that dies
    * mid-check gives its orders back when `leaseUntil` passes.
    */
-  claimDueOrders(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
+  claimDueOrders(
+    workerId: string,
+    now: string,
+    leaseUntil: string,
+    providers: readonly string[],
+    limit: number,
+  ): Promise<OrderRecord[]>;
   /**
    * Claims orders that ended without money and whose late-money re-check (recheck_at, rule 5)
    * is due, of the given providers, earliest first, under the same lease as due checks.
    */
-  claimDueRechecks(workerId: string, now: string, leaseUntil: string, providers: readonly string[], limit: number): Promise<OrderRecord[]>;
+  claimDueRechecks(
+    workerId: string,
+    now: string,
+    leaseUntil: string,
+    providers: readonly string[],
+    limit: number,
+  ): Promise<OrderRecord[]>;
   /** Orders still waiting for money (created or pending) whose expiry has passed. */
   expiredOrderIds(now: string, limit: number): Promise<string[]>;
   /** Orders pending, or paid without a make outcome, since before `since` and not yet reported as stuck. */
@@ -106,7 +118,12 @@ export interface Store {
   cancelEffect(id: number, reason: string, now: string): Promise<void>;
   countPendingEffects(): Promise<number>;
 
-  recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string): Promise<WebhookDelivery>;
+  recordWebhookDelivery(
+    provider: string,
+    dedupeKey: string,
+    rawBody: string,
+    receivedAt: string,
+  ): Promise<WebhookDelivery>;
   finishWebhookDelivery(id: number, outcome: string, at: string): Promise<void>;
 
   close(): Promise<void>;

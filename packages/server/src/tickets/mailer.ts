@@ -40,8 +40,13 @@ export class Mailer {
       info = await this.transport.sendMail({ from: this.from, ...mail });
     } catch (error) {
       const { responseCode, code } = error as { responseCode?: number; code?: string };
-      const transient = (responseCode !== undefined && responseCode >= 400 && responseCode < 500) || (code !== undefined && NETWORK_CODES.has(code));
-      throw new MailDeliveryError(`mail to ${mail.to} failed: ${error instanceof Error ? error.message : String(error)}`, transient);
+      const transient =
+        (responseCode !== undefined && responseCode >= 400 && responseCode < 500) ||
+        (code !== undefined && NETWORK_CODES.has(code));
+      throw new MailDeliveryError(
+        `mail to ${mail.to} failed: ${error instanceof Error ? error.message : String(error)}`,
+        transient,
+      );
     }
     this.logger.info({ to: mail.to, subject: mail.subject, messageId: info.messageId }, 'mail sent');
   }
@@ -83,7 +88,9 @@ export function customerNotice(kind: CustomerNotice, order: OrderContext, status
     subject: `${subject}: ${order.productName}`,
     text: [
       `${subject}. Order ${order.orderId}, ${order.productName} (${order.size}), ${formatMoney(order.price)}.`,
-      kind === 'refunded' ? 'The money is on its way back to you.' : 'No ticket was issued and nothing was charged that is not returned.',
+      kind === 'refunded'
+        ? 'The money is on its way back to you.'
+        : 'No ticket was issued and nothing was charged that is not returned.',
       `Order status: ${statusUrl}`,
     ].join('\n'),
   };

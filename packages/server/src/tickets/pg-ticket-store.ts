@@ -12,7 +12,11 @@ export class PgTicketStore implements TicketStore {
 
   async issue(ticket: Ticket) {
     await this.ready();
-    const [inserted] = await this.db.insert(tickets).values(ticket).onConflictDoNothing({ target: tickets.orderId }).returning();
+    const [inserted] = await this.db
+      .insert(tickets)
+      .values(ticket)
+      .onConflictDoNothing({ target: tickets.orderId })
+      .returning();
     if (inserted) return { ticket: inserted, issued: true };
     const [existing] = await this.db.select().from(tickets).where(eq(tickets.orderId, ticket.orderId));
     return { ticket: existing!, issued: false };

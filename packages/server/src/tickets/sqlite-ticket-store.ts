@@ -7,7 +7,12 @@ export class SqliteTicketStore implements TicketStore {
   constructor(private readonly db: SqliteDb) {}
 
   async issue(ticket: Ticket) {
-    const inserted = this.db.insert(tickets).values(ticket).onConflictDoNothing({ target: tickets.orderId }).returning().get();
+    const inserted = this.db
+      .insert(tickets)
+      .values(ticket)
+      .onConflictDoNothing({ target: tickets.orderId })
+      .returning()
+      .get();
     if (inserted) return { ticket: inserted, issued: true };
     return { ticket: this.db.select().from(tickets).where(eq(tickets.orderId, ticket.orderId)).get()!, issued: false };
   }
