@@ -1,4 +1,4 @@
-// Regenerates the lifecycle diagram in README.md from the machine itself: `npm run diagram`.
+// Regenerates the lifecycle diagram in docs/lifecycle.md from the machine itself: `npm run diagram`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defaultLifecycleConfig, orderMachineFor, toMermaid } from '@paystate/core';
 
@@ -9,14 +9,14 @@ export function diagramBlock(): string {
   return `${startMarker}\n\`\`\`mermaid\n${toMermaid(orderMachineFor(defaultLifecycleConfig))}\n\`\`\`\n${endMarker}`;
 }
 
-export function withDiagram(readme: string): string {
-  const start = readme.indexOf(startMarker);
-  const end = readme.indexOf(endMarker);
-  if (start < 0 || end < start) throw new Error('README.md has no lifecycle diagram markers');
-  return readme.slice(0, start) + diagramBlock() + readme.slice(end + endMarker.length);
+export function withDiagram(page: string): string {
+  const start = page.indexOf(startMarker);
+  const end = page.indexOf(endMarker);
+  if (start < 0 || end < start) throw new Error('docs/lifecycle.md has no lifecycle diagram markers');
+  return page.slice(0, start) + diagramBlock() + page.slice(end + endMarker.length);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = new URL('../README.md', import.meta.url);
+  const path = new URL('../docs/lifecycle.md', import.meta.url);
   writeFileSync(path, withDiagram(readFileSync(path, 'utf8')));
 }

@@ -4,10 +4,10 @@ import { defaultLifecycleConfig, orderMachineFor, orderStatuses, toMermaid } fro
 import { withDiagram } from '../../scripts/diagram.js';
 
 describe('the lifecycle diagram', () => {
-  it('names every state and is what the README shows (run `npm run diagram` after changing the machine)', () => {
+  it('names every state and is what docs/lifecycle.md shows (run `npm run diagram` after changing the machine)', () => {
     const mermaid = toMermaid(orderMachineFor(defaultLifecycleConfig));
     for (const status of orderStatuses) expect(mermaid).toContain(` ${status}`);
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    expect(withDiagram(readme)).toBe(readme);
+    const page = readFileSync(new URL('../../docs/lifecycle.md', import.meta.url), 'utf8');
+    expect(withDiagram(page)).toBe(page);
   });
 });
