@@ -3,6 +3,6 @@ import { defineConfig } from 'drizzle-kit';
 // PostgreSQL migrations: `npx drizzle-kit generate --config drizzle-pg.config.ts`.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './packages/server/src/db/pg-schema.ts',
+  schema: './packages/server/src/db/schema.pg.ts',
   out: './drizzle/pg',
 });

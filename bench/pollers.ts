@@ -17,7 +17,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { lifecycleConfigSchema } from '@paystate/core';
-import { YooKassaSandbox } from '@paystate/server/sandbox';
+import { YooKassaSandbox } from '@paystate/sandbox';
 import { PollerProcess } from '../tests/support/poller-process.js';
 import { seedPendingOrders } from '../tests/support/seed.js';
 import { tempDatabase } from '../tests/support/temp-db.js';

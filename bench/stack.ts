@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Clock } from '@paystate/core';
 import { createRuntime, loadSettings, startServer, type RunningServer, type Runtime } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
 
 const SHOP = { shopId: 'bench-shop', secretKey: 'bench-secret' };
 

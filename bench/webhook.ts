@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { Hono } from 'hono';
-import { startOnLoopback } from '@paystate/server/sandbox';
+import { startOnLoopback } from '@paystate/sandbox';
 import { startBenchStack } from './stack.js';
 
 interface Load {

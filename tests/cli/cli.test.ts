@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOrderMachine, defaultLifecycleConfig, toMermaid } from '@paystate/core';
 import { createRuntime, loadSettings } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox } from '@paystate/server/sandbox';
+import { TmetrSandbox, YooKassaSandbox } from '@paystate/sandbox';
 import { paystate, PAYSTATE_BIN as BIN } from '../support/cli.js';
 import { tempDatabaseUrl } from '../support/temp-db.js';
 

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '@paystate/core';
 import { createRuntime, loadSettings, openDatabase, type DrawerView, type PaymentView } from '@paystate/server';
-import { WaveSandbox } from '@paystate/server/sandbox';
+import { WaveSandbox } from '@paystate/sandbox';
 import { paystate } from '../support/cli.js';
 import { tempDatabaseUrl } from '../support/temp-db.js';
 

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '@paystate/core';
 import { createRuntime, loadSettings, type Runtime } from '@paystate/server';
-import { TmetrSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { TmetrSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { SECRET_KEY, SHOP_ID, TMETR_TOKEN } from '../support/harness.js';
 import { tempDatabase, type TempDatabase } from '../support/temp-db.js';
 

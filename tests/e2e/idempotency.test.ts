@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@paystate/core';
 import type { PaymentView } from '@paystate/server';
-import { WaveSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { WaveSandbox, type LoopbackServer } from '@paystate/sandbox';
 import {
   ADMIN_TOKEN,
   startStack,

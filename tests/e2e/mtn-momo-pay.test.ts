@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MtnMomoSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { MtnMomoSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { startStack, type ErrorBody, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 

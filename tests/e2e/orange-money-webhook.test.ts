@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodePaymentRef } from '@paystate/server';
-import { OrangeMoneySandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { OrangeMoneySandbox, type LoopbackServer } from '@paystate/sandbox';
 import { ADMIN_TOKEN, startStack, type ErrorBody, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 

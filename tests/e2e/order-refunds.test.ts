@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertKind, Notifier } from '@paystate/core';
-import { SumUpSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { SumUpSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { startStack, waitFor, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type AlertKind, type Notifier } from '@paystate/core';
 import type { PaymentView } from '@paystate/server';
-import { SumUpSandbox, WaveSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { SumUpSandbox, WaveSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { ADMIN_TOKEN, startStack, type Reply, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 

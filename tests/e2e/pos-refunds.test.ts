@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '@paystate/server';
-import { SumUpSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { SumUpSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { pgQuery } from '../support/inspect.js';
 import { ADMIN_TOKEN, startStack, waitFor, type Reply, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DrawerView, PaymentView } from '@paystate/server';
-import { WaveSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { WaveSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { ADMIN_TOKEN, startStack, type ErrorBody, type Reply, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';
 

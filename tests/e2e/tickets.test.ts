@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStack, waitFor, type ErrorBody, type Stack } from '../support/harness.js';
-import { startMailSink } from '@paystate/server/sandbox';
+import { startMailSink } from '@paystate/sandbox';
 import { testBackend } from '../support/temp-db.js';
 import { ManualClock } from '@paystate/core';
 

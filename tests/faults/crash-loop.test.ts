@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Money } from '@paystate/core';
 import { lifecycleConfigOf, loadSettings } from '@paystate/server';
-import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { ADMIN_TOKEN, DEVICE_TOKEN, SECRET_KEY, SHOP_ID, TMETR_TOKEN } from '../support/harness.js';
 import { pgQuery, sqliteQuery } from '../support/inspect.js';
 import { tempDatabase, testBackend } from '../support/temp-db.js';

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleConfigOf } from '@paystate/server';
-import type { BookEntry, SandboxMakeCommand, SandboxPayment } from '@paystate/server/sandbox';
+import type { BookEntry, SandboxMakeCommand, SandboxPayment } from '@paystate/sandbox';
 import { startStack, waitFor, type Stack } from '../support/harness.js';
 import {
   checkInvariants,

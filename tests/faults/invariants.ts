@@ -57,7 +57,7 @@ import {
   type OrderStatus,
 } from '@paystate/core';
 import type { AuditRow, Store } from '@paystate/server';
-import type { BookEntry, KeepsBooks, SandboxMakeCommand, SandboxPayment } from '@paystate/server/sandbox';
+import type { BookEntry, KeepsBooks, SandboxMakeCommand, SandboxPayment } from '@paystate/sandbox';
 
 export const invariantNames = [
   'fast-track-make',

@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { ManualClock, type Money } from '@paystate/core';
 import { createRuntime, lifecycleConfigOf } from '@paystate/server';
-import { YooKassaSandbox, type SandboxPaymentStatus } from '@paystate/server/sandbox';
+import { YooKassaSandbox, type SandboxPaymentStatus } from '@paystate/sandbox';
 import { DEVICE_TOKEN, SECRET_KEY, SHOP_ID, startStack, type Reply, type Stack } from '../support/harness.js';
 import { FAULTS } from './gate.js';
 import { testBackend } from '../support/temp-db.js';

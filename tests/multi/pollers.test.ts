@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { lifecycleConfigSchema } from '@paystate/core';
-import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { waitFor } from '../support/harness.js';
 import { pgQuery } from '../support/inspect.js';
 import { PollerProcess } from '../support/poller-process.js';

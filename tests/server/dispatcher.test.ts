@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@paystate/core';
 import { createRuntime, loadSettings, type Runtime } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox } from '@paystate/server/sandbox';
+import { TmetrSandbox, YooKassaSandbox } from '@paystate/sandbox';
 import { effectRows as outboxRows } from '../support/inspect.js';
 import { tempDatabase } from '../support/temp-db.js';
 

@@ -16,7 +16,7 @@ import {
   WebhookParseError,
   type MtnMomoPaymentInput,
 } from '@paystate/server';
-import { MtnMomoSandbox, startOnLoopback, type LoopbackServer, type MomoSandboxStatus } from '@paystate/server/sandbox';
+import { MtnMomoSandbox, startOnLoopback, type LoopbackServer, type MomoSandboxStatus } from '@paystate/sandbox';
 
 const SUBSCRIPTION_KEY = 'momo-subscription-key-0123456789';
 const API_USER = '9f0d3a57-4b6e-4f0e-8c59-2b8d7f1e6a10';

@@ -21,7 +21,7 @@ import {
   startOnLoopback,
   type LoopbackServer,
   type OrangeSandboxStatus,
-} from '@paystate/server/sandbox';
+} from '@paystate/sandbox';
 
 const CLIENT_ID = 'om-client-id';
 const CLIENT_SECRET = 'om-client-secret';

@@ -17,7 +17,7 @@ import {
   YooKassaProvider,
   type Runtime,
 } from '@paystate/server';
-import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { effectRows } from '../support/inspect.js';
 import { tempDatabase, tempDatabaseUrl, testBackend, type TempDatabase } from '../support/temp-db.js';
 

@@ -40,7 +40,7 @@ describe('the PostgreSQL schema is the SQLite schema', () => {
     expect(shapeOf(pgTableConfig(pgSchema[table]))).toEqual(shapeOf(sqliteTableConfig(sqliteSchema[table])));
   });
 
-  it('infers the same row types, so store/rows.ts maps rows of both', () => {
+  it('infers the same row types, so orders/rows.ts maps rows of both', () => {
     expectTypeOf<typeof pgSchema.devices.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.devices.$inferSelect>();
     expectTypeOf<typeof pgSchema.orders.$inferSelect>().toEqualTypeOf<typeof sqliteSchema.orders.$inferSelect>();
     expectTypeOf<typeof pgSchema.orderEvents.$inferSelect>().toEqualTypeOf<
@@ -57,7 +57,7 @@ describe('the PostgreSQL schema is the SQLite schema', () => {
     expectTypeOf<typeof pgSchema.effects.$inferInsert>().toEqualTypeOf<typeof sqliteSchema.effects.$inferInsert>();
   });
 
-  it('infers the same POS row types, so store/pos-rows.ts maps rows of both', () => {
+  it('infers the same POS row types, so pos/rows.ts maps rows of both', () => {
     expectTypeOf<typeof pgSchema.paymentMethods.$inferSelect>().toEqualTypeOf<
       typeof sqliteSchema.paymentMethods.$inferSelect
     >();

@@ -26,7 +26,7 @@ import {
   SumUpSandbox,
   type LoopbackServer,
   type SumUpSandboxStatus,
-} from '@paystate/server/sandbox';
+} from '@paystate/sandbox';
 import { startStack, waitFor, type OrderDetail, type Stack } from '../support/harness.js';
 
 const API_KEY = 'sup_sk_test_0123456789';

@@ -24,7 +24,7 @@ import {
   type LoopbackServer,
   type TBankSandboxPayment,
   type TBankSandboxStatus,
-} from '@paystate/server/sandbox';
+} from '@paystate/sandbox';
 import { startStack, waitFor, type ErrorBody, type OrderDetail, type Stack } from '../support/harness.js';
 
 const TERMINAL_KEY = 'TinkoffBankTest1234';

@@ -3,8 +3,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MakeCommand } from '@paystate/core';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError, TmetrGateway } from '@paystate/server';
-import { startOnLoopback, TmetrSandbox, type LoopbackServer } from '@paystate/server/sandbox';
-import { failureReasonOf, isTransientFailure } from '../../packages/server/src/failures.js';
+import { startOnLoopback, TmetrSandbox, type LoopbackServer } from '@paystate/sandbox';
+import { failureReasonOf, isTransientFailure } from '../../packages/server/src/outbound/failures.js';
 
 const TOKEN = 'tmetr-api-token';
 const DEVICE_TOKEN = 'device-bearer-token';

@@ -22,7 +22,7 @@ import {
   type LoopbackServer,
   type WaveSandboxCheckoutStatus,
   type WaveSandboxPaymentStatus,
-} from '@paystate/server/sandbox';
+} from '@paystate/sandbox';
 
 const API_KEY = 'wave_sn_prod_test_key';
 const WEBHOOK_SECRET = 'wave_sn_WHS_test_secret';

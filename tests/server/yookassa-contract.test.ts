@@ -18,7 +18,7 @@ import {
   YooKassaSandbox,
   type LoopbackServer,
   type SandboxPaymentStatus,
-} from '@paystate/server/sandbox';
+} from '@paystate/sandbox';
 import { REMOTE_ADDRESS_HEADER } from '../../packages/server/src/providers/yookassa.js';
 
 const SHOP_ID = 'shop-4711';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { Clock, Notifier } from '@paystate/core';
 import { createRuntime, loadSettings, startServer, type RunningServer, type Runtime } from '@paystate/server';
-import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { freePort, TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { tempDatabase } from './temp-db.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-e2e-tests';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createOrder, decide, ManualClock, type LifecycleConfig } from '@paystate/core';
 import { auditRowOf, migratePg, openPg, orderColumnsOf, pgSchema } from '@paystate/server';
-import type { YooKassaSandbox } from '@paystate/server/sandbox';
+import type { YooKassaSandbox } from '@paystate/sandbox';
 
 export interface SeededOrder {
   orderId: string;

@@ -1,17 +1,17 @@
-export * from './settings.js';
-export * from './runtime.js';
-export * from './serve.js';
-export * from './store/types.js';
-export { SqliteStore } from './store/sqlite-store.js';
-export { openSqlite, migrateSqlite, type SqliteDb } from './db/sqlite.js';
-export { PgStore } from './store/pg-store.js';
-export { openPg, migratePg, isPostgresUrl, MIGRATION_LOCK_KEY, type PgDb, type PgHandle } from './db/pg.js';
-export * as sqliteSchema from './db/schema.js';
-export * as pgSchema from './db/pg-schema.js';
-export { orderColumnsOf, auditRowOf } from './store/rows.js';
-export { EffectDispatcher } from './dispatcher.js';
-export { OrderService } from './order-service.js';
-export { LogNotifier } from './notifier.js';
+export * from './app/settings.js';
+export * from './app/runtime.js';
+export * from './app/serve.js';
+export * from './orders/store.js';
+export { SqliteStore } from './orders/store.sqlite.js';
+export { openSqlite, migrateSqlite, type SqliteDb } from './db/connection.sqlite.js';
+export { PgStore } from './orders/store.pg.js';
+export { openPg, migratePg, isPostgresUrl, MIGRATION_LOCK_KEY, type PgDb, type PgHandle } from './db/connection.pg.js';
+export * as sqliteSchema from './db/schema.sqlite.js';
+export * as pgSchema from './db/schema.pg.js';
+export { orderColumnsOf, auditRowOf } from './orders/rows.js';
+export { EffectDispatcher } from './orders/dispatcher.js';
+export { OrderService } from './orders/service.js';
+export { LogNotifier } from './notifications/log-notifier.js';
 export { YooKassaProvider, yookassaStatusMap, YOOKASSA_NOTIFICATION_NETWORKS } from './providers/yookassa.js';
 export {
   WaveProvider,
@@ -50,20 +50,20 @@ export {
 } from './providers/tbank.js';
 export { SumUpProvider, sumupStatusMap, exactAmount } from './providers/sumup.js';
 export { TmetrGateway } from './devices/tmetr.js';
-export * from './http/outbound.js';
+export * from './outbound/client.js';
 export * from './providers/errors.js';
-export { Poller, type CycleReport } from './poller.js';
-export { sanitizeClientInfo } from './client-info.js';
+export { Poller, type CycleReport } from './orders/poller.js';
+export { sanitizeClientInfo } from './devices/client-info.js';
 export { idSchema } from './http/validate.js';
-export { selectDueOrders, selectDueRechecks } from './store/sqlite-store.js';
-export { claimDueOrdersPg, claimDueRechecksPg, selectDueOrderIdsPg } from './store/pg-store.js';
+export { selectDueOrders, selectDueRechecks } from './orders/store.sqlite.js';
+export { claimDueOrdersPg, claimDueRechecksPg, selectDueOrderIdsPg } from './orders/store.pg.js';
 export { TicketIssuer } from './tickets/issuer.js';
-export { Mailer } from './tickets/mailer.js';
-export { EmailNotifier } from './tickets/email-notifier.js';
-export type { Ticket, TicketStore } from './tickets/ticket-store.js';
-export * from './store/pos-types.js';
-export { SqlitePosStore } from './store/sqlite-pos-store.js';
-export { PgPosStore } from './store/pg-pos-store.js';
+export { Mailer } from './notifications/mailer.js';
+export { EmailNotifier } from './notifications/email-notifier.js';
+export type { Ticket, TicketStore } from './tickets/store.js';
+export * from './pos/store.js';
+export { SqlitePosStore } from './pos/store.sqlite.js';
+export { PgPosStore } from './pos/store.pg.js';
 export {
   PosService,
   posPaymentKey,
@@ -73,7 +73,7 @@ export {
   type CheckResult,
   type PaymentResult,
   type RefundResult,
-} from './pos-service.js';
+} from './pos/service.js';
 export {
   methodView,
   paymentView,
@@ -82,7 +82,7 @@ export {
   movementView,
   type PaymentView,
   type DrawerView,
-} from './http/pos-views.js';
+} from './pos/views.js';
 export {
   idempotency,
   hashRequest,
@@ -91,5 +91,5 @@ export {
   IDEMPOTENCY_TTL_S,
   IDEMPOTENCY_LOCK_S,
   DEFAULT_IDEMPOTENCY_SCOPE,
-} from './http/idempotency.js';
+} from './idempotency/middleware.js';
 export { AppError } from './http/errors.js';

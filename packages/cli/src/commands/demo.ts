@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createRuntime, loadSettings, startServer, type RunningServer } from '@paystate/server';
-import { freePort, type LoopbackServer } from '@paystate/server/sandbox';
+import { freePort, type LoopbackServer } from '@paystate/sandbox';
 import type { GlobalOptions } from '../context.js';
 import { coffeeScenario } from '../demo/coffee.js';
 import { ADMIN_TOKEN, apiClient, DEVICE_TOKEN } from '../demo/http.js';

@@ -1,4 +1,4 @@
-import { TmetrSandbox, YooKassaSandbox } from '@paystate/server/sandbox';
+import { TmetrSandbox, YooKassaSandbox } from '@paystate/sandbox';
 import { CliError } from '../output.js';
 import { customerPays, DEVICE_TOKEN, watchStatus } from './http.js';
 import type { Scenario } from './scenario.js';

@@ -1,4 +1,4 @@
-import { WaveSandbox } from '@paystate/server/sandbox';
+import { WaveSandbox } from '@paystate/sandbox';
 import { CliError } from '../output.js';
 import { customerPays, type Api } from './http.js';
 import type { Scenario } from './scenario.js';

@@ -1,4 +1,4 @@
-import type { LoopbackServer } from '@paystate/server/sandbox';
+import type { LoopbackServer } from '@paystate/sandbox';
 import type { Api, Say } from './http.js';
 
 /** One of the seed systems, as sandboxes + settings + what a customer and an operator do. */

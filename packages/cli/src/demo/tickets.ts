@@ -1,4 +1,4 @@
-import { startMailSink, SumUpSandbox, type LoopbackServer } from '@paystate/server/sandbox';
+import { startMailSink, SumUpSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { CliError } from '../output.js';
 import { customerPays, watchStatus } from './http.js';
 import type { Scenario } from './scenario.js';

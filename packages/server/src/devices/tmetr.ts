@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { DeviceGateway, MakeCommand } from '@paystate/core';
-import { JsonClient } from '../http/outbound.js';
+import { JsonClient } from '../outbound/client.js';
 
 export interface TmetrOptions {
   apiUrl: string;

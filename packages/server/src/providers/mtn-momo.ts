@@ -14,8 +14,8 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
-import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
-import { JsonClient, OutboundHttpError, type JsonCall } from '../http/outbound.js';
+import { BearerTokenCache, type IssuedToken } from '../outbound/bearer-token.js';
+import { JsonClient, OutboundHttpError, type JsonCall } from '../outbound/client.js';
 import {
   PayerDetailsRequiredError,
   RefundNotSupportedError,

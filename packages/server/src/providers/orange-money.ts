@@ -15,8 +15,8 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
-import { BearerTokenCache, type IssuedToken } from '../http/bearer-token.js';
-import { JsonClient, type JsonCall } from '../http/outbound.js';
+import { BearerTokenCache, type IssuedToken } from '../outbound/bearer-token.js';
+import { JsonClient, type JsonCall } from '../outbound/client.js';
 import { RefundNotSupportedError, WebhookParseError, WebhookVerificationError, mapStatus } from './errors.js';
 
 /** Every status of an Orange Money web payment and the observation it is for the lifecycle. */

@@ -13,7 +13,7 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
-import { JsonClient, OutboundHttpError, OutboundResponseError } from '../http/outbound.js';
+import { JsonClient, OutboundHttpError, OutboundResponseError } from '../outbound/client.js';
 import { WebhookParseError, mapStatus } from './errors.js';
 
 /**

@@ -11,7 +11,7 @@ import type {
   WebhookAcknowledgement,
   WebhookNotification,
 } from '@paystate/core';
-import { JsonClient, OutboundHttpError, OutboundResponseError } from '../http/outbound.js';
+import { JsonClient, OutboundHttpError, OutboundResponseError } from '../outbound/client.js';
 import { WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /**

@@ -14,7 +14,7 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
-import { JsonClient, OutboundResponseError } from '../http/outbound.js';
+import { JsonClient, OutboundResponseError } from '../outbound/client.js';
 import {
   RefundNotSupportedError,
   WebhookParseError,

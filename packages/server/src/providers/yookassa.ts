@@ -12,7 +12,7 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
-import { JsonClient, OutboundResponseError } from '../http/outbound.js';
+import { JsonClient, OutboundResponseError } from '../outbound/client.js';
 import { WebhookParseError, WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /** The networks YooKassa documents as the senders of its notifications. */

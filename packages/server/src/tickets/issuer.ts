@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock, DeviceGateway, MakeCommand } from '@paystate/core';
-import type { Store } from '../store/types.js';
-import { ticketConfirmation, type Mailer } from './mailer.js';
-import type { TicketStore } from './ticket-store.js';
+import type { Store } from '../orders/store.js';
+import { ticketConfirmation, type Mailer } from '../notifications/mailer.js';
+import type { TicketStore } from './store.js';
 
 /**
  * The ticket seller's "device": the make command issues the order's ticket (once, by the

@@ -1,0 +1,56 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
+import type { Logger } from 'pino';
+import { orderAdminRoutes } from '../orders/admin-routes.js';
+import { deviceAdminRoutes } from '../devices/admin-routes.js';
+import { deviceRoutes } from '../devices/routes.js';
+import { webhookRoutes } from '../webhooks/routes.js';
+import { AppError, errorBody, sendError } from '../http/errors.js';
+import { DEFAULT_IDEMPOTENCY_SCOPE, idempotency } from '../idempotency/middleware.js';
+import { opsRoutes } from './ops-routes.js';
+import { posReturnRoutes, posRoutes } from '../pos/routes.js';
+import { orderRoutes } from '../orders/routes.js';
+import type { Services } from './services.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp(services: Services, logger: Logger) {
+  const app = new Hono();
+  app.use('*', async (c, next) => {
+    await next();
+    services.metrics.httpRequests.inc({ method: c.req.method, route: routePath(c), status: String(c.res.status) });
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`), 413),
+    }),
+  );
+  // The order API serves one merchant per deployment: its Idempotency-Keys share the scope `default`.
+  const orderKeys = idempotency({
+    store: services.pos.store,
+    clock: services.pos.clock,
+    scope: () => DEFAULT_IDEMPOTENCY_SCOPE,
+    logger,
+  });
+  app.post('/v1/orders', orderKeys);
+  app.post('/v1/orders/:id/pay', orderKeys);
+  app.route('/', orderRoutes(services));
+  app.route('/', webhookRoutes(services));
+  app.route('/', deviceRoutes(services));
+  app.use('/v1/admin/*', services.adminAuth);
+  app.route('/v1/admin', deviceAdminRoutes(services));
+  app.route('/v1/admin', orderAdminRoutes(services));
+  app.route('/v1/merchants', posRoutes(services));
+  app.route('/', posReturnRoutes(services));
+  app.route('/', opsRoutes(services));
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((error, c) => {
+    if (error instanceof AppError) return sendError(c, error);
+    logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return c.json(errorBody('internal_error', 'something went wrong on our side; nothing was changed'), 500);
+  });
+  return app;
+}

@@ -1,0 +1,23 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Metrics } from './metrics.js';
+import type { OrderService } from '../orders/service.js';
+import type { PosService } from '../pos/service.js';
+import type { Settings } from './settings.js';
+import type { Store } from '../orders/store.js';
+import type { TicketStore } from '../tickets/store.js';
+import type { WebhookService } from '../webhooks/service.js';
+
+/** What the routes need, assembled once by the runtime. */
+export interface Services {
+  settings: Settings;
+  store: Store;
+  tickets: TicketStore;
+  orders: OrderService;
+  /** The restaurant POS (payment methods, payments, refunds, cash drawer) and its idempotency keys. */
+  pos: PosService;
+  webhooks: WebhookService;
+  metrics: Metrics;
+  adminAuth: MiddlewareHandler;
+  deviceAuth: MiddlewareHandler;
+  remoteAddress(c: Context): string;
+}

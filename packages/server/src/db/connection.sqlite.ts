@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.sqlite.js';
+
+export type SqliteDb = BetterSQLite3Database<typeof schema>;
+
+const migrationsFolder = fileURLToPath(new URL('../../../../drizzle/sqlite', import.meta.url));
+
+export class DatabaseUrlError extends Error {
+  override readonly name = 'DatabaseUrlError';
+}
+
+/** `file:./paystate.db` or `file::memory:` -> a path better-sqlite3 understands. */
+export function sqlitePathOf(databaseUrl: string): string {
+  if (!databaseUrl.startsWith('file:')) {
+    throw new DatabaseUrlError(`not a SQLite URL (expected file:...): ${databaseUrl}`);
+  }
+  const path = databaseUrl.slice('file:'.length);
+  return path === ':memory:' ? path : resolve(path);
+}
+
+/**
+ * Opens the embedded database with the settings docs/architecture.md section 8 asks for: WAL, and
+ * synchronous=FULL because WAL's default NORMAL can lose a committed transaction on power loss.
+ */
+export function openSqlite(databaseUrl: string): { db: SqliteDb; close(): void } {
+  const path = sqlitePathOf(databaseUrl);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = drizzle(sqlite, { schema });
+  return { db, close: () => sqlite.close() };
+}
+
+export function migrateSqlite(db: SqliteDb): void {
+  migrate(db, { migrationsFolder });
+}

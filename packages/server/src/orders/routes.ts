@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { currencySchema, minorUnitsSchema } from '@paystate/core';
+import type { Services } from '../app/services.js';
+import { renderStatusPage } from './status-page.js';
+import { statusView } from './status-view.js';
+import { idSchema, parseId, parseJsonBody } from '../http/validate.js';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const createOrderSchema = z.strictObject({
+  deviceId: idSchema,
+  productId: text(64),
+  productName: text(120),
+  size: text(32),
+  price: minorUnitsSchema.positive(),
+  currency: currencySchema,
+  provider: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/)
+    .optional(),
+  /** Ticket sales mail the ticket (and a payment-failed notice) here. */
+  customerEmail: z.email().max(254).optional(),
+});
+
+/** An empty body is fine; mobile money needs the payer's phone (MSISDN, digits only). */
+const payOrderSchema = z.strictObject({
+  payer_msisdn: z
+    .string()
+    .regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only')
+    .optional(),
+});
+
+/** The customer-facing order routes of docs/architecture.md section 4. */
+export function orderRoutes(services: Services) {
+  const { orders, store, settings } = services;
+  const app = new Hono();
+  const vocabulary = settings.FULFILMENT === 'tickets' ? 'tickets' : 'drinks';
+
+  app.post('/v1/orders', async (c) => {
+    const body = await parseJsonBody(c, createOrderSchema);
+    const record = await orders.create({
+      deviceId: body.deviceId,
+      productId: body.productId,
+      productName: body.productName,
+      size: body.size,
+      price: { amountMinor: body.price, currency: body.currency },
+      provider: body.provider ?? settings.PAYMENT_PROVIDER,
+      ...(body.customerEmail ? { customerEmail: body.customerEmail } : {}),
+    });
+    return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), 201);
+  });
+
+  app.post('/v1/orders/:id/pay', async (c) => {
+    const orderId = parseId(c, 'id');
+    const body = await parseJsonBody(c, payOrderSchema);
+    return c.json(await orders.pay(orderId, body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }));
+  });
+
+  app.get('/v1/order-status/:id', async (c) => {
+    const record = await orders.get(parseId(c, 'id'));
+    c.header('Cache-Control', 'no-store');
+    return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary));
+  });
+
+  // The return URL never marks anything paid (rule 9): it shows the same page as /orders/:id.
+  for (const path of ['/orders/:id', '/orders/:id/return']) {
+    app.get(path, async (c) => {
+      const record = await orders.get(parseId(c, 'id'));
+      const nonce = randomBytes(16).toString('base64');
+      c.header(
+        'Content-Security-Policy',
+        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src https: data:`,
+      );
+      c.header('Cache-Control', 'no-store');
+      return c.html(
+        renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), nonce),
+      );
+    });
+  }
+
+  return app;
+}

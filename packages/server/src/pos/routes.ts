@@ -1,0 +1,287 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { currencySchema, minorUnitsSchema, paymentMethodSchema, paymentStatuses } from '@paystate/core';
+import type { PosService } from './service.js';
+import { AppError } from '../http/errors.js';
+import { IDEMPOTENCY_KEY_HEADER, idempotency } from '../idempotency/middleware.js';
+import { drawerView, methodView, movementView, paymentView, refundView } from './views.js';
+import type { Services } from '../app/services.js';
+import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.js';
+
+const providerCodeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,31}$/, 'provider codes are lower-case identifiers such as wave or cash');
+const operatorSchema = z.string().trim().min(1).max(80);
+const publicConfigSchema = z
+  .record(z.string().max(64), z.string().max(500))
+  .refine((config) => Object.keys(config).length <= 20, 'at most 20 entries');
+
+const newMethodSchema = z.strictObject({
+  provider_code: providerCodeSchema,
+  display_name: paymentMethodSchema.shape.displayName,
+  active: z.boolean().default(true),
+  sort_order: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+  public_config: publicConfigSchema.default({}),
+});
+
+const methodPatchSchema = z
+  .strictObject({
+    display_name: paymentMethodSchema.shape.displayName.optional(),
+    active: z.boolean().optional(),
+    sort_order: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+    public_config: publicConfigSchema.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, 'nothing to change');
+
+const methodListQuery = z.strictObject({ offered: z.enum(['true', 'false']).optional() });
+
+const newPaymentSchema = z.strictObject({
+  method: providerCodeSchema,
+  amount_minor: minorUnitsSchema.positive(),
+  currency: currencySchema,
+  description: z.string().trim().max(200).default(''),
+  payer_msisdn: z
+    .string()
+    .regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only')
+    .optional(),
+});
+
+const paymentListQuery = z.strictObject({
+  status: z.enum(paymentStatuses).optional(),
+  created_before: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const refundSchema = z.strictObject({
+  amount_minor: minorUnitsSchema.positive(),
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+
+const openDrawerSchema = z.strictObject({
+  opening_minor: minorUnitsSchema,
+  currency: currencySchema,
+  operator: operatorSchema.optional(),
+});
+
+const drawerCashSchema = z.strictObject({
+  direction: z.enum(['in', 'out']),
+  amount_minor: minorUnitsSchema.positive(),
+  currency: currencySchema.optional(),
+  note: z.string().trim().min(1).max(500).optional(),
+});
+
+const closeDrawerSchema = z.strictObject({
+  counted_minor: minorUnitsSchema,
+  currency: currencySchema.optional(),
+  operator: operatorSchema.optional(),
+});
+
+const drawerListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(20) });
+
+/** A refund's or a payment's creation answers 202 when the provider's outcome is unknown (`check` settles it). */
+const createdStatus = (outcome: 'done' | 'started' | 'unknown') => (outcome === 'unknown' ? 202 : 201);
+
+/**
+ * The restaurant POS under /v1/merchants/:merchantId, behind the admin bearer token: payment
+ * methods, payments, refunds, the cash drawer. Every POST takes an Idempotency-Key scoped to
+ * the merchant of the path (checked after the token, so nobody else can claim a merchant's keys).
+ */
+export function posRoutes(services: Services) {
+  const pos: PosService = services.pos;
+  const app = new Hono();
+  const merchant = (c: Context) => parseId(c, 'merchantId');
+  const keyed = idempotency({
+    store: pos.store,
+    clock: pos.clock,
+    scope: (c) => {
+      const parsed = idSchema.safeParse(c.req.param('merchantId'));
+      return parsed.success ? parsed.data : null;
+    },
+  });
+
+  app.use('/:merchantId/*', services.adminAuth);
+  app.post('/:merchantId/*', keyed);
+
+  app.get('/:merchantId/payment-methods', async (c) => {
+    const merchantId = merchant(c);
+    const query = parseQuery(c, methodListQuery);
+    const methods = query.offered === 'true' ? await pos.offeredMethods(merchantId) : await pos.listMethods(merchantId);
+    return c.json({ methods: methods.map((method) => methodView(method, pos.available(method.providerCode))) });
+  });
+
+  app.post('/:merchantId/payment-methods', async (c) => {
+    const merchantId = merchant(c);
+    const body = await parseJsonBody(c, newMethodSchema);
+    const method = await pos.createMethod({
+      merchantId,
+      providerCode: body.provider_code,
+      displayName: body.display_name,
+      active: body.active,
+      sortOrder: body.sort_order,
+      publicConfig: body.public_config,
+    });
+    return c.json(methodView(method, pos.available(method.providerCode)), 201);
+  });
+
+  app.patch('/:merchantId/payment-methods/:providerCode', async (c) => {
+    const merchantId = merchant(c);
+    const providerCode = parseProviderCode(c);
+    const body = await parseJsonBody(c, methodPatchSchema);
+    const method = await pos.updateMethod(merchantId, providerCode, {
+      ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
+      ...(body.active === undefined ? {} : { active: body.active }),
+      ...(body.sort_order === undefined ? {} : { sortOrder: body.sort_order }),
+      ...(body.public_config === undefined ? {} : { publicConfig: body.public_config }),
+    });
+    return c.json(methodView(method, pos.available(method.providerCode)));
+  });
+
+  app.delete('/:merchantId/payment-methods/:providerCode', async (c) => {
+    await pos.deleteMethod(merchant(c), parseProviderCode(c));
+    return c.body(null, 204);
+  });
+
+  app.post('/:merchantId/payments', async (c) => {
+    const merchantId = merchant(c);
+    const body = await parseJsonBody(c, newPaymentSchema);
+    const { payment, outcome } = await pos.createPayment(
+      merchantId,
+      {
+        method: body.method,
+        amount: { amountMinor: body.amount_minor, currency: body.currency },
+        description: body.description,
+        ...(body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }),
+      },
+      // The key names the payment attempt itself, not only the request (docs/architecture.md section 9).
+      c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
+    );
+    return c.json(paymentView(payment), createdStatus(outcome));
+  });
+
+  app.get('/:merchantId/payments', async (c) => {
+    const merchantId = merchant(c);
+    const query = parseQuery(c, paymentListQuery);
+    const payments = await pos.listPayments(merchantId, {
+      status: query.status,
+      createdBefore: query.created_before,
+      limit: query.limit,
+    });
+    return c.json({ payments: payments.map(paymentView) });
+  });
+
+  app.get('/:merchantId/payments/:paymentId', async (c) => {
+    const { payment, refunds } = await pos.getPayment(merchant(c), parseId(c, 'paymentId'));
+    return c.json({ ...paymentView(payment), refunds: refunds.map(refundView) });
+  });
+
+  app.post('/:merchantId/payments/:paymentId/confirm-cash', async (c) => {
+    const { payment, drawer } = await pos.confirmCash(merchant(c), parseId(c, 'paymentId'));
+    return c.json({ ...paymentView(payment), drawer: drawerView(drawer) });
+  });
+
+  app.post('/:merchantId/payments/:paymentId/check', async (c) => {
+    const result = await pos.check(merchant(c), parseId(c, 'paymentId'));
+    return c.json({
+      ...paymentView(result.payment),
+      refunds: result.refunds.map(refundView),
+      observed: result.observed,
+      amount_mismatch: result.amountMismatch,
+    });
+  });
+
+  app.get('/:merchantId/payments/:paymentId/refunds', async (c) => {
+    const { refunds } = await pos.getPayment(merchant(c), parseId(c, 'paymentId'));
+    return c.json({ refunds: refunds.map(refundView) });
+  });
+
+  app.post('/:merchantId/payments/:paymentId/refunds', async (c) => {
+    const merchantId = merchant(c);
+    const paymentId = parseId(c, 'paymentId');
+    const body = await parseJsonBody(c, refundSchema);
+    // The key (already validated by the middleware) names the refund movement itself, not only the request.
+    const result = await pos.refund(
+      merchantId,
+      paymentId,
+      { amountMinor: body.amount_minor, reason: body.reason ?? null },
+      c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
+    );
+    return c.json(
+      {
+        ...refundView(result.refund),
+        payment: paymentView(result.payment),
+        drawer: result.drawer ? drawerView(result.drawer) : null,
+      },
+      createdStatus(result.outcome),
+    );
+  });
+
+  app.post('/:merchantId/drawer/open', async (c) => {
+    const merchantId = merchant(c);
+    const body = await parseJsonBody(c, openDrawerSchema);
+    const drawer = await pos.openDrawer(
+      merchantId,
+      { amountMinor: body.opening_minor, currency: body.currency },
+      body.operator ?? null,
+    );
+    return c.json(drawerView(drawer), 201);
+  });
+
+  app.get('/:merchantId/drawer', async (c) => c.json(drawerView(await pos.currentDrawer(merchant(c)))));
+
+  app.post('/:merchantId/drawer/cash', async (c) => {
+    const merchantId = merchant(c);
+    const body = await parseJsonBody(c, drawerCashSchema);
+    return c.json(
+      drawerView(await pos.drawerCash(merchantId, body.direction, body.amount_minor, body.currency, body.note ?? null)),
+    );
+  });
+
+  app.post('/:merchantId/drawer/close', async (c) => {
+    const merchantId = merchant(c);
+    const body = await parseJsonBody(c, closeDrawerSchema);
+    return c.json(
+      drawerView(await pos.closeDrawer(merchantId, body.counted_minor, body.currency, body.operator ?? null)),
+    );
+  });
+
+  app.get('/:merchantId/drawer/sessions', async (c) => {
+    const merchantId = merchant(c);
+    const query = parseQuery(c, drawerListQuery);
+    return c.json({ sessions: (await pos.listDrawers(merchantId, query.limit)).map(drawerView) });
+  });
+
+  app.get('/:merchantId/drawer/sessions/:sessionId', async (c) => {
+    const { drawer, movements } = await pos.drawer(merchant(c), parseId(c, 'sessionId'));
+    return c.json({ ...drawerView(drawer), movements: movements.map(movementView) });
+  });
+
+  return app;
+}
+
+/**
+ * Where a provider sends the payer back after a POS payment: a plain page with the payment's
+ * status. Like the order status page it never marks anything paid; only a `check` (or the
+ * cashier) does.
+ */
+export function posReturnRoutes(services: Services) {
+  const app = new Hono();
+  app.get('/pos/:merchantId/payments/:paymentId/return', async (c) => {
+    const { payment } = await services.pos.getPayment(parseId(c, 'merchantId'), parseId(c, 'paymentId'));
+    c.header('Cache-Control', 'no-store');
+    const text =
+      payment.status === 'success'
+        ? 'Paiement reçu. Merci ! / Payment received. Thank you!'
+        : 'Paiement en cours de vérification. / Your payment is being checked.';
+    return c.html(
+      `<!doctype html><html><head><meta charset="utf-8"><title>Payment</title></head><body><p>${text}</p></body></html>`,
+    );
+  });
+  return app;
+}
+
+function parseProviderCode(c: Context): string {
+  const parsed = providerCodeSchema.safeParse(c.req.param('providerCode'));
+  if (!parsed.success)
+    throw new AppError(400, 'invalid_id', `providerCode: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
+}

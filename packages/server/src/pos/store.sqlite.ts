@@ -1,0 +1,641 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
+import {
+  type Clock,
+  type DrawerSession,
+  type Money,
+  type PaymentDecision,
+  type PaymentInput,
+  type PaymentMethod,
+} from '@paystate/core';
+import {
+  cashDrawerMovements,
+  cashDrawerSessions,
+  idempotencyKeys,
+  paymentMethods,
+  paymentRefunds,
+  payments,
+} from '../db/schema.sqlite.js';
+import type { SqliteDb } from '../db/connection.sqlite.js';
+import {
+  decideAll,
+  drawerCash,
+  drawerClose,
+  drawerColumnsOf,
+  drawerOf,
+  drawerSessionOf,
+  existingRefund,
+  OPEN_PAYMENT_STATUSES,
+  methodOf,
+  movementOf,
+  newDrawerRow,
+  newPaymentRow,
+  paymentOf,
+  paymentStartClaimable,
+  paymentUpdateOf,
+  claimLapsed,
+  claimOutcomeOf,
+  planCashConfirmation,
+  planRefund,
+  planRefundFailure,
+  refundOf,
+} from './rows.js';
+import {
+  CASH_METHOD,
+  PosRefusal,
+  type IdempotencyClaim,
+  type IdempotencyClaimRequest,
+  type PaymentColumns,
+  type PaymentFilter,
+  type PaymentMethodPatch,
+  type PaymentSchedule,
+  type PosStore,
+  type RefundOutcome,
+  type RefundRequest,
+  type StoredResponse,
+} from './store.js';
+
+type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0];
+
+/**
+ * The POS on SQLite. Every read-then-write is one BEGIN IMMEDIATE transaction (better-sqlite3
+ * transactions are synchronous, so nothing can await the network inside one); writes of a
+ * payment or a drawer session are also compare-and-set on their version column.
+ */
+export class SqlitePosStore implements PosStore {
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly clock: Clock,
+    private readonly closeDb: () => void = () => undefined,
+  ) {}
+
+  async ready() {}
+
+  private now() {
+    return this.clock.now().toISOString();
+  }
+
+  private immediate<T>(work: (tx: Tx) => T): T {
+    return this.db.transaction(work, { behavior: 'immediate' });
+  }
+
+  async createMethod(method: PaymentMethod) {
+    const now = this.now();
+    const row = this.db
+      .insert(paymentMethods)
+      .values({ id: randomUUID(), ...method, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row)
+      throw new PosRefusal(
+        'method_exists',
+        `merchant ${method.merchantId} already has a ${method.providerCode} payment method`,
+      );
+    return methodOf(row);
+  }
+
+  async updateMethod(merchantId: string, providerCode: string, patch: PaymentMethodPatch) {
+    const row = this.db
+      .update(paymentMethods)
+      .set({ ...patch, updatedAt: this.now() })
+      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .returning()
+      .get();
+    return row ? methodOf(row) : null;
+  }
+
+  async deleteMethod(merchantId: string, providerCode: string) {
+    const result = this.db
+      .delete(paymentMethods)
+      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .run();
+    return result.changes === 1;
+  }
+
+  async getMethod(merchantId: string, providerCode: string) {
+    const row = this.db
+      .select()
+      .from(paymentMethods)
+      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .get();
+    return row ? methodOf(row) : null;
+  }
+
+  async listMethods(merchantId: string) {
+    return this.db
+      .select()
+      .from(paymentMethods)
+      .where(eq(paymentMethods.merchantId, merchantId))
+      .orderBy(asc(paymentMethods.sortOrder), asc(paymentMethods.providerCode))
+      .all()
+      .map(methodOf);
+  }
+
+  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
+    return paymentOf(
+      this.db
+        .insert(payments)
+        .values(newPaymentRow(created, description, schedule))
+        .returning()
+        .get(),
+    );
+  }
+
+  async claimDuePayments(now: string, leaseUntil: string, methodCodes: readonly string[], limit: number) {
+    if (methodCodes.length === 0) return [];
+    return this.immediate((tx) => {
+      const due = tx
+        .select()
+        .from(payments)
+        .where(
+          and(
+            lte(payments.nextCheckAt, now),
+            inArray(payments.methodCode, [...methodCodes]),
+            inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
+          ),
+        )
+        .orderBy(asc(payments.nextCheckAt), asc(payments.id))
+        .limit(limit)
+        .all();
+      return due.map((row) =>
+        paymentOf(
+          tx.update(payments).set({ nextCheckAt: leaseUntil }).where(eq(payments.id, row.id)).returning().get()!,
+        ),
+      );
+    });
+  }
+
+  async schedulePaymentCheck(
+    merchantId: string,
+    paymentId: string,
+    next: { nextCheckAt: string; failedChecks: number },
+  ) {
+    this.db
+      .update(payments)
+      .set(next)
+      .where(
+        and(
+          eq(payments.id, paymentId),
+          eq(payments.merchantId, merchantId),
+          inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
+        ),
+      )
+      .run();
+  }
+
+  async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
+    const row = this.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.methodCode, methodCode), eq(payments.providerPaymentId, providerPaymentId)))
+      .get();
+    return row ? paymentOf(row) : null;
+  }
+
+  async getPayment(merchantId: string, paymentId: string) {
+    const row = this.db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+      .get();
+    return row ? paymentOf(row) : null;
+  }
+
+  async listPayments(merchantId: string, filter: PaymentFilter) {
+    return this.db
+      .select()
+      .from(payments)
+      .where(
+        and(
+          eq(payments.merchantId, merchantId),
+          filter.status ? eq(payments.status, filter.status) : undefined,
+          filter.createdBefore ? lt(payments.createdAt, filter.createdBefore) : undefined,
+        ),
+      )
+      .orderBy(desc(payments.createdAt), desc(payments.id))
+      .limit(filter.limit)
+      .all()
+      .map(paymentOf);
+  }
+
+  async applyPaymentEvents(
+    merchantId: string,
+    paymentId: string,
+    inputs: readonly PaymentInput[],
+    columns: PaymentColumns = {},
+  ) {
+    return this.immediate((tx) => {
+      const row = lockPayment(tx, merchantId, paymentId);
+      if (!row) return null;
+      const { decision, changed } = decideAll(row, inputs, this.clock);
+      if (!changed) return { payment: paymentOf(row), changed: false };
+      return { payment: writePayment(tx, row, decision, columns), changed: true };
+    });
+  }
+
+  async confirmCashPayment(merchantId: string, paymentId: string) {
+    return this.immediate((tx) => {
+      const row = requirePayment(tx, merchantId, paymentId);
+      const drawer = openDrawerRow(tx, merchantId);
+      const { decision, session } = planCashConfirmation(row, drawer, this.clock);
+      const now = decision.payment.updatedAt;
+      const payment = writePayment(tx, row, decision, {}, { drawerSessionId: drawer!.id });
+      const updated = writeDrawer(tx, drawer!, session, now);
+      tx.insert(cashDrawerMovements)
+        .values({
+          sessionId: drawer!.id,
+          direction: 'in',
+          amountMinor: row.amountMinor,
+          paymentId,
+          refundId: null,
+          note: null,
+          at: now,
+        })
+        .run();
+      return { payment, drawer: updated };
+    });
+  }
+
+  async requestRefund(request: RefundRequest) {
+    return this.immediate((tx) => {
+      const row = requirePayment(tx, request.merchantId, request.paymentId);
+      const earlier = tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId)).get();
+      if (earlier)
+        return {
+          payment: paymentOf(row),
+          refund: existingRefund(earlier, row.id, request.amountMinor),
+          drawer: null,
+          existing: true,
+        };
+      const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId) : undefined;
+      const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
+      const now = decision.payment.updatedAt;
+      const payment = writePayment(tx, row, decision);
+      const refund = tx
+        .insert(paymentRefunds)
+        .values({
+          id: request.refundId,
+          paymentId: row.id,
+          merchantId: row.merchantId,
+          amountMinor: request.amountMinor,
+          currency: row.currency,
+          // Cash leaves the drawer in this very transaction: nothing is left to confirm.
+          status: session ? 'succeeded' : 'requested',
+          reason: request.reason,
+          drawerSessionId: session ? drawer!.id : null,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning()
+        .get();
+      if (!session) return { payment, refund: refundOf(refund), drawer: null, existing: false };
+      const updated = writeDrawer(tx, drawer!, session, now);
+      tx.insert(cashDrawerMovements)
+        .values({
+          sessionId: drawer!.id,
+          direction: 'out',
+          amountMinor: request.amountMinor,
+          paymentId: row.id,
+          refundId: refund.id,
+          note: request.reason,
+          at: now,
+        })
+        .run();
+      return { payment, refund: refundOf(refund), drawer: updated, existing: false };
+    });
+  }
+
+  async claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string) {
+    const claimed = this.db
+      .update(payments)
+      .set({ startClaimedUntil: leaseUntil })
+      .where(paymentStartClaimable(payments, merchantId, paymentId, now))
+      .run();
+    return claimed.changes === 1;
+  }
+
+  async releasePaymentStart(merchantId: string, paymentId: string) {
+    this.db
+      .update(payments)
+      .set({ startClaimedUntil: null })
+      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+      .run();
+  }
+
+  async claimRefund(merchantId: string, refundId: string) {
+    const now = this.now();
+    const row = this.db
+      .update(paymentRefunds)
+      .set({ status: 'sending', sentAt: now, updatedAt: now })
+      .where(
+        and(
+          eq(paymentRefunds.id, refundId),
+          eq(paymentRefunds.merchantId, merchantId),
+          eq(paymentRefunds.status, 'requested'),
+        ),
+      )
+      .returning()
+      .get();
+    return row ? refundOf(row) : null;
+  }
+
+  async finishRefund(merchantId: string, refundId: string, outcome: RefundOutcome) {
+    return this.immediate((tx) => {
+      const refund = tx
+        .select()
+        .from(paymentRefunds)
+        .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)))
+        .get();
+      if (!refund) throw new PosRefusal('refund_not_found', `no refund ${refundId}`);
+      const row = requirePayment(tx, merchantId, refund.paymentId);
+      if (refund.status !== 'sending') {
+        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${refund.status}, not in flight`);
+      }
+      const now = this.now();
+      let payment = paymentOf(row);
+      if (outcome.status === 'failed')
+        payment = writePayment(tx, row, planRefundFailure(row, refund.amountMinor, this.clock));
+      const updated = tx
+        .update(paymentRefunds)
+        .set({
+          status: outcome.status,
+          lastError: outcome.status === 'succeeded' ? null : outcome.error,
+          updatedAt: now,
+        })
+        .where(eq(paymentRefunds.id, refundId))
+        .returning()
+        .get();
+      return { payment, refund: refundOf(updated) };
+    });
+  }
+
+  async noteRefundError(refundId: string, error: string) {
+    this.db
+      .update(paymentRefunds)
+      .set({ lastError: error, updatedAt: this.now() })
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')))
+      .run();
+  }
+
+  async listRefunds(merchantId: string, paymentId: string) {
+    return this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.paymentId, paymentId), eq(paymentRefunds.merchantId, merchantId)))
+      .orderBy(asc(paymentRefunds.createdAt), asc(paymentRefunds.id))
+      .all()
+      .map(refundOf);
+  }
+
+  async getRefund(merchantId: string, refundId: string) {
+    const row = this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)))
+      .get();
+    return row ? refundOf(row) : null;
+  }
+
+  async paymentsWithUnsettledRefunds(before: string, limit: number) {
+    return this.db
+      .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
+      .from(paymentRefunds)
+      .where(UNSETTLED(before))
+      .limit(limit)
+      .all();
+  }
+
+  async openDrawer(session: DrawerSession, openedBy: string | null) {
+    const row = this.db
+      .insert(cashDrawerSessions)
+      .values(newDrawerRow(session, openedBy))
+      .onConflictDoNothing()
+      .returning()
+      .get();
+    if (!row)
+      throw new PosRefusal(
+        'drawer_already_open',
+        `merchant ${session.merchantId} already has an open cash drawer session`,
+      );
+    return drawerOf(row);
+  }
+
+  async getOpenDrawer(merchantId: string) {
+    const row = openDrawerRow(this.db, merchantId);
+    return row ? drawerOf(row) : null;
+  }
+
+  async getDrawer(merchantId: string, sessionId: string) {
+    const row = this.db
+      .select()
+      .from(cashDrawerSessions)
+      .where(and(eq(cashDrawerSessions.id, sessionId), eq(cashDrawerSessions.merchantId, merchantId)))
+      .get();
+    return row ? drawerOf(row) : null;
+  }
+
+  async listDrawers(merchantId: string, limit: number) {
+    return this.db
+      .select()
+      .from(cashDrawerSessions)
+      .where(eq(cashDrawerSessions.merchantId, merchantId))
+      .orderBy(desc(cashDrawerSessions.openedAt), desc(cashDrawerSessions.id))
+      .limit(limit)
+      .all()
+      .map(drawerOf);
+  }
+
+  async recordDrawerCash(merchantId: string, direction: 'in' | 'out', cash: Money, note: string | null) {
+    return this.immediate((tx) => {
+      const drawer = requireOpenDrawer(tx, merchantId);
+      const session = drawerCash(drawerSessionOf(drawer), direction, cash);
+      const now = this.now();
+      const updated = writeDrawer(tx, drawer, session, now);
+      tx.insert(cashDrawerMovements)
+        .values({
+          sessionId: drawer.id,
+          direction,
+          amountMinor: cash.amountMinor,
+          paymentId: null,
+          refundId: null,
+          note,
+          at: now,
+        })
+        .run();
+      return updated;
+    });
+  }
+
+  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null) {
+    return this.immediate((tx) => {
+      const drawer = requireOpenDrawer(tx, merchantId);
+      const now = this.clock.now();
+      const session = drawerClose(drawerSessionOf(drawer), counted, now);
+      return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy });
+    });
+  }
+
+  async drawerMovements(sessionId: string) {
+    return this.db
+      .select()
+      .from(cashDrawerMovements)
+      .where(eq(cashDrawerMovements.sessionId, sessionId))
+      .orderBy(asc(cashDrawerMovements.id))
+      .all()
+      .map(movementOf);
+  }
+
+  async claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim> {
+    return this.immediate((tx) => {
+      const inserted = tx
+        .insert(idempotencyKeys)
+        .values({
+          merchantId: claim.scope,
+          key: claim.key,
+          requestHash: claim.requestHash,
+          state: 'in_flight',
+          lockedUntil: claim.lockedUntil,
+          createdAt: claim.now,
+          expiresAt: claim.expiresAt,
+        })
+        .onConflictDoNothing()
+        .returning({ id: idempotencyKeys.id })
+        .get();
+      if (inserted) return { outcome: 'claimed' };
+      const row = tx
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.merchantId, claim.scope), eq(idempotencyKeys.key, claim.key)))
+        .get()!;
+      if (claimLapsed(row, claim.now)) {
+        tx.update(idempotencyKeys)
+          .set({
+            requestHash: claim.requestHash,
+            state: 'in_flight',
+            responseStatus: null,
+            responseBody: null,
+            responseContentType: null,
+            lockedUntil: claim.lockedUntil,
+            createdAt: claim.now,
+            expiresAt: claim.expiresAt,
+          })
+          .where(eq(idempotencyKeys.id, row.id))
+          .run();
+        return { outcome: 'claimed' };
+      }
+      return claimOutcomeOf(row, claim.requestHash);
+    });
+  }
+
+  async completeIdempotencyKey(scope: string, key: string, response: StoredResponse) {
+    this.db
+      .update(idempotencyKeys)
+      .set({
+        state: 'done',
+        responseStatus: response.status,
+        responseBody: response.body,
+        responseContentType: response.contentType,
+        lockedUntil: null,
+      })
+      .where(
+        and(
+          eq(idempotencyKeys.merchantId, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.state, 'in_flight'),
+        ),
+      )
+      .run();
+  }
+
+  async releaseIdempotencyKey(scope: string, key: string) {
+    this.db
+      .delete(idempotencyKeys)
+      .where(
+        and(
+          eq(idempotencyKeys.merchantId, scope),
+          eq(idempotencyKeys.key, key),
+          eq(idempotencyKeys.state, 'in_flight'),
+        ),
+      )
+      .run();
+  }
+
+  async purgeIdempotencyKeys(now: string) {
+    return this.db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now)).run().changes;
+  }
+
+  async close() {
+    this.closeDb();
+  }
+}
+
+// Inside BEGIN IMMEDIATE the database is ours until commit: a plain read is already a locked read.
+function lockPayment(tx: Tx, merchantId: string, paymentId: string) {
+  return tx
+    .select()
+    .from(payments)
+    .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+    .get();
+}
+
+function requirePayment(tx: Tx, merchantId: string, paymentId: string) {
+  const row = lockPayment(tx, merchantId, paymentId);
+  if (!row) throw new PosRefusal('payment_not_found', `no payment with id ${paymentId}`);
+  return row;
+}
+
+function openDrawerRow(db: Pick<SqliteDb, 'select'>, merchantId: string) {
+  return db
+    .select()
+    .from(cashDrawerSessions)
+    .where(and(eq(cashDrawerSessions.merchantId, merchantId), isNull(cashDrawerSessions.closedAt)))
+    .get();
+}
+
+function requireOpenDrawer(tx: Tx, merchantId: string) {
+  const row = openDrawerRow(tx, merchantId);
+  if (!row) throw new PosRefusal('drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+  return row;
+}
+
+function writePayment(
+  tx: Tx,
+  row: typeof payments.$inferSelect,
+  decision: PaymentDecision,
+  columns: PaymentColumns = {},
+  extra: { drawerSessionId?: string } = {},
+) {
+  const written = tx
+    .update(payments)
+    .set({ ...paymentUpdateOf(row, decision, columns), ...extra })
+    .where(and(eq(payments.id, row.id), eq(payments.version, row.version)))
+    .returning()
+    .get();
+  if (!written) throw new Error(`payment ${row.id} changed underneath a write transaction`);
+  return paymentOf(written);
+}
+
+function writeDrawer(
+  tx: Tx,
+  row: typeof cashDrawerSessions.$inferSelect,
+  session: DrawerSession,
+  now: string,
+  extra: { closedBy?: string | null } = {},
+) {
+  const written = tx
+    .update(cashDrawerSessions)
+    .set({ ...drawerColumnsOf(session, row.version + 1, now), ...extra })
+    .where(and(eq(cashDrawerSessions.id, row.id), eq(cashDrawerSessions.version, row.version)))
+    .returning()
+    .get();
+  if (!written) throw new Error(`drawer session ${row.id} changed underneath a write transaction`);
+  return drawerOf(written);
+}
+
+/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
+const UNSETTLED = (before: string) =>
+  or(
+    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
+    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
+  );

@@ -1,0 +1,110 @@
+import type { Logger } from 'pino';
+import type { Clock, PaymentStatusReport } from '@paystate/core';
+import { failureReasonOf } from '../outbound/failures.js';
+import { AppError } from '../http/errors.js';
+import type { OrderService } from '../orders/service.js';
+import type { PosService } from '../pos/service.js';
+import { WebhookParseError, WebhookVerificationError } from '../providers/errors.js';
+import type { Store } from '../orders/store.js';
+
+export type WebhookOutcome = 'applied' | 'ignored' | 'duplicate';
+
+/**
+ * docs/architecture.md section 8: verify the raw bytes, record the delivery in the inbox before acting,
+ * de-duplicate, then act through the same observation path as the poller.
+ */
+export class WebhookService {
+  constructor(
+    private readonly store: Store,
+    private readonly orders: OrderService,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    /** POS payments share the providers' webhook URLs; a notification about one settles it. */
+    private readonly pos?: PosService,
+  ) {}
+
+  async receive(providerCode: string, headers: Record<string, string>, rawBody: string): Promise<WebhookOutcome> {
+    const provider = this.orders.provider(providerCode);
+    try {
+      await provider.verifyWebhook(headers, rawBody);
+    } catch (error) {
+      if (error instanceof WebhookVerificationError) throw new AppError(401, 'webhook_unverified', error.message);
+      throw error;
+    }
+    let notification;
+    try {
+      notification = provider.parseWebhook(rawBody);
+    } catch (error) {
+      if (error instanceof WebhookParseError) throw new AppError(400, 'malformed_webhook', error.message);
+      throw error;
+    }
+    // A notification without a trustworthy status (YooKassa signs nothing) is only a hint to look,
+    // and is de-duplicated on what the API answered, not on what it claimed: keyed on the claim,
+    // a forged "payment.succeeded" would make YooKassa's real one a "duplicate" and drop it.
+    let report: Pick<PaymentStatusReport, 'status' | 'amount'> | null =
+      notification.status !== null && notification.amount !== null
+        ? { status: notification.status, amount: notification.amount }
+        : null;
+    const trusted = report !== null;
+    const order = await this.store.findOrderByPayment(providerCode, notification.providerPaymentId);
+    if (!order) {
+      const posPayment = await this.pos?.store.findPaymentByProvider(providerCode, notification.providerPaymentId);
+      // `check` re-reads the payment from the provider's API and is idempotent: the claim is only a hint.
+      if (posPayment) {
+        const { payment } = await this.pos!.check(posPayment.merchantId, posPayment.paymentId);
+        return payment.status === posPayment.status ? 'ignored' : 'applied';
+      }
+    }
+    let recheckError: unknown = null;
+    if (order && !report) {
+      try {
+        report = await provider.getPaymentStatus(notification.providerPaymentId);
+      } catch (error) {
+        recheckError = error;
+      }
+    }
+    const claimedKey =
+      notification.eventId ??
+      `${notification.providerPaymentId}:${notification.status}:${notification.amount?.amountMinor}:${notification.amount?.currency}`;
+    const dedupeKey =
+      report && !trusted
+        ? `${claimedKey}:${report.status}:${report.amount.amountMinor}:${report.amount.currency}`
+        : claimedKey;
+    const delivery = await this.store.recordWebhookDelivery(providerCode, dedupeKey, rawBody, this.now());
+    if (delivery.duplicate) return 'duplicate';
+
+    if (!order) {
+      // Possibly ahead of our own commit of the payment: ask the provider to deliver it again.
+      await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
+      throw new AppError(
+        409,
+        'unknown_payment',
+        `no order for ${providerCode} payment ${notification.providerPaymentId}`,
+      );
+    }
+    if (!report) {
+      await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
+      this.logger.warn({ provider: providerCode, reason: failureReasonOf(recheckError) }, 'webhook re-check failed');
+      throw new AppError(
+        503,
+        'provider_unavailable',
+        'could not confirm the payment with the provider; deliver again later',
+      );
+    }
+    let decision;
+    try {
+      decision = await this.orders.observe(order.order.orderId, report, 'webhook');
+    } catch (error) {
+      // Answered 5xx, so the provider delivers it again: that redelivery must not be a "duplicate".
+      await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
+      throw error;
+    }
+    const outcome = decision.changed ? 'applied' : 'ignored';
+    await this.store.finishWebhookDelivery(delivery.id, outcome, this.now());
+    return outcome;
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+}
