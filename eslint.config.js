@@ -26,4 +26,20 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'fetch', 'process', 'setTimeout', 'setInterval'],
     },
   },
+  {
+    // Feature code throws PaystateError and knows no status code; only a feature's routes (its
+    // HTTP edge) use the inbound kit in http/.
+    files: ['packages/server/src/*/**/*.ts'],
+    ignores: ['packages/server/src/{app,http}/**', 'packages/server/src/**/*routes.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./http/', message: 'only routes and the app use the HTTP kit; throw PaystateError' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -19,7 +19,8 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const { bearerAuth } = await import('../../packages/server/src/http/auth.js');
-const { AppError } = await import('../../packages/server/src/http/errors.js');
+const { PaystateError } = await import('../../packages/server/src/errors.js');
+const { sendError } = await import('../../packages/server/src/http/errors.js');
 
 const TOKEN = 'the-right-admin-token-0123456789';
 
@@ -27,9 +28,7 @@ function app() {
   const hono = new Hono();
   hono.use('*', bearerAuth(TOKEN, 'admin API'));
   hono.get('/', (c) => c.text('ok'));
-  hono.onError((error, c) =>
-    error instanceof AppError ? c.json({ error: { code: error.code } }, error.status) : c.text('boom', 500),
-  );
+  hono.onError((error, c) => (error instanceof PaystateError ? sendError(c, error) : c.text('boom', 500)));
   return hono;
 }
 

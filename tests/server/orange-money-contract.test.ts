@@ -16,12 +16,7 @@ import {
   WebhookParseError,
   WebhookVerificationError,
 } from '@paystate/server';
-import {
-  OrangeMoneySandbox,
-  startOnLoopback,
-  type LoopbackServer,
-  type OrangeSandboxStatus,
-} from '@paystate/sandbox';
+import { OrangeMoneySandbox, startOnLoopback, type LoopbackServer, type OrangeSandboxStatus } from '@paystate/sandbox';
 
 const CLIENT_ID = 'om-client-id';
 const CLIENT_SECRET = 'om-client-secret';

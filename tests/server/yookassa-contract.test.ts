@@ -13,12 +13,7 @@ import {
   YooKassaProvider,
   yookassaStatusMap,
 } from '@paystate/server';
-import {
-  startOnLoopback,
-  YooKassaSandbox,
-  type LoopbackServer,
-  type SandboxPaymentStatus,
-} from '@paystate/sandbox';
+import { startOnLoopback, YooKassaSandbox, type LoopbackServer, type SandboxPaymentStatus } from '@paystate/sandbox';
 import { REMOTE_ADDRESS_HEADER } from '../../packages/server/src/providers/yookassa.js';
 
 const SHOP_ID = 'shop-4711';

@@ -1,5 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { SettingsError } from '@paystate/server';
+import { Command } from 'commander';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { devicesCommand } from './commands/devices.js';
@@ -9,7 +8,7 @@ import { ordersCommand } from './commands/orders.js';
 import { pollCommand } from './commands/poll.js';
 import { posCommand } from './commands/pos.js';
 import { serveCommand } from './commands/serve.js';
-import { CliError } from './output.js';
+import { failureOf } from './failure.js';
 
 const program = new Command('paystate')
   .description('paid orders from "customer pressed Pay" to "the machine made the drink"')
@@ -34,10 +33,8 @@ for (const register of [
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
-  const expected = error instanceof CliError || error instanceof SettingsError;
-  process.stderr.write(
-    `paystate: ${expected || !(error instanceof Error) ? String(error instanceof Error ? error.message : error) : `${error.name}: ${error.message}`}\n`,
-  );
-  process.exit(1);
+  const failure = failureOf(error);
+  // Commander has printed its own message (usage errors, --help).
+  if (failure.message !== undefined) process.stderr.write(`paystate: ${failure.message}\n`);
+  process.exit(failure.exitCode);
 }

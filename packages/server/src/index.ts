@@ -92,4 +92,4 @@ export {
   IDEMPOTENCY_LOCK_S,
   DEFAULT_IDEMPOTENCY_SCOPE,
 } from './idempotency/middleware.js';
-export { AppError } from './http/errors.js';
+export { PaystateError, errorKinds, type ErrorKind } from './errors.js';

@@ -8,7 +8,6 @@ import {
   type PaymentProvider,
 } from '@paystate/core';
 import {
-  AppError,
   CASH_METHOD,
   drawerView,
   idSchema,
@@ -51,9 +50,6 @@ export function posCommand(program: Command): void {
     try {
       await posStore.ready();
       return await work(service, withProviders);
-    } catch (error) {
-      if (error instanceof AppError) throw new CliError(error.message);
-      throw error;
     } finally {
       await store.close();
     }

@@ -6,7 +6,8 @@ import { orderAdminRoutes } from '../orders/admin-routes.js';
 import { deviceAdminRoutes } from '../devices/admin-routes.js';
 import { deviceRoutes } from '../devices/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
-import { AppError, errorBody, sendError } from '../http/errors.js';
+import { PaystateError } from '../errors.js';
+import { errorBody, sendError } from '../http/errors.js';
 import { DEFAULT_IDEMPOTENCY_SCOPE, idempotency } from '../idempotency/middleware.js';
 import { opsRoutes } from './ops-routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
@@ -48,7 +49,7 @@ export function createApp(services: Services, logger: Logger) {
   app.route('/', opsRoutes(services));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
-    if (error instanceof AppError) return sendError(c, error);
+    if (error instanceof PaystateError) return sendError(c, error);
     logger.error({ err: error, path: c.req.path }, 'unhandled error');
     return c.json(errorBody('internal_error', 'something went wrong on our side; nothing was changed'), 500);
   });

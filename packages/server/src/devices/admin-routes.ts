@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { orderStatuses } from '@paystate/core';
-import { notFound, AppError } from '../http/errors.js';
+import { notFound, PaystateError } from '../errors.js';
 import type { Services } from '../app/services.js';
 import { parseId, parseJsonBody } from '../http/validate.js';
 import { sanitizeClientInfo as clean } from './client-info.js';
@@ -57,7 +57,8 @@ export function deviceAdminRoutes(services: Services) {
     const id = parseId(c, 'id');
     const result = await store.deleteDevice(id);
     if (result === 'not_found') throw notFound('device', id);
-    if (result === 'in_use') throw new AppError(409, 'device_in_use', `device ${id} has orders and cannot be deleted`);
+    if (result === 'in_use')
+      throw new PaystateError('conflict', 'device_in_use', `device ${id} has orders and cannot be deleted`);
     return c.body(null, 204);
   });
 

@@ -1,26 +1,25 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ErrorKind, PaystateError } from '../errors.js';
 
-/** A failure the client can act on: becomes `{ error: { code, message } }` with its status. */
-export class AppError extends Error {
-  override readonly name = 'AppError';
-
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export const notFound = (what: string, id: string) =>
-  new AppError(404, `${what}_not_found`, `no ${what} with id ${id}`);
+/** The only place an error kind becomes an HTTP status. */
+const statusOfKind: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  // Understood, and refused by a business rule (a refund beyond what is left, a reused key).
+  rejected: 422,
+  upstream_refused: 502,
+  upstream_unavailable: 502,
+  unavailable: 503,
+  upstream_timeout: 504,
+};
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-export function sendError(c: Context, error: AppError) {
-  return c.json(errorBody(error.code, error.message), error.status);
+export function sendError(c: Context, error: PaystateError) {
+  return c.json(errorBody(error.code, error.message), statusOfKind[error.kind]);
 }

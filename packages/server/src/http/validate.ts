@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { AppError } from './errors.js';
+import { PaystateError } from '../errors.js';
 
 /** Ids arrive in paths; anything but a plain token (slashes, dots, quotes) is refused before lookup. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 letters, digits, - or _');
@@ -8,7 +8,7 @@ export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 
 export function parseId(c: Context, name: string): string {
   const parsed = idSchema.safeParse(c.req.param(name));
   if (!parsed.success)
-    throw new AppError(400, 'invalid_id', `${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    throw new PaystateError('invalid', 'invalid_id', `${name}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 
@@ -18,7 +18,7 @@ export async function parseJsonBody<T>(c: Context, schema: z.ZodType<T>): Promis
   try {
     raw = text === '' ? {} : JSON.parse(text);
   } catch {
-    throw new AppError(400, 'malformed_json', 'the request body is not valid JSON');
+    throw new PaystateError('invalid', 'malformed_json', 'the request body is not valid JSON');
   }
   return parseWith(schema, raw, 'validation_failed');
 }
@@ -33,7 +33,7 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, code: string): T {
     const message = parsed.error.issues
       .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
       .join('; ');
-    throw new AppError(400, code, message);
+    throw new PaystateError('invalid', code, message);
   }
   return parsed.data;
 }

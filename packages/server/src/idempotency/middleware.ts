@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Clock } from '@paystate/core';
 import type { PosStore } from '../pos/store.js';
-import { AppError } from '../http/errors.js';
+import { PaystateError } from '../errors.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -47,8 +47,8 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
     const key = c.req.header(IDEMPOTENCY_KEY_HEADER);
     if (key === undefined) return next();
     if (!KEY_PATTERN.test(key)) {
-      throw new AppError(
-        400,
+      throw new PaystateError(
+        'invalid',
         'invalid_idempotency_key',
         `${IDEMPOTENCY_KEY_HEADER} must be 1-255 visible ASCII characters`,
       );
@@ -66,16 +66,16 @@ export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
       lockedUntil: new Date(now.getTime() + lockMs).toISOString(),
     });
     if (claim.outcome === 'mismatch') {
-      throw new AppError(
-        422,
+      throw new PaystateError(
+        'rejected',
         'idempotency_key_reused',
         `this ${IDEMPOTENCY_KEY_HEADER} was used with a different request; send a new key`,
       );
     }
     if (claim.outcome === 'in_flight') {
       c.header('Retry-After', '1');
-      throw new AppError(
-        409,
+      throw new PaystateError(
+        'conflict',
         'idempotency_key_in_flight',
         `a request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly`,
       );

@@ -10,7 +10,7 @@ import {
   type PaymentStatusReport,
 } from '@paystate/core';
 import type { EffectDispatcher } from './dispatcher.js';
-import { AppError, notFound } from '../http/errors.js';
+import { PaystateError, notFound } from '../errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '../outbound/client.js';
 import { paymentStartLeaseUntil } from '../providers/payment-start-lease.js';
 import { PayerDetailsRequiredError } from '../providers/errors.js';
@@ -43,7 +43,8 @@ export class OrderService {
 
   provider(code: string): PaymentProvider {
     const provider = this.providers.get(code);
-    if (!provider) throw new AppError(400, 'unknown_provider', `no payment provider "${code}" is configured`);
+    if (!provider)
+      throw new PaystateError('invalid', 'unknown_provider', `no payment provider "${code}" is configured`);
     return provider;
   }
 
@@ -83,8 +84,8 @@ export class OrderService {
       const current = await this.get(orderId);
       const recorded = presentedPayment(current);
       if (recorded) return recorded;
-      throw new AppError(
-        409,
+      throw new PaystateError(
+        'conflict',
         'payment_in_progress',
         `the payment of order ${orderId} is being started; try again in a moment`,
       );
@@ -117,7 +118,11 @@ export class OrderService {
     if (!decision.changed || decision.status !== 'pending') {
       // Only the lease holder gets here, so this is an order that expired meanwhile: never hand
       // out a payment the order does not record.
-      throw new AppError(409, 'order_not_payable', `order ${orderId} became ${decision.status} while paying`);
+      throw new PaystateError(
+        'conflict',
+        'order_not_payable',
+        `order ${orderId} became ${decision.status} while paying`,
+      );
     }
     return { confirmationUrl: payment.confirmationUrl };
   }
@@ -141,8 +146,8 @@ export class OrderService {
     if (action === 'verify') return this.verify(orderId);
     const decision = await this.apply(orderId, { type: operatorEvents[action], operator, ...(note ? { note } : {}) });
     if (!decision.changed) {
-      throw new AppError(
-        409,
+      throw new PaystateError(
+        'conflict',
         'action_not_allowed',
         `cannot ${action.replace('_', ' ')} an order that is ${decision.status}`,
       );
@@ -159,8 +164,8 @@ export class OrderService {
   async verify(orderId: string): Promise<OrderDecision> {
     const { order, status } = await this.get(orderId);
     if (!order.providerPaymentId) {
-      throw new AppError(
-        409,
+      throw new PaystateError(
+        'conflict',
         'action_not_allowed',
         `only an order with a provider payment can be verified; the order is ${status} without one`,
       );
@@ -184,14 +189,27 @@ export class OrderService {
       return await call();
     } catch (error) {
       if (error instanceof OutboundTimeoutError) {
-        throw new AppError(504, 'provider_timeout', 'the payment provider did not answer in time; try again');
+        throw new PaystateError(
+          'upstream_timeout',
+          'provider_timeout',
+          'the payment provider did not answer in time; try again',
+        );
       }
       if (error instanceof OutboundHttpError) {
-        throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
+        throw new PaystateError(
+          'upstream_refused',
+          'provider_error',
+          `the payment provider refused the request (HTTP ${error.status})`,
+        );
       }
-      if (error instanceof PayerDetailsRequiredError) throw new AppError(400, 'payer_required', error.message);
+      if (error instanceof PayerDetailsRequiredError)
+        throw new PaystateError('invalid', 'payer_required', error.message);
       if (error instanceof OutboundNetworkError) {
-        throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
+        throw new PaystateError(
+          'upstream_unavailable',
+          'provider_unavailable',
+          'the payment provider could not be reached; try again',
+        );
       }
       throw error;
     }
@@ -202,8 +220,8 @@ export class OrderService {
 function presentedPayment(record: OrderRecord): { confirmationUrl: string } | null {
   if (record.status === 'pending' && record.confirmationUrl) return { confirmationUrl: record.confirmationUrl };
   if (record.status !== 'created') {
-    throw new AppError(
-      409,
+    throw new PaystateError(
+      'conflict',
       'order_not_payable',
       `order ${record.order.orderId} is ${record.status} and cannot be paid`,
     );

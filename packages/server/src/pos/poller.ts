@@ -6,7 +6,7 @@ import {
   type Notifier,
   type PaymentProvider,
 } from '@paystate/core';
-import { AppError } from '../http/errors.js';
+import { PaystateError } from '../errors.js';
 import type { PosService } from './service.js';
 import type { PaymentRecord } from './store.js';
 
@@ -109,7 +109,7 @@ export class PosPollStep {
         return;
       }
     } catch (error) {
-      if (!(error instanceof AppError) || !UNANSWERED.has(error.code)) throw error;
+      if (!(error instanceof PaystateError) || !UNANSWERED.has(error.code)) throw error;
       this.options.logger.warn(
         { paymentId: payment.paymentId, reason: error.message },
         'POS payment check got no answer',

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { currencySchema, minorUnitsSchema, paymentMethodSchema, paymentStatuses } from '@paystate/core';
 import type { PosService } from './service.js';
-import { AppError } from '../http/errors.js';
+import { PaystateError } from '../errors.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotency } from '../idempotency/middleware.js';
 import { drawerView, methodView, movementView, paymentView, refundView } from './views.js';
 import type { Services } from '../app/services.js';
@@ -282,6 +282,6 @@ export function posReturnRoutes(services: Services) {
 function parseProviderCode(c: Context): string {
   const parsed = providerCodeSchema.safeParse(c.req.param('providerCode'));
   if (!parsed.success)
-    throw new AppError(400, 'invalid_id', `providerCode: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    throw new PaystateError('invalid', 'invalid_id', `providerCode: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }

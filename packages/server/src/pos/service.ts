@@ -16,7 +16,7 @@ import {
   type PaymentStatus,
   type PaymentStatusReport,
 } from '@paystate/core';
-import { AppError } from '../http/errors.js';
+import { PaystateError, type ErrorKind } from '../errors.js';
 import { paymentStartLeaseUntil } from '../providers/payment-start-lease.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '../outbound/client.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from '../providers/errors.js';
@@ -35,27 +35,27 @@ import {
   type RefundRecord,
 } from './store.js';
 
-const refusalStatus: Record<PosRefusalCode, 404 | 409 | 422> = {
-  method_exists: 409,
-  payment_not_found: 404,
-  refund_not_found: 404,
-  payment_not_cash: 409,
-  payment_not_confirmable: 409,
-  payment_not_refundable: 409,
-  refund_exceeds_refundable: 422,
-  refund_not_requested: 409,
-  idempotency_key_reused: 422,
-  drawer_not_open: 409,
-  drawer_already_open: 409,
-  drawer_refused: 409,
+const refusalKind: Record<PosRefusalCode, ErrorKind> = {
+  method_exists: 'conflict',
+  payment_not_found: 'not_found',
+  refund_not_found: 'not_found',
+  payment_not_cash: 'conflict',
+  payment_not_confirmable: 'conflict',
+  payment_not_refundable: 'conflict',
+  refund_exceeds_refundable: 'rejected',
+  refund_not_requested: 'conflict',
+  idempotency_key_reused: 'rejected',
+  drawer_not_open: 'conflict',
+  drawer_already_open: 'conflict',
+  drawer_refused: 'conflict',
 };
 
-/** A store refusal as the HTTP error the client sees (the CLI prints its message). */
+/** A store refusal as the domain error its callers map (the HTTP app to a status, the CLI to a message). */
 async function refusals<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof PosRefusal) throw new AppError(refusalStatus[error.code], error.code, error.message);
+    if (error instanceof PosRefusal) throw new PaystateError(refusalKind[error.code], error.code, error.message);
     throw error;
   }
 }
@@ -160,7 +160,8 @@ export class PosService {
 
   private provider(code: string): PaymentProvider {
     const provider = this.providers.get(code);
-    if (!provider) throw new AppError(400, 'unknown_provider', `no payment provider "${code}" is configured`);
+    if (!provider)
+      throw new PaystateError('invalid', 'unknown_provider', `no payment provider "${code}" is configured`);
     return provider;
   }
 
@@ -213,8 +214,8 @@ export class PosService {
     const method = await this.store.getMethod(merchantId, request.method);
     if (!method) throw methodNotFound(merchantId, request.method);
     if (!method.active)
-      throw new AppError(
-        409,
+      throw new PaystateError(
+        'conflict',
         'method_inactive',
         `the ${request.method} payment method of merchant ${merchantId} is not active`,
       );
@@ -262,8 +263,8 @@ export class PosService {
     request: NewPosPayment,
   ): Promise<PaymentResult> {
     if (payment.methodCode !== request.method || !sameMoney(payment.amount, request.amount)) {
-      throw new AppError(
-        422,
+      throw new PaystateError(
+        'rejected',
         'idempotency_key_reused',
         `this Idempotency-Key already stands for payment ${payment.paymentId}; send a new key`,
       );
@@ -327,8 +328,12 @@ export class PosService {
       await this.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [
         { type: 'FAIL', reason: `provider refused: ${messageOf(error)}` },
       ]);
-      if (failure === 'payer') throw new AppError(400, 'payer_required', messageOf(error));
-      throw new AppError(502, 'provider_error', `the payment provider refused the payment: ${messageOf(error)}`);
+      if (failure === 'payer') throw new PaystateError('invalid', 'payer_required', messageOf(error));
+      throw new PaystateError(
+        'upstream_refused',
+        'provider_error',
+        `the payment provider refused the payment: ${messageOf(error)}`,
+      );
     }
     const applied = await this.store.applyPaymentEvents(payment.merchantId, payment.paymentId, [{ type: 'PROCESS' }], {
       providerPaymentId: created.providerPaymentId,
@@ -457,8 +462,13 @@ export class PosService {
     try {
       return { ...(await this.refunds.send(provider, providerPaymentId, recorded.refund)), drawer: null };
     } catch (error) {
-      if (refundFailureOf(error) === 'not_supported') throw new AppError(422, 'refund_not_supported', messageOf(error));
-      throw new AppError(502, 'provider_error', `the payment provider refused the refund: ${messageOf(error)}`);
+      if (refundFailureOf(error) === 'not_supported')
+        throw new PaystateError('rejected', 'refund_not_supported', messageOf(error));
+      throw new PaystateError(
+        'upstream_refused',
+        'provider_error',
+        `the payment provider refused the refund: ${messageOf(error)}`,
+      );
     }
   }
 
@@ -470,13 +480,15 @@ export class PosService {
 
   async currentDrawer(merchantId: string): Promise<DrawerRecord> {
     const drawer = await this.store.getOpenDrawer(merchantId);
-    if (!drawer) throw new AppError(404, 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+    if (!drawer)
+      throw new PaystateError('not_found', 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
     return drawer;
   }
 
   async drawer(merchantId: string, sessionId: string) {
     const drawer = await this.store.getDrawer(merchantId, sessionId);
-    if (!drawer) throw new AppError(404, 'drawer_session_not_found', `no cash drawer session with id ${sessionId}`);
+    if (!drawer)
+      throw new PaystateError('not_found', 'drawer_session_not_found', `no cash drawer session with id ${sessionId}`);
     return { drawer, movements: await this.store.drawerMovements(sessionId) };
   }
 
@@ -487,7 +499,8 @@ export class PosService {
   /** The open session's currency; no open session is the same refusal the store gives (409). */
   private async openCurrency(merchantId: string): Promise<string> {
     const drawer = await this.store.getOpenDrawer(merchantId);
-    if (!drawer) throw new AppError(409, 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+    if (!drawer)
+      throw new PaystateError('conflict', 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
     return drawer.currency;
   }
 
@@ -530,17 +543,29 @@ async function callProvider<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     if (error instanceof OutboundTimeoutError)
-      throw new AppError(504, 'provider_timeout', 'the payment provider did not answer in time; try again');
+      throw new PaystateError(
+        'upstream_timeout',
+        'provider_timeout',
+        'the payment provider did not answer in time; try again',
+      );
     if (error instanceof OutboundHttpError)
-      throw new AppError(502, 'provider_error', `the payment provider refused the request (HTTP ${error.status})`);
+      throw new PaystateError(
+        'upstream_refused',
+        'provider_error',
+        `the payment provider refused the request (HTTP ${error.status})`,
+      );
     if (error instanceof OutboundNetworkError)
-      throw new AppError(502, 'provider_unavailable', 'the payment provider could not be reached; try again');
+      throw new PaystateError(
+        'upstream_unavailable',
+        'provider_unavailable',
+        'the payment provider could not be reached; try again',
+      );
     throw error;
   }
 }
 
 const methodNotFound = (merchantId: string, providerCode: string) =>
-  new AppError(404, 'method_not_found', `merchant ${merchantId} has no ${providerCode} payment method`);
+  new PaystateError('not_found', 'method_not_found', `merchant ${merchantId} has no ${providerCode} payment method`);
 
 const paymentNotFound = (paymentId: string) =>
-  new AppError(404, 'payment_not_found', `no payment with id ${paymentId}`);
+  new PaystateError('not_found', 'payment_not_found', `no payment with id ${paymentId}`);

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { AppError } from '../http/errors.js';
+import { PaystateError } from '../errors.js';
 import type { Services } from '../app/services.js';
 
 /** Provider notifications (docs/architecture.md section 4): never trusted, always re-read. */
@@ -25,7 +25,10 @@ export function webhookRoutes(services: Services) {
       if (acknowledgement) return c.body(acknowledgement.body, 200, { 'content-type': acknowledgement.contentType });
       return c.json({ outcome });
     } catch (error) {
-      services.metrics.webhooks.inc({ provider, outcome: error instanceof AppError ? error.code : 'internal_error' });
+      services.metrics.webhooks.inc({
+        provider,
+        outcome: error instanceof PaystateError ? error.code : 'internal_error',
+      });
       throw error;
     }
   });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock, PaymentStatusReport } from '@paystate/core';
 import { failureReasonOf } from '../outbound/failures.js';
-import { AppError } from '../http/errors.js';
+import { PaystateError } from '../errors.js';
 import type { OrderService } from '../orders/service.js';
 import type { PosService } from '../pos/service.js';
 import { WebhookParseError, WebhookVerificationError } from '../providers/errors.js';
@@ -28,14 +28,15 @@ export class WebhookService {
     try {
       await provider.verifyWebhook(headers, rawBody);
     } catch (error) {
-      if (error instanceof WebhookVerificationError) throw new AppError(401, 'webhook_unverified', error.message);
+      if (error instanceof WebhookVerificationError)
+        throw new PaystateError('unauthorized', 'webhook_unverified', error.message);
       throw error;
     }
     let notification;
     try {
       notification = provider.parseWebhook(rawBody);
     } catch (error) {
-      if (error instanceof WebhookParseError) throw new AppError(400, 'malformed_webhook', error.message);
+      if (error instanceof WebhookParseError) throw new PaystateError('invalid', 'malformed_webhook', error.message);
       throw error;
     }
     // A notification without a trustworthy status (YooKassa signs nothing) is only a hint to look,
@@ -76,8 +77,8 @@ export class WebhookService {
     if (!order) {
       // Possibly ahead of our own commit of the payment: ask the provider to deliver it again.
       await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
-      throw new AppError(
-        409,
+      throw new PaystateError(
+        'conflict',
         'unknown_payment',
         `no order for ${providerCode} payment ${notification.providerPaymentId}`,
       );
@@ -85,8 +86,8 @@ export class WebhookService {
     if (!report) {
       await this.store.finishWebhookDelivery(delivery.id, 'error', this.now());
       this.logger.warn({ provider: providerCode, reason: failureReasonOf(recheckError) }, 'webhook re-check failed');
-      throw new AppError(
-        503,
+      throw new PaystateError(
+        'unavailable',
         'provider_unavailable',
         'could not confirm the payment with the provider; deliver again later',
       );
