@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { pino, type Logger } from 'pino';
@@ -15,12 +14,7 @@ import { OrderService } from '../orders/service.js';
 import { PosService } from '../pos/service.js';
 import { Poller } from '../orders/poller.js';
 import { PosPollStep } from '../pos/poller.js';
-import { MtnMomoProvider } from '../providers/mtn-momo.js';
-import { OrangeMoneyProvider } from '../providers/orange-money.js';
-import { SumUpProvider } from '../providers/sumup.js';
-import { TBankProvider } from '../providers/tbank.js';
-import { WaveProvider } from '../providers/wave.js';
-import { YOOKASSA_NOTIFICATION_NETWORKS, YooKassaProvider } from '../providers/yookassa.js';
+import { configuredProviders } from '../providers/registry.js';
 import { lifecycleConfigOf, publicUrlOf, SettingsError, type Settings } from './settings.js';
 import { PgPosStore } from '../pos/store.pg.js';
 import { PgStore } from '../orders/store.pg.js';
@@ -128,7 +122,7 @@ export function createRuntime(options: RuntimeOptions) {
     options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
   const publicUrl = publicUrlOf(settings);
-  const providers = options.providers ?? providersFromSettings(settings, timeoutMs, logger, clock);
+  const providers = options.providers ?? paymentProvidersFromSettings(settings, logger, clock);
   const tmetr =
     options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
   const mailer = mailerFromSettings(settings, logger);
@@ -220,16 +214,24 @@ export function createRuntime(options: RuntimeOptions) {
 
 /** Builds the configured provider and device adapters (no I/O); throws SettingsError on what is missing. */
 export function adaptersFromSettings(settings: Settings, logger: Logger) {
-  const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
-  const providers = providersFromSettings(settings, timeoutMs, logger);
-  if (settings.FULFILMENT === 'tmetr') deviceFromSettings(settings, timeoutMs, logger);
+  const providers = paymentProvidersFromSettings(settings, logger);
+  if (settings.FULFILMENT === 'tmetr') deviceFromSettings(settings, settings.PAYMENT_API_TIMEOUT_S * 1000, logger);
   mailerFromSettings(settings, logger)?.close();
   return { providers, fulfilment: settings.FULFILMENT };
 }
 
 /** The configured payment providers alone (no I/O), for commands that call a provider but make nothing (`paystate pos refund`). */
-export function paymentProvidersFromSettings(settings: Settings, logger: Logger): Map<string, PaymentProvider> {
-  return providersFromSettings(settings, settings.PAYMENT_API_TIMEOUT_S * 1000, logger);
+export function paymentProvidersFromSettings(
+  settings: Settings,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Map<string, PaymentProvider> {
+  return configuredProviders(settings, {
+    timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000,
+    logger,
+    clock,
+    publicUrl: publicUrlOf(settings),
+  });
 }
 
 /** Tickets need e-mail; elsewhere SMTP_URL only adds the customer notices. */
@@ -242,128 +244,11 @@ function mailerFromSettings(settings: Settings, logger: Logger): Mailer | null {
   return new Mailer(settings.SMTP_URL, settings.MAIL_FROM, logger);
 }
 
-function providersFromSettings(
-  settings: Settings,
-  timeoutMs: number,
-  logger: Logger,
-  clock: Clock = systemClock,
-): Map<string, PaymentProvider> {
-  const providers = new Map<string, PaymentProvider>();
-  if (settings.YOOKASSA_SHOP_ID && settings.YOOKASSA_SECRET_KEY) {
-    providers.set(
-      'yookassa',
-      new YooKassaProvider({
-        apiUrl: settings.YOOKASSA_API_URL,
-        shopId: settings.YOOKASSA_SHOP_ID,
-        secretKey: settings.YOOKASSA_SECRET_KEY,
-        timeoutMs,
-        logger,
-        allowedNetworks: allowedNetworksOf(settings.YOOKASSA_ALLOWED_NETWORKS),
-      }),
-    );
-  }
-  if (settings.TBANK_TERMINAL_KEY && settings.TBANK_PASSWORD) {
-    providers.set(
-      'tbank',
-      new TBankProvider({
-        apiUrl: settings.TBANK_API_URL,
-        terminalKey: settings.TBANK_TERMINAL_KEY,
-        password: settings.TBANK_PASSWORD,
-        timeoutMs,
-        logger,
-        notificationUrl: `${publicUrlOf(settings)}/v1/webhooks/tbank`,
-      }),
-    );
-  }
-  if (settings.SUMUP_API_KEY && settings.SUMUP_MERCHANT_CODE) {
-    providers.set(
-      'sumup',
-      new SumUpProvider({
-        apiUrl: settings.SUMUP_API_URL,
-        apiKey: settings.SUMUP_API_KEY,
-        merchantCode: settings.SUMUP_MERCHANT_CODE,
-        timeoutMs,
-        logger,
-        webhookUrl: `${publicUrlOf(settings)}/v1/webhooks/sumup`,
-      }),
-    );
-  }
-  if (settings.WAVE_API_KEY) {
-    if (!settings.WAVE_WEBHOOK_SECRET) {
-      throw new SettingsError(
-        'WAVE_WEBHOOK_SECRET is required with WAVE_API_KEY: Wave webhooks are accepted only when signed',
-      );
-    }
-    providers.set(
-      'wave',
-      new WaveProvider({
-        apiUrl: settings.WAVE_API_URL,
-        apiKey: settings.WAVE_API_KEY,
-        webhookSecret: settings.WAVE_WEBHOOK_SECRET,
-        timeoutMs,
-        logger,
-        clock,
-      }),
-    );
-  }
-  if (settings.MTN_MOMO_SUBSCRIPTION_KEY && settings.MTN_MOMO_API_USER && settings.MTN_MOMO_API_KEY) {
-    providers.set(
-      'mtn_momo',
-      new MtnMomoProvider({
-        apiUrl: settings.MTN_MOMO_API_URL,
-        subscriptionKey: settings.MTN_MOMO_SUBSCRIPTION_KEY,
-        apiUser: settings.MTN_MOMO_API_USER,
-        apiKey: settings.MTN_MOMO_API_KEY,
-        targetEnvironment: settings.MTN_MOMO_TARGET_ENVIRONMENT,
-        callbackUrl: `${publicUrlOf(settings)}/v1/webhooks/mtn_momo`,
-        timeoutMs,
-        logger,
-        clock,
-      }),
-    );
-  }
-  if (settings.ORANGE_MONEY_CLIENT_ID && settings.ORANGE_MONEY_CLIENT_SECRET && settings.ORANGE_MONEY_MERCHANT_KEY) {
-    providers.set(
-      'orange_money',
-      new OrangeMoneyProvider({
-        apiUrl: settings.ORANGE_MONEY_API_URL,
-        clientId: settings.ORANGE_MONEY_CLIENT_ID,
-        clientSecret: settings.ORANGE_MONEY_CLIENT_SECRET,
-        merchantKey: settings.ORANGE_MONEY_MERCHANT_KEY,
-        country: settings.ORANGE_MONEY_COUNTRY,
-        notifUrl: `${publicUrlOf(settings)}/v1/webhooks/orange_money`,
-        timeoutMs,
-        logger,
-        clock,
-      }),
-    );
-  }
-  if (!providers.has(settings.PAYMENT_PROVIDER)) {
-    throw new SettingsError(
-      `PAYMENT_PROVIDER=${settings.PAYMENT_PROVIDER} is not configured: set its credentials (see README, Configuration); configured: ${[...providers.keys()].join(', ') || 'none'}`,
-    );
-  }
-  return providers;
-}
-
 function deviceFromSettings(settings: Settings, timeoutMs: number, logger: Logger): DeviceGateway {
   if (!settings.TMETR_API_URL || !settings.TMETR_TOKEN) {
     throw new SettingsError('TMETR_API_URL and TMETR_TOKEN are required to send make commands');
   }
   return new TmetrGateway({ apiUrl: settings.TMETR_API_URL, token: settings.TMETR_TOKEN, timeoutMs, logger });
-}
-
-/** "yookassa" stands for the networks YooKassa publishes, "any" for no sender check; else a CIDR list. */
-function allowedNetworksOf(value: string): readonly string[] | undefined {
-  if (value === 'any') return undefined;
-  if (value === 'yookassa') return YOOKASSA_NOTIFICATION_NETWORKS;
-  const networks = value.split(',').map((network) => network.trim());
-  const bad = networks.find(
-    (network) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(network) || isIP(network.split('/')[0] ?? '') === 0,
-  );
-  if (bad !== undefined)
-    throw new SettingsError(`YOOKASSA_ALLOWED_NETWORKS: "${bad}" is not an IP address or CIDR network`);
-  return networks;
 }
 
 /** FULFILMENT=none: nothing can be made, so a make command fails at once (make_failed, with an alert). */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { lifecycleConfigSchema, type LifecycleConfig } from '@paystate/core';
+import { providerSettingsShape } from '../providers/registry.js';
+import { optionalText, SettingsError } from './env.js';
+
+export { SettingsError };
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
 /** What an order's lifecycle defaults to for each kind of fulfilment (README, Lifecycle settings). */
 export const fulfilmentDefaults = {
@@ -34,36 +34,8 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional()),
   DEVICE_TOKEN: optionalText,
   PAYMENT_PROVIDER: z.string().default('yookassa'),
-  YOOKASSA_API_URL: z.url().default('https://api.yookassa.ru/v3'),
-  YOOKASSA_SHOP_ID: optionalText,
-  YOOKASSA_SECRET_KEY: optionalText,
-  /** `yookassa` = the networks YooKassa publishes; `any` turns the sender check off; else CIDRs. */
-  YOOKASSA_ALLOWED_NETWORKS: z.string().trim().min(1).default('yookassa'),
-  TBANK_API_URL: z.url().default('https://securepay.tinkoff.ru/v2'),
-  TBANK_TERMINAL_KEY: optionalText,
-  TBANK_PASSWORD: optionalText,
-  SUMUP_API_URL: z.url().default('https://api.sumup.com'),
-  SUMUP_API_KEY: optionalText,
-  SUMUP_MERCHANT_CODE: optionalText,
-  WAVE_API_URL: z.url().default('https://api.wave.com'),
-  WAVE_API_KEY: optionalText,
-  /** The signing secret of the webhook registered in Wave's business portal; required with WAVE_API_KEY. */
-  WAVE_WEBHOOK_SECRET: optionalText,
-  MTN_MOMO_API_URL: z.url().default('https://sandbox.momodeveloper.mtn.com'),
-  MTN_MOMO_SUBSCRIPTION_KEY: optionalText,
-  MTN_MOMO_API_USER: optionalText,
-  MTN_MOMO_API_KEY: optionalText,
-  MTN_MOMO_TARGET_ENVIRONMENT: z.string().trim().min(1).default('sandbox'),
-  ORANGE_MONEY_API_URL: z.url().default('https://api.orange.com'),
-  ORANGE_MONEY_CLIENT_ID: optionalText,
-  ORANGE_MONEY_CLIENT_SECRET: optionalText,
-  ORANGE_MONEY_MERCHANT_KEY: optionalText,
-  /** The web payment API's country segment: `dev` (sandbox, currency OUV) or e.g. `ci`, `sn`, `ml`, `cm`. */
-  ORANGE_MONEY_COUNTRY: z
-    .string()
-    .trim()
-    .regex(/^[a-z]{2,16}$/, 'a lower-case country code such as ci, sn or dev')
-    .default('dev'),
+  /** Each payment provider's own settings, declared in its module (providers/registry.ts lists them). */
+  ...providerSettingsShape,
   TMETR_API_URL: z.url().optional(),
   TMETR_TOKEN: optionalText,
   /**
@@ -83,10 +55,6 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
-
-export class SettingsError extends Error {
-  override readonly name = 'SettingsError';
-}
 
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
   const parsed = settingsSchema.safeParse(env);

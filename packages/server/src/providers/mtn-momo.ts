@@ -14,7 +14,9 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
+import { optionalText } from '../app/env.js';
 import { BearerTokenCache, type IssuedToken } from '../outbound/bearer-token.js';
+import type { ProviderDescriptor } from './descriptor.js';
 import { JsonClient, OutboundHttpError, type JsonCall } from '../outbound/client.js';
 import {
   PayerDetailsRequiredError,
@@ -53,6 +55,33 @@ export interface MtnMomoOptions {
   /** Renew the token this many seconds before MoMo says it expires (default 60). */
   tokenRenewBeforeS?: number;
 }
+
+const mtnMomoSettings = z.object({
+  MTN_MOMO_API_URL: z.url().default('https://sandbox.momodeveloper.mtn.com'),
+  MTN_MOMO_SUBSCRIPTION_KEY: optionalText,
+  MTN_MOMO_API_USER: optionalText,
+  MTN_MOMO_API_KEY: optionalText,
+  MTN_MOMO_TARGET_ENVIRONMENT: z.string().trim().min(1).default('sandbox'),
+});
+
+export const mtnMomoDescriptor: ProviderDescriptor<typeof mtnMomoSettings> = {
+  code: 'mtn_momo',
+  settingsSchema: mtnMomoSettings,
+  fromSettings: (settings, { timeoutMs, logger, clock, webhookUrl }) =>
+    settings.MTN_MOMO_SUBSCRIPTION_KEY && settings.MTN_MOMO_API_USER && settings.MTN_MOMO_API_KEY
+      ? new MtnMomoProvider({
+          apiUrl: settings.MTN_MOMO_API_URL,
+          subscriptionKey: settings.MTN_MOMO_SUBSCRIPTION_KEY,
+          apiUser: settings.MTN_MOMO_API_USER,
+          apiKey: settings.MTN_MOMO_API_KEY,
+          targetEnvironment: settings.MTN_MOMO_TARGET_ENVIRONMENT,
+          callbackUrl: webhookUrl,
+          timeoutMs,
+          logger,
+          clock,
+        })
+      : undefined,
+};
 
 /** MoMo collects from a wallet named by its phone number: `payerMsisdn` of the port's input. */
 export type MtnMomoPaymentInput = CreatePaymentInput;

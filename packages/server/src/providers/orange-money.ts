@@ -15,7 +15,9 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
+import { optionalText } from '../app/env.js';
 import { BearerTokenCache, type IssuedToken } from '../outbound/bearer-token.js';
+import type { ProviderDescriptor } from './descriptor.js';
 import { JsonClient, type JsonCall } from '../outbound/client.js';
 import { RefundNotSupportedError, WebhookParseError, WebhookVerificationError, mapStatus } from './errors.js';
 
@@ -52,6 +54,38 @@ export interface OrangeMoneyOptions {
   /** How long the notif_token of a payment is remembered to verify its notification (default 1 day). */
   notifTokenTtlS?: number;
 }
+
+const orangeMoneySettings = z.object({
+  ORANGE_MONEY_API_URL: z.url().default('https://api.orange.com'),
+  ORANGE_MONEY_CLIENT_ID: optionalText,
+  ORANGE_MONEY_CLIENT_SECRET: optionalText,
+  ORANGE_MONEY_MERCHANT_KEY: optionalText,
+  /** The web payment API's country segment: `dev` (sandbox, currency OUV) or e.g. `ci`, `sn`, `ml`, `cm`. */
+  ORANGE_MONEY_COUNTRY: z
+    .string()
+    .trim()
+    .regex(/^[a-z]{2,16}$/, 'a lower-case country code such as ci, sn or dev')
+    .default('dev'),
+});
+
+export const orangeMoneyDescriptor: ProviderDescriptor<typeof orangeMoneySettings> = {
+  code: 'orange_money',
+  settingsSchema: orangeMoneySettings,
+  fromSettings: (settings, { timeoutMs, logger, clock, webhookUrl }) =>
+    settings.ORANGE_MONEY_CLIENT_ID && settings.ORANGE_MONEY_CLIENT_SECRET && settings.ORANGE_MONEY_MERCHANT_KEY
+      ? new OrangeMoneyProvider({
+          apiUrl: settings.ORANGE_MONEY_API_URL,
+          clientId: settings.ORANGE_MONEY_CLIENT_ID,
+          clientSecret: settings.ORANGE_MONEY_CLIENT_SECRET,
+          merchantKey: settings.ORANGE_MONEY_MERCHANT_KEY,
+          country: settings.ORANGE_MONEY_COUNTRY,
+          notifUrl: webhookUrl,
+          timeoutMs,
+          logger,
+          clock,
+        })
+      : undefined,
+};
 
 const tokenSchema = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() }).loose();
 

@@ -13,7 +13,9 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
+import { optionalText } from '../app/env.js';
 import { JsonClient, OutboundHttpError, OutboundResponseError } from '../outbound/client.js';
+import type { ProviderDescriptor } from './descriptor.js';
 import { WebhookParseError, mapStatus } from './errors.js';
 
 /**
@@ -41,6 +43,28 @@ export interface SumUpOptions {
   /** Sent as return_url: where SumUp posts checkout status changes (paystate's /v1/webhooks/sumup). */
   webhookUrl?: string;
 }
+
+const sumupSettings = z.object({
+  SUMUP_API_URL: z.url().default('https://api.sumup.com'),
+  SUMUP_API_KEY: optionalText,
+  SUMUP_MERCHANT_CODE: optionalText,
+});
+
+export const sumupDescriptor: ProviderDescriptor<typeof sumupSettings> = {
+  code: 'sumup',
+  settingsSchema: sumupSettings,
+  fromSettings: (settings, { timeoutMs, logger, webhookUrl }) =>
+    settings.SUMUP_API_KEY && settings.SUMUP_MERCHANT_CODE
+      ? new SumUpProvider({
+          apiUrl: settings.SUMUP_API_URL,
+          apiKey: settings.SUMUP_API_KEY,
+          merchantCode: settings.SUMUP_MERCHANT_CODE,
+          timeoutMs,
+          logger,
+          webhookUrl,
+        })
+      : undefined,
+};
 
 const transactionSchema = z
   .object({ id: z.string().min(1), status: z.string(), amount: z.number().optional(), currency: z.string().optional() })

@@ -11,7 +11,9 @@ import type {
   WebhookAcknowledgement,
   WebhookNotification,
 } from '@paystate/core';
+import { optionalText } from '../app/env.js';
 import { JsonClient, OutboundHttpError, OutboundResponseError } from '../outbound/client.js';
+import type { ProviderDescriptor } from './descriptor.js';
 import { WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /**
@@ -131,6 +133,28 @@ export interface TBankOptions {
   /** Sent as NotificationURL on every Init (else the terminal's own setting applies). */
   notificationUrl?: string;
 }
+
+const tbankSettings = z.object({
+  TBANK_API_URL: z.url().default('https://securepay.tinkoff.ru/v2'),
+  TBANK_TERMINAL_KEY: optionalText,
+  TBANK_PASSWORD: optionalText,
+});
+
+export const tbankDescriptor: ProviderDescriptor<typeof tbankSettings> = {
+  code: 'tbank',
+  settingsSchema: tbankSettings,
+  fromSettings: (settings, { timeoutMs, logger, webhookUrl }) =>
+    settings.TBANK_TERMINAL_KEY && settings.TBANK_PASSWORD
+      ? new TBankProvider({
+          apiUrl: settings.TBANK_API_URL,
+          terminalKey: settings.TBANK_TERMINAL_KEY,
+          password: settings.TBANK_PASSWORD,
+          timeoutMs,
+          logger,
+          notificationUrl: webhookUrl,
+        })
+      : undefined,
+};
 
 const paymentIdSchema = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
 const kopecksSchema = z.number().int().nonnegative();

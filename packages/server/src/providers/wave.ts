@@ -14,7 +14,9 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
+import { optionalText, SettingsError } from '../app/env.js';
 import { JsonClient, OutboundResponseError } from '../outbound/client.js';
+import type { ProviderDescriptor } from './descriptor.js';
 import {
   RefundNotSupportedError,
   WebhookParseError,
@@ -57,6 +59,36 @@ export interface WaveOptions {
   /** Judges the signature timestamp; a test clock makes replays and drift testable. */
   clock?: Clock;
 }
+
+const waveSettings = z.object({
+  WAVE_API_URL: z.url().default('https://api.wave.com'),
+  WAVE_API_KEY: optionalText,
+  /** The signing secret of the webhook registered in Wave's business portal; required with WAVE_API_KEY. */
+  WAVE_WEBHOOK_SECRET: optionalText,
+});
+
+/** Configured by an API key; its webhook secret must come with it (see fromSettings). */
+export const waveDescriptor: ProviderDescriptor<typeof waveSettings> = {
+  code: 'wave',
+  settingsSchema: waveSettings,
+  fromSettings(settings, { timeoutMs, logger, clock }) {
+    if (!settings.WAVE_API_KEY) return undefined;
+    // Without the secret no webhook could be verified, so a half-configured Wave fails at start-up, not per webhook.
+    if (!settings.WAVE_WEBHOOK_SECRET) {
+      throw new SettingsError(
+        'WAVE_WEBHOOK_SECRET is required with WAVE_API_KEY: Wave webhooks are accepted only when signed',
+      );
+    }
+    return new WaveProvider({
+      apiUrl: settings.WAVE_API_URL,
+      apiKey: settings.WAVE_API_KEY,
+      webhookSecret: settings.WAVE_WEBHOOK_SECRET,
+      timeoutMs,
+      logger,
+      clock,
+    });
+  },
+};
 
 const sessionSchema = z
   .object({

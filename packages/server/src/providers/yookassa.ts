@@ -12,7 +12,9 @@ import {
   type PaymentStatusReport,
   type WebhookNotification,
 } from '@paystate/core';
+import { optionalText, SettingsError } from '../app/env.js';
 import { JsonClient, OutboundResponseError } from '../outbound/client.js';
+import type { ProviderDescriptor } from './descriptor.js';
 import { WebhookParseError, WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
 
 /** The networks YooKassa documents as the senders of its notifications. */
@@ -46,6 +48,31 @@ export interface YooKassaOptions {
   /** CIDRs allowed to deliver notifications; unset means any sender (the API re-check still guards). */
   allowedNetworks?: readonly string[];
 }
+
+const yookassaSettings = z.object({
+  YOOKASSA_API_URL: z.url().default('https://api.yookassa.ru/v3'),
+  YOOKASSA_SHOP_ID: optionalText,
+  YOOKASSA_SECRET_KEY: optionalText,
+  /** `yookassa` = the networks YooKassa publishes; `any` turns the sender check off; else CIDRs. */
+  YOOKASSA_ALLOWED_NETWORKS: z.string().trim().min(1).default('yookassa'),
+});
+
+/** Configured by a shop id and its secret key; notifications go to the URL set in YooKassa's portal. */
+export const yookassaDescriptor: ProviderDescriptor<typeof yookassaSettings> = {
+  code: 'yookassa',
+  settingsSchema: yookassaSettings,
+  fromSettings: (settings, { timeoutMs, logger }) =>
+    settings.YOOKASSA_SHOP_ID && settings.YOOKASSA_SECRET_KEY
+      ? new YooKassaProvider({
+          apiUrl: settings.YOOKASSA_API_URL,
+          shopId: settings.YOOKASSA_SHOP_ID,
+          secretKey: settings.YOOKASSA_SECRET_KEY,
+          timeoutMs,
+          logger,
+          allowedNetworks: allowedNetworksOf(settings.YOOKASSA_ALLOWED_NETWORKS),
+        })
+      : undefined,
+};
 
 const amountSchema = z.object({ value: z.string(), currency: z.string() });
 
@@ -186,4 +213,17 @@ function blockListOf(networks: readonly string[]): BlockList {
     list.addSubnet(address, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), type);
   }
   return list;
+}
+
+/** "yookassa" stands for the networks YooKassa publishes, "any" for no sender check; else a CIDR list. */
+function allowedNetworksOf(value: string): readonly string[] | undefined {
+  if (value === 'any') return undefined;
+  if (value === 'yookassa') return YOOKASSA_NOTIFICATION_NETWORKS;
+  const networks = value.split(',').map((network) => network.trim());
+  const bad = networks.find(
+    (network) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(network) || isIP(network.split('/')[0] ?? '') === 0,
+  );
+  if (bad !== undefined)
+    throw new SettingsError(`YOOKASSA_ALLOWED_NETWORKS: "${bad}" is not an IP address or CIDR network`);
+  return networks;
 }
