@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { Clock } from '@paystate/core';
-import type { PosStore } from '../pos/store.js';
+import type { IdempotencyStore } from './store.js';
 import { PaystateError } from '../errors.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -17,10 +17,7 @@ export const DEFAULT_IDEMPOTENCY_SCOPE = 'default';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotencyOptions {
-  store: Pick<
-    PosStore,
-    'claimIdempotencyKey' | 'completeIdempotencyKey' | 'releaseIdempotencyKey' | 'purgeIdempotencyKeys'
-  >;
+  store: IdempotencyStore;
   clock: Clock;
   /** Whose keys these are: the merchant of the path, or DEFAULT_IDEMPOTENCY_SCOPE; null leaves the request to the route (a bad merchant id). */
   scope: (c: Context) => string | null;

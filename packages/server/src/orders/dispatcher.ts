@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock, DeviceGateway, Effect, Money, Notifier, OrderInput, PaymentProvider } from '@paystate/core';
 import { failureReasonOf, isTransientFailure, RefundReadBackError } from '../outbound/failures.js';
-import type { Store, StoredEffect } from './store.js';
+import type { OrderStore, OutboxStore, StoredEffect } from './store.js';
 
 export interface DispatcherOptions {
-  store: Store;
+  /** The outbox it drains, and the orders its outcomes go back to as events. */
+  store: OutboxStore & Pick<OrderStore, 'getOrder' | 'applyEvent'>;
   clock: Clock;
   device: DeviceGateway;
   providers: ReadonlyMap<string, PaymentProvider>;

@@ -7,10 +7,10 @@ import { OutboundTimeoutError } from '../outbound/client.js';
 import type { OrderService } from './service.js';
 import type { PosPollReport } from '../pos/poller.js';
 import { checkIntervalCron } from '../app/settings.js';
-import type { OrderRecord, Store } from './store.js';
+import type { OrderRecord, OrderScheduleStore, OrderStore } from './store.js';
 
 export interface PollerOptions {
-  store: Store;
+  store: OrderScheduleStore & Pick<OrderStore, 'getOrder'>;
   orders: OrderService;
   providers: ReadonlyMap<string, PaymentProvider>;
   clock: Clock;
@@ -20,7 +20,7 @@ export interface PollerOptions {
   stuckAfterS: number;
   /** PAYMENT_API_TIMEOUT_S: a check that takes longer counts as a failed check. */
   checkTimeoutMs: number;
-  /** The POS provider payments' step (pos-poller.ts), run after the orders in every cycle. */
+  /** The POS provider payments' step (pos/poller.ts), run after the orders in every cycle. */
   posStep?: { run(): Promise<PosPollReport> };
 }
 

@@ -14,7 +14,7 @@ import { PaystateError, notFound } from '../errors.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '../outbound/client.js';
 import { paymentStartLeaseUntil } from '../providers/payment-start-lease.js';
 import { PayerDetailsRequiredError } from '../providers/errors.js';
-import type { OrderRecord, Store } from './store.js';
+import type { DeviceStore, OrderRecord, OrderStore } from './store.js';
 
 /** A new order as a caller asks for it: the core's NewOrder, before paystate gives it an id. */
 export type NewOrderRequest = Omit<NewOrder, 'orderId'>;
@@ -33,7 +33,7 @@ const operatorEvents = {
  */
 export class OrderService {
   constructor(
-    private readonly store: Store,
+    private readonly store: OrderStore & Pick<DeviceStore, 'getDevice'>,
     private readonly providers: ReadonlyMap<string, PaymentProvider>,
     private readonly dispatcher: EffectDispatcher,
     private readonly deps: DecisionDeps,

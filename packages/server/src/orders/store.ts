@@ -1,4 +1,5 @@
 import type { AuditEntry, Effect, OrderContext, OrderDecision, OrderInput, OrderStatus } from '@paystate/core';
+import type { StoreLifecycle } from '../db/lifecycle.js';
 
 export interface Device {
   id: string;
@@ -46,21 +47,21 @@ export interface WebhookDelivery {
 }
 
 /**
- * Persistence behind one interface so SQLite (embedded default) and PostgreSQL (several
- * instances) run the same server. Every state change goes through `applyEvent`.
+ * Persistence of the order side, split by concern so that a consumer depends on what it uses;
+ * one adapter per dialect (store.sqlite.ts, store.pg.ts) implements them all as `Store`, so
+ * SQLite (embedded default) and PostgreSQL (several instances) run the same server.
  */
-export interface Store {
-  /**
-   * Resolves once the database is open and migrated; rejects with the reason it is not.
-   * Every other method waits for it too, so calling it is only needed to fail early.
-   */
-  ready(): Promise<void>;
 
+/** The machines that take an order: looked up by id when an order is created for one. */
+export interface DeviceStore {
   upsertDevice(device: DeviceInput): Promise<Device>;
   getDevice(id: string): Promise<Device | null>;
   listDevices(): Promise<Device[]>;
   deleteDevice(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
+}
 
+/** Orders and their audit trail. Every state change goes through `applyEvent`. */
+export interface OrderStore {
   insertOrder(created: OrderDecision): Promise<void>;
   getOrder(id: string): Promise<OrderRecord | null>;
   findOrderByPayment(provider: string, providerPaymentId: string): Promise<OrderRecord | null>;
@@ -81,7 +82,10 @@ export interface Store {
   claimPaymentStart(orderId: string, now: string, leaseUntil: string): Promise<boolean>;
   /** Gives the lease back after a provider call that created nothing for certain (a refusal, a timeout). */
   releasePaymentStart(orderId: string): Promise<void>;
+}
 
+/** The poller's work list: orders whose check, re-check, expiry or stuck alert is due. */
+export interface OrderScheduleStore {
   /**
    * Claims pending orders of the given providers whose check is due, that have not expired and
    * that no other poller holds, oldest due first. The claim is a lease: a poller that dies
@@ -109,7 +113,10 @@ export interface Store {
   expiredOrderIds(now: string, limit: number): Promise<string[]>;
   /** Orders pending, or paid without a make outcome, since before `since` and not yet reported as stuck. */
   stuckOrderIds(since: string, limit: number): Promise<string[]>;
+}
 
+/** The outbox: effects written with their transition, performed after it committed. */
+export interface OutboxStore {
   claimDueEffects(workerId: string, now: string, leaseUntil: string, limit: number): Promise<StoredEffect[]>;
   completeEffect(id: number, now: string): Promise<void>;
   retryEffect(id: number, error: string, nextAttemptAt: string, now: string): Promise<void>;
@@ -117,7 +124,10 @@ export interface Store {
   /** Ends an effect that no longer applies (its order moved on) without performing it. */
   cancelEffect(id: number, reason: string, now: string): Promise<void>;
   countPendingEffects(): Promise<number>;
+}
 
+/** Provider notifications, recorded before they are acted on and de-duplicated by key. */
+export interface WebhookInbox {
   recordWebhookDelivery(
     provider: string,
     dedupeKey: string,
@@ -125,9 +135,10 @@ export interface Store {
     receivedAt: string,
   ): Promise<WebhookDelivery>;
   finishWebhookDelivery(id: number, outcome: string, at: string): Promise<void>;
-
-  close(): Promise<void>;
 }
+
+/** Everything the order side persists, on one database: what an adapter implements and the runtime opens. */
+export type Store = StoreLifecycle & DeviceStore & OrderStore & OrderScheduleStore & OutboxStore & WebhookInbox;
 
 export class ConcurrentUpdateError extends Error {
   override readonly name = 'ConcurrentUpdateError';

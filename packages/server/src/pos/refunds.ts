@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import { settleUnknownRefunds, type Clock, type Notifier, type PaymentProvider } from '@paystate/core';
 import { OutboundHttpError } from '../outbound/client.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from '../providers/errors.js';
-import { PosRefusal, type PaymentRecord, type PosStore, type RefundOutcome, type RefundRecord } from './store.js';
+import {
+  PosRefusal,
+  type PaymentRecord,
+  type PosPaymentStore,
+  type PosRefundStore,
+  type RefundOutcome,
+  type RefundRecord,
+} from './store.js';
 
 /**
  * POS refunds as money movements (docs/architecture.md section 9).
@@ -37,7 +44,7 @@ export function refundFailureOf(error: unknown): RefundFailure {
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export interface RefundMovementOptions {
-  store: PosStore;
+  store: PosRefundStore & Pick<PosPaymentStore, 'getPayment'>;
   clock: Clock;
   logger: Logger;
   notifier?: Notifier;

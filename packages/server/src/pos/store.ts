@@ -1,4 +1,14 @@
 import type { DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod, PaymentStatus } from '@paystate/core';
+import type { StoreLifecycle } from '../db/lifecycle.js';
+import type { IdempotencyStore } from '../idempotency/store.js';
+
+// The Idempotency-Key port lives with its middleware; the package has always exported it from here.
+export type {
+  IdempotencyClaim,
+  IdempotencyClaimRequest,
+  IdempotencyStore,
+  StoredResponse,
+} from '../idempotency/store.js';
 
 /** The code of the method that needs no provider: a cashier takes the money into the drawer. */
 export const CASH_METHOD = 'cash';
@@ -99,29 +109,6 @@ export interface RefundRequest {
   reason: string | null;
 }
 
-export interface IdempotencyClaimRequest {
-  /** The merchant id, or `default` for the single-merchant order API. */
-  scope: string;
-  key: string;
-  requestHash: string;
-  now: string;
-  expiresAt: string;
-  /** An in-flight claim older than this is treated as abandoned (its request crashed). */
-  lockedUntil: string;
-}
-
-export interface StoredResponse {
-  status: number;
-  body: string;
-  contentType: string | null;
-}
-
-export type IdempotencyClaim =
-  | { outcome: 'claimed' }
-  | { outcome: 'mismatch' }
-  | { outcome: 'in_flight' }
-  | { outcome: 'replay'; response: StoredResponse };
-
 /** Why the POS refused an operation; the HTTP layer turns the code into a status. */
 export type PosRefusalCode =
   | 'method_exists'
@@ -148,15 +135,16 @@ export class PosRefusal extends Error {
 }
 
 /**
- * Persistence of the restaurant POS, beside the order Store, on the same database. Payment
- * changes load the stored Payment machine snapshot, decide with the core (decidePayment, the
- * drawer functions) and write everything that belongs together in one transaction (SQLite
- * BEGIN IMMEDIATE, PostgreSQL SELECT … FOR UPDATE); no network I/O happens inside one.
- * Refusals throw PosRefusal and write nothing.
+ * Persistence of the restaurant POS, beside the order Store, on the same database, split by
+ * concern so that a consumer depends on what it uses; one adapter per dialect (store.sqlite.ts,
+ * store.pg.ts) implements them all as `PosStore`. Payment changes load the stored Payment machine
+ * snapshot, decide with the core (decidePayment, the drawer functions) and write everything that
+ * belongs together in one transaction (SQLite BEGIN IMMEDIATE, PostgreSQL SELECT … FOR UPDATE);
+ * no network I/O happens inside one. Refusals throw PosRefusal and write nothing.
  */
-export interface PosStore {
-  ready(): Promise<void>;
 
+/** A merchant's payment methods, one per provider. */
+export interface PaymentMethodStore {
   /** Throws PosRefusal('method_exists') when the merchant already has a method of that provider. */
   createMethod(method: PaymentMethod): Promise<PaymentMethodRecord>;
   updateMethod(
@@ -167,7 +155,10 @@ export interface PosStore {
   deleteMethod(merchantId: string, providerCode: string): Promise<boolean>;
   getMethod(merchantId: string, providerCode: string): Promise<PaymentMethodRecord | null>;
   listMethods(merchantId: string): Promise<PaymentMethodRecord[]>;
+}
 
+/** POS payments: their machine, their provider start lease and the poller's schedule. */
+export interface PosPaymentStore {
   /** A provider payment comes with its schedule (the poller checks it); cash has none. */
   insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule): Promise<PaymentRecord>;
   /**
@@ -201,11 +192,22 @@ export interface PosStore {
   /** A cashier took the cash: pending -> processing -> success, and the amount into the open drawer, together. */
   confirmCashPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }>;
   /**
+   * Leases the provider start of a `pending` payment that has no provider payment yet to one
+   * caller until `leaseUntil`: a single provider payment per POS payment. False: another caller
+   * holds it, or it was started already.
+   */
+  claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string): Promise<boolean>;
+  /** Gives the lease back after a provider call that created nothing for certain. */
+  releasePaymentStart(merchantId: string, paymentId: string): Promise<void>;
+}
+
+/** Refunds as money movements: recorded and counted first, sent by exactly one caller, settled. */
+export interface PosRefundStore {
+  /**
    * Records a refund and counts it on the payment before any provider is called (the machine
    * refuses one beyond captured minus refunded). A cash refund is final at once and takes the
    * cash out of the open drawer in the same transaction; any other stays `requested`.
-   */
-  /**
+   *
    * The same refund id again (a retried request with its Idempotency-Key) writes nothing and
    * answers the existing refund with `existing: true`; the id on another payment or amount is
    * refused (idempotency_key_reused).
@@ -218,14 +220,6 @@ export interface PosStore {
    * caller gets the refund back and may send it; everyone else gets null.
    */
   claimRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
-  /**
-   * Leases the provider start of a `pending` payment that has no provider payment yet to one
-   * caller until `leaseUntil`: a single provider payment per POS payment. False: another caller
-   * holds it, or it was started already.
-   */
-  claimPaymentStart(merchantId: string, paymentId: string, now: string, leaseUntil: string): Promise<boolean>;
-  /** Gives the lease back after a provider call that created nothing for certain. */
-  releasePaymentStart(merchantId: string, paymentId: string): Promise<void>;
   /** sending -> succeeded, -> failed (the machine gets the amount back, REFUND_FAILED) or -> review (it stays counted). */
   finishRefund(
     merchantId: string,
@@ -241,7 +235,10 @@ export interface PosStore {
    * lost the answer) or `requested` since before it (a crash between recording and claiming).
    */
   paymentsWithUnsettledRefunds(before: string, limit: number): Promise<{ merchantId: string; paymentId: string }[]>;
+}
 
+/** The cash drawer: one open session per merchant, and every movement of cash in or out of it. */
+export interface DrawerStore {
   /** Throws PosRefusal('drawer_already_open') when the merchant has an open session. */
   openDrawer(session: DrawerSession, openedBy: string | null): Promise<DrawerRecord>;
   getOpenDrawer(merchantId: string): Promise<DrawerRecord | null>;
@@ -256,18 +253,12 @@ export interface PosStore {
   ): Promise<DrawerRecord>;
   closeDrawer(merchantId: string, counted: Money, closedBy: string | null): Promise<DrawerRecord>;
   drawerMovements(sessionId: string): Promise<DrawerMovement[]>;
-
-  /**
-   * Claims an Idempotency-Key with an INSERT (the unique index decides between concurrent
-   * requests); an existing key answers mismatch, in_flight or replay. An expired key, or an
-   * in-flight claim past its lock, is taken over.
-   */
-  claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim>;
-  completeIdempotencyKey(scope: string, key: string, response: StoredResponse): Promise<void>;
-  /** Forgets an in-flight claim (the request failed with 5xx or threw): the client may retry with the key. */
-  releaseIdempotencyKey(scope: string, key: string): Promise<void>;
-  /** Deletes keys expired at `now`; returns how many. */
-  purgeIdempotencyKeys(now: string): Promise<number>;
-
-  close(): Promise<void>;
 }
+
+/** Everything the POS persists, and the Idempotency-Keys of its routes and the order API, on one database. */
+export type PosStore = StoreLifecycle &
+  PaymentMethodStore &
+  PosPaymentStore &
+  PosRefundStore &
+  DrawerStore &
+  IdempotencyStore;

@@ -5,7 +5,7 @@ import { PaystateError } from '../errors.js';
 import type { OrderService } from '../orders/service.js';
 import type { PosService } from '../pos/service.js';
 import { WebhookParseError, WebhookVerificationError } from '../providers/errors.js';
-import type { Store } from '../orders/store.js';
+import type { OrderStore, WebhookInbox } from '../orders/store.js';
 
 export type WebhookOutcome = 'applied' | 'ignored' | 'duplicate';
 
@@ -15,7 +15,7 @@ export type WebhookOutcome = 'applied' | 'ignored' | 'duplicate';
  */
 export class WebhookService {
   constructor(
-    private readonly store: Store,
+    private readonly store: WebhookInbox & Pick<OrderStore, 'findOrderByPayment'>,
     private readonly orders: OrderService,
     private readonly clock: Clock,
     private readonly logger: Logger,
