@@ -1,7 +1,12 @@
-import { and, eq, isNull, lte, or, type Column } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, lt, lte, or, sql, type Column } from 'drizzle-orm';
 import type { AuditEntry, Effect, OrderDecision, OrderStatus } from '@paystate/core';
-import type { devices, effects, orderEvents, orders } from '../db/schema.sqlite.js';
-import type { Device, OrderRecord, StoredEffect } from './store.js';
+import type { Columns } from '../db/columns.js';
+import type { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.sqlite.js';
+import type { AuditRow, Device, DeviceInput, OrderFilter, OrderRecord, StoredEffect } from './store.js';
+
+// Row mapping and conditions shared by the SQLite and PostgreSQL order stores: their schemas
+// infer the same row types and name their columns alike, so each is written once here and the
+// twins differ only in how they run a statement (synchronously, or awaited and locked).
 
 type OrderRow = typeof orders.$inferSelect;
 
@@ -75,6 +80,21 @@ export function effectRowsOf(decision: OrderDecision, now: string): Array<typeof
   }));
 }
 
+/** A stored audit row as the admin API reads it. */
+export function auditEntryOf(row: typeof orderEvents.$inferSelect): AuditRow {
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    from: row.fromStatus as OrderStatus | null,
+    to: row.toStatus as OrderStatus,
+    event: row.event as OrderDecision['audit']['event'],
+    source: row.source as OrderDecision['audit']['source'],
+    at: row.at,
+    applied: row.applied,
+    payload: row.payload as Record<string, unknown>,
+  };
+}
+
 export function storedEffectOf(row: typeof effects.$inferSelect): StoredEffect {
   return { id: row.id, key: row.key, orderId: row.orderId, effect: row.payload as Effect, attempts: row.attempts };
 }
@@ -82,6 +102,107 @@ export function storedEffectOf(row: typeof effects.$inferSelect): StoredEffect {
 export function deviceOf(row: typeof devices.$inferSelect): Device {
   return { ...row, clientInfoByStatus: row.clientInfoByStatus as Device['clientInfoByStatus'] };
 }
+
+export function newDeviceRow(input: DeviceInput, now: string): typeof devices.$inferInsert {
+  return { ...input, createdAt: now, updatedAt: now };
+}
+
+/** What an upsert of a known device overwrites: everything but its id and creation time. */
+export function deviceUpdateOf(input: DeviceInput, now: string) {
+  return {
+    name: input.name,
+    location: input.location,
+    logoUrl: input.logoUrl,
+    clientInfo: input.clientInfo,
+    clientInfoByStatus: input.clientInfoByStatus,
+    updatedAt: now,
+  };
+}
+
+/** The admin list's filter; absent criteria match every order. */
+export function orderFilterOf(table: Columns<'status' | 'deviceId' | 'createdAt'>, filter: OrderFilter) {
+  return and(
+    filter.status ? eq(table.status, filter.status) : undefined,
+    filter.deviceId ? eq(table.deviceId, filter.deviceId) : undefined,
+    filter.createdBefore ? lt(table.createdAt, filter.createdBefore) : undefined,
+  );
+}
+
+/** Orders still waiting for money whose expiry has passed. */
+export function expiredOrders(table: Columns<'status' | 'expiresAt'>, now: string) {
+  return and(inArray(table.status, ['created', 'pending']), lte(table.expiresAt, now));
+}
+
+/** Orders pending, or paid without a make outcome, since before `since`, not yet reported. */
+export function stuckOrders(
+  table: Columns<'stuckAlerted' | 'status' | 'paymentStartedAt' | 'updatedAt'>,
+  since: string,
+) {
+  return and(
+    eq(table.stuckAlerted, false),
+    or(
+      and(eq(table.status, 'pending'), lte(table.paymentStartedAt, since)),
+      and(inArray(table.status, ['paid', 'make_pending']), lte(table.updatedAt, since)),
+    ),
+  );
+}
+
+/** No poller holds the order, or its holder's lease ran out (it died mid-check). */
+export function pollUnclaimed(table: Columns<'pollClaimedUntil'>, now: string) {
+  return or(isNull(table.pollClaimedUntil), lte(table.pollClaimedUntil, now));
+}
+
+/** Pending orders of these providers whose check is due, not expired, not held by a poller (orders_due_idx). */
+export function checkDue(
+  table: Columns<'status' | 'nextCheckAt' | 'expiresAt' | 'provider' | 'pollClaimedUntil'>,
+  now: string,
+  providers: readonly string[],
+) {
+  return and(
+    eq(table.status, 'pending'),
+    lte(table.nextCheckAt, now),
+    gt(table.expiresAt, now),
+    inArray(table.provider, [...providers]),
+    pollUnclaimed(table, now),
+  );
+}
+
+/** A poller's lease on the orders it claimed. */
+export function pollLeaseOf(workerId: string, leaseUntil: string) {
+  return { pollClaimedBy: workerId, pollClaimedUntil: leaseUntil };
+}
+
+/** Pending effects whose attempt is due and whose last claim (if any) has run out. */
+export function effectDue(table: Columns<'status' | 'nextAttemptAt' | 'claimedUntil'>, now: string) {
+  return and(
+    eq(table.status, 'pending'),
+    lte(table.nextAttemptAt, now),
+    or(isNull(table.claimedUntil), lt(table.claimedUntil, now)),
+  );
+}
+
+/** A dispatcher's claim on an effect: leased to it, one more attempt counted. */
+export function effectClaimOf(attempts: Column, workerId: string, leaseUntil: string, now: string) {
+  return { claimedBy: workerId, claimedUntil: leaseUntil, attempts: sql<number>`${attempts} + 1`, updatedAt: now };
+}
+
+/** The columns an effect's outcome writes; every outcome ends the claim it ran under. */
+export const effectOutcomes = {
+  done: (now: string) => ({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now }),
+  retry: (error: string, nextAttemptAt: string, now: string) => ({
+    nextAttemptAt,
+    claimedUntil: null,
+    lastError: error,
+    updatedAt: now,
+  }),
+  failed: (error: string, now: string) => ({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now }),
+  cancelled: (reason: string, now: string) => ({
+    status: 'cancelled',
+    claimedUntil: null,
+    lastError: reason,
+    updatedAt: now,
+  }),
+} satisfies Record<string, (...args: never[]) => Partial<typeof effects.$inferInsert>>;
 
 /**
  * A delivery still marked received this long after it arrived was cut off (the process died
@@ -93,15 +214,45 @@ export function reclaimableBefore(receivedAt: string): string {
   return new Date(Date.parse(receivedAt) - WEBHOOK_RECLAIM_AFTER_MS).toISOString();
 }
 
-/** The orders columns both dialects' tables share, for conditions written once. */
-interface OrderClaimColumns {
-  id: Column;
-  status: Column;
-  paymentClaimedUntil: Column;
+type InboxColumns = Columns<'provider' | 'dedupeKey' | 'outcome' | 'receivedAt'>;
+
+export function newDeliveryRow(
+  provider: string,
+  dedupeKey: string,
+  rawBody: string,
+  receivedAt: string,
+): typeof webhookInbox.$inferInsert {
+  return { provider, dedupeKey, rawBody, receivedAt };
+}
+
+/** The one delivery a provider's key names. */
+export function deliveryKey(table: Columns<'provider' | 'dedupeKey'>, provider: string, dedupeKey: string) {
+  return and(eq(table.provider, provider), eq(table.dedupeKey, dedupeKey));
+}
+
+/** A delivery whose processing failed, or was cut off by a crash: the provider's retry takes it over. */
+export function reclaimableDelivery(table: InboxColumns, provider: string, dedupeKey: string, receivedAt: string) {
+  return and(
+    eq(table.provider, provider),
+    eq(table.dedupeKey, dedupeKey),
+    or(
+      eq(table.outcome, 'error'),
+      and(eq(table.outcome, 'received'), lte(table.receivedAt, reclaimableBefore(receivedAt))),
+    ),
+  );
+}
+
+/** What taking a delivery over writes: received again, now, not processed. */
+export function deliveryReclaimOf(receivedAt: string) {
+  return { outcome: 'received', receivedAt, processedAt: null };
 }
 
 /** A `created` order whose payment start nobody holds (or whose holder's lease ran out: it died mid-call). */
-export function paymentStartClaimable(table: OrderClaimColumns, orderId: string, now: string) {
+export function paymentStartClaimable(
+  table: Columns<'id' | 'status' | 'paymentClaimedUntil'>,
+  orderId: string,
+  now: string,
+) {
   return and(
     eq(table.id, orderId),
     eq(table.status, 'created'),

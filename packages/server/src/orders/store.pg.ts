@@ -1,24 +1,50 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
+/**
+ * The order Store on PostgreSQL, for several server and poller processes on one database.
+ *
+ * Invariants:
+ * - A transition locks its order row (SELECT … FOR UPDATE) and keeps the version compare-and-set
+ *   as a second guard; it writes audit row, order row and outbox effects in one statement
+ *   (statements.pg.ts). A lost race, a serialization failure or a deadlock retries it whole.
+ * - Nothing inside a transaction waits on the network: between the lock and the commit there
+ *   is only `decide`, which is pure.
+ * - Pollers and dispatchers claim work with `FOR UPDATE SKIP LOCKED` and a lease, so concurrent
+ *   claimers never take the same row and a dead one's rows come back; claims are answered in
+ *   the order SQLite gives (RETURNING has none).
+ * - Every method waits for `prepare` (the migrations) first.
+ * - Conditions and row mapping are the SQLite twin's (rows.ts); only execution differs here.
+ */
+import { and, asc, count, desc, eq, inArray, lte } from 'drizzle-orm';
+import { decide, type DecisionDeps, type OrderDecision, type OrderInput } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.pg.js';
 import type { PgDb, PgHandle } from '../db/connection.pg.js';
+import { isSerializationFailure, MAX_ATTEMPTS, retrying } from '../db/retry.js';
 import { auditStatement, lockOrderStatement, transitionStatement } from './statements.pg.js';
 import {
+  auditEntryOf,
   auditRowOf,
+  checkDue,
+  deliveryKey,
+  deliveryReclaimOf,
   deviceOf,
+  deviceUpdateOf,
+  effectClaimOf,
+  effectDue,
+  effectOutcomes,
   effectRowsOf,
+  expiredOrders,
+  newDeliveryRow,
+  newDeviceRow,
   orderColumnsOf,
+  orderFilterOf,
   orderRecordOf,
   paymentStartClaimable,
-  reclaimableBefore,
+  pollLeaseOf,
+  pollUnclaimed,
+  reclaimableDelivery,
   storedEffectOf,
+  stuckOrders,
 } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './store.js';
-
-const MAX_RETRIES = 5;
-
-/** serialization_failure and deadlock_detected: the transaction did nothing and may simply run again. */
-const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
 export interface PgStoreOptions {
   /** Runs once before the first query (migrations); every method waits for it. */
@@ -26,13 +52,6 @@ export interface PgStoreOptions {
   close?: () => Promise<void>;
 }
 
-/**
- * The Store on PostgreSQL, for several server and poller processes on one database.
- * Transitions lock their order row (SELECT … FOR UPDATE) and keep the version compare-and-set
- * as a second guard; pollers and dispatchers claim work with `FOR UPDATE SKIP LOCKED` and a
- * lease, so concurrent claimers never take the same row and a dead one's rows come back.
- * Nothing inside a transaction waits on the network: `decide` is pure.
- */
 export class PgStore implements Store {
   private readonly prepared: Promise<void>;
   private readonly db: PgDb;
@@ -59,18 +78,8 @@ export class PgStore implements Store {
     const now = this.deps.clock.now().toISOString();
     const [row] = await this.db
       .insert(devices)
-      .values({ ...input, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({
-        target: devices.id,
-        set: {
-          name: input.name,
-          location: input.location,
-          logoUrl: input.logoUrl,
-          clientInfo: input.clientInfo,
-          clientInfoByStatus: input.clientInfoByStatus,
-          updatedAt: now,
-        },
-      })
+      .values(newDeviceRow(input, now))
+      .onConflictDoUpdate({ target: devices.id, set: deviceUpdateOf(input, now) })
       .returning();
     return deviceOf(row!);
   }
@@ -123,15 +132,10 @@ export class PgStore implements Store {
 
   async listOrders(filter: OrderFilter) {
     await this.prepared;
-    const conditions = [
-      filter.status ? eq(orders.status, filter.status) : undefined,
-      filter.deviceId ? eq(orders.deviceId, filter.deviceId) : undefined,
-      filter.createdBefore ? lt(orders.createdAt, filter.createdBefore) : undefined,
-    ];
     const rows = await this.db
       .select()
       .from(orders)
-      .where(and(...conditions))
+      .where(orderFilterOf(orders, filter))
       .orderBy(desc(orders.createdAt), desc(orders.id))
       .limit(filter.limit);
     return rows.map(orderRecordOf);
@@ -144,17 +148,7 @@ export class PgStore implements Store {
       .from(orderEvents)
       .where(eq(orderEvents.orderId, orderId))
       .orderBy(asc(orderEvents.id));
-    return rows.map((row) => ({
-      id: row.id,
-      orderId: row.orderId,
-      from: row.fromStatus as OrderStatus | null,
-      to: row.toStatus as OrderStatus,
-      event: row.event as OrderDecision['audit']['event'],
-      source: row.source as OrderDecision['audit']['source'],
-      at: row.at,
-      applied: row.applied,
-      payload: row.payload as Record<string, unknown>,
-    }));
+    return rows.map(auditEntryOf);
   }
 
   async countOrdersByStatus() {
@@ -165,14 +159,13 @@ export class PgStore implements Store {
 
   async applyEvent(orderId: string, input: OrderInput, columns: { confirmationUrl?: string } = {}) {
     await this.prepared;
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      try {
-        return await this.applyOnce(orderId, input, columns);
-      } catch (error) {
-        if (!(error instanceof ConcurrentUpdateError) && !RETRYABLE_SQLSTATES.has(sqlStateOf(error) ?? '')) throw error;
-      }
-    }
-    throw new ConcurrentUpdateError(`order ${orderId}: gave up after ${MAX_RETRIES} conflicts`);
+    return retrying(
+      () => this.applyOnce(orderId, input, columns),
+      (error) => error instanceof ConcurrentUpdateError || isSerializationFailure(error),
+      () => {
+        throw new ConcurrentUpdateError(`order ${orderId}: gave up after ${MAX_ATTEMPTS} conflicts`);
+      },
+    );
   }
 
   // The row lock serialises transitions of one order across every process; the version
@@ -266,29 +259,13 @@ export class PgStore implements Store {
 
   async expiredOrderIds(now: string, limit: number) {
     await this.prepared;
-    const rows = await this.db
-      .select({ id: orders.id })
-      .from(orders)
-      .where(and(inArray(orders.status, ['created', 'pending']), lte(orders.expiresAt, now)))
-      .limit(limit);
+    const rows = await this.db.select({ id: orders.id }).from(orders).where(expiredOrders(orders, now)).limit(limit);
     return rows.map((row) => row.id);
   }
 
   async stuckOrderIds(since: string, limit: number) {
     await this.prepared;
-    const rows = await this.db
-      .select({ id: orders.id })
-      .from(orders)
-      .where(
-        and(
-          eq(orders.stuckAlerted, false),
-          or(
-            and(eq(orders.status, 'pending'), lte(orders.paymentStartedAt, since)),
-            and(inArray(orders.status, ['paid', 'make_pending']), lte(orders.updatedAt, since)),
-          ),
-        ),
-      )
-      .limit(limit);
+    const rows = await this.db.select({ id: orders.id }).from(orders).where(stuckOrders(orders, since)).limit(limit);
     return rows.map((row) => row.id);
   }
 
@@ -297,19 +274,13 @@ export class PgStore implements Store {
     const due = this.db
       .select({ id: effects.id })
       .from(effects)
-      .where(
-        and(
-          eq(effects.status, 'pending'),
-          lte(effects.nextAttemptAt, now),
-          or(isNull(effects.claimedUntil), lt(effects.claimedUntil, now)),
-        ),
-      )
+      .where(effectDue(effects, now))
       .orderBy(asc(effects.nextAttemptAt), asc(effects.id))
       .limit(limit)
       .for('update', { skipLocked: true });
     const rows = await this.db
       .update(effects)
-      .set({ claimedBy: workerId, claimedUntil: leaseUntil, attempts: sql`${effects.attempts} + 1`, updatedAt: now })
+      .set(effectClaimOf(effects.attempts, workerId, leaseUntil, now))
       .where(inArray(effects.id, due))
       .returning();
     rows.sort((a, b) =>
@@ -320,34 +291,25 @@ export class PgStore implements Store {
 
   async completeEffect(id: number, now: string) {
     await this.prepared;
-    await this.db
-      .update(effects)
-      .set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now })
-      .where(eq(effects.id, id));
+    await this.db.update(effects).set(effectOutcomes.done(now)).where(eq(effects.id, id));
   }
 
   async retryEffect(id: number, error: string, nextAttemptAt: string, now: string) {
     await this.prepared;
     await this.db
       .update(effects)
-      .set({ nextAttemptAt, claimedUntil: null, lastError: error, updatedAt: now })
+      .set(effectOutcomes.retry(error, nextAttemptAt, now))
       .where(eq(effects.id, id));
   }
 
   async failEffect(id: number, error: string, now: string) {
     await this.prepared;
-    await this.db
-      .update(effects)
-      .set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now })
-      .where(eq(effects.id, id));
+    await this.db.update(effects).set(effectOutcomes.failed(error, now)).where(eq(effects.id, id));
   }
 
   async cancelEffect(id: number, reason: string, now: string) {
     await this.prepared;
-    await this.db
-      .update(effects)
-      .set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now })
-      .where(eq(effects.id, id));
+    await this.db.update(effects).set(effectOutcomes.cancelled(reason, now)).where(eq(effects.id, id));
   }
 
   async countPendingEffects() {
@@ -360,7 +322,7 @@ export class PgStore implements Store {
     await this.prepared;
     const [inserted] = await this.db
       .insert(webhookInbox)
-      .values({ provider, dedupeKey, rawBody, receivedAt })
+      .values(newDeliveryRow(provider, dedupeKey, rawBody, receivedAt))
       .onConflictDoNothing()
       .returning({ id: webhookInbox.id });
     if (inserted) return { id: inserted.id, duplicate: false };
@@ -369,14 +331,14 @@ export class PgStore implements Store {
     // concurrent retries cannot both take it.
     const [reclaimed] = await this.db
       .update(webhookInbox)
-      .set({ outcome: 'received', receivedAt, processedAt: null })
-      .where(reclaimableDelivery(provider, dedupeKey, receivedAt))
+      .set(deliveryReclaimOf(receivedAt))
+      .where(reclaimableDelivery(webhookInbox, provider, dedupeKey, receivedAt))
       .returning({ id: webhookInbox.id });
     if (reclaimed) return { id: reclaimed.id, duplicate: false };
     const [existing] = await this.db
       .select({ id: webhookInbox.id })
       .from(webhookInbox)
-      .where(and(eq(webhookInbox.provider, provider), eq(webhookInbox.dedupeKey, dedupeKey)));
+      .where(deliveryKey(webhookInbox, provider, dedupeKey));
     return { id: existing!.id, duplicate: true };
   }
 
@@ -409,7 +371,7 @@ export function claimDueOrdersPg(
 ) {
   return db
     .update(orders)
-    .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+    .set(pollLeaseOf(workerId, leaseUntil))
     .where(inArray(orders.id, selectDueOrderIdsPg(db, now, providers, limit)))
     .returning();
 }
@@ -424,15 +386,7 @@ export function selectDueOrderIdsPg(
     db
       .select({ id: orders.id })
       .from(orders)
-      .where(
-        and(
-          eq(orders.status, 'pending'),
-          lte(orders.nextCheckAt, now),
-          gt(orders.expiresAt, now),
-          inArray(orders.provider, [...providers]),
-          or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
-        ),
-      )
+      .where(checkDue(orders, now, providers))
       // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
       .orderBy(asc(orders.nextCheckAt))
       .limit(limit)
@@ -452,39 +406,9 @@ export function claimDueRechecksPg(
   const due = db
     .select({ id: orders.id })
     .from(orders)
-    .where(
-      and(
-        lte(orders.recheckAt, now),
-        inArray(orders.provider, [...providers]),
-        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
-      ),
-    )
+    .where(and(lte(orders.recheckAt, now), inArray(orders.provider, [...providers]), pollUnclaimed(orders, now)))
     .orderBy(asc(orders.recheckAt))
     .limit(limit)
     .for('update', { skipLocked: true });
-  return db
-    .update(orders)
-    .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
-    .where(inArray(orders.id, due))
-    .returning();
-}
-
-/** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */
-function sqlStateOf(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-function reclaimableDelivery(provider: string, dedupeKey: string, receivedAt: string) {
-  return and(
-    eq(webhookInbox.provider, provider),
-    eq(webhookInbox.dedupeKey, dedupeKey),
-    or(
-      eq(webhookInbox.outcome, 'error'),
-      and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt))),
-    ),
-  );
+  return db.update(orders).set(pollLeaseOf(workerId, leaseUntil)).where(inArray(orders.id, due)).returning();
 }

@@ -1,20 +1,47 @@
-import { and, asc, count, desc, eq, gt, lt, lte, or, isNull, inArray, sql } from 'drizzle-orm';
-import { decide, type DecisionDeps, type OrderDecision, type OrderInput, type OrderStatus } from '@paystate/core';
+/**
+ * The order Store on SQLite (the embedded default: one process owns the database file).
+ *
+ * Invariants:
+ * - Every read-then-write is one BEGIN IMMEDIATE transaction: better-sqlite3 transactions are
+ *   synchronous, so nothing awaits the network inside one, and a deferred one would fail with
+ *   SQLITE_BUSY at its first write.
+ * - A transition writes the snapshot, projected columns, audit row and outbox effects together,
+ *   compare-and-set on the order's version; a lost race retries from a fresh load (db/retry.ts).
+ * - Claims (poller, dispatcher, payment start) are leases: selected and leased in one
+ *   transaction, so two claimers never take one row, and a dead claimer's rows come back.
+ * - Conditions and row mapping are the PostgreSQL twin's (rows.ts); only execution differs here.
+ */
+import { and, asc, count, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { decide, type DecisionDeps, type OrderDecision, type OrderInput } from '@paystate/core';
 import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.sqlite.js';
 import type { SqliteDb } from '../db/connection.sqlite.js';
+import { MAX_ATTEMPTS, retrying } from '../db/retry.js';
 import {
+  auditEntryOf,
   auditRowOf,
+  checkDue,
+  deliveryKey,
+  deliveryReclaimOf,
   deviceOf,
+  deviceUpdateOf,
+  effectClaimOf,
+  effectDue,
+  effectOutcomes,
   effectRowsOf,
+  expiredOrders,
+  newDeliveryRow,
+  newDeviceRow,
   orderColumnsOf,
+  orderFilterOf,
   orderRecordOf,
   paymentStartClaimable,
-  reclaimableBefore,
+  pollLeaseOf,
+  pollUnclaimed,
+  reclaimableDelivery,
   storedEffectOf,
+  stuckOrders,
 } from './rows.js';
 import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './store.js';
-
-const MAX_CAS_RETRIES = 5;
 
 export class SqliteStore implements Store {
   constructor(
@@ -30,18 +57,8 @@ export class SqliteStore implements Store {
     const now = this.deps.clock.now().toISOString();
     const row = this.db
       .insert(devices)
-      .values({ ...input, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({
-        target: devices.id,
-        set: {
-          name: input.name,
-          location: input.location,
-          logoUrl: input.logoUrl,
-          clientInfo: input.clientInfo,
-          clientInfoByStatus: input.clientInfoByStatus,
-          updatedAt: now,
-        },
-      })
+      .values(newDeviceRow(input, now))
+      .onConflictDoUpdate({ target: devices.id, set: deviceUpdateOf(input, now) })
       .returning()
       .get();
     return deviceOf(row);
@@ -94,15 +111,10 @@ export class SqliteStore implements Store {
   }
 
   async listOrders(filter: OrderFilter) {
-    const conditions = [
-      filter.status ? eq(orders.status, filter.status) : undefined,
-      filter.deviceId ? eq(orders.deviceId, filter.deviceId) : undefined,
-      filter.createdBefore ? lt(orders.createdAt, filter.createdBefore) : undefined,
-    ];
     return this.db
       .select()
       .from(orders)
-      .where(and(...conditions))
+      .where(orderFilterOf(orders, filter))
       .orderBy(desc(orders.createdAt), desc(orders.id))
       .limit(filter.limit)
       .all()
@@ -116,17 +128,7 @@ export class SqliteStore implements Store {
       .where(eq(orderEvents.orderId, orderId))
       .orderBy(asc(orderEvents.id))
       .all()
-      .map((row) => ({
-        id: row.id,
-        orderId: row.orderId,
-        from: row.fromStatus as OrderStatus | null,
-        to: row.toStatus as OrderStatus,
-        event: row.event as OrderDecision['audit']['event'],
-        source: row.source as OrderDecision['audit']['source'],
-        at: row.at,
-        applied: row.applied,
-        payload: row.payload as Record<string, unknown>,
-      }));
+      .map(auditEntryOf);
   }
 
   async countOrdersByStatus() {
@@ -135,14 +137,13 @@ export class SqliteStore implements Store {
   }
 
   async applyEvent(orderId: string, input: OrderInput, columns: { confirmationUrl?: string } = {}) {
-    for (let attempt = 0; attempt < MAX_CAS_RETRIES; attempt++) {
-      try {
-        return this.applyOnce(orderId, input, columns);
-      } catch (error) {
-        if (!(error instanceof ConcurrentUpdateError)) throw error;
-      }
-    }
-    throw new ConcurrentUpdateError(`order ${orderId}: gave up after ${MAX_CAS_RETRIES} version conflicts`);
+    return retrying(
+      () => this.applyOnce(orderId, input, columns),
+      (error) => error instanceof ConcurrentUpdateError,
+      () => {
+        throw new ConcurrentUpdateError(`order ${orderId}: gave up after ${MAX_ATTEMPTS} version conflicts`);
+      },
+    );
   }
 
   // BEGIN IMMEDIATE: a deferred transaction that reads then writes fails with SQLITE_BUSY at once.
@@ -209,7 +210,7 @@ export class SqliteStore implements Store {
         const due = select(tx);
         if (due.length === 0) return [];
         tx.update(orders)
-          .set({ pollClaimedBy: workerId, pollClaimedUntil: leaseUntil })
+          .set(pollLeaseOf(workerId, leaseUntil))
           .where(
             inArray(
               orders.id,
@@ -227,7 +228,7 @@ export class SqliteStore implements Store {
     return this.db
       .select({ id: orders.id })
       .from(orders)
-      .where(and(inArray(orders.status, ['created', 'pending']), lte(orders.expiresAt, now)))
+      .where(expiredOrders(orders, now))
       .limit(limit)
       .all()
       .map((row) => row.id);
@@ -237,15 +238,7 @@ export class SqliteStore implements Store {
     return this.db
       .select({ id: orders.id })
       .from(orders)
-      .where(
-        and(
-          eq(orders.stuckAlerted, false),
-          or(
-            and(eq(orders.status, 'pending'), lte(orders.paymentStartedAt, since)),
-            and(inArray(orders.status, ['paid', 'make_pending']), lte(orders.updatedAt, since)),
-          ),
-        ),
-      )
+      .where(stuckOrders(orders, since))
       .limit(limit)
       .all()
       .map((row) => row.id);
@@ -257,13 +250,7 @@ export class SqliteStore implements Store {
         const due = tx
           .select({ id: effects.id })
           .from(effects)
-          .where(
-            and(
-              eq(effects.status, 'pending'),
-              lte(effects.nextAttemptAt, now),
-              or(isNull(effects.claimedUntil), lt(effects.claimedUntil, now)),
-            ),
-          )
+          .where(effectDue(effects, now))
           .orderBy(asc(effects.nextAttemptAt), asc(effects.id))
           .limit(limit)
           .all()
@@ -271,12 +258,7 @@ export class SqliteStore implements Store {
         if (due.length === 0) return [];
         return tx
           .update(effects)
-          .set({
-            claimedBy: workerId,
-            claimedUntil: leaseUntil,
-            attempts: sql`${effects.attempts} + 1`,
-            updatedAt: now,
-          })
+          .set(effectClaimOf(effects.attempts, workerId, leaseUntil, now))
           .where(inArray(effects.id, due))
           .returning()
           .all()
@@ -287,35 +269,23 @@ export class SqliteStore implements Store {
   }
 
   async completeEffect(id: number, now: string) {
-    this.db
-      .update(effects)
-      .set({ status: 'done', claimedUntil: null, lastError: null, updatedAt: now })
-      .where(eq(effects.id, id))
-      .run();
+    this.db.update(effects).set(effectOutcomes.done(now)).where(eq(effects.id, id)).run();
   }
 
   async retryEffect(id: number, error: string, nextAttemptAt: string, now: string) {
     this.db
       .update(effects)
-      .set({ nextAttemptAt, claimedUntil: null, lastError: error, updatedAt: now })
+      .set(effectOutcomes.retry(error, nextAttemptAt, now))
       .where(eq(effects.id, id))
       .run();
   }
 
   async failEffect(id: number, error: string, now: string) {
-    this.db
-      .update(effects)
-      .set({ status: 'failed', claimedUntil: null, lastError: error, updatedAt: now })
-      .where(eq(effects.id, id))
-      .run();
+    this.db.update(effects).set(effectOutcomes.failed(error, now)).where(eq(effects.id, id)).run();
   }
 
   async cancelEffect(id: number, reason: string, now: string) {
-    this.db
-      .update(effects)
-      .set({ status: 'cancelled', claimedUntil: null, lastError: reason, updatedAt: now })
-      .where(eq(effects.id, id))
-      .run();
+    this.db.update(effects).set(effectOutcomes.cancelled(reason, now)).where(eq(effects.id, id)).run();
   }
 
   async countPendingEffects() {
@@ -325,7 +295,7 @@ export class SqliteStore implements Store {
   async recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string) {
     const inserted = this.db
       .insert(webhookInbox)
-      .values({ provider, dedupeKey, rawBody, receivedAt })
+      .values(newDeliveryRow(provider, dedupeKey, rawBody, receivedAt))
       .onConflictDoNothing()
       .returning({ id: webhookInbox.id })
       .get();
@@ -335,15 +305,15 @@ export class SqliteStore implements Store {
     // concurrent retries cannot both take it.
     const reclaimed = this.db
       .update(webhookInbox)
-      .set({ outcome: 'received', receivedAt, processedAt: null })
-      .where(reclaimableDelivery(provider, dedupeKey, receivedAt))
+      .set(deliveryReclaimOf(receivedAt))
+      .where(reclaimableDelivery(webhookInbox, provider, dedupeKey, receivedAt))
       .returning({ id: webhookInbox.id })
       .get();
     if (reclaimed) return { id: reclaimed.id, duplicate: false };
     const existing = this.db
       .select({ id: webhookInbox.id })
       .from(webhookInbox)
-      .where(and(eq(webhookInbox.provider, provider), eq(webhookInbox.dedupeKey, dedupeKey)))
+      .where(deliveryKey(webhookInbox, provider, dedupeKey))
       .get();
     return { id: existing!.id, duplicate: true };
   }
@@ -368,15 +338,7 @@ export function selectDueOrders(
     db
       .select()
       .from(orders)
-      .where(
-        and(
-          eq(orders.status, 'pending'),
-          lte(orders.nextCheckAt, now),
-          gt(orders.expiresAt, now),
-          inArray(orders.provider, [...providers]),
-          or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
-        ),
-      )
+      .where(checkDue(orders, now, providers))
       // Oldest due first: newest-first let a flood of new orders starve an older one (issue 11 path 8).
       .orderBy(asc(orders.nextCheckAt))
       .limit(limit)
@@ -401,20 +363,9 @@ export function selectDueRechecks(
       and(
         lte(orders.recheckAt, now),
         inArray(sql<string>`+${orders.provider}`, [...providers]),
-        or(isNull(orders.pollClaimedUntil), lte(orders.pollClaimedUntil, now)),
+        pollUnclaimed(orders, now),
       ),
     )
     .orderBy(asc(orders.recheckAt))
     .limit(limit);
-}
-
-function reclaimableDelivery(provider: string, dedupeKey: string, receivedAt: string) {
-  return and(
-    eq(webhookInbox.provider, provider),
-    eq(webhookInbox.dedupeKey, dedupeKey),
-    or(
-      eq(webhookInbox.outcome, 'error'),
-      and(eq(webhookInbox.outcome, 'received'), lte(webhookInbox.receivedAt, reclaimableBefore(receivedAt))),
-    ),
-  );
 }

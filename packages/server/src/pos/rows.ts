@@ -1,4 +1,5 @@
-import { and, eq, isNull, lte, or, type Column } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import {
   DrawerError,
   closeDrawer,
@@ -10,13 +11,14 @@ import {
   type Money,
   type PaymentDecision,
   type PaymentInput,
+  type PaymentMethod,
   type PersistedPaymentSnapshot,
   type PaymentStatus,
 } from '@paystate/core';
+import type { Columns } from '../db/columns.js';
 import type {
   cashDrawerMovements,
   cashDrawerSessions,
-  idempotencyKeys,
   paymentMethods,
   paymentRefunds,
   payments,
@@ -26,24 +28,44 @@ import {
   PosRefusal,
   type DrawerMovement,
   type DrawerRecord,
-  type IdempotencyClaim,
   type PaymentColumns,
+  type PaymentFilter,
   type PaymentMethodRecord,
   type PaymentRecord,
   type PaymentSchedule,
+  type RefundOutcome,
   type RefundRecord,
+  type RefundRequest,
   type RefundStatus,
 } from './store.js';
 
-// Row mapping shared by the SQLite and PostgreSQL POS stores (their schemas infer the same row
-// types), and the decisions they take inside a transaction: every rule is the core's
-// (decidePayment, recordCash); these functions only turn "did not apply" into a refusal.
+// Row mapping and conditions shared by the SQLite and PostgreSQL POS stores (their schemas
+// infer the same row types and name their columns alike), and the decisions they take inside a
+// transaction: every rule is the core's (decidePayment, recordCash); these functions only turn
+// "did not apply" into a refusal. The twins differ only in how they run a statement.
 
 type PaymentRow = typeof payments.$inferSelect;
 
 /** The statuses the poller still asks the provider about. */
 export const OPEN_PAYMENT_STATUSES: readonly PaymentStatus[] = ['pending', 'processing'];
 type DrawerRow = typeof cashDrawerSessions.$inferSelect;
+
+export function newMethodRow(method: PaymentMethod, now: string): typeof paymentMethods.$inferInsert {
+  return { id: randomUUID(), ...method, createdAt: now, updatedAt: now };
+}
+
+/** The refusal of a second method of one provider (the unique index found it). */
+export function methodExists(method: PaymentMethod): PosRefusal {
+  return new PosRefusal(
+    'method_exists',
+    `merchant ${method.merchantId} already has a ${method.providerCode} payment method`,
+  );
+}
+
+/** A merchant's method of one provider. */
+export function methodKey(table: Columns<'merchantId' | 'providerCode'>, merchantId: string, providerCode: string) {
+  return and(eq(table.merchantId, merchantId), eq(table.providerCode, providerCode));
+}
 
 export function methodOf(row: typeof paymentMethods.$inferSelect): PaymentMethodRecord {
   return {
@@ -115,6 +137,57 @@ export function newPaymentRow(
   };
 }
 
+/** A merchant's payment: the id alone never reaches another merchant's. */
+export function paymentKey(table: Columns<'id' | 'merchantId'>, merchantId: string, paymentId: string) {
+  return and(eq(table.id, paymentId), eq(table.merchantId, merchantId));
+}
+
+/** A merchant's payment while it is still open: only then is its check rescheduled. */
+export function openPaymentKey(table: Columns<'id' | 'merchantId' | 'status'>, merchantId: string, paymentId: string) {
+  return and(
+    eq(table.id, paymentId),
+    eq(table.merchantId, merchantId),
+    inArray(table.status, [...OPEN_PAYMENT_STATUSES]),
+  );
+}
+
+/** Open provider payments of these methods whose check is due. */
+export function paymentCheckDue(
+  table: Columns<'nextCheckAt' | 'methodCode' | 'status'>,
+  now: string,
+  methodCodes: readonly string[],
+) {
+  return and(
+    lte(table.nextCheckAt, now),
+    inArray(table.methodCode, [...methodCodes]),
+    inArray(table.status, [...OPEN_PAYMENT_STATUSES]),
+  );
+}
+
+/** The payment list's filter, within one merchant; absent criteria match every payment. */
+export function paymentFilterOf(
+  table: Columns<'merchantId' | 'status' | 'createdAt'>,
+  merchantId: string,
+  filter: PaymentFilter,
+) {
+  return and(
+    eq(table.merchantId, merchantId),
+    filter.status ? eq(table.status, filter.status) : undefined,
+    filter.createdBefore ? lt(table.createdAt, filter.createdBefore) : undefined,
+  );
+}
+
+/** The payment a change is about, or the refusal that it does not exist. */
+export function foundPayment<Row>(row: Row | undefined, paymentId: string): Row {
+  if (!row) throw new PosRefusal('payment_not_found', `no payment with id ${paymentId}`);
+  return row;
+}
+
+/** The row of a version compare-and-set: written only if nobody wrote it since it was read. */
+export function sameVersion(table: Columns<'id' | 'version'>, id: string, version: number) {
+  return and(eq(table.id, id), eq(table.version, version));
+}
+
 export function refundOf(row: typeof paymentRefunds.$inferSelect): RefundRecord {
   return {
     refundId: row.id,
@@ -131,19 +204,82 @@ export function refundOf(row: typeof paymentRefunds.$inferSelect): RefundRecord 
   };
 }
 
-/** The refund a retried request names again: the same payment and amount, or the key was reused for another. */
-export function existingRefund(
-  row: typeof paymentRefunds.$inferSelect,
-  paymentId: string,
+/**
+ * The answer to a retried refund request that names its refund again: the refund as it stands
+ * if it is of the same payment and amount, else refused (the key was reused for another).
+ */
+export function repeatedRefundOf(
+  payment: PaymentRow,
+  earlier: typeof paymentRefunds.$inferSelect,
   amountMinor: number,
-): RefundRecord {
-  if (row.paymentId !== paymentId || row.amountMinor !== amountMinor) {
+) {
+  if (earlier.paymentId !== payment.id || earlier.amountMinor !== amountMinor) {
     throw new PosRefusal(
       'idempotency_key_reused',
-      `this Idempotency-Key already stands for refund ${row.id} of ${row.amountMinor} on payment ${row.paymentId}`,
+      `this Idempotency-Key already stands for refund ${earlier.id} of ${earlier.amountMinor} on payment ${earlier.paymentId}`,
     );
   }
-  return refundOf(row);
+  return { payment: paymentOf(payment), refund: refundOf(earlier), drawer: null, existing: true };
+}
+
+/** A refund's row as recorded; `drawerSessionId` is the session a cash refund is paid from. */
+export function newRefundRow(
+  request: RefundRequest,
+  payment: PaymentRow,
+  drawerSessionId: string | null,
+  now: string,
+): typeof paymentRefunds.$inferInsert {
+  return {
+    id: request.refundId,
+    paymentId: payment.id,
+    merchantId: payment.merchantId,
+    amountMinor: request.amountMinor,
+    currency: payment.currency,
+    // Cash leaves the drawer in this very transaction: nothing is left to confirm.
+    status: drawerSessionId ? 'succeeded' : 'requested',
+    reason: request.reason,
+    drawerSessionId,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A merchant's refund. */
+export function refundKey(table: Columns<'id' | 'merchantId'>, merchantId: string, refundId: string) {
+  return and(eq(table.id, refundId), eq(table.merchantId, merchantId));
+}
+
+/** A merchant's refund while it is `requested`: the compare-and-set that lets one caller send it. */
+export function requestedRefund(table: Columns<'id' | 'merchantId' | 'status'>, merchantId: string, refundId: string) {
+  return and(eq(table.id, refundId), eq(table.merchantId, merchantId), eq(table.status, 'requested'));
+}
+
+/** What claiming a refund for sending writes; `sentAt` starts its read-back grace. */
+export function refundSendingOf(now: string) {
+  return { status: 'sending' as const, sentAt: now, updatedAt: now };
+}
+
+/** What settling a refund writes. */
+export function refundOutcomeOf(outcome: RefundOutcome, now: string) {
+  return { status: outcome.status, lastError: outcome.status === 'succeeded' ? null : outcome.error, updatedAt: now };
+}
+
+/** The refusal to settle a refund that is not in flight. */
+export function refundNotInFlight(refundId: string, status: string): PosRefusal {
+  return new PosRefusal('refund_not_requested', `refund ${refundId} is ${status}, not in flight`);
+}
+
+/** A refund still in flight: only its sender's errors are noted on it. */
+export function sendingRefund(table: Columns<'id' | 'status'>, refundId: string) {
+  return and(eq(table.id, refundId), eq(table.status, 'sending'));
+}
+
+/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
+export function unsettledRefunds(table: Columns<'status' | 'sentAt' | 'createdAt'>, before: string) {
+  return or(
+    and(eq(table.status, 'sending'), lte(table.sentAt, before)),
+    and(eq(table.status, 'requested'), lte(table.createdAt, before)),
+  );
 }
 
 export function drawerOf(row: DrawerRow): DrawerRecord {
@@ -200,6 +336,49 @@ export function newDrawerRow(session: DrawerSession, openedBy: string | null): t
 
 export function movementOf(row: typeof cashDrawerMovements.$inferSelect): DrawerMovement {
   return { ...row, direction: row.direction as 'in' | 'out' };
+}
+
+/** A movement of cash in or out of a session, by a payment, a refund, or the cashier's hand (neither). */
+export function newMovementRow(
+  sessionId: string,
+  direction: 'in' | 'out',
+  amountMinor: number,
+  at: string,
+  cause: { paymentId?: string; refundId?: string; note?: string | null } = {},
+): typeof cashDrawerMovements.$inferInsert {
+  return {
+    sessionId,
+    direction,
+    amountMinor,
+    paymentId: cause.paymentId ?? null,
+    refundId: cause.refundId ?? null,
+    note: cause.note ?? null,
+    at,
+  };
+}
+
+/** A merchant's session still open (the partial unique index allows one). */
+export function openDrawerOf(table: Columns<'merchantId' | 'closedAt'>, merchantId: string) {
+  return and(eq(table.merchantId, merchantId), isNull(table.closedAt));
+}
+
+/** A merchant's session by id. */
+export function drawerKey(table: Columns<'id' | 'merchantId'>, merchantId: string, sessionId: string) {
+  return and(eq(table.id, sessionId), eq(table.merchantId, merchantId));
+}
+
+/** The open session a cash change needs, or the refusal that there is none. */
+export function foundOpenDrawer<Row>(row: Row | undefined, merchantId: string): Row {
+  if (!row) throw new PosRefusal('drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+  return row;
+}
+
+/** The refusal of a second open session (the partial unique index found it). */
+export function drawerAlreadyOpen(session: DrawerSession): PosRefusal {
+  return new PosRefusal(
+    'drawer_already_open',
+    `merchant ${session.merchantId} already has an open cash drawer session`,
+  );
 }
 
 /** Applies the inputs in turn; `changed` when at least one applied. */
@@ -292,35 +471,13 @@ function refusingDrawerErrors<T>(work: () => T): T {
   }
 }
 
-type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
-
-/** An expired key, or an in-flight claim whose lock has passed (its request died), may be claimed again. */
-export function claimLapsed(row: IdempotencyRow, now: string): boolean {
-  return row.expiresAt <= now || (row.state === 'in_flight' && row.lockedUntil !== null && row.lockedUntil <= now);
-}
-
-/** A live key: another body is a mismatch, one still running is in flight, a finished one is replayed. */
-export function claimOutcomeOf(row: IdempotencyRow, requestHash: string): IdempotencyClaim {
-  if (row.requestHash !== requestHash) return { outcome: 'mismatch' };
-  if (row.state === 'in_flight' || row.responseStatus === null || row.responseBody === null)
-    return { outcome: 'in_flight' };
-  return {
-    outcome: 'replay',
-    response: { status: row.responseStatus, body: row.responseBody, contentType: row.responseContentType },
-  };
-}
-
-/** The payments columns both dialects' tables share, for the start lease's condition written once. */
-interface PaymentStartColumns {
-  id: Column;
-  merchantId: Column;
-  status: Column;
-  providerPaymentId: Column;
-  startClaimedUntil: Column;
-}
-
 /** A pending payment with no provider payment yet whose start nobody holds (or whose holder's lease ran out). */
-export function paymentStartClaimable(table: PaymentStartColumns, merchantId: string, paymentId: string, now: string) {
+export function paymentStartClaimable(
+  table: Columns<'id' | 'merchantId' | 'status' | 'providerPaymentId' | 'startClaimedUntil'>,
+  merchantId: string,
+  paymentId: string,
+  now: string,
+) {
   return and(
     eq(table.id, paymentId),
     eq(table.merchantId, merchantId),

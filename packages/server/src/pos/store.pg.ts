@@ -1,5 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
+/**
+ * The POS stores on PostgreSQL, for several server processes on one database: payment methods,
+ * payments, refunds, the cash drawer and the Idempotency-Keys, one class implementing every
+ * port of PosStore.
+ *
+ * Invariants:
+ * - A payment change locks the payment row (SELECT … FOR UPDATE), then the merchant's open
+ *   drawer session when cash moves, always in that order; writes are also compare-and-set on
+ *   the version column.
+ * - Between the locks and the commit there is only the core's pure decisions: no network I/O.
+ * - A transaction that failed with a serialization failure or a deadlock did nothing and is run
+ *   again whole (db/retry.ts); a refusal (PosRefusal) rolls back everything it was part of.
+ * - Every method waits for `prepare` (the order store's migrations) first.
+ * - Conditions, rows and decisions are the SQLite twin's (rows.ts, ../idempotency/rows.ts);
+ *   only execution differs here.
+ */
+import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { Clock, DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod } from '@paystate/core';
 import {
   cashDrawerMovements,
@@ -10,34 +25,62 @@ import {
   payments,
 } from '../db/schema.pg.js';
 import type { PgDb } from '../db/connection.pg.js';
+import { isSerializationFailure, MAX_ATTEMPTS, retrying } from '../db/retry.js';
 import {
   claimLapsed,
   claimOutcomeOf,
+  inFlightKey,
+  keyResponseOf,
+  keyTakeoverOf,
+  newKeyRow,
+  scopedKey,
+} from '../idempotency/rows.js';
+import type { IdempotencyClaim, IdempotencyClaimRequest, StoredResponse } from '../idempotency/store.js';
+import {
   decideAll,
+  drawerAlreadyOpen,
   drawerCash,
   drawerClose,
   drawerColumnsOf,
+  drawerKey,
   drawerOf,
   drawerSessionOf,
-  existingRefund,
+  foundOpenDrawer,
+  foundPayment,
+  methodExists,
+  methodKey,
   methodOf,
-  OPEN_PAYMENT_STATUSES,
   movementOf,
   newDrawerRow,
+  newMethodRow,
+  newMovementRow,
   newPaymentRow,
+  newRefundRow,
+  openDrawerOf,
+  openPaymentKey,
+  paymentCheckDue,
+  paymentFilterOf,
+  paymentKey,
   paymentOf,
   paymentStartClaimable,
   paymentUpdateOf,
   planCashConfirmation,
   planRefund,
   planRefundFailure,
+  repeatedRefundOf,
+  refundKey,
+  refundNotInFlight,
   refundOf,
+  refundOutcomeOf,
+  refundSendingOf,
+  requestedRefund,
+  sameVersion,
+  sendingRefund,
+  unsettledRefunds,
 } from './rows.js';
 import {
   CASH_METHOD,
   PosRefusal,
-  type IdempotencyClaim,
-  type IdempotencyClaimRequest,
   type PaymentColumns,
   type PaymentFilter,
   type PaymentMethodPatch,
@@ -45,14 +88,9 @@ import {
   type PosStore,
   type RefundOutcome,
   type RefundRequest,
-  type StoredResponse,
 } from './store.js';
 
 type Tx = Parameters<Parameters<PgDb['transaction']>[0]>[0];
-
-const MAX_RETRIES = 5;
-/** serialization_failure and deadlock_detected: the transaction did nothing and may simply run again. */
-const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
 
 export interface PgPosStoreOptions {
   /** Runs once before the first query (migrations, or the order store's readiness); every method waits for it. */
@@ -60,12 +98,6 @@ export interface PgPosStoreOptions {
   close?: () => Promise<void>;
 }
 
-/**
- * The POS on PostgreSQL, for several server processes on one database. A payment change locks
- * the payment row (SELECT … FOR UPDATE), then the merchant's open drawer session when cash
- * moves, always in that order; writes are also compare-and-set on the version column. Between
- * the locks and the commit there is only the core's pure decisions: no network I/O.
- */
 export class PgPosStore implements PosStore {
   private readonly prepared: Promise<void>;
 
@@ -89,13 +121,7 @@ export class PgPosStore implements PosStore {
   /** One transaction, run again on a serialization failure or a deadlock (it did nothing then). */
   private async locked<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     await this.prepared;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.db.transaction(work);
-      } catch (error) {
-        if (attempt >= MAX_RETRIES || !RETRYABLE_SQLSTATES.has(sqlStateOf(error) ?? '')) throw error;
-      }
-    }
+    return retrying(() => this.db.transaction(work), isSerializationFailure);
   }
 
   async createMethod(method: PaymentMethod) {
@@ -103,14 +129,10 @@ export class PgPosStore implements PosStore {
     const now = this.now();
     const [row] = await this.db
       .insert(paymentMethods)
-      .values({ id: randomUUID(), ...method, createdAt: now, updatedAt: now })
+      .values(newMethodRow(method, now))
       .onConflictDoNothing()
       .returning();
-    if (!row)
-      throw new PosRefusal(
-        'method_exists',
-        `merchant ${method.merchantId} already has a ${method.providerCode} payment method`,
-      );
+    if (!row) throw methodExists(method);
     return methodOf(row);
   }
 
@@ -119,7 +141,7 @@ export class PgPosStore implements PosStore {
     const [row] = await this.db
       .update(paymentMethods)
       .set({ ...patch, updatedAt: this.now() })
-      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .where(methodKey(paymentMethods, merchantId, providerCode))
       .returning();
     return row ? methodOf(row) : null;
   }
@@ -128,7 +150,7 @@ export class PgPosStore implements PosStore {
     await this.prepared;
     const deleted = await this.db
       .delete(paymentMethods)
-      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .where(methodKey(paymentMethods, merchantId, providerCode))
       .returning({ id: paymentMethods.id });
     return deleted.length === 1;
   }
@@ -138,7 +160,7 @@ export class PgPosStore implements PosStore {
     const [row] = await this.db
       .select()
       .from(paymentMethods)
-      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)));
+      .where(methodKey(paymentMethods, merchantId, providerCode));
     return row ? methodOf(row) : null;
   }
 
@@ -168,13 +190,7 @@ export class PgPosStore implements PosStore {
       const due = await tx
         .select()
         .from(payments)
-        .where(
-          and(
-            lte(payments.nextCheckAt, now),
-            inArray(payments.methodCode, [...methodCodes]),
-            inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
-          ),
-        )
+        .where(paymentCheckDue(payments, now, methodCodes))
         .orderBy(asc(payments.nextCheckAt), asc(payments.id))
         .limit(limit)
         .for('update', { skipLocked: true });
@@ -204,13 +220,7 @@ export class PgPosStore implements PosStore {
     await this.db
       .update(payments)
       .set(next)
-      .where(
-        and(
-          eq(payments.id, paymentId),
-          eq(payments.merchantId, merchantId),
-          inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
-        ),
-      );
+      .where(openPaymentKey(payments, merchantId, paymentId));
   }
 
   async findPaymentByProvider(methodCode: string, providerPaymentId: string) {
@@ -227,7 +237,7 @@ export class PgPosStore implements PosStore {
     const [row] = await this.db
       .select()
       .from(payments)
-      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)));
+      .where(paymentKey(payments, merchantId, paymentId));
     return row ? paymentOf(row) : null;
   }
 
@@ -236,13 +246,7 @@ export class PgPosStore implements PosStore {
     const rows = await this.db
       .select()
       .from(payments)
-      .where(
-        and(
-          eq(payments.merchantId, merchantId),
-          filter.status ? eq(payments.status, filter.status) : undefined,
-          filter.createdBefore ? lt(payments.createdAt, filter.createdBefore) : undefined,
-        ),
-      )
+      .where(paymentFilterOf(payments, merchantId, filter))
       .orderBy(desc(payments.createdAt), desc(payments.id))
       .limit(filter.limit);
     return rows.map(paymentOf);
@@ -271,15 +275,9 @@ export class PgPosStore implements PosStore {
       const now = decision.payment.updatedAt;
       const payment = await writePayment(tx, row, decision, {}, { drawerSessionId: drawer!.id });
       const updated = await writeDrawer(tx, drawer!, session, now);
-      await tx.insert(cashDrawerMovements).values({
-        sessionId: drawer!.id,
-        direction: 'in',
-        amountMinor: row.amountMinor,
-        paymentId,
-        refundId: null,
-        note: null,
-        at: now,
-      });
+      await tx
+        .insert(cashDrawerMovements)
+        .values(newMovementRow(drawer!.id, 'in', row.amountMinor, now, { paymentId }));
       return { payment, drawer: updated };
     });
   }
@@ -289,44 +287,24 @@ export class PgPosStore implements PosStore {
       const row = await requirePayment(tx, request.merchantId, request.paymentId);
       // Under the payment's lock: a concurrent request with the same key waits here, then finds this one's row.
       const [earlier] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId));
-      if (earlier)
-        return {
-          payment: paymentOf(row),
-          refund: existingRefund(earlier, row.id, request.amountMinor),
-          drawer: null,
-          existing: true,
-        };
+      if (earlier) return repeatedRefundOf(row, earlier, request.amountMinor);
       const drawer = row.methodCode === CASH_METHOD ? await lockOpenDrawer(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
       const payment = await writePayment(tx, row, decision);
       const [refund] = await tx
         .insert(paymentRefunds)
-        .values({
-          id: request.refundId,
-          paymentId: row.id,
-          merchantId: row.merchantId,
-          amountMinor: request.amountMinor,
-          currency: row.currency,
-          // Cash leaves the drawer in this very transaction: nothing is left to confirm.
-          status: session ? 'succeeded' : 'requested',
-          reason: request.reason,
-          drawerSessionId: session ? drawer!.id : null,
-          createdAt: now,
-          updatedAt: now,
-        })
+        .values(newRefundRow(request, row, session ? drawer!.id : null, now))
         .returning();
       if (!session) return { payment, refund: refundOf(refund!), drawer: null, existing: false };
       const updated = await writeDrawer(tx, drawer!, session, now);
-      await tx.insert(cashDrawerMovements).values({
-        sessionId: drawer!.id,
-        direction: 'out',
-        amountMinor: request.amountMinor,
-        paymentId: row.id,
-        refundId: refund!.id,
-        note: request.reason,
-        at: now,
-      });
+      await tx.insert(cashDrawerMovements).values(
+        newMovementRow(drawer!.id, 'out', request.amountMinor, now, {
+          paymentId: row.id,
+          refundId: refund!.id,
+          note: request.reason,
+        }),
+      );
       return { payment, refund: refundOf(refund!), drawer: updated, existing: false };
     });
   }
@@ -346,7 +324,7 @@ export class PgPosStore implements PosStore {
     await this.db
       .update(payments)
       .set({ startClaimedUntil: null })
-      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)));
+      .where(paymentKey(payments, merchantId, paymentId));
   }
 
   async claimRefund(merchantId: string, refundId: string) {
@@ -354,14 +332,8 @@ export class PgPosStore implements PosStore {
     const now = this.now();
     const [row] = await this.db
       .update(paymentRefunds)
-      .set({ status: 'sending', sentAt: now, updatedAt: now })
-      .where(
-        and(
-          eq(paymentRefunds.id, refundId),
-          eq(paymentRefunds.merchantId, merchantId),
-          eq(paymentRefunds.status, 'requested'),
-        ),
-      )
+      .set(refundSendingOf(now))
+      .where(requestedRefund(paymentRefunds, merchantId, refundId))
       .returning();
     return row ? refundOf(row) : null;
   }
@@ -371,24 +343,18 @@ export class PgPosStore implements PosStore {
       const [refund] = await tx
         .select()
         .from(paymentRefunds)
-        .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)));
+        .where(refundKey(paymentRefunds, merchantId, refundId));
       if (!refund) throw new PosRefusal('refund_not_found', `no refund ${refundId}`);
       // The payment's lock serialises every change of its refunds; re-read the refund under it.
       const row = await requirePayment(tx, merchantId, refund.paymentId);
       const [current] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, refundId));
-      if (current!.status !== 'sending') {
-        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${current!.status}, not in flight`);
-      }
+      if (current!.status !== 'sending') throw refundNotInFlight(refundId, current!.status);
       let payment = paymentOf(row);
       if (outcome.status === 'failed')
         payment = await writePayment(tx, row, planRefundFailure(row, current!.amountMinor, this.clock));
       const [updated] = await tx
         .update(paymentRefunds)
-        .set({
-          status: outcome.status,
-          lastError: outcome.status === 'succeeded' ? null : outcome.error,
-          updatedAt: this.now(),
-        })
+        .set(refundOutcomeOf(outcome, this.now()))
         .where(eq(paymentRefunds.id, refundId))
         .returning();
       return { payment, refund: refundOf(updated!) };
@@ -400,7 +366,7 @@ export class PgPosStore implements PosStore {
     await this.db
       .update(paymentRefunds)
       .set({ lastError: error, updatedAt: this.now() })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')));
+      .where(sendingRefund(paymentRefunds, refundId));
   }
 
   async listRefunds(merchantId: string, paymentId: string) {
@@ -418,7 +384,7 @@ export class PgPosStore implements PosStore {
     const [row] = await this.db
       .select()
       .from(paymentRefunds)
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)));
+      .where(refundKey(paymentRefunds, merchantId, refundId));
     return row ? refundOf(row) : null;
   }
 
@@ -427,7 +393,7 @@ export class PgPosStore implements PosStore {
     return this.db
       .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
       .from(paymentRefunds)
-      .where(UNSETTLED(before))
+      .where(unsettledRefunds(paymentRefunds, before))
       .limit(limit);
   }
 
@@ -439,20 +405,13 @@ export class PgPosStore implements PosStore {
       .values(newDrawerRow(session, openedBy))
       .onConflictDoNothing()
       .returning();
-    if (!row)
-      throw new PosRefusal(
-        'drawer_already_open',
-        `merchant ${session.merchantId} already has an open cash drawer session`,
-      );
+    if (!row) throw drawerAlreadyOpen(session);
     return drawerOf(row);
   }
 
   async getOpenDrawer(merchantId: string) {
     await this.prepared;
-    const [row] = await this.db
-      .select()
-      .from(cashDrawerSessions)
-      .where(and(eq(cashDrawerSessions.merchantId, merchantId), isNull(cashDrawerSessions.closedAt)));
+    const [row] = await this.db.select().from(cashDrawerSessions).where(openDrawerOf(cashDrawerSessions, merchantId));
     return row ? drawerOf(row) : null;
   }
 
@@ -461,7 +420,7 @@ export class PgPosStore implements PosStore {
     const [row] = await this.db
       .select()
       .from(cashDrawerSessions)
-      .where(and(eq(cashDrawerSessions.id, sessionId), eq(cashDrawerSessions.merchantId, merchantId)));
+      .where(drawerKey(cashDrawerSessions, merchantId, sessionId));
     return row ? drawerOf(row) : null;
   }
 
@@ -482,15 +441,9 @@ export class PgPosStore implements PosStore {
       const session = drawerCash(drawerSessionOf(drawer), direction, cash);
       const now = this.now();
       const updated = await writeDrawer(tx, drawer, session, now);
-      await tx.insert(cashDrawerMovements).values({
-        sessionId: drawer.id,
-        direction,
-        amountMinor: cash.amountMinor,
-        paymentId: null,
-        refundId: null,
-        note,
-        at: now,
-      });
+      await tx
+        .insert(cashDrawerMovements)
+        .values(newMovementRow(drawer.id, direction, cash.amountMinor, now, { note }));
       return updated;
     });
   }
@@ -516,19 +469,11 @@ export class PgPosStore implements PosStore {
 
   async claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim> {
     await this.prepared;
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // The INSERT is the claim: of two concurrent requests with one key, the unique index lets one in.
       const [inserted] = await this.db
         .insert(idempotencyKeys)
-        .values({
-          merchantId: claim.scope,
-          key: claim.key,
-          requestHash: claim.requestHash,
-          state: 'in_flight',
-          lockedUntil: claim.lockedUntil,
-          createdAt: claim.now,
-          expiresAt: claim.expiresAt,
-        })
+        .values(newKeyRow(claim))
         .onConflictDoNothing()
         .returning({ id: idempotencyKeys.id });
       if (inserted) return { outcome: 'claimed' };
@@ -536,24 +481,12 @@ export class PgPosStore implements PosStore {
         const [row] = await tx
           .select()
           .from(idempotencyKeys)
-          .where(and(eq(idempotencyKeys.merchantId, claim.scope), eq(idempotencyKeys.key, claim.key)))
+          .where(scopedKey(idempotencyKeys, claim.scope, claim.key))
           .for('update');
         // Released between our INSERT and this read: claim again.
         if (!row) return null;
         if (!claimLapsed(row, claim.now)) return claimOutcomeOf(row, claim.requestHash);
-        await tx
-          .update(idempotencyKeys)
-          .set({
-            requestHash: claim.requestHash,
-            state: 'in_flight',
-            responseStatus: null,
-            responseBody: null,
-            responseContentType: null,
-            lockedUntil: claim.lockedUntil,
-            createdAt: claim.now,
-            expiresAt: claim.expiresAt,
-          })
-          .where(eq(idempotencyKeys.id, row.id));
+        await tx.update(idempotencyKeys).set(keyTakeoverOf(claim)).where(eq(idempotencyKeys.id, row.id));
         return { outcome: 'claimed' };
       });
       if (outcome) return outcome;
@@ -565,33 +498,13 @@ export class PgPosStore implements PosStore {
     await this.prepared;
     await this.db
       .update(idempotencyKeys)
-      .set({
-        state: 'done',
-        responseStatus: response.status,
-        responseBody: response.body,
-        responseContentType: response.contentType,
-        lockedUntil: null,
-      })
-      .where(
-        and(
-          eq(idempotencyKeys.merchantId, scope),
-          eq(idempotencyKeys.key, key),
-          eq(idempotencyKeys.state, 'in_flight'),
-        ),
-      );
+      .set(keyResponseOf(response))
+      .where(inFlightKey(idempotencyKeys, scope, key));
   }
 
   async releaseIdempotencyKey(scope: string, key: string) {
     await this.prepared;
-    await this.db
-      .delete(idempotencyKeys)
-      .where(
-        and(
-          eq(idempotencyKeys.merchantId, scope),
-          eq(idempotencyKeys.key, key),
-          eq(idempotencyKeys.state, 'in_flight'),
-        ),
-      );
+    await this.db.delete(idempotencyKeys).where(inFlightKey(idempotencyKeys, scope, key));
   }
 
   async purgeIdempotencyKeys(now: string) {
@@ -613,30 +526,26 @@ async function lockPayment(tx: Tx, merchantId: string, paymentId: string) {
   const [row] = await tx
     .select()
     .from(payments)
-    .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+    .where(paymentKey(payments, merchantId, paymentId))
     .for('update');
   return row;
 }
 
 async function requirePayment(tx: Tx, merchantId: string, paymentId: string) {
-  const row = await lockPayment(tx, merchantId, paymentId);
-  if (!row) throw new PosRefusal('payment_not_found', `no payment with id ${paymentId}`);
-  return row;
+  return foundPayment(await lockPayment(tx, merchantId, paymentId), paymentId);
 }
 
 async function lockOpenDrawer(tx: Tx, merchantId: string) {
   const [row] = await tx
     .select()
     .from(cashDrawerSessions)
-    .where(and(eq(cashDrawerSessions.merchantId, merchantId), isNull(cashDrawerSessions.closedAt)))
+    .where(openDrawerOf(cashDrawerSessions, merchantId))
     .for('update');
   return row;
 }
 
 async function requireOpenDrawer(tx: Tx, merchantId: string) {
-  const row = await lockOpenDrawer(tx, merchantId);
-  if (!row) throw new PosRefusal('drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
-  return row;
+  return foundOpenDrawer(await lockOpenDrawer(tx, merchantId), merchantId);
 }
 
 async function writePayment(
@@ -649,7 +558,7 @@ async function writePayment(
   const [written] = await tx
     .update(payments)
     .set({ ...paymentUpdateOf(row, decision, columns), ...extra })
-    .where(and(eq(payments.id, row.id), eq(payments.version, row.version)))
+    .where(sameVersion(payments, row.id, row.version))
     .returning();
   if (!written) throw new Error(`payment ${row.id} changed underneath a locked transaction`);
   return paymentOf(written);
@@ -665,24 +574,8 @@ async function writeDrawer(
   const [written] = await tx
     .update(cashDrawerSessions)
     .set({ ...drawerColumnsOf(session, row.version + 1, now), ...extra })
-    .where(and(eq(cashDrawerSessions.id, row.id), eq(cashDrawerSessions.version, row.version)))
+    .where(sameVersion(cashDrawerSessions, row.id, row.version))
     .returning();
   if (!written) throw new Error(`drawer session ${row.id} changed underneath a locked transaction`);
   return drawerOf(written);
 }
-
-/** The SQLSTATE of a pg error, also when drizzle wrapped it (DrizzleQueryError keeps it as the cause). */
-function sqlStateOf(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
-const UNSETTLED = (before: string) =>
-  or(
-    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
-    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
-  );

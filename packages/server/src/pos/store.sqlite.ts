@@ -1,5 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
+/**
+ * The POS stores on SQLite: payment methods, payments, refunds, the cash drawer and the
+ * Idempotency-Keys, one class implementing every port of PosStore.
+ *
+ * Invariants:
+ * - Every read-then-write is one BEGIN IMMEDIATE transaction (better-sqlite3 transactions are
+ *   synchronous, so nothing can await the network inside one); inside it a plain read is
+ *   already a locked read.
+ * - Writes of a payment or a drawer session are also compare-and-set on their version column.
+ * - A refusal (PosRefusal) is thrown before anything is written, and rolls back what was.
+ * - Conditions, rows and decisions are the PostgreSQL twin's (rows.ts, ../idempotency/rows.ts);
+ *   only execution differs here.
+ */
+import { and, asc, desc, eq, lte } from 'drizzle-orm';
 import {
   type Clock,
   type DrawerSession,
@@ -18,33 +30,60 @@ import {
 } from '../db/schema.sqlite.js';
 import type { SqliteDb } from '../db/connection.sqlite.js';
 import {
+  claimLapsed,
+  claimOutcomeOf,
+  inFlightKey,
+  keyResponseOf,
+  keyTakeoverOf,
+  newKeyRow,
+  scopedKey,
+} from '../idempotency/rows.js';
+import type { IdempotencyClaim, IdempotencyClaimRequest, StoredResponse } from '../idempotency/store.js';
+import {
   decideAll,
+  drawerAlreadyOpen,
   drawerCash,
   drawerClose,
   drawerColumnsOf,
+  drawerKey,
   drawerOf,
   drawerSessionOf,
-  existingRefund,
-  OPEN_PAYMENT_STATUSES,
+  foundOpenDrawer,
+  foundPayment,
+  methodExists,
+  methodKey,
   methodOf,
   movementOf,
   newDrawerRow,
+  newMethodRow,
+  newMovementRow,
   newPaymentRow,
+  newRefundRow,
+  openDrawerOf,
+  openPaymentKey,
+  paymentCheckDue,
+  paymentFilterOf,
+  paymentKey,
   paymentOf,
   paymentStartClaimable,
   paymentUpdateOf,
-  claimLapsed,
-  claimOutcomeOf,
   planCashConfirmation,
   planRefund,
   planRefundFailure,
+  repeatedRefundOf,
+  refundKey,
+  refundNotInFlight,
   refundOf,
+  refundOutcomeOf,
+  refundSendingOf,
+  requestedRefund,
+  sameVersion,
+  sendingRefund,
+  unsettledRefunds,
 } from './rows.js';
 import {
   CASH_METHOD,
   PosRefusal,
-  type IdempotencyClaim,
-  type IdempotencyClaimRequest,
   type PaymentColumns,
   type PaymentFilter,
   type PaymentMethodPatch,
@@ -52,16 +91,10 @@ import {
   type PosStore,
   type RefundOutcome,
   type RefundRequest,
-  type StoredResponse,
 } from './store.js';
 
 type Tx = Parameters<Parameters<SqliteDb['transaction']>[0]>[0];
 
-/**
- * The POS on SQLite. Every read-then-write is one BEGIN IMMEDIATE transaction (better-sqlite3
- * transactions are synchronous, so nothing can await the network inside one); writes of a
- * payment or a drawer session are also compare-and-set on their version column.
- */
 export class SqlitePosStore implements PosStore {
   constructor(
     private readonly db: SqliteDb,
@@ -83,15 +116,11 @@ export class SqlitePosStore implements PosStore {
     const now = this.now();
     const row = this.db
       .insert(paymentMethods)
-      .values({ id: randomUUID(), ...method, createdAt: now, updatedAt: now })
+      .values(newMethodRow(method, now))
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!row)
-      throw new PosRefusal(
-        'method_exists',
-        `merchant ${method.merchantId} already has a ${method.providerCode} payment method`,
-      );
+    if (!row) throw methodExists(method);
     return methodOf(row);
   }
 
@@ -99,7 +128,7 @@ export class SqlitePosStore implements PosStore {
     const row = this.db
       .update(paymentMethods)
       .set({ ...patch, updatedAt: this.now() })
-      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .where(methodKey(paymentMethods, merchantId, providerCode))
       .returning()
       .get();
     return row ? methodOf(row) : null;
@@ -108,7 +137,7 @@ export class SqlitePosStore implements PosStore {
   async deleteMethod(merchantId: string, providerCode: string) {
     const result = this.db
       .delete(paymentMethods)
-      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .where(methodKey(paymentMethods, merchantId, providerCode))
       .run();
     return result.changes === 1;
   }
@@ -117,7 +146,7 @@ export class SqlitePosStore implements PosStore {
     const row = this.db
       .select()
       .from(paymentMethods)
-      .where(and(eq(paymentMethods.merchantId, merchantId), eq(paymentMethods.providerCode, providerCode)))
+      .where(methodKey(paymentMethods, merchantId, providerCode))
       .get();
     return row ? methodOf(row) : null;
   }
@@ -148,13 +177,7 @@ export class SqlitePosStore implements PosStore {
       const due = tx
         .select()
         .from(payments)
-        .where(
-          and(
-            lte(payments.nextCheckAt, now),
-            inArray(payments.methodCode, [...methodCodes]),
-            inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
-          ),
-        )
+        .where(paymentCheckDue(payments, now, methodCodes))
         .orderBy(asc(payments.nextCheckAt), asc(payments.id))
         .limit(limit)
         .all();
@@ -174,13 +197,7 @@ export class SqlitePosStore implements PosStore {
     this.db
       .update(payments)
       .set(next)
-      .where(
-        and(
-          eq(payments.id, paymentId),
-          eq(payments.merchantId, merchantId),
-          inArray(payments.status, [...OPEN_PAYMENT_STATUSES]),
-        ),
-      )
+      .where(openPaymentKey(payments, merchantId, paymentId))
       .run();
   }
 
@@ -197,7 +214,7 @@ export class SqlitePosStore implements PosStore {
     const row = this.db
       .select()
       .from(payments)
-      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+      .where(paymentKey(payments, merchantId, paymentId))
       .get();
     return row ? paymentOf(row) : null;
   }
@@ -206,13 +223,7 @@ export class SqlitePosStore implements PosStore {
     return this.db
       .select()
       .from(payments)
-      .where(
-        and(
-          eq(payments.merchantId, merchantId),
-          filter.status ? eq(payments.status, filter.status) : undefined,
-          filter.createdBefore ? lt(payments.createdAt, filter.createdBefore) : undefined,
-        ),
-      )
+      .where(paymentFilterOf(payments, merchantId, filter))
       .orderBy(desc(payments.createdAt), desc(payments.id))
       .limit(filter.limit)
       .all()
@@ -243,15 +254,7 @@ export class SqlitePosStore implements PosStore {
       const payment = writePayment(tx, row, decision, {}, { drawerSessionId: drawer!.id });
       const updated = writeDrawer(tx, drawer!, session, now);
       tx.insert(cashDrawerMovements)
-        .values({
-          sessionId: drawer!.id,
-          direction: 'in',
-          amountMinor: row.amountMinor,
-          paymentId,
-          refundId: null,
-          note: null,
-          at: now,
-        })
+        .values(newMovementRow(drawer!.id, 'in', row.amountMinor, now, { paymentId }))
         .run();
       return { payment, drawer: updated };
     });
@@ -261,46 +264,26 @@ export class SqlitePosStore implements PosStore {
     return this.immediate((tx) => {
       const row = requirePayment(tx, request.merchantId, request.paymentId);
       const earlier = tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId)).get();
-      if (earlier)
-        return {
-          payment: paymentOf(row),
-          refund: existingRefund(earlier, row.id, request.amountMinor),
-          drawer: null,
-          existing: true,
-        };
+      if (earlier) return repeatedRefundOf(row, earlier, request.amountMinor);
       const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId) : undefined;
       const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
       const now = decision.payment.updatedAt;
       const payment = writePayment(tx, row, decision);
       const refund = tx
         .insert(paymentRefunds)
-        .values({
-          id: request.refundId,
-          paymentId: row.id,
-          merchantId: row.merchantId,
-          amountMinor: request.amountMinor,
-          currency: row.currency,
-          // Cash leaves the drawer in this very transaction: nothing is left to confirm.
-          status: session ? 'succeeded' : 'requested',
-          reason: request.reason,
-          drawerSessionId: session ? drawer!.id : null,
-          createdAt: now,
-          updatedAt: now,
-        })
+        .values(newRefundRow(request, row, session ? drawer!.id : null, now))
         .returning()
         .get();
       if (!session) return { payment, refund: refundOf(refund), drawer: null, existing: false };
       const updated = writeDrawer(tx, drawer!, session, now);
       tx.insert(cashDrawerMovements)
-        .values({
-          sessionId: drawer!.id,
-          direction: 'out',
-          amountMinor: request.amountMinor,
-          paymentId: row.id,
-          refundId: refund.id,
-          note: request.reason,
-          at: now,
-        })
+        .values(
+          newMovementRow(drawer!.id, 'out', request.amountMinor, now, {
+            paymentId: row.id,
+            refundId: refund.id,
+            note: request.reason,
+          }),
+        )
         .run();
       return { payment, refund: refundOf(refund), drawer: updated, existing: false };
     });
@@ -319,7 +302,7 @@ export class SqlitePosStore implements PosStore {
     this.db
       .update(payments)
       .set({ startClaimedUntil: null })
-      .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+      .where(paymentKey(payments, merchantId, paymentId))
       .run();
   }
 
@@ -327,14 +310,8 @@ export class SqlitePosStore implements PosStore {
     const now = this.now();
     const row = this.db
       .update(paymentRefunds)
-      .set({ status: 'sending', sentAt: now, updatedAt: now })
-      .where(
-        and(
-          eq(paymentRefunds.id, refundId),
-          eq(paymentRefunds.merchantId, merchantId),
-          eq(paymentRefunds.status, 'requested'),
-        ),
-      )
+      .set(refundSendingOf(now))
+      .where(requestedRefund(paymentRefunds, merchantId, refundId))
       .returning()
       .get();
     return row ? refundOf(row) : null;
@@ -345,24 +322,18 @@ export class SqlitePosStore implements PosStore {
       const refund = tx
         .select()
         .from(paymentRefunds)
-        .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)))
+        .where(refundKey(paymentRefunds, merchantId, refundId))
         .get();
       if (!refund) throw new PosRefusal('refund_not_found', `no refund ${refundId}`);
       const row = requirePayment(tx, merchantId, refund.paymentId);
-      if (refund.status !== 'sending') {
-        throw new PosRefusal('refund_not_requested', `refund ${refundId} is ${refund.status}, not in flight`);
-      }
+      if (refund.status !== 'sending') throw refundNotInFlight(refundId, refund.status);
       const now = this.now();
       let payment = paymentOf(row);
       if (outcome.status === 'failed')
         payment = writePayment(tx, row, planRefundFailure(row, refund.amountMinor, this.clock));
       const updated = tx
         .update(paymentRefunds)
-        .set({
-          status: outcome.status,
-          lastError: outcome.status === 'succeeded' ? null : outcome.error,
-          updatedAt: now,
-        })
+        .set(refundOutcomeOf(outcome, now))
         .where(eq(paymentRefunds.id, refundId))
         .returning()
         .get();
@@ -374,7 +345,7 @@ export class SqlitePosStore implements PosStore {
     this.db
       .update(paymentRefunds)
       .set({ lastError: error, updatedAt: this.now() })
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.status, 'sending')))
+      .where(sendingRefund(paymentRefunds, refundId))
       .run();
   }
 
@@ -392,7 +363,7 @@ export class SqlitePosStore implements PosStore {
     const row = this.db
       .select()
       .from(paymentRefunds)
-      .where(and(eq(paymentRefunds.id, refundId), eq(paymentRefunds.merchantId, merchantId)))
+      .where(refundKey(paymentRefunds, merchantId, refundId))
       .get();
     return row ? refundOf(row) : null;
   }
@@ -401,7 +372,7 @@ export class SqlitePosStore implements PosStore {
     return this.db
       .selectDistinct({ merchantId: paymentRefunds.merchantId, paymentId: paymentRefunds.paymentId })
       .from(paymentRefunds)
-      .where(UNSETTLED(before))
+      .where(unsettledRefunds(paymentRefunds, before))
       .limit(limit)
       .all();
   }
@@ -413,11 +384,7 @@ export class SqlitePosStore implements PosStore {
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!row)
-      throw new PosRefusal(
-        'drawer_already_open',
-        `merchant ${session.merchantId} already has an open cash drawer session`,
-      );
+    if (!row) throw drawerAlreadyOpen(session);
     return drawerOf(row);
   }
 
@@ -430,7 +397,7 @@ export class SqlitePosStore implements PosStore {
     const row = this.db
       .select()
       .from(cashDrawerSessions)
-      .where(and(eq(cashDrawerSessions.id, sessionId), eq(cashDrawerSessions.merchantId, merchantId)))
+      .where(drawerKey(cashDrawerSessions, merchantId, sessionId))
       .get();
     return row ? drawerOf(row) : null;
   }
@@ -453,15 +420,7 @@ export class SqlitePosStore implements PosStore {
       const now = this.now();
       const updated = writeDrawer(tx, drawer, session, now);
       tx.insert(cashDrawerMovements)
-        .values({
-          sessionId: drawer.id,
-          direction,
-          amountMinor: cash.amountMinor,
-          paymentId: null,
-          refundId: null,
-          note,
-          at: now,
-        })
+        .values(newMovementRow(drawer.id, direction, cash.amountMinor, now, { note }))
         .run();
       return updated;
     });
@@ -490,15 +449,7 @@ export class SqlitePosStore implements PosStore {
     return this.immediate((tx) => {
       const inserted = tx
         .insert(idempotencyKeys)
-        .values({
-          merchantId: claim.scope,
-          key: claim.key,
-          requestHash: claim.requestHash,
-          state: 'in_flight',
-          lockedUntil: claim.lockedUntil,
-          createdAt: claim.now,
-          expiresAt: claim.expiresAt,
-        })
+        .values(newKeyRow(claim))
         .onConflictDoNothing()
         .returning({ id: idempotencyKeys.id })
         .get();
@@ -506,22 +457,10 @@ export class SqlitePosStore implements PosStore {
       const row = tx
         .select()
         .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.merchantId, claim.scope), eq(idempotencyKeys.key, claim.key)))
+        .where(scopedKey(idempotencyKeys, claim.scope, claim.key))
         .get()!;
       if (claimLapsed(row, claim.now)) {
-        tx.update(idempotencyKeys)
-          .set({
-            requestHash: claim.requestHash,
-            state: 'in_flight',
-            responseStatus: null,
-            responseBody: null,
-            responseContentType: null,
-            lockedUntil: claim.lockedUntil,
-            createdAt: claim.now,
-            expiresAt: claim.expiresAt,
-          })
-          .where(eq(idempotencyKeys.id, row.id))
-          .run();
+        tx.update(idempotencyKeys).set(keyTakeoverOf(claim)).where(eq(idempotencyKeys.id, row.id)).run();
         return { outcome: 'claimed' };
       }
       return claimOutcomeOf(row, claim.requestHash);
@@ -531,33 +470,15 @@ export class SqlitePosStore implements PosStore {
   async completeIdempotencyKey(scope: string, key: string, response: StoredResponse) {
     this.db
       .update(idempotencyKeys)
-      .set({
-        state: 'done',
-        responseStatus: response.status,
-        responseBody: response.body,
-        responseContentType: response.contentType,
-        lockedUntil: null,
-      })
-      .where(
-        and(
-          eq(idempotencyKeys.merchantId, scope),
-          eq(idempotencyKeys.key, key),
-          eq(idempotencyKeys.state, 'in_flight'),
-        ),
-      )
+      .set(keyResponseOf(response))
+      .where(inFlightKey(idempotencyKeys, scope, key))
       .run();
   }
 
   async releaseIdempotencyKey(scope: string, key: string) {
     this.db
       .delete(idempotencyKeys)
-      .where(
-        and(
-          eq(idempotencyKeys.merchantId, scope),
-          eq(idempotencyKeys.key, key),
-          eq(idempotencyKeys.state, 'in_flight'),
-        ),
-      )
+      .where(inFlightKey(idempotencyKeys, scope, key))
       .run();
   }
 
@@ -575,28 +496,20 @@ function lockPayment(tx: Tx, merchantId: string, paymentId: string) {
   return tx
     .select()
     .from(payments)
-    .where(and(eq(payments.id, paymentId), eq(payments.merchantId, merchantId)))
+    .where(paymentKey(payments, merchantId, paymentId))
     .get();
 }
 
 function requirePayment(tx: Tx, merchantId: string, paymentId: string) {
-  const row = lockPayment(tx, merchantId, paymentId);
-  if (!row) throw new PosRefusal('payment_not_found', `no payment with id ${paymentId}`);
-  return row;
+  return foundPayment(lockPayment(tx, merchantId, paymentId), paymentId);
 }
 
 function openDrawerRow(db: Pick<SqliteDb, 'select'>, merchantId: string) {
-  return db
-    .select()
-    .from(cashDrawerSessions)
-    .where(and(eq(cashDrawerSessions.merchantId, merchantId), isNull(cashDrawerSessions.closedAt)))
-    .get();
+  return db.select().from(cashDrawerSessions).where(openDrawerOf(cashDrawerSessions, merchantId)).get();
 }
 
 function requireOpenDrawer(tx: Tx, merchantId: string) {
-  const row = openDrawerRow(tx, merchantId);
-  if (!row) throw new PosRefusal('drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
-  return row;
+  return foundOpenDrawer(openDrawerRow(tx, merchantId), merchantId);
 }
 
 function writePayment(
@@ -609,7 +522,7 @@ function writePayment(
   const written = tx
     .update(payments)
     .set({ ...paymentUpdateOf(row, decision, columns), ...extra })
-    .where(and(eq(payments.id, row.id), eq(payments.version, row.version)))
+    .where(sameVersion(payments, row.id, row.version))
     .returning()
     .get();
   if (!written) throw new Error(`payment ${row.id} changed underneath a write transaction`);
@@ -626,16 +539,9 @@ function writeDrawer(
   const written = tx
     .update(cashDrawerSessions)
     .set({ ...drawerColumnsOf(session, row.version + 1, now), ...extra })
-    .where(and(eq(cashDrawerSessions.id, row.id), eq(cashDrawerSessions.version, row.version)))
+    .where(sameVersion(cashDrawerSessions, row.id, row.version))
     .returning()
     .get();
   if (!written) throw new Error(`drawer session ${row.id} changed underneath a write transaction`);
   return drawerOf(written);
 }
-
-/** A refund left in flight by its sender, or recorded and never claimed, before `before`. */
-const UNSETTLED = (before: string) =>
-  or(
-    and(eq(paymentRefunds.status, 'sending'), lte(paymentRefunds.sentAt, before)),
-    and(eq(paymentRefunds.status, 'requested'), lte(paymentRefunds.createdAt, before)),
-  );

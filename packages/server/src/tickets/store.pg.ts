@@ -1,3 +1,11 @@
+/**
+ * The TicketStore on PostgreSQL, on the order store's pool.
+ *
+ * Invariants:
+ * - One ticket per order: the unique order_id decides (INSERT … ON CONFLICT DO NOTHING), never a
+ *   check in code, so of concurrent issuers one inserts and the others read its ticket back.
+ * - Every method waits for the order store's migrations (`ready`) first.
+ */
 import { desc, eq } from 'drizzle-orm';
 import type { PgDb } from '../db/connection.pg.js';
 import { tickets } from '../db/schema.pg.js';

@@ -1,3 +1,11 @@
+/**
+ * The TicketStore on SQLite, on the order store's connection.
+ *
+ * Invariants:
+ * - One ticket per order: the unique order_id decides (INSERT … ON CONFLICT DO NOTHING), never a
+ *   check in code, so a repeated issue answers the ticket already there with `issued: false`.
+ * - Statements are synchronous: nothing awaits the network between them.
+ */
 import { desc, eq } from 'drizzle-orm';
 import { tickets } from '../db/schema.sqlite.js';
 import type { SqliteDb } from '../db/connection.sqlite.js';
