@@ -991,6 +991,10 @@ describe.runIf(FAULTS)(
                 }
                 if (!KEEP_GOING) throw error;
                 const key = tallyKey(error);
+                // Printed as it happens: a long run stopped early still says what failed.
+                console.log(
+                  `model-based faults (${testBackend}): schedule ${stats.schedules} failed: ${key}: ${error instanceof Error ? error.message.slice(0, 400) : String(error)}`,
+                );
                 const seen = tally.get(key);
                 if (seen) seen.count += 1;
                 else
