@@ -4,5 +4,5 @@ import { defineConfig } from 'drizzle-kit';
 export default defineConfig({
   dialect: 'postgresql',
   schema: './packages/server/src/db/schema.pg.ts',
-  out: './drizzle/pg',
+  out: './packages/server/drizzle/pg',
 });

@@ -3,5 +3,5 @@ import { defineConfig } from 'drizzle-kit';
 export default defineConfig({
   dialect: 'sqlite',
   schema: './packages/server/src/db/schema.sqlite.ts',
-  out: './drizzle/sqlite',
+  out: './packages/server/drizzle/sqlite',
 });

@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'drizzle/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', 'packages/*/dist/**', 'packages/server/drizzle/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

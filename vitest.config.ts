@@ -9,7 +9,15 @@ const bothBackends = [
   'tests/e2e/**/*.test.ts',
 ];
 
+/**
+ * Tests run the TypeScript sources: the `paystate-source` export condition points each
+ * @paystate package at src/ (published consumers get dist/). Vite's server defaults follow it.
+ */
+export const sourceConditions = ['paystate-source', 'module', 'node', 'development|production'];
+
 export default defineConfig({
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchCliHelpStartup, benchCliOrdersListStartup } from './cli-startup.js';
 import { benchCoreDecide } from './core-decide.js';
 import { benchDueQuery } from './due-query.js';
 import { benchPollCycle } from './poll-cycle.js';
@@ -17,7 +18,8 @@ interface BenchResult {
 
 /**
  * `npm run bench`: each figure beside a baseline measured in the same run, reported as a ratio
- * (measured / baseline) so that numbers from different machines compare.
+ * (measured / baseline) so that numbers from different machines compare. `npm run bench -- cli`
+ * runs only the benches whose function name contains `cli` (case-insensitive).
  * Results: bench/results/latest.json.
  */
 const benches: Array<() => Promise<BenchResult>> = [
@@ -26,9 +28,12 @@ const benches: Array<() => Promise<BenchResult>> = [
   benchWebhook,
   benchPollCycle,
   benchDueQuery,
+  benchCliHelpStartup,
+  benchCliOrdersListStartup,
 ];
+const only = process.argv[2]?.toLowerCase();
 const results = [];
-for (const bench of benches) {
+for (const bench of benches.filter((b) => only === undefined || b.name.toLowerCase().includes(only))) {
   const result = await bench();
   results.push({ ...result, ratio: result.measured / result.baseline });
   process.stderr.write(`done: ${result.name}\n`);

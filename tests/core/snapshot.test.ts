@@ -25,7 +25,9 @@ describe('persisted order snapshots', () => {
 
   it('a snapshot written by one process restores in another and goes on', () => {
     const script = fileURLToPath(new URL('./fixtures/persist-order.ts', import.meta.url));
-    const stored = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    const stored = execFileSync(process.execPath, ['--conditions=paystate-source', '--import', 'tsx', script], {
+      encoding: 'utf8',
+    });
     const clock = new ManualClock('2026-03-01T09:00:30.000Z');
     const next = decide(
       stored,

@@ -61,7 +61,7 @@ describe('a crash between commit and dispatch', () => {
   /** Runs the fixture to its SIGKILL and returns the order it committed. */
   function crash(mode: 'commit' | 'claim' | 'sent', tmetrUrl = 'http://127.0.0.1:9'): Promise<Crashed> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], {
+      const child = spawn(process.execPath, ['--conditions=paystate-source', '--import', 'tsx', fixture, mode], {
         cwd: repoRoot,
         env: { ...process.env, ...env(tmetrUrl) },
         stdio: ['ignore', 'pipe', 'pipe'],

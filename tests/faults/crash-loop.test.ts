@@ -149,7 +149,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
       function start(): Child {
         const offset = children * DOWNTIME_MS;
         children += 1;
-        const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+        const child = spawn(process.execPath, ['--conditions=paystate-source', '--import', 'tsx', fixture], {
           cwd: repoRoot,
           env: { ...process.env, ...env, FAULT_CLOCK_OFFSET_MS: String(offset) },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { sourceConditions } from '../../vitest.config.js';
 
 /**
  * `npm run test:faults`: the proof harness (model-based faults, crash loop, bad input, and the
@@ -13,6 +14,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   root: fileURLToPath(new URL('../..', import.meta.url)),
+  resolve: { conditions: sourceConditions },
+  ssr: { resolve: { conditions: sourceConditions } },
   test: {
     testTimeout: 600_000,
     hookTimeout: 60_000,

@@ -8,7 +8,9 @@ import { tempDatabase, type TempDatabase } from '../support/temp-db.js';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../../packages/cli/bin/paystate.js', import.meta.url));
-const journal = JSON.parse(readFileSync(new URL('../../drizzle/pg/meta/_journal.json', import.meta.url), 'utf8')) as {
+const journal = JSON.parse(
+  readFileSync(new URL('../../packages/server/drizzle/pg/meta/_journal.json', import.meta.url), 'utf8'),
+) as {
   entries: unknown[];
 };
 

@@ -65,7 +65,7 @@ describe('provider registry', () => {
     const asDefault = () => configuredProviders(loadSettings({ ...env, PAYMENT_PROVIDER: code }), deps);
     expect(asDefault).toThrow(SettingsError);
     expect(asDefault).toThrow(
-      `PAYMENT_PROVIDER=${code} is not configured: set its credentials (see README, Configuration); configured: ${codes.filter((c) => c !== code).join(', ')}`,
+      `PAYMENT_PROVIDER=${code} is not configured: set its credentials (see docs/configuration.md); configured: ${codes.filter((c) => c !== code).join(', ')}`,
     );
   });
 });

@@ -121,7 +121,7 @@ describe(`the ${testBackend} store on a real database`, () => {
       );
       await fresh.cleanup();
       const journal = JSON.parse(
-        readFileSync(new URL('../../drizzle/pg/meta/_journal.json', import.meta.url), 'utf8'),
+        readFileSync(new URL('../../packages/server/drizzle/pg/meta/_journal.json', import.meta.url), 'utf8'),
       ) as { entries: unknown[] };
       expect(Number(applied[0]?.n)).toBe(journal.entries.length);
       expect(tables.map((t) => t.name)).toEqual([

@@ -29,7 +29,7 @@ export class PollerProcess {
   stderr = '';
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    this.child = spawn(process.execPath, ['--conditions=paystate-source', '--import', 'tsx', fixture], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader, so nothing has to be built before use.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/main.ts');
+// The compiled CLI (`npm run build`, also run by `npm ci` through `prepare`): no TypeScript loader at start-up.
+await import('../dist/main.js');

@@ -1,4 +1,3 @@
-import { CommanderError } from 'commander';
 import { PaystateError, SettingsError, type ErrorKind } from '@paystate/server';
 import { CliError } from './output.js';
 
@@ -19,14 +18,12 @@ const exitCodeOfKind: Record<ErrorKind, number> = {
   upstream_timeout: 75,
 };
 
-/** What to print (nothing when commander already has) and how to exit. */
 export interface Failure {
-  message?: string;
+  message: string;
   exitCode: number;
 }
 
 export function failureOf(error: unknown): Failure {
-  if (error instanceof CommanderError) return { exitCode: error.exitCode };
   if (error instanceof PaystateError) return { message: error.message, exitCode: exitCodeOfKind[error.kind] };
   if (error instanceof CliError || error instanceof SettingsError) return { message: error.message, exitCode: 1 };
   if (error instanceof Error) return { message: `${error.name}: ${error.message}`, exitCode: 1 };

@@ -7,7 +7,7 @@ import { printJson } from '../output.js';
 const SECRET = /SECRET|TOKEN|PASSWORD|_KEY$/;
 
 export function configCommand(program: Command): void {
-  const config = program.command('config').description('inspect the configuration');
+  const config = program.command('config');
   config
     .command('check')
     .description('validate every setting and the adapters they configure; secrets are masked')

@@ -27,7 +27,6 @@ interface DemoOptions {
 export function demoCommand(program: Command): void {
   program
     .command('demo')
-    .description('sell end to end on this machine: provider and device sandboxes on loopback, the real server, SQLite')
     .option('--scenario <name>', `which seed system: ${Object.keys(scenarios).join(', ')}`, 'coffee')
     .option('--port <port>', 'server port (default: a free one)')
     .option('--serve', 'keep serving after the order completes, so the status page stays open (Ctrl-C stops)')

@@ -5,7 +5,7 @@ import { withStore, type GlobalOptions } from '../context.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 export function devicesCommand(program: Command): void {
-  const devices = program.command('devices').description('coffee machines and the text their customers see');
+  const devices = program.command('devices');
 
   devices
     .command('add <id>')

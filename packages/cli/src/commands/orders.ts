@@ -5,7 +5,7 @@ import { withStore, type GlobalOptions } from '../context.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 export function ordersCommand(program: Command): void {
-  const orders = program.command('orders').description('look at orders and their audit trail');
+  const orders = program.command('orders');
 
   orders
     .command('list')

@@ -7,7 +7,6 @@ import { untilSignal } from './serve.js';
 export function pollCommand(program: Command): void {
   program
     .command('poll')
-    .description('check pending payments with the providers (and dispatch the effects that follow)')
     .option('--once', 'run a single cycle, print what it did and exit')
     .option('--json', 'print the cycle report as JSON (with --once)')
     .action(async (options: { once?: boolean; json?: boolean }) => {

@@ -33,9 +33,7 @@ const PROVIDER_CODE = /^[a-z][a-z0-9_]{0,31}$/;
  * write them ("1500" XOF, "12.50" EUR) and converted exactly to minor units.
  */
 export function posCommand(program: Command): void {
-  const pos = program
-    .command('pos')
-    .description('restaurant POS: payment methods, cash payments, refunds, the cash drawer');
+  const pos = program.command('pos');
 
   /** Runs one use case on a PosService; it gets the provider adapters only when `withProviders` is called (a refund of a provider payment). */
   async function withPos<T>(work: (service: PosService, withProviders: () => void) => Promise<T>): Promise<T> {

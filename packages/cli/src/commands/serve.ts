@@ -5,7 +5,6 @@ import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
 export function serveCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the HTTP server, the effects dispatcher and the payment poller in one process')
     .option('--port <port>', 'listen port (default: PORT, 8787)')
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--no-poller', 'do not poll payments here (run `paystate poll` as its own process)')

@@ -6,7 +6,7 @@ import * as schema from './schema.pg.js';
 
 export type PgDb = NodePgDatabase<typeof schema>;
 
-const migrationsFolder = fileURLToPath(new URL('../../../../drizzle/pg', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
 
 /**
  * Session-level advisory lock held while migrating, so several processes starting together

@@ -8,7 +8,7 @@ import * as schema from './schema.sqlite.js';
 
 export type SqliteDb = BetterSQLite3Database<typeof schema>;
 
-const migrationsFolder = fileURLToPath(new URL('../../../../drizzle/sqlite', import.meta.url));
+const migrationsFolder = fileURLToPath(new URL('../../drizzle/sqlite', import.meta.url));
 
 export class DatabaseUrlError extends Error {
   override readonly name = 'DatabaseUrlError';

@@ -48,7 +48,7 @@ export function configuredProviders(
   }
   if (!providers.has(settings.PAYMENT_PROVIDER)) {
     throw new SettingsError(
-      `PAYMENT_PROVIDER=${settings.PAYMENT_PROVIDER} is not configured: set its credentials (see README, Configuration); configured: ${[...providers.keys()].join(', ') || 'none'}`,
+      `PAYMENT_PROVIDER=${settings.PAYMENT_PROVIDER} is not configured: set its credentials (see docs/configuration.md); configured: ${[...providers.keys()].join(', ') || 'none'}`,
     );
   }
   return providers;
