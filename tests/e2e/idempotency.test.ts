@@ -33,7 +33,7 @@ function expectError(reply: Reply, status: number, code: string) {
   expect(typeof (reply.body as ErrorBody).error.message).toBe('string');
 }
 
-describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bodies 422, in-flight 409, per merchant, 24 h`, () => {
+describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bodies 422, in-flight 409, per credential and merchant, 24 h`, () => {
   let stack: Stack;
   let wave: WaveSandbox | undefined;
   let waveServer: LoopbackServer | undefined;
@@ -190,6 +190,26 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
   );
 
   it(
+    'keys are per credential: the anonymous order API and a merchant called `default` never share a key',
+    async () => {
+      await start();
+      const cash = await stack.request('POST', '/v1/merchants/default/payment-methods', {
+        token: ADMIN_TOKEN,
+        body: { provider_code: 'cash', display_name: 'cash' },
+      });
+      expect(cash.status).toBe(201);
+      const created = await order('same-key');
+      expect(created.status).toBe(201);
+      const payment = await posPayment('default', 'same-key', { method: 'cash', amount_minor: 500, currency: 'XOF' });
+      expect(payment.status).toBe(201);
+      expect(replayed(payment)).toBe(false);
+      expect((await order('same-key')).text).toBe(created.text);
+      expect(await paymentsOf('default')).toHaveLength(1);
+    },
+    T,
+  );
+
+  it(
     'keys are per merchant: one key at two merchants makes two payments, each replayed to its own merchant',
     async () => {
       await start();
@@ -202,7 +222,7 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
       expect(b.body.merchant_id).toBe('dakar-2');
       expect((await posPayment('dakar-1', 'shared-key', body)).text).toBe(a.text);
       expect((await posPayment('dakar-2', 'shared-key', body)).text).toBe(b.text);
-      // The order API's scope (`default`) is another one again.
+      // The anonymous order API's keys are another scope again.
       expect((await order('shared-key')).status).toBe(201);
       expect(await paymentsOf('dakar-1')).toHaveLength(1);
       expect(await paymentsOf('dakar-2')).toHaveLength(1);

@@ -90,6 +90,5 @@ export {
   IDEMPOTENT_REPLAYED_HEADER,
   IDEMPOTENCY_TTL_S,
   IDEMPOTENCY_LOCK_S,
-  DEFAULT_IDEMPOTENCY_SCOPE,
 } from './idempotency/middleware.js';
 export { PaystateError, errorKinds, type ErrorKind } from './errors.js';

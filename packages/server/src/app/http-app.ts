@@ -7,8 +7,9 @@ import { deviceAdminRoutes } from '../devices/admin-routes.js';
 import { deviceRoutes } from '../devices/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { PaystateError } from '../errors.js';
+import { credentialOf } from '../http/auth.js';
 import { errorBody, sendError } from '../http/errors.js';
-import { DEFAULT_IDEMPOTENCY_SCOPE, idempotency } from '../idempotency/middleware.js';
+import { idempotency } from '../idempotency/middleware.js';
 import { opsRoutes } from './ops-routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
 import { orderRoutes } from '../orders/routes.js';
@@ -29,11 +30,11 @@ export function createApp(services: Services, logger: Logger) {
       onError: (c) => c.json(errorBody('body_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`), 413),
     }),
   );
-  // The order API serves one merchant per deployment: its Idempotency-Keys share the scope `default`.
+  // The order API is anonymous: its Idempotency-Keys share the anonymous credential's scope, apart from every merchant's.
   const orderKeys = idempotency({
     store: services.pos.store,
     clock: services.pos.clock,
-    scope: () => DEFAULT_IDEMPOTENCY_SCOPE,
+    scope: credentialOf,
     logger,
   });
   app.post('/v1/orders', orderKeys);

@@ -11,15 +11,17 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 export const IDEMPOTENCY_TTL_S = 24 * 60 * 60;
 /** An in-flight claim older than this belongs to a request that died (a crash): the key may be claimed again. */
 export const IDEMPOTENCY_LOCK_S = 60;
-/** The scope of the single-merchant order API (POST /v1/orders, POST /v1/orders/:id/pay). */
-export const DEFAULT_IDEMPOTENCY_SCOPE = 'default';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotencyOptions {
   store: IdempotencyStore;
   clock: Clock;
-  /** Whose keys these are: the merchant of the path, or DEFAULT_IDEMPOTENCY_SCOPE; null leaves the request to the route (a bad merchant id). */
+  /**
+   * Whose keys these are: the credential that made the request (and, for a credential that acts
+   * for several merchants, the merchant of the path); null leaves the request to the route (a bad
+   * merchant id).
+   */
   scope: (c: Context) => string | null;
   logger?: Logger;
   ttlS?: number;
@@ -33,7 +35,7 @@ export interface IdempotencyOptions {
  * response (2xx or 4xx) is stored for 24 hours and replayed byte for byte, with
  * `Idempotent-Replayed: true`, to a request with the same key and the same method, path and
  * body; another body (or path) answers 422 `idempotency_key_reused`. A 5xx or a thrown error
- * releases the key, so the client can retry with it. Keys are per scope (merchant).
+ * releases the key, so the client can retry with it. Keys are per scope (credential).
  */
 export function idempotency(options: IdempotencyOptions): MiddlewareHandler {
   const ttlMs = (options.ttlS ?? IDEMPOTENCY_TTL_S) * 1000;

@@ -6,6 +6,7 @@ import { PaystateError } from '../errors.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotency } from '../idempotency/middleware.js';
 import { drawerView, methodView, movementView, paymentView, refundView } from './views.js';
 import type { Services } from '../app/services.js';
+import { credentialOf } from '../http/auth.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.js';
 
 const providerCodeSchema = z
@@ -84,7 +85,7 @@ const createdStatus = (outcome: 'done' | 'started' | 'unknown') => (outcome === 
 /**
  * The restaurant POS under /v1/merchants/:merchantId, behind the admin bearer token: payment
  * methods, payments, refunds, the cash drawer. Every POST takes an Idempotency-Key scoped to
- * the merchant of the path (checked after the token, so nobody else can claim a merchant's keys).
+ * the credential and the merchant of the path (claimed after the token is checked).
  */
 export function posRoutes(services: Services) {
   const pos: PosService = services.pos;
@@ -95,7 +96,7 @@ export function posRoutes(services: Services) {
     clock: pos.clock,
     scope: (c) => {
       const parsed = idSchema.safeParse(c.req.param('merchantId'));
-      return parsed.success ? parsed.data : null;
+      return parsed.success ? `${credentialOf(c)}/${parsed.data}` : null;
     },
   });
 
