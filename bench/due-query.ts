@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { migrateSqlite, openSqlite, selectDueOrders } from '@paystate/server';
+import { migrateSqlite, openSqlite } from '@paystate/server';
+import { selectDueOrders } from '@paystate/server/testing';
 
 const NOW = '2026-03-01T12:00:00.000Z';
 const DUE = 100;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodePaymentRef } from '@paystate/server';
+import { decodePaymentRef } from '@paystate/server/testing';
 import { OrangeMoneySandbox, type LoopbackServer } from '@paystate/sandbox';
 import { ADMIN_TOKEN, startStack, type ErrorBody, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WAVE_REPLAY_WINDOW_S } from '@paystate/server';
+import { WAVE_REPLAY_WINDOW_S } from '@paystate/server/testing';
 import { WaveSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { startStack, waitFor, type ErrorBody, type Stack } from '../support/harness.js';
 import { testBackend } from '../support/temp-db.js';

@@ -3,8 +3,6 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, type PaymentProvider } from '@paystate/core';
 import {
-  claimDueOrdersPg,
-  claimDueRechecksPg,
   createRuntime,
   loadSettings,
   migratePg,
@@ -12,11 +10,10 @@ import {
   openPg,
   openSqlite,
   Poller,
-  selectDueOrders,
-  selectDueRechecks,
   YooKassaProvider,
   type Runtime,
 } from '@paystate/server';
+import { claimDueOrdersPg, claimDueRechecksPg, selectDueOrders, selectDueRechecks } from '@paystate/server/testing';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
 import { effectRows } from '../support/inspect.js';
 import { tempDatabase, tempDatabaseUrl, testBackend, type TempDatabase } from '../support/temp-db.js';

@@ -1,7 +1,7 @@
 import { getTableConfig as pgTableConfig } from 'drizzle-orm/pg-core';
 import { getTableConfig as sqliteTableConfig } from 'drizzle-orm/sqlite-core';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { pgSchema, sqliteSchema } from '@paystate/server';
+import { pgSchema, sqliteSchema } from '@paystate/server/testing';
 
 const tables = [
   'devices',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createOrder, decide, ManualClock, type LifecycleConfig } from '@paystate/core';
-import { auditRowOf, migratePg, openPg, orderColumnsOf, pgSchema } from '@paystate/server';
+import { migratePg, openPg } from '@paystate/server';
+import { auditRowOf, orderColumnsOf, pgSchema } from '@paystate/server/testing';
 import type { YooKassaSandbox } from '@paystate/sandbox';
 
 export interface SeededOrder {

@@ -5,69 +5,30 @@ export * from './orders/store.js';
 export { SqliteStore } from './orders/store.sqlite.js';
 export { openSqlite, migrateSqlite, type SqliteDb } from './db/connection.sqlite.js';
 export { PgStore } from './orders/store.pg.js';
-export { openPg, migratePg, isPostgresUrl, MIGRATION_LOCK_KEY, type PgDb, type PgHandle } from './db/connection.pg.js';
-export * as sqliteSchema from './db/schema.sqlite.js';
-export * as pgSchema from './db/schema.pg.js';
-export { orderColumnsOf, auditRowOf } from './orders/rows.js';
+export { openPg, migratePg, isPostgresUrl, type PgDb, type PgHandle } from './db/connection.pg.js';
 export { EffectDispatcher } from './orders/dispatcher.js';
 export { OrderService } from './orders/service.js';
 export { LogNotifier } from './notifications/log-notifier.js';
-export { YooKassaProvider, yookassaStatusMap, YOOKASSA_NOTIFICATION_NETWORKS } from './providers/yookassa.js';
-export {
-  WaveProvider,
-  waveStatusMap,
-  waveStatusOf,
-  signWave,
-  WAVE_SIGNATURE_HEADER,
-  WAVE_REPLAY_WINDOW_S,
-  WAVE_FUTURE_SKEW_S,
-} from './providers/wave.js';
-export {
-  MtnMomoProvider,
-  mtnMomoStatusMap,
-  mtnMomoStatusOf,
-  momoReferenceId,
-  uuidV5,
-  MomoPayerRequiredError,
-  type MtnMomoPaymentInput,
-} from './providers/mtn-momo.js';
-export {
-  OrangeMoneyProvider,
-  orangeMoneyStatusMap,
-  orangeMoneyStatusOf,
-  encodePaymentRef,
-  decodePaymentRef,
-  ORANGE_MONEY_DEV_CURRENCY,
-} from './providers/orange-money.js';
-export {
-  TBankProvider,
-  tbankStatusMap,
-  tbankToken,
-  tbankTokenMatches,
-  TBankRefusedError,
-  TBANK_WEBHOOK_ACKNOWLEDGEMENT,
-  TBANK_CURRENCY,
-} from './providers/tbank.js';
-export { SumUpProvider, sumupStatusMap, exactAmount } from './providers/sumup.js';
+export { YooKassaProvider } from './providers/yookassa.js';
+export { WaveProvider } from './providers/wave.js';
+export { MtnMomoProvider, MomoPayerRequiredError, type MtnMomoPaymentInput } from './providers/mtn-momo.js';
+export { OrangeMoneyProvider } from './providers/orange-money.js';
+export { TBankProvider, TBankRefusedError } from './providers/tbank.js';
+export { SumUpProvider } from './providers/sumup.js';
 export { TmetrGateway } from './devices/tmetr.js';
 export * from './outbound/client.js';
 export * from './providers/errors.js';
 export { Poller, type CycleReport } from './orders/poller.js';
 export { sanitizeClientInfo } from './devices/client-info.js';
 export { idSchema } from './http/validate.js';
-export { selectDueOrders, selectDueRechecks } from './orders/store.sqlite.js';
-export { claimDueOrdersPg, claimDueRechecksPg, selectDueOrderIdsPg } from './orders/store.pg.js';
 export { TicketIssuer } from './tickets/issuer.js';
 export { Mailer } from './notifications/mailer.js';
 export { EmailNotifier } from './notifications/email-notifier.js';
-export type { Ticket, TicketStore } from './tickets/store.js';
 export * from './pos/store.js';
 export { SqlitePosStore } from './pos/store.sqlite.js';
 export { PgPosStore } from './pos/store.pg.js';
 export {
   PosService,
-  posPaymentKey,
-  posRefundKey,
   type NewPosPayment,
   type CallOutcome,
   type CheckResult,
@@ -85,7 +46,6 @@ export {
 } from './pos/views.js';
 export {
   idempotency,
-  hashRequest,
   IDEMPOTENCY_KEY_HEADER,
   IDEMPOTENT_REPLAYED_HEADER,
   IDEMPOTENCY_TTL_S,
