@@ -1,13 +1,10 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-/** Suites that talk to a database through the Store, and so run once per backend. */
-const bothBackends = [
-  'tests/server/store.test.ts',
-  'tests/server/poller.test.ts',
-  'tests/server/dispatcher.test.ts',
-  'tests/server/pos-*.test.ts',
-  'tests/e2e/**/*.test.ts',
-];
+/**
+ * The naming convention for suites that talk to a database through the stores: `*.db.test.ts`
+ * runs once per backend (the `sqlite` and the `postgres` project); everything else runs once.
+ */
+const perBackend = 'tests/**/*.db.test.ts';
 
 /**
  * Tests run the TypeScript sources: the `paystate-source` export condition points each
@@ -38,7 +35,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: [...bothBackends, 'tests/multi/**/*.test.ts'],
+          include: [perBackend, 'tests/multi/**/*.test.ts'],
           env: { PAYSTATE_TEST_BACKEND: 'postgres' },
           globalSetup: ['tests/support/pg-global-setup.ts'],
         },

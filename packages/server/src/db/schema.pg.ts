@@ -5,7 +5,7 @@ import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex } fr
 // mapping (store/rows.ts) serves both. Instants stay ISO-8601 UTC text of one fixed width, as in
 // SQLite: the snapshot JSON is the truth, these columns are projections, and the text sorts as
 // the instants compare. JSON is jsonb, booleans are boolean, serial ids are bigint identities
-// read as JS numbers (as SQLite's 64-bit rowids are). tests/server/schema-parity.test.ts checks
+// read as JS numbers (as SQLite's 64-bit rowids are). tests/server/db/schema-parity.test.ts checks
 // that both schemas infer the same row types and declare the same columns and indexes.
 
 export const devices = pgTable('devices', {

@@ -13,8 +13,8 @@ import {
   SqliteStore,
   type Store,
 } from '@paystate/server';
-import { effectRows, pgQuery } from '../support/inspect.js';
-import { tempDatabase, testBackend, type TempDatabase } from '../support/temp-db.js';
+import { effectRows, pgQuery } from '../../support/inspect.js';
+import { tempDatabase, testBackend, type TempDatabase } from '../../support/temp-db.js';
 
 const clock = new ManualClock('2026-03-01T09:00:00.000Z');
 const deps = { clock, config: defaultLifecycleConfig };
@@ -121,7 +121,7 @@ describe(`the ${testBackend} store on a real database`, () => {
       );
       await fresh.cleanup();
       const journal = JSON.parse(
-        readFileSync(new URL('../../packages/server/drizzle/pg/meta/_journal.json', import.meta.url), 'utf8'),
+        readFileSync(new URL('../../../packages/server/drizzle/pg/meta/_journal.json', import.meta.url), 'utf8'),
       ) as { entries: unknown[] };
       expect(Number(applied[0]?.n)).toBe(journal.entries.length);
       expect(tables.map((t) => t.name)).toEqual([

@@ -15,8 +15,8 @@ import {
   type TBankSandboxPayment,
   type TBankSandboxStatus,
 } from '@paystate/sandbox';
-import { waitFor, type ErrorBody, type OrderDetail } from '../support/harness.js';
-import { providerContract, throughTheServer, type AdapterOptions } from '../support/provider-contract.js';
+import { waitFor, type ErrorBody, type OrderDetail } from '../../support/harness.js';
+import { providerContract, throughTheServer, type AdapterOptions } from '../../support/provider-contract.js';
 
 const TERMINAL_KEY = 'TinkoffBankTest1234';
 const PASSWORD = 'terminal-password-42';

@@ -13,7 +13,7 @@ import {
   WebhookParseError,
   WebhookVerificationError,
 } from '@paystate/server';
-import { failureReasonOf, isTransientFailure } from '../../packages/server/src/outbound/failures.js';
+import { failureReasonOf, isTransientFailure } from '../../../packages/server/src/outbound/failures.js';
 
 const SECRET = 'Bearer s3cr3t-token-never-logged';
 const TIMEOUT_MS = 200;

@@ -4,7 +4,7 @@ import type { Money } from '@paystate/core';
 import { MomoPayerRequiredError, MtnMomoProvider, type MtnMomoPaymentInput } from '@paystate/server';
 import { momoReferenceId, mtnMomoStatusMap, uuidV5 } from '@paystate/server/testing';
 import { MtnMomoSandbox, type MomoSandboxStatus } from '@paystate/sandbox';
-import { providerContract, type AdapterOptions } from '../support/provider-contract.js';
+import { providerContract, type AdapterOptions } from '../../support/provider-contract.js';
 
 const SUBSCRIPTION_KEY = 'momo-subscription-key-0123456789';
 const API_USER = '9f0d3a57-4b6e-4f0e-8c59-2b8d7f1e6a10';

@@ -11,7 +11,7 @@ import {
   WaveProvider,
   YooKassaProvider,
 } from '@paystate/server';
-import { configuredProviders, providerDescriptors } from '../../packages/server/src/providers/registry.js';
+import { configuredProviders, providerDescriptors } from '../../../packages/server/src/providers/registry.js';
 
 const deps = {
   timeoutMs: 1000,

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '@paystate/core';
 import { createRuntime, loadSettings, type Runtime } from '@paystate/server';
 import { TmetrSandbox, YooKassaSandbox } from '@paystate/sandbox';
-import { effectRows as outboxRows } from '../support/inspect.js';
-import { tempDatabase } from '../support/temp-db.js';
+import { effectRows as outboxRows } from '../../support/inspect.js';
+import { tempDatabase } from '../../support/temp-db.js';
 
 const SHOP = { shopId: 'shop-1', secretKey: 'secret-1' };
 let cleanups: Array<() => unknown> = [];

@@ -10,7 +10,7 @@ import {
   type WaveSandboxCheckoutStatus,
   type WaveSandboxPaymentStatus,
 } from '@paystate/sandbox';
-import { failureOf, providerContract, silent, type AdapterOptions } from '../support/provider-contract.js';
+import { failureOf, providerContract, silent, type AdapterOptions } from '../../support/provider-contract.js';
 
 const API_KEY = 'wave_sn_prod_test_key';
 const WEBHOOK_SECRET = 'wave_sn_WHS_test_secret';

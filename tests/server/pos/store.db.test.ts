@@ -10,7 +10,7 @@ import {
   type PosStore,
   type Store,
 } from '@paystate/server';
-import { tempDatabase, testBackend, type TempDatabase } from '../support/temp-db.js';
+import { tempDatabase, testBackend, type TempDatabase } from '../../support/temp-db.js';
 
 const clock = new ManualClock('2026-03-01T09:00:00.000Z');
 const xof = (amountMinor: number): Money => ({ amountMinor, currency: 'XOF' });

@@ -3,8 +3,8 @@ import type { CreatePaymentInput, Money } from '@paystate/core';
 import { OutboundHttpError, WebhookVerificationError, YooKassaProvider } from '@paystate/server';
 import { YOOKASSA_NOTIFICATION_NETWORKS, yookassaStatusMap } from '@paystate/server/testing';
 import { YooKassaSandbox, type SandboxPaymentStatus } from '@paystate/sandbox';
-import { REMOTE_ADDRESS_HEADER } from '../../packages/server/src/providers/yookassa.js';
-import { providerContract, silent, type AdapterOptions } from '../support/provider-contract.js';
+import { REMOTE_ADDRESS_HEADER } from '../../../packages/server/src/providers/yookassa.js';
+import { providerContract, silent, type AdapterOptions } from '../../support/provider-contract.js';
 
 const SHOP_ID = 'shop-4711';
 const SECRET_KEY = 'test_secret_key';

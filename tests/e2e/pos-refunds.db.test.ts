@@ -240,11 +240,15 @@ describe(`POS refunds are movements on ${testBackend}: never paid out twice`, ()
   );
 });
 
-/** Ages an in-flight Idempotency-Key claim past its lock, behind the application's back: what 60 s after a crash looks like. */
-async function releaseIdempotencyLock(stack: Stack, scope: string, key: string): Promise<void> {
+/**
+ * Ages an in-flight Idempotency-Key claim past its lock, behind the application's back: what 60 s
+ * after a crash looks like. The key's scope is `<credential>/<merchant>`.
+ */
+async function releaseIdempotencyLock(stack: Stack, merchant: string, key: string): Promise<void> {
   const past = '2000-01-01T00:00:00.000Z';
+  const scope = `%/${merchant}`;
   if (stack.db.backend === 'postgres') {
-    await pgQuery(stack.db, 'update idempotency_keys set locked_until = $1 where merchant_id = $2 and key = $3', [
+    await pgQuery(stack.db, 'update idempotency_keys set locked_until = $1 where merchant_id like $2 and key = $3', [
       past,
       scope,
       key,
@@ -255,7 +259,7 @@ async function releaseIdempotencyLock(stack: Stack, scope: string, key: string):
   try {
     sqlite.pragma('busy_timeout = 5000');
     sqlite
-      .prepare('update idempotency_keys set locked_until = ? where merchant_id = ? and key = ?')
+      .prepare('update idempotency_keys set locked_until = ? where merchant_id like ? and key = ?')
       .run(past, scope, key);
   } finally {
     sqlite.close();

@@ -4,8 +4,8 @@ import { MoneyFormatError, type CreatePaymentInput, type Money } from '@paystate
 import { OutboundHttpError, OutboundResponseError, SumUpProvider } from '@paystate/server';
 import { exactAmount, sumupStatusMap } from '@paystate/server/testing';
 import { SUMUP_SANDBOX_STATUSES, SumUpSandbox, type SumUpSandboxStatus } from '@paystate/sandbox';
-import { waitFor, type OrderDetail } from '../support/harness.js';
-import { providerContract, throughTheServer, type AdapterOptions } from '../support/provider-contract.js';
+import { waitFor, type OrderDetail } from '../../support/harness.js';
+import { providerContract, throughTheServer, type AdapterOptions } from '../../support/provider-contract.js';
 
 const API_KEY = 'sup_sk_test_0123456789';
 const MERCHANT = 'MH4H92C7';

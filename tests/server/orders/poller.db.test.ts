@@ -15,8 +15,8 @@ import {
 } from '@paystate/server';
 import { claimDueOrdersPg, claimDueRechecksPg, selectDueOrders, selectDueRechecks } from '@paystate/server/testing';
 import { TmetrSandbox, YooKassaSandbox, type LoopbackServer } from '@paystate/sandbox';
-import { effectRows } from '../support/inspect.js';
-import { tempDatabase, tempDatabaseUrl, testBackend, type TempDatabase } from '../support/temp-db.js';
+import { effectRows } from '../../support/inspect.js';
+import { tempDatabase, tempDatabaseUrl, testBackend, type TempDatabase } from '../../support/temp-db.js';
 
 const T0 = '2026-03-01T09:00:00.000Z';
 const silent = pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapStatus, UnknownProviderStatusError } from '../../packages/server/src/providers/errors.js';
-import { yookassaStatusMap } from '../../packages/server/src/providers/yookassa.js';
+import { mapStatus, UnknownProviderStatusError } from '../../../packages/server/src/providers/errors.js';
+import { yookassaStatusMap } from '../../../packages/server/src/providers/yookassa.js';
 
 describe('mapStatus: a provider status through its adapter table', () => {
   it('maps a known status', () => {

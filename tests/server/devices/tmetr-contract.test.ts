@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { MakeCommand } from '@paystate/core';
 import { OutboundHttpError, TmetrGateway } from '@paystate/server';
 import { TmetrSandbox, type TmetrSandboxOptions } from '@paystate/sandbox';
-import { failureReasonOf, isTransientFailure } from '../../packages/server/src/outbound/failures.js';
-import { failureOf, providerContract, type AdapterOptions } from '../support/provider-contract.js';
+import { failureReasonOf, isTransientFailure } from '../../../packages/server/src/outbound/failures.js';
+import { failureOf, providerContract, type AdapterOptions } from '../../support/provider-contract.js';
 
 const TOKEN = 'tmetr-api-token';
 const DEVICE_TOKEN = 'device-bearer-token';

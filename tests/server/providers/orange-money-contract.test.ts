@@ -10,7 +10,7 @@ import {
   orangeMoneyStatusMap,
 } from '@paystate/server/testing';
 import { OrangeMoneySandbox, type OrangeSandboxStatus } from '@paystate/sandbox';
-import { providerContract, type AdapterOptions } from '../support/provider-contract.js';
+import { providerContract, type AdapterOptions } from '../../support/provider-contract.js';
 
 const CLIENT_ID = 'om-client-id';
 const CLIENT_SECRET = 'om-client-secret';
