@@ -1,5 +1,7 @@
 export * from './app/settings.js';
 export * from './app/runtime.js';
+export * from './app/adapters.js';
+export * from './db/open.js';
 export * from './app/serve.js';
 export * from './orders/store.js';
 export { SqliteStore } from './orders/store.sqlite.js';

@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import type { Clock } from '@paystate/core';
+import { lifecycleConfigOf, SettingsError, type Settings } from '../app/settings.js';
+import { PgStore } from '../orders/store.pg.js';
+import { SqliteStore } from '../orders/store.sqlite.js';
+import type { Store } from '../orders/store.js';
+import { PgPosStore } from '../pos/store.pg.js';
+import { SqlitePosStore } from '../pos/store.sqlite.js';
+import type { PosStore } from '../pos/store.js';
+import { PgTicketStore } from '../tickets/store.pg.js';
+import { SqliteTicketStore } from '../tickets/store.sqlite.js';
+import type { TicketStore } from '../tickets/store.js';
+import { isPostgresUrl, migratePg, openPg } from './connection.pg.js';
+import { migrateSqlite, openSqlite } from './connection.sqlite.js';
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+/** `file:` is the embedded SQLite default; `postgres://` or `postgresql://` is PostgreSQL for several instances. */
+export function databaseKindOf(databaseUrl: string): DatabaseKind {
+  if (databaseUrl.startsWith('file:')) return 'sqlite';
+  if (isPostgresUrl(databaseUrl)) return 'postgres';
+  throw new SettingsError(
+    `DATABASE_URL: expected file:<path> (SQLite) or postgres://user@host:port/database (PostgreSQL), got ${redactUrl(databaseUrl)}`,
+  );
+}
+
+/**
+ * Opens the configured database and brings its schema up to date: SQLite at once, PostgreSQL
+ * in the background under an advisory lock (every store call waits for it; `store.ready()`
+ * reports a failure early).
+ */
+export function openStore(settings: Settings, clock: Clock, logger?: Logger): Store {
+  return openDatabase(settings, clock, logger).store;
+}
+
+/** The order store and, on the same connection, the ticket store and the POS store (closing the order store closes them). */
+export function openDatabase(
+  settings: Settings,
+  clock: Clock,
+  logger?: Logger,
+): { store: Store; tickets: TicketStore; pos: PosStore } {
+  const deps = { clock, config: lifecycleConfigOf(settings) };
+  if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
+    const handle = openPg(settings.DATABASE_URL, {
+      onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
+    });
+    const store = new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
+    return {
+      store,
+      tickets: new PgTicketStore(handle.db, () => store.ready()),
+      pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }),
+    };
+  }
+  const { db, close } = openSqlite(settings.DATABASE_URL);
+  migrateSqlite(db);
+  return {
+    store: new SqliteStore(db, deps, close),
+    tickets: new SqliteTicketStore(db),
+    pos: new SqlitePosStore(db, clock),
+  };
+}
+
+/** Applies pending migrations to the configured database (what `paystate migrate` runs). */
+export async function migrateDatabase(databaseUrl: string): Promise<DatabaseKind> {
+  const kind = databaseKindOf(databaseUrl);
+  if (kind === 'postgres') {
+    const { pool, close } = openPg(databaseUrl);
+    try {
+      await migratePg(pool);
+    } finally {
+      await close();
+    }
+    return kind;
+  }
+  const { db, close } = openSqlite(databaseUrl);
+  try {
+    migrateSqlite(db);
+  } finally {
+    close();
+  }
+  return kind;
+}
+
+/** A URL fit for a message or a log line: the password masked. */
+export function redactUrl(databaseUrl: string): string {
+  return databaseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1****@');
+}
