@@ -641,8 +641,9 @@ const decoyFlood = (decoys: number): Op => ({
     }
     const interval = r.stack.runtime.settings.FAST_TRACK_INTERVAL_S;
     const cap = r.stack.runtime.settings.MAX_ORDERS_PER_CYCLE;
-    // Newer decoys must never delay it; orders due before it (a backlog left by an earlier flood)
-    // rightly go first, so they earn it one more cycle per MAX_ORDERS_PER_CYCLE of them.
+    // Newer decoys must never delay it; orders due before it or at the same moment (a backlog left
+    // by an earlier flood, whose checks can fall due together with the victim's; ties have no order)
+    // rightly compete, so they earn it one more cycle per MAX_ORDERS_PER_CYCLE of them.
     const before = (await r.stack.runtime.store.getOrder(victim.id))?.order;
     const due = before?.nextCheckAt;
     const pending = await r.stack.runtime.store.listOrders({ status: 'pending', limit: 100_000 });
@@ -651,7 +652,7 @@ const decoyFlood = (decoys: number): Op => ({
         record.order.orderId !== victim.id &&
         due &&
         record.order.nextCheckAt !== null &&
-        record.order.nextCheckAt < due,
+        record.order.nextCheckAt <= due,
     ).length;
     const cycles = 2 + Math.floor(dueBefore / cap);
     r.clock.advance(interval);
@@ -665,7 +666,7 @@ const decoyFlood = (decoys: number): Op => ({
     // is 0.2 s here, which a loaded machine can miss) counts: rule 3 then rightly backs it off.
     if (record?.status === 'pending' && record.order.checkAttempts === (before?.checkAttempts ?? 0)) {
       throw new Failure(
-        `order ${victim.id}, paid at the provider, still unchecked ${cycles} poll cycles past due behind ${decoys} newer decoys and ${dueBefore} orders due before it (MAX_ORDERS_PER_CYCLE ${cap})`,
+        `order ${victim.id}, paid at the provider, still unchecked ${cycles} poll cycles past due behind ${decoys} newer decoys and ${dueBefore} orders due before it or with it (MAX_ORDERS_PER_CYCLE ${cap})`,
         [],
         'fair-polling',
       );
