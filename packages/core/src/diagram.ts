@@ -2,7 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 
 /**
  * Renders a flat machine as a Mermaid state diagram, straight from its definition, so the
- * README's picture cannot drift from the code. Guards appear in brackets after the event.
+ * picture in docs/lifecycle.md cannot drift from the code. Guards appear in brackets after the event.
  */
 export function toMermaid(machine: AnyStateMachine): string {
   const lines = ['stateDiagram-v2', `  [*] --> ${String(machine.config.initial)}`];

@@ -7,7 +7,7 @@ export { SettingsError };
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-/** What an order's lifecycle defaults to for each kind of fulfilment (README, Lifecycle settings). */
+/** What an order's lifecycle defaults to for each kind of fulfilment (docs/configuration.md, Lifecycle settings). */
 export const fulfilmentDefaults = {
   tmetr: { ORDER_TTL_S: 900, AUTO_FULFIL_WINDOW: 'fast_track' },
   // A ticket buyer may pay from a phone an hour later: any success in the order's life issues it.

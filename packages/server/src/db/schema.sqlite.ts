@@ -138,7 +138,7 @@ export const tickets = sqliteTable('tickets', {
   mailedAt: text('mailed_at'),
 });
 
-// Restaurant POS (README "Restaurant POS"): per-merchant payment methods, payments with
+// Restaurant POS (docs/pos.md): per-merchant payment methods, payments with
 // the core Payment machine, refunds, cash drawer sessions, and the idempotency keys of the
 // create/refund endpoints. Merchants are ids (1-64 letters, digits, - or _), not a table.
 
