@@ -27,6 +27,9 @@ export { TicketIssuer } from './tickets/issuer.js';
 export { Mailer } from './notifications/mailer.js';
 export { EmailNotifier } from './notifications/email-notifier.js';
 export * from './pos/store.js';
+export * from './idempotency/store.js';
+export { SqliteIdempotencyStore } from './idempotency/store.sqlite.js';
+export { PgIdempotencyStore } from './idempotency/store.pg.js';
 export { SqlitePosStore } from './pos/store.sqlite.js';
 export { PgPosStore } from './pos/store.pg.js';
 export {

@@ -32,7 +32,7 @@ export function createApp(services: Services, logger: Logger) {
   );
   // The order API is anonymous: its Idempotency-Keys share the anonymous credential's scope, apart from every merchant's.
   const orderKeys = idempotency({
-    store: services.pos.store,
+    store: services.idempotency,
     clock: services.pos.clock,
     scope: credentialOf,
     logger,

@@ -41,7 +41,7 @@ export function createRuntime(options: RuntimeOptions) {
   const tmetr =
     options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
   const mailer = mailerFromSettings(settings, logger);
-  const { store, tickets, pos: posStore } = openDatabase(settings, clock, logger);
+  const { store, tickets, pos: posStore, idempotency } = openDatabase(settings, clock, logger);
   const device =
     tmetr ??
     (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
@@ -89,6 +89,7 @@ export function createRuntime(options: RuntimeOptions) {
       tickets,
       orders,
       pos,
+      idempotency,
       webhooks,
       metrics,
       adminAuth: bearerAuth(settings.ADMIN_TOKEN, 'admin API'),
@@ -109,6 +110,7 @@ export function createRuntime(options: RuntimeOptions) {
     logger,
     store,
     tickets,
+    idempotency,
     providers,
     dispatcher,
     orders,

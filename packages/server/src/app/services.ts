@@ -6,6 +6,7 @@ import type { Settings } from './settings.js';
 import type { Store } from '../orders/store.js';
 import type { TicketStore } from '../tickets/store.js';
 import type { WebhookService } from '../webhooks/service.js';
+import type { IdempotencyStore } from '../idempotency/store.js';
 
 /** What the routes need, assembled once by the runtime. */
 export interface Services {
@@ -13,8 +14,10 @@ export interface Services {
   store: Store;
   tickets: TicketStore;
   orders: OrderService;
-  /** The restaurant POS (payment methods, payments, refunds, cash drawer) and its idempotency keys. */
+  /** The restaurant POS (payment methods, payments, refunds, cash drawer). */
   pos: PosService;
+  /** The Idempotency-Keys of the order API and the POS routes. */
+  idempotency: IdempotencyStore;
   webhooks: WebhookService;
   metrics: Metrics;
   adminAuth: MiddlewareHandler;

@@ -10,6 +10,9 @@ import type { PosStore } from '../pos/store.js';
 import { PgTicketStore } from '../tickets/store.pg.js';
 import { SqliteTicketStore } from '../tickets/store.sqlite.js';
 import type { TicketStore } from '../tickets/store.js';
+import { PgIdempotencyStore } from '../idempotency/store.pg.js';
+import { SqliteIdempotencyStore } from '../idempotency/store.sqlite.js';
+import type { IdempotencyStore } from '../idempotency/store.js';
 import { isPostgresUrl, migratePg, openPg } from './connection.pg.js';
 import { migrateSqlite, openSqlite } from './connection.sqlite.js';
 
@@ -38,7 +41,7 @@ export function openDatabase(
   settings: Settings,
   clock: Clock,
   logger?: Logger,
-): { store: Store; tickets: TicketStore; pos: PosStore } {
+): { store: Store; tickets: TicketStore; pos: PosStore; idempotency: IdempotencyStore } {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
     const handle = openPg(settings.DATABASE_URL, {
@@ -49,6 +52,7 @@ export function openDatabase(
       store,
       tickets: new PgTicketStore(handle.db, () => store.ready()),
       pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }),
+      idempotency: new PgIdempotencyStore(handle.db, store.ready()),
     };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
@@ -57,6 +61,7 @@ export function openDatabase(
     store: new SqliteStore(db, deps, close),
     tickets: new SqliteTicketStore(db),
     pos: new SqlitePosStore(db, clock),
+    idempotency: new SqliteIdempotencyStore(db),
   };
 }
 

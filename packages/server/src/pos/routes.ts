@@ -92,7 +92,7 @@ export function posRoutes(services: Services) {
   const app = new Hono();
   const merchant = (c: Context) => parseId(c, 'merchantId');
   const keyed = idempotency({
-    store: pos.store,
+    store: services.idempotency,
     clock: pos.clock,
     scope: (c) => {
       const parsed = idSchema.safeParse(c.req.param('merchantId'));

@@ -1,6 +1,6 @@
 /**
  * The POS stores on PostgreSQL, for several server processes on one database: payment methods,
- * payments, refunds, the cash drawer and the Idempotency-Keys, one class implementing every
+ * payments, refunds and the cash drawer, one class implementing every
  * port of PosStore.
  *
  * Invariants:
@@ -11,31 +11,14 @@
  * - A transaction that failed with a serialization failure or a deadlock did nothing and is run
  *   again whole (db/retry.ts); a refusal (PosRefusal) rolls back everything it was part of.
  * - Every method waits for `prepare` (the order store's migrations) first.
- * - Conditions, rows and decisions are the SQLite twin's (rows.ts, ../idempotency/rows.ts);
+ * - Conditions, rows and decisions are the SQLite twin's (rows.ts);
  *   only execution differs here.
  */
-import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Clock, DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod } from '@paystate/core';
-import {
-  cashDrawerMovements,
-  cashDrawerSessions,
-  idempotencyKeys,
-  paymentMethods,
-  paymentRefunds,
-  payments,
-} from '../db/schema.pg.js';
+import { cashDrawerMovements, cashDrawerSessions, paymentMethods, paymentRefunds, payments } from '../db/schema.pg.js';
 import type { PgDb } from '../db/connection.pg.js';
-import { isSerializationFailure, MAX_ATTEMPTS, retrying } from '../db/retry.js';
-import {
-  claimLapsed,
-  claimOutcomeOf,
-  inFlightKey,
-  keyResponseOf,
-  keyTakeoverOf,
-  newKeyRow,
-  scopedKey,
-} from '../idempotency/rows.js';
-import type { IdempotencyClaim, IdempotencyClaimRequest, StoredResponse } from '../idempotency/store.js';
+import { isSerializationFailure, retrying } from '../db/retry.js';
 import {
   decideAll,
   drawerAlreadyOpen,
@@ -465,55 +448,6 @@ export class PgPosStore implements PosStore {
       .where(eq(cashDrawerMovements.sessionId, sessionId))
       .orderBy(asc(cashDrawerMovements.id));
     return rows.map(movementOf);
-  }
-
-  async claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim> {
-    await this.prepared;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // The INSERT is the claim: of two concurrent requests with one key, the unique index lets one in.
-      const [inserted] = await this.db
-        .insert(idempotencyKeys)
-        .values(newKeyRow(claim))
-        .onConflictDoNothing()
-        .returning({ id: idempotencyKeys.id });
-      if (inserted) return { outcome: 'claimed' };
-      const outcome = await this.locked(async (tx): Promise<IdempotencyClaim | null> => {
-        const [row] = await tx
-          .select()
-          .from(idempotencyKeys)
-          .where(scopedKey(idempotencyKeys, claim.scope, claim.key))
-          .for('update');
-        // Released between our INSERT and this read: claim again.
-        if (!row) return null;
-        if (!claimLapsed(row, claim.now)) return claimOutcomeOf(row, claim.requestHash);
-        await tx.update(idempotencyKeys).set(keyTakeoverOf(claim)).where(eq(idempotencyKeys.id, row.id));
-        return { outcome: 'claimed' };
-      });
-      if (outcome) return outcome;
-    }
-    return { outcome: 'in_flight' };
-  }
-
-  async completeIdempotencyKey(scope: string, key: string, response: StoredResponse) {
-    await this.prepared;
-    await this.db
-      .update(idempotencyKeys)
-      .set(keyResponseOf(response))
-      .where(inFlightKey(idempotencyKeys, scope, key));
-  }
-
-  async releaseIdempotencyKey(scope: string, key: string) {
-    await this.prepared;
-    await this.db.delete(idempotencyKeys).where(inFlightKey(idempotencyKeys, scope, key));
-  }
-
-  async purgeIdempotencyKeys(now: string) {
-    await this.prepared;
-    const deleted = await this.db
-      .delete(idempotencyKeys)
-      .where(lte(idempotencyKeys.expiresAt, now))
-      .returning({ id: idempotencyKeys.id });
-    return deleted.length;
   }
 
   async close() {

@@ -1,6 +1,6 @@
 /**
- * The POS stores on SQLite: payment methods, payments, refunds, the cash drawer and the
- * Idempotency-Keys, one class implementing every port of PosStore.
+ * The POS stores on SQLite: payment methods, payments, refunds and the cash drawer, one class
+ * implementing every port of PosStore.
  *
  * Invariants:
  * - Every read-then-write is one BEGIN IMMEDIATE transaction (better-sqlite3 transactions are
@@ -8,10 +8,10 @@
  *   already a locked read.
  * - Writes of a payment or a drawer session are also compare-and-set on their version column.
  * - A refusal (PosRefusal) is thrown before anything is written, and rolls back what was.
- * - Conditions, rows and decisions are the PostgreSQL twin's (rows.ts, ../idempotency/rows.ts);
+ * - Conditions, rows and decisions are the PostgreSQL twin's (rows.ts);
  *   only execution differs here.
  */
-import { and, asc, desc, eq, lte } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import {
   type Clock,
   type DrawerSession,
@@ -23,22 +23,11 @@ import {
 import {
   cashDrawerMovements,
   cashDrawerSessions,
-  idempotencyKeys,
   paymentMethods,
   paymentRefunds,
   payments,
 } from '../db/schema.sqlite.js';
 import type { SqliteDb } from '../db/connection.sqlite.js';
-import {
-  claimLapsed,
-  claimOutcomeOf,
-  inFlightKey,
-  keyResponseOf,
-  keyTakeoverOf,
-  newKeyRow,
-  scopedKey,
-} from '../idempotency/rows.js';
-import type { IdempotencyClaim, IdempotencyClaimRequest, StoredResponse } from '../idempotency/store.js';
 import {
   decideAll,
   drawerAlreadyOpen,
@@ -443,47 +432,6 @@ export class SqlitePosStore implements PosStore {
       .orderBy(asc(cashDrawerMovements.id))
       .all()
       .map(movementOf);
-  }
-
-  async claimIdempotencyKey(claim: IdempotencyClaimRequest): Promise<IdempotencyClaim> {
-    return this.immediate((tx) => {
-      const inserted = tx
-        .insert(idempotencyKeys)
-        .values(newKeyRow(claim))
-        .onConflictDoNothing()
-        .returning({ id: idempotencyKeys.id })
-        .get();
-      if (inserted) return { outcome: 'claimed' };
-      const row = tx
-        .select()
-        .from(idempotencyKeys)
-        .where(scopedKey(idempotencyKeys, claim.scope, claim.key))
-        .get()!;
-      if (claimLapsed(row, claim.now)) {
-        tx.update(idempotencyKeys).set(keyTakeoverOf(claim)).where(eq(idempotencyKeys.id, row.id)).run();
-        return { outcome: 'claimed' };
-      }
-      return claimOutcomeOf(row, claim.requestHash);
-    });
-  }
-
-  async completeIdempotencyKey(scope: string, key: string, response: StoredResponse) {
-    this.db
-      .update(idempotencyKeys)
-      .set(keyResponseOf(response))
-      .where(inFlightKey(idempotencyKeys, scope, key))
-      .run();
-  }
-
-  async releaseIdempotencyKey(scope: string, key: string) {
-    this.db
-      .delete(idempotencyKeys)
-      .where(inFlightKey(idempotencyKeys, scope, key))
-      .run();
-  }
-
-  async purgeIdempotencyKeys(now: string) {
-    return this.db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now)).run().changes;
   }
 
   async close() {

@@ -1,14 +1,5 @@
 import type { DrawerSession, Money, PaymentDecision, PaymentInput, PaymentMethod, PaymentStatus } from '@paystate/core';
 import type { StoreLifecycle } from '../db/lifecycle.js';
-import type { IdempotencyStore } from '../idempotency/store.js';
-
-// The Idempotency-Key port lives with its middleware; the package has always exported it from here.
-export type {
-  IdempotencyClaim,
-  IdempotencyClaimRequest,
-  IdempotencyStore,
-  StoredResponse,
-} from '../idempotency/store.js';
 
 /** The code of the method that needs no provider: a cashier takes the money into the drawer. */
 export const CASH_METHOD = 'cash';
@@ -255,10 +246,5 @@ export interface DrawerStore {
   drawerMovements(sessionId: string): Promise<DrawerMovement[]>;
 }
 
-/** Everything the POS persists, and the Idempotency-Keys of its routes and the order API, on one database. */
-export type PosStore = StoreLifecycle &
-  PaymentMethodStore &
-  PosPaymentStore &
-  PosRefundStore &
-  DrawerStore &
-  IdempotencyStore;
+/** Everything the POS persists, on one database. */
+export type PosStore = StoreLifecycle & PaymentMethodStore & PosPaymentStore & PosRefundStore & DrawerStore;
