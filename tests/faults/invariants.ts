@@ -106,6 +106,8 @@ export interface EffectRowView {
   kind: string;
   status: string;
   attempts: number;
+  /** When the dispatcher may next claim it (ISO): a retried effect backs off up to 5 minutes. */
+  nextAttemptAt: string;
   payload: unknown;
 }
 
@@ -181,6 +183,7 @@ interface RawEffectRow {
   kind: string;
   status: string;
   attempts: number;
+  next_attempt_at: string | Date;
   payload: string | object;
 }
 
@@ -214,6 +217,8 @@ function effectOf(row: RawEffectRow): EffectRowView {
     kind: row.kind,
     status: row.status,
     attempts: Number(row.attempts),
+    nextAttemptAt:
+      row.next_attempt_at instanceof Date ? row.next_attempt_at.toISOString() : String(row.next_attempt_at),
     payload: jsonOf(row.payload),
   };
 }
@@ -253,7 +258,7 @@ function copyBooks(sandboxes: Sandboxes): BookEntry[] {
 
 const ORDER_COLUMNS = 'id, status, next_check_at, price_minor, currency, provider_payment_id, version, snapshot';
 const EVENT_COLUMNS = 'id, order_id, from_status, to_status, event, source, applied, at, payload';
-const EFFECT_COLUMNS = 'id, key, order_id, kind, status, attempts, payload';
+const EFFECT_COLUMNS = 'id, key, order_id, kind, status, attempts, next_attempt_at, payload';
 
 /** The small read-only query helper for SQLite: one read transaction, one snapshot of the file even while another process writes to it. */
 function readSqlite(dbPath: string, withEvents: boolean): RawRows {
