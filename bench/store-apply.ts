@@ -41,6 +41,7 @@ export async function benchStoreApply() {
         },
         deps,
       ),
+      { merchantId: 'default', providerAccountId: null },
     );
     await store.applyEvent('o-1', { type: 'PAYMENT_INITIATED', providerPaymentId: 'p-1' });
     const observation = { type: 'PAYMENT_OBSERVED', source: 'poll', status: 'pending', amount: price } as const;

@@ -8,6 +8,7 @@ describe('the CLI maps a failure to a message and an exit code in one place', ()
     expect(errorKinds.filter((kind) => exit(kind) === 1)).toEqual([
       'invalid',
       'unauthorized',
+      'forbidden',
       'not_found',
       'conflict',
       'rejected',

@@ -145,7 +145,7 @@ describe(`Wave end to end: signed webhooks through the real server on ${testBack
       expect(wave.deliveries.at(-1)?.status).toBe(200);
       expect((await stack.status(orderId)).status).toBe('pending');
       await wave.complete(sessionId, false);
-      const report = await stack.runtime.providers.get('wave')!.getPaymentStatus(sessionId);
+      const report = await stack.runtime.providers.environment.get('wave')!.getPaymentStatus(sessionId);
       expect(report).toMatchObject({ status: 'succeeded', amount: { amountMinor: 1500, currency: 'XOF' } });
     },
     T * 2,

@@ -18,7 +18,7 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...crypto, default: { ...crypto, timingSafeEqual }, timingSafeEqual };
 });
 
-const { bearerAuth } = await import('../../packages/server/src/http/auth.js');
+const { authenticate, requireScope } = await import('../../packages/server/src/http/auth.js');
 const { PaystateError } = await import('../../packages/server/src/errors.js');
 const { sendError } = await import('../../packages/server/src/http/errors.js');
 
@@ -26,7 +26,9 @@ const TOKEN = 'the-right-admin-token-0123456789';
 
 function app() {
   const hono = new Hono();
-  hono.use('*', bearerAuth(TOKEN, 'admin API'));
+  // No API key matches here: the bootstrap token's comparison is the one under test.
+  hono.use('*', authenticate({ adminToken: TOKEN, deviceToken: undefined, keys: { authenticate: async () => null } }));
+  hono.use('*', requireScope('platform_admin'));
   hono.get('/', (c) => c.text('ok'));
   hono.onError((error, c) => (error instanceof PaystateError ? sendError(c, error) : c.text('boom', 500)));
   return hono;

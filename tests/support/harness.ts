@@ -24,7 +24,22 @@ export interface StackOverrides {
    * sending them); it must use SHOP_ID and SECRET_KEY. A fresh one by default.
    */
   yookassa?: YooKassaSandbox;
+  /** Merchants registered before the first request (the migration registers `default`). */
+  merchants?: readonly string[];
 }
+
+/** The merchants the POS suites sell for: registered in every stack unless a test names its own. */
+export const TEST_MERCHANTS = [
+  'dakar-1',
+  'dakar-2',
+  'dakar-7',
+  'msk-1',
+  'msk-8',
+  'msk-9',
+  'paris-1',
+  'paris-2',
+  'abidjan-1',
+];
 
 export interface Reply<T = unknown> {
   status: number;
@@ -148,6 +163,8 @@ export async function startStack(overrides: StackOverrides = {}) {
       ...(overrides.clock ? { clock: overrides.clock } : {}),
       ...(overrides.notifier ? { notifier: overrides.notifier } : {}),
     });
+    await runtime.store.ready();
+    for (const id of overrides.merchants ?? TEST_MERCHANTS) await runtime.merchants.create(id, id);
     server = await startServer(runtime);
   } catch (error) {
     if (runtime && !server) await runtime.close();

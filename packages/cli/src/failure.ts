@@ -9,6 +9,7 @@ import { CliError } from './output.js';
 const exitCodeOfKind: Record<ErrorKind, number> = {
   invalid: 1,
   unauthorized: 1,
+  forbidden: 1,
   not_found: 1,
   conflict: 1,
   rejected: 1,

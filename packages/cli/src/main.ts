@@ -53,6 +53,21 @@ const commands: CommandEntry[] = [
     load: async () => (await import('./commands/pos.js')).posCommand,
   },
   {
+    name: 'merchants',
+    summary: 'merchants (tenants) and their own provider accounts',
+    load: async () => (await import('./commands/merchants.js')).merchantsCommand,
+  },
+  {
+    name: 'api-keys',
+    summary: 'API keys with scopes: platform_admin, merchant_admin, cashier, read_only, device',
+    load: async () => (await import('./commands/api-keys.js')).apiKeysCommand,
+  },
+  {
+    name: 'keys',
+    summary: 'rotate the master key that seals provider credentials',
+    load: async () => (await import('./commands/keys.js')).keysCommand,
+  },
+  {
     name: 'diagram',
     summary: 'print the order lifecycle as a Mermaid state diagram, generated from the machine',
     load: async () => (await import('./commands/diagram.js')).diagramCommand,

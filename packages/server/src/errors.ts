@@ -7,6 +7,7 @@
 export const errorKinds = [
   'invalid',
   'unauthorized',
+  'forbidden',
   'not_found',
   'conflict',
   'rejected',

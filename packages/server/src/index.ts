@@ -57,3 +57,9 @@ export {
   IDEMPOTENCY_LOCK_S,
 } from './idempotency/middleware.js';
 export { PaystateError, errorKinds, type ErrorKind } from './errors.js';
+export { MerchantService, type NewApiKey } from './merchants/service.js';
+export { ProviderDirectory } from './merchants/provider-directory.js';
+export { scopes, merchantScopes, type Scope, type Principal } from './merchants/scopes.js';
+export type { MerchantRecord, ApiKeyRecord, ProviderAccountRecord } from './merchants/store.js';
+export { apiKeyView, merchantView, providerAccountView } from './merchants/views.js';
+export * from './app/tenants.js';

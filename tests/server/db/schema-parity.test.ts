@@ -15,6 +15,9 @@ const tables = [
   'cashDrawerSessions',
   'cashDrawerMovements',
   'idempotencyKeys',
+  'merchants',
+  'apiKeys',
+  'providerAccounts',
 ] as const;
 
 /** What must agree between the dialects: columns (name, nullability, default or not, primary key) and indexes. */

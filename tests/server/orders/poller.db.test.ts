@@ -461,6 +461,7 @@ describe('poller against the YooKassa sandbox over loopback', () => {
     const webhook = (paymentId: string) =>
       s.runtime.webhooks.receive(
         'yookassa',
+        null,
         {},
         JSON.stringify({
           type: 'notification',

@@ -59,6 +59,7 @@ describe(`the ${testBackend} store on a real database`, () => {
         },
         deps,
       ),
+      { merchantId: 'default', providerAccountId: null },
     );
     await store.applyEvent(orderId, { type: 'PAYMENT_INITIATED', providerPaymentId: `pay-${orderId}` });
   }
@@ -87,6 +88,7 @@ describe(`the ${testBackend} store on a real database`, () => {
         },
         deps,
       ),
+      { merchantId: 'default', providerAccountId: null },
     );
     const at = (seconds: number) => new Date(Date.parse('2026-03-01T09:00:00.000Z') + seconds * 1000).toISOString();
     const claims = await Promise.all([0, 0, 0].map(() => store.claimPaymentStart('o-lease', at(0), at(60))));
@@ -125,16 +127,19 @@ describe(`the ${testBackend} store on a real database`, () => {
       ) as { entries: unknown[] };
       expect(Number(applied[0]?.n)).toBe(journal.entries.length);
       expect(tables.map((t) => t.name)).toEqual([
+        'api_keys',
         'cash_drawer_movements',
         'cash_drawer_sessions',
         'devices',
         'effects',
         'idempotency_keys',
+        'merchants',
         'order_events',
         'orders',
         'payment_methods',
         'payment_refunds',
         'payments',
+        'provider_accounts',
         'tickets',
         'webhook_inbox',
       ]);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { orderStatusSchema } from '@paystate/core';
-import { idSchema, sanitizeClientInfo } from '@paystate/server';
+import { sanitizeClientInfo } from '@paystate/server';
 import { withStore, type GlobalOptions } from '../context.js';
+import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 export function devicesCommand(program: Command): void {
@@ -14,23 +15,32 @@ export function devicesCommand(program: Command): void {
     .option('--location <text>', 'shown on the status page', '')
     .option('--logo-url <https-url>', 'logo on the status page')
     .option('--client-info <html>', 'default text on the status page (sanitised)', '')
-    .action(async (id: string, options: { name: string; location: string; logoUrl?: string; clientInfo: string }) => {
-      checkId(id);
-      if (options.logoUrl !== undefined && !/^https:\/\/\S+$/.test(options.logoUrl))
-        throw new CliError('--logo-url must be an https URL');
-      const device = await withStore(program.opts<GlobalOptions>(), async (store) => {
-        const existing = await store.getDevice(id);
-        return store.upsertDevice({
-          id,
-          name: options.name,
-          location: options.location,
-          logoUrl: options.logoUrl ?? existing?.logoUrl ?? null,
-          clientInfo: sanitizeClientInfo(options.clientInfo),
-          clientInfoByStatus: existing?.clientInfoByStatus ?? {},
+    .option('--merchant <id>', 'the merchant the device belongs to', 'default')
+    .action(
+      async (
+        id: string,
+        options: { name: string; location: string; logoUrl?: string; clientInfo: string; merchant: string },
+      ) => {
+        checkId(id, 'device');
+        checkId(options.merchant, 'merchant');
+        if (options.logoUrl !== undefined && !/^https:\/\/\S+$/.test(options.logoUrl))
+          throw new CliError('--logo-url must be an https URL');
+        const device = await withStore(program.opts<GlobalOptions>(), async (store) => {
+          const existing = await store.getDevice(id);
+          return store.upsertDevice({
+            id,
+            merchantId: options.merchant,
+            name: options.name,
+            location: options.location,
+            logoUrl: options.logoUrl ?? existing?.logoUrl ?? null,
+            clientInfo: sanitizeClientInfo(options.clientInfo),
+            clientInfoByStatus: existing?.clientInfoByStatus ?? {},
+          });
         });
-      });
-      process.stdout.write(`device ${device.id} saved\n`);
-    });
+        if (!device) throw new CliError(`device ${id} belongs to another merchant; nothing was changed`);
+        process.stdout.write(`device ${device.id} saved\n`);
+      },
+    );
 
   devices
     .command('list')
@@ -49,7 +59,7 @@ export function devicesCommand(program: Command): void {
     .description('set the status page text for every status, or with --status for one (client_info_<status>)')
     .option('--status <status>', 'the order status this text is for')
     .action(async (id: string, html: string, options: { status?: string }) => {
-      checkId(id);
+      checkId(id, 'device');
       const status = options.status === undefined ? undefined : orderStatusSchema.safeParse(options.status);
       if (status && !status.success) throw new CliError(`unknown status "${options.status}"`);
       const clean = sanitizeClientInfo(html);
@@ -66,9 +76,4 @@ export function devicesCommand(program: Command): void {
         `device ${id}: ${status?.data ? `client_info_${status.data}` : 'client_info'} set${clean !== html ? ' (unsafe markup removed)' : ''}\n`,
       );
     });
-}
-
-function checkId(id: string): void {
-  if (!idSchema.safeParse(id).success)
-    throw new CliError(`"${id}" is not a valid device id (1-64 letters, digits, - or _)`);
 }

@@ -10,11 +10,11 @@ import {
 import {
   CASH_METHOD,
   drawerView,
-  idSchema,
   methodView,
   movementView,
   openDatabase,
   paymentProvidersFromSettings,
+  providerDirectoryFromSettings,
   paymentView,
   PosService,
   publicUrlOf,
@@ -23,6 +23,7 @@ import {
   type PaymentRecord,
 } from '@paystate/server';
 import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
+import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 const PROVIDER_CODE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -39,11 +40,18 @@ export function posCommand(program: Command): void {
   async function withPos<T>(work: (service: PosService, withProviders: () => void) => Promise<T>): Promise<T> {
     const settings = settingsFrom(program.opts<GlobalOptions>());
     const logger = cliLogger(settings);
-    const { store, pos: posStore } = openDatabase(settings, systemClock, logger);
-    const providers = new Map<string, PaymentProvider>();
+    const { store, pos: posStore, merchants } = openDatabase(settings, systemClock, logger);
+    const environment = new Map<string, PaymentProvider>();
+    const providers = providerDirectoryFromSettings(
+      settings,
+      { merchants, methods: posStore },
+      logger,
+      systemClock,
+      environment,
+    );
     const service = new PosService(posStore, providers, systemClock, publicUrlOf(settings), logger);
     const withProviders = () => {
-      for (const [code, provider] of paymentProvidersFromSettings(settings, logger)) providers.set(code, provider);
+      for (const [code, provider] of paymentProvidersFromSettings(settings, logger)) environment.set(code, provider);
     };
     try {
       await posStore.ready();
@@ -64,7 +72,7 @@ export function posCommand(program: Command): void {
       checkId(merchant, 'merchant');
       const views = await withPos(async (service) => {
         const list = options.offered ? await service.offeredMethods(merchant) : await service.listMethods(merchant);
-        return list.map((method) => methodView(method, service.available(method.providerCode)));
+        return list.map((method) => methodView(method, service.available(method)));
       });
       if (options.json) return printJson(views);
       printRows(
@@ -87,12 +95,17 @@ export function posCommand(program: Command): void {
     .option('--active', 'offer it')
     .option('--inactive', 'stop offering it')
     .option('--config <key=value...>', 'public configuration shown to payers (merchant number, QR hint); never secrets')
+    .option(
+      '--account <id>',
+      "the merchant's own provider account (`paystate merchants accounts list`); `default` for the environment's",
+    )
     .option('--json', 'print JSON')
     .action(
       async (
         merchant: string,
         provider: string,
         options: {
+          account?: string;
           name?: string;
           order?: string;
           active?: boolean;
@@ -112,6 +125,12 @@ export function posCommand(program: Command): void {
           throw new CliError('--name must be 1-80 characters');
         const publicConfig = options.config === undefined ? undefined : parseConfig(options.config);
         const active = options.active ? true : options.inactive ? false : undefined;
+        const accountId =
+          options.account === undefined
+            ? undefined
+            : options.account === 'default'
+              ? null
+              : checkId(options.account, 'account');
         const { view, created } = await withPos(async (service) => {
           const existing = (await service.listMethods(merchant)).find((m) => m.providerCode === provider);
           const method = existing
@@ -120,16 +139,18 @@ export function posCommand(program: Command): void {
                 ...(active === undefined ? {} : { active }),
                 ...(sortOrder === undefined ? {} : { sortOrder }),
                 ...(publicConfig === undefined ? {} : { publicConfig }),
+                ...(accountId === undefined ? {} : { accountId }),
               })
             : await service.createMethod({
                 merchantId: merchant,
                 providerCode: provider,
+                accountId: accountId ?? null,
                 displayName: requireName(options.name),
                 active: active ?? true,
                 sortOrder: sortOrder ?? 0,
                 publicConfig: publicConfig ?? {},
               });
-          return { view: methodView(method, service.available(provider)), created: !existing };
+          return { view: methodView(method, service.available(method)), created: !existing };
         });
         if (options.json) return printJson(view);
         process.stdout.write(
@@ -309,9 +330,4 @@ function parseConfig(entries: string[]): Record<string, string> {
 function requireName(name: string | undefined): string {
   if (name === undefined) throw new CliError('a new payment method needs --name');
   return name.trim();
-}
-
-function checkId(id: string, what: string): void {
-  if (!idSchema.safeParse(id).success)
-    throw new CliError(`"${id}" is not a valid ${what} id (1-64 letters, digits, - or _)`);
 }

@@ -29,6 +29,9 @@ export function posScenario(): Scenario {
     },
     async run(api, say) {
       const m = `/v1/merchants/${MERCHANT}`;
+      const registered = (await api('GET', '/v1/admin/merchants')).merchants as Array<{ id: string }>;
+      if (!registered.some((merchant) => merchant.id === MERCHANT))
+        await api('POST', '/v1/admin/merchants', { id: MERCHANT, name: 'Maquis de la démo' });
       await ensureMethod(api, m, { provider_code: 'cash', display_name: 'Espèces', sort_order: 0 });
       await ensureMethod(api, m, { provider_code: 'wave', display_name: 'Wave', sort_order: 1 });
       const offered = (await api('GET', `${m}/payment-methods?offered=true`)).methods as Array<{

@@ -3,6 +3,11 @@ import { systemClock, type Clock, type DeviceGateway, type PaymentProvider } fro
 import { TmetrGateway } from '../devices/tmetr.js';
 import { Mailer } from '../notifications/mailer.js';
 import { configuredProviders } from '../providers/registry.js';
+import { ProviderAccounts } from '../merchants/provider-accounts.js';
+import { ProviderDirectory } from '../merchants/provider-directory.js';
+import { Keyring } from '../merchants/sealing.js';
+import type { MerchantStore } from '../merchants/store.js';
+import type { PaymentMethodStore } from '../pos/store.js';
 import { publicUrlOf, SettingsError, type Settings } from './settings.js';
 
 /** Builds the configured provider and device adapters (no I/O); throws SettingsError on what is missing. */
@@ -50,3 +55,23 @@ export const noFulfilment: DeviceGateway = {
     throw new SettingsError('FULFILMENT=none: this server fulfils no orders');
   },
 };
+
+/**
+ * Every account a payment can go through: the environment's providers (or `environment`, given)
+ * and the merchants' own accounts, opened with PAYSTATE_MASTER_KEY.
+ */
+export function providerDirectoryFromSettings(
+  settings: Settings,
+  stores: { merchants: MerchantStore; methods: Pick<PaymentMethodStore, 'getMethod'> },
+  logger: Logger,
+  clock: Clock = systemClock,
+  environment: ReadonlyMap<string, PaymentProvider> = paymentProvidersFromSettings(settings, logger, clock),
+): ProviderDirectory {
+  const accounts = new ProviderAccounts(stores.merchants, Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY), {
+    timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000,
+    logger,
+    clock,
+    publicUrl: publicUrlOf(settings),
+  });
+  return new ProviderDirectory(environment, accounts, stores.methods);
+}

@@ -7,10 +7,11 @@ import { deviceAdminRoutes } from '../devices/admin-routes.js';
 import { deviceRoutes } from '../devices/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { PaystateError } from '../errors.js';
-import { credentialOf } from '../http/auth.js';
+import { credentialOf, requireKey } from '../http/auth.js';
 import { errorBody, sendError } from '../http/errors.js';
 import { idempotency } from '../idempotency/middleware.js';
 import { opsRoutes } from './ops-routes.js';
+import { merchantAdminRoutes, providerAccountRoutes } from '../merchants/routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
 import { orderRoutes } from '../orders/routes.js';
 import type { Services } from './services.js';
@@ -41,10 +42,14 @@ export function createApp(services: Services, logger: Logger) {
   app.post('/v1/orders/:id/pay', orderKeys);
   app.route('/', orderRoutes(services));
   app.route('/', webhookRoutes(services));
+  // Every route below names the scope it needs; the merchant comes from the key (docs/merchants.md).
+  for (const protectedPath of ['/v1/devices/*', '/v1/admin/*', '/v1/merchants/*'])
+    app.use(protectedPath, services.authenticate, requireKey());
   app.route('/', deviceRoutes(services));
-  app.use('/v1/admin/*', services.adminAuth);
   app.route('/v1/admin', deviceAdminRoutes(services));
   app.route('/v1/admin', orderAdminRoutes(services));
+  app.route('/v1/admin', merchantAdminRoutes(services));
+  app.route('/v1/merchants', providerAccountRoutes(services));
   app.route('/v1/merchants', posRoutes(services));
   app.route('/', posReturnRoutes(services));
   app.route('/', opsRoutes(services));

@@ -4,7 +4,8 @@ import { pino, type Logger } from 'pino';
 import { systemClock, type Clock, type DeviceGateway, type Notifier, type PaymentProvider } from '@paystate/core';
 import { EffectDispatcher } from '../orders/dispatcher.js';
 import { createApp } from './http-app.js';
-import { bearerAuth } from '../http/auth.js';
+import { authenticate } from '../http/auth.js';
+import { MerchantService } from '../merchants/service.js';
 import { Metrics } from './metrics.js';
 import { LogNotifier } from '../notifications/log-notifier.js';
 import { OrderService } from '../orders/service.js';
@@ -16,7 +17,13 @@ import { EmailNotifier } from '../notifications/email-notifier.js';
 import { TicketIssuer } from '../tickets/issuer.js';
 import { WebhookService } from '../webhooks/service.js';
 import { openDatabase } from '../db/open.js';
-import { deviceFromSettings, mailerFromSettings, noFulfilment, paymentProvidersFromSettings } from './adapters.js';
+import {
+  deviceFromSettings,
+  mailerFromSettings,
+  noFulfilment,
+  paymentProvidersFromSettings,
+  providerDirectoryFromSettings,
+} from './adapters.js';
 
 export interface RuntimeOptions {
   settings: Settings;
@@ -37,11 +44,25 @@ export function createRuntime(options: RuntimeOptions) {
     options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
   const publicUrl = publicUrlOf(settings);
-  const providers = options.providers ?? paymentProvidersFromSettings(settings, logger, clock);
+  const environmentProviders = options.providers ?? paymentProvidersFromSettings(settings, logger, clock);
   const tmetr =
     options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
   const mailer = mailerFromSettings(settings, logger);
-  const { store, tickets, pos: posStore, idempotency } = openDatabase(settings, clock, logger);
+  const {
+    store,
+    tickets,
+    pos: posStore,
+    idempotency,
+    merchants: merchantStore,
+  } = openDatabase(settings, clock, logger);
+  const providers = providerDirectoryFromSettings(
+    settings,
+    { merchants: merchantStore, methods: posStore },
+    logger,
+    clock,
+    environmentProviders,
+  );
+  const merchants = new MerchantService(merchantStore, store, clock, providers.accounts);
   const device =
     tmetr ??
     (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
@@ -58,7 +79,7 @@ export function createRuntime(options: RuntimeOptions) {
     makeAttemptsLimit: settings.MAKE_ATTEMPTS_LIMIT,
   });
   const deps = { clock, config: lifecycleConfigOf(settings) };
-  const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger);
+  const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger, merchants);
   const pos = new PosService(posStore, providers, clock, publicUrl, logger, { notifier, lifecycle: deps.config });
   const webhooks = new WebhookService(store, orders, clock, logger, pos);
   const poller = new Poller({
@@ -92,8 +113,12 @@ export function createRuntime(options: RuntimeOptions) {
       idempotency,
       webhooks,
       metrics,
-      adminAuth: bearerAuth(settings.ADMIN_TOKEN, 'admin API'),
-      deviceAuth: bearerAuth(settings.DEVICE_TOKEN, 'device API'),
+      merchants,
+      authenticate: authenticate({
+        adminToken: settings.ADMIN_TOKEN,
+        deviceToken: settings.DEVICE_TOKEN,
+        keys: merchants,
+      }),
       remoteAddress: (c: Context) => {
         try {
           return getConnInfo(c).remote.address ?? '';
@@ -112,6 +137,7 @@ export function createRuntime(options: RuntimeOptions) {
     tickets,
     idempotency,
     providers,
+    merchants,
     dispatcher,
     orders,
     pos,

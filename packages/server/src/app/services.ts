@@ -7,6 +7,7 @@ import type { Store } from '../orders/store.js';
 import type { TicketStore } from '../tickets/store.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
+import type { MerchantService } from '../merchants/service.js';
 
 /** What the routes need, assembled once by the runtime. */
 export interface Services {
@@ -20,7 +21,9 @@ export interface Services {
   idempotency: IdempotencyStore;
   webhooks: WebhookService;
   metrics: Metrics;
-  adminAuth: MiddlewareHandler;
-  deviceAuth: MiddlewareHandler;
+  /** Merchants, their API keys and provider accounts. */
+  merchants: MerchantService;
+  /** Reads the bearer token of the protected routes; each route then names the scope it needs. */
+  authenticate: MiddlewareHandler;
   remoteAddress(c: Context): string;
 }

@@ -33,6 +33,8 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   PUBLIC_URL: z.url().optional(),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional()),
   DEVICE_TOKEN: optionalText,
+  /** Seals merchants' provider credentials: base64 32-byte keys, comma-separated, the first current (docs/merchants.md). */
+  PAYSTATE_MASTER_KEY: optionalText,
   PAYMENT_PROVIDER: z.string().default('yookassa'),
   /** Each payment provider's own settings, declared in its module (providers/registry.ts lists them). */
   ...providerSettingsShape,

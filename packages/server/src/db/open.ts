@@ -13,6 +13,9 @@ import type { TicketStore } from '../tickets/store.js';
 import { PgIdempotencyStore } from '../idempotency/store.pg.js';
 import { SqliteIdempotencyStore } from '../idempotency/store.sqlite.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
+import { PgMerchantStore } from '../merchants/store.pg.js';
+import { SqliteMerchantStore } from '../merchants/store.sqlite.js';
+import type { MerchantStore } from '../merchants/store.js';
 import { isPostgresUrl, migratePg, openPg } from './connection.pg.js';
 import { migrateSqlite, openSqlite } from './connection.sqlite.js';
 
@@ -36,12 +39,12 @@ export function openStore(settings: Settings, clock: Clock, logger?: Logger): St
   return openDatabase(settings, clock, logger).store;
 }
 
-/** The order store and, on the same connection, the ticket store and the POS store (closing the order store closes them). */
+/** The order store and, on the same connection, every other feature's store (closing the order store closes them). */
 export function openDatabase(
   settings: Settings,
   clock: Clock,
   logger?: Logger,
-): { store: Store; tickets: TicketStore; pos: PosStore; idempotency: IdempotencyStore } {
+): { store: Store; tickets: TicketStore; pos: PosStore; idempotency: IdempotencyStore; merchants: MerchantStore } {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
     const handle = openPg(settings.DATABASE_URL, {
@@ -53,6 +56,7 @@ export function openDatabase(
       tickets: new PgTicketStore(handle.db, () => store.ready()),
       pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }),
       idempotency: new PgIdempotencyStore(handle.db, store.ready()),
+      merchants: new PgMerchantStore(handle.db, store.ready()),
     };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
@@ -62,6 +66,7 @@ export function openDatabase(
     tickets: new SqliteTicketStore(db),
     pos: new SqlitePosStore(db, clock),
     idempotency: new SqliteIdempotencyStore(db),
+    merchants: new SqliteMerchantStore(db),
   };
 }
 

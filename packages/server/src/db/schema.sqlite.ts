@@ -5,6 +5,8 @@ import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqli
 
 export const devices = sqliteTable('devices', {
   id: text('id').primaryKey(),
+  /** The merchant the machine belongs to; its orders are that merchant's. */
+  merchantId: text('merchant_id').notNull().default('default'),
   name: text('name').notNull(),
   location: text('location').notNull().default(''),
   logoUrl: text('logo_url'),
@@ -25,6 +27,10 @@ export const orders = sqliteTable(
     deviceId: text('device_id')
       .notNull()
       .references(() => devices.id),
+    /** The device's merchant when the order was created. */
+    merchantId: text('merchant_id').notNull().default('default'),
+    /** The merchant's provider account the order pays through; null for the environment account. */
+    providerAccountId: text('provider_account_id'),
     productId: text('product_id').notNull(),
     productName: text('product_name').notNull(),
     size: text('size').notNull(),
@@ -149,6 +155,8 @@ export const paymentMethods = sqliteTable(
     id: text('id').primaryKey(),
     merchantId: text('merchant_id').notNull(),
     providerCode: text('provider_code').notNull(),
+    /** The merchant's provider account payments through this method use; null for the environment account. */
+    accountId: text('account_id'),
     displayName: text('display_name').notNull(),
     active: integer('active', { mode: 'boolean' }).notNull().default(true),
     sortOrder: integer('sort_order').notNull().default(0),
@@ -167,6 +175,8 @@ export const payments = sqliteTable(
     id: text('id').primaryKey(),
     merchantId: text('merchant_id').notNull(),
     methodCode: text('method_code').notNull(),
+    /** The provider account the payment was started with: checks and refunds use the same one. */
+    providerAccountId: text('provider_account_id'),
     amountMinor: integer('amount_minor').notNull(),
     currency: text('currency').notNull(),
     status: text('status').notNull(),
@@ -225,12 +235,14 @@ export const paymentRefunds = sqliteTable(
   (table) => [index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt)],
 );
 
-/** A cashier's till; at most one open session per merchant (partial unique index). */
+/** A cashier's till; at most one open session per merchant and till (partial unique index). */
 export const cashDrawerSessions = sqliteTable(
   'cash_drawer_sessions',
   {
     id: text('id').primaryKey(),
     merchantId: text('merchant_id').notNull(),
+    /** Several tills per merchant, each with at most one open session. */
+    tillId: text('till_id').notNull().default('main'),
     currency: text('currency').notNull(),
     openingMinor: integer('opening_minor').notNull(),
     cashInMinor: integer('cash_in_minor').notNull().default(0),
@@ -245,7 +257,7 @@ export const cashDrawerSessions = sqliteTable(
   },
   (table) => [
     uniqueIndex('cash_drawer_open_idx')
-      .on(table.merchantId)
+      .on(table.merchantId, table.tillId)
       .where(sql`closed_at is null`),
     index('cash_drawer_merchant_idx').on(table.merchantId, table.openedAt),
   ],
@@ -294,4 +306,58 @@ export const idempotencyKeys = sqliteTable(
     uniqueIndex('idempotency_keys_merchant_key_idx').on(table.merchantId, table.key),
     index('idempotency_keys_expires_idx').on(table.expiresAt),
   ],
+);
+
+/** Tenants: every device, order, POS payment and till belongs to one (docs/merchants.md). */
+export const merchants = sqliteTable('merchants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** `active` or `disabled`: a disabled merchant takes no new orders or payments; its keys are refused. */
+  status: text('status').notNull().default('active'),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/**
+ * API keys: shown once, stored as a SHA-256 of the secret (the secret is 256 random bits, so a
+ * slow hash adds nothing) under a public lookup prefix.
+ */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    prefix: text('prefix').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    scope: text('scope').notNull(),
+    /** Null only for platform_admin keys. */
+    merchantId: text('merchant_id').references(() => merchants.id),
+    /** Device keys report for this device only. */
+    deviceId: text('device_id'),
+    label: text('label').notNull(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+    revokedAt: text('revoked_at'),
+  },
+  (table) => [
+    uniqueIndex('api_keys_prefix_idx').on(table.prefix),
+    index('api_keys_merchant_idx').on(table.merchantId, table.createdAt),
+  ],
+);
+
+/** A merchant's own credentials at a provider, sealed with AES-256-GCM under the master key `key_id`. */
+export const providerAccounts = sqliteTable(
+  'provider_accounts',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    providerCode: text('provider_code').notNull(),
+    label: text('label').notNull(),
+    keyId: text('key_id').notNull(),
+    sealed: text('sealed').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [uniqueIndex('provider_accounts_merchant_label_idx').on(table.merchantId, table.label)],
 );

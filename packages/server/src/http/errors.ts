@@ -6,6 +6,8 @@ import type { ErrorKind, PaystateError } from '../errors.js';
 const statusOfKind: Record<ErrorKind, ContentfulStatusCode> = {
   invalid: 400,
   unauthorized: 401,
+  // A valid key whose scope does not cover the route.
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   // Understood, and refused by a business rule (a refund beyond what is left, a reused key).

@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { Clock, DeviceGateway, Effect, Money, Notifier, OrderInput, PaymentProvider } from '@paystate/core';
 import { failureReasonOf, isTransientFailure, RefundReadBackError } from '../outbound/failures.js';
 import type { OrderStore, OutboxStore, StoredEffect } from './store.js';
+import type { ProviderDirectory } from '../merchants/provider-directory.js';
 
 export interface DispatcherOptions {
   /** The outbox it drains, and the orders its outcomes go back to as events. */
   store: OutboxStore & Pick<OrderStore, 'getOrder' | 'applyEvent'>;
   clock: Clock;
   device: DeviceGateway;
-  providers: ReadonlyMap<string, PaymentProvider>;
+  providers: ProviderDirectory;
   notifier: Notifier;
   logger: Logger;
   /** Make commands give up sooner than other effects: a customer is standing at the machine. */
@@ -163,7 +164,9 @@ export class EffectDispatcher {
     attempts: number,
   ): Promise<Outcome> {
     const record = await this.options.store.getOrder(effect.orderId);
-    const provider = record ? this.options.providers.get(record.order.provider) : undefined;
+    const provider = record
+      ? await this.options.providers.get(record.order.provider, record.providerAccountId)
+      : undefined;
     const giveUp = (reason: string): OrderInput => ({ type: 'REFUND_FAILED', reason });
     if (!provider || effect.providerPaymentId === null) {
       return { ok: false, error: new Error('no provider payment to refund'), feedbackOnGiveUp: giveUp };

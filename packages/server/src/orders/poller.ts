@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { Clock, OrderStatus, PaymentProvider } from '@paystate/core';
+import type { Clock, OrderStatus } from '@paystate/core';
 import { failureReasonOf } from '../outbound/failures.js';
 import { OutboundTimeoutError } from '../outbound/client.js';
 import type { OrderService } from './service.js';
 import type { PosPollReport } from '../pos/poller.js';
 import { checkIntervalCron } from '../app/settings.js';
 import type { OrderRecord, OrderScheduleStore, OrderStore } from './store.js';
+import type { ProviderDirectory } from '../merchants/provider-directory.js';
 
 export interface PollerOptions {
   store: OrderScheduleStore & Pick<OrderStore, 'getOrder'>;
   orders: OrderService;
-  providers: ReadonlyMap<string, PaymentProvider>;
+  providers: ProviderDirectory;
   clock: Clock;
   logger: Logger;
   maxOrdersPerCycle: number;
@@ -112,9 +113,7 @@ export class Poller {
     const expiring = await store.expiredOrderIds(now, maxOrdersPerCycle);
     await forEachBounded(expiring, this.options.concurrency, (orderId) => this.expire(orderId, report));
 
-    const pollable = [...providers.values()]
-      .filter((provider) => provider.canQueryStatus)
-      .map((provider) => provider.code);
+    const pollable = await providers.pollableCodes();
     // Leases count from the claim, not the cycle start: the expiry sweep before it asks providers too.
     const leaseFromNow = () => new Date(clock.now().getTime() + this.leaseMs()).toISOString();
     const due = await store.claimDueOrders(this.workerId, now, leaseFromNow(), pollable, maxOrdersPerCycle);
@@ -158,7 +157,7 @@ export class Poller {
   private async expire(orderId: string, report: CycleReport): Promise<void> {
     const record = await this.safely(report, () => this.options.store.getOrder(orderId));
     if (!record) return;
-    const provider = this.options.providers.get(record.order.provider);
+    const provider = await this.options.providers.get(record.order.provider, record.providerAccountId);
     const paymentId = record.order.providerPaymentId;
     let status = record.status;
     if (status === 'pending' && provider?.canQueryStatus && paymentId) {
@@ -187,7 +186,7 @@ export class Poller {
 
   private async check(record: OrderRecord, report: CycleReport): Promise<void> {
     const { order } = record;
-    const provider = this.options.providers.get(order.provider);
+    const provider = await this.options.providers.get(order.provider, record.providerAccountId);
     if (!provider || !order.providerPaymentId) return;
     const paymentId = order.providerPaymentId;
     let observed;

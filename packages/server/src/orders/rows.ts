@@ -52,6 +52,8 @@ export function orderRecordOf(row: OrderRow): OrderRecord {
     version: row.version,
     confirmationUrl: row.confirmationUrl,
     updatedAt: row.updatedAt,
+    merchantId: row.merchantId,
+    providerAccountId: row.providerAccountId,
   };
 }
 
@@ -120,8 +122,9 @@ export function deviceUpdateOf(input: DeviceInput, now: string) {
 }
 
 /** The admin list's filter; absent criteria match every order. */
-export function orderFilterOf(table: Columns<'status' | 'deviceId' | 'createdAt'>, filter: OrderFilter) {
+export function orderFilterOf(table: Columns<'merchantId' | 'status' | 'deviceId' | 'createdAt'>, filter: OrderFilter) {
   return and(
+    filter.merchantId ? eq(table.merchantId, filter.merchantId) : undefined,
     filter.status ? eq(table.status, filter.status) : undefined,
     filter.deviceId ? eq(table.deviceId, filter.deviceId) : undefined,
     filter.createdBefore ? lt(table.createdAt, filter.createdBefore) : undefined,

@@ -15,6 +15,8 @@ import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '.
 import { paymentStartLeaseUntil } from '../providers/payment-start-lease.js';
 import { PayerDetailsRequiredError } from '../providers/errors.js';
 import type { DeviceStore, OrderRecord, OrderStore } from './store.js';
+import type { MerchantService } from '../merchants/service.js';
+import type { ProviderDirectory } from '../merchants/provider-directory.js';
 
 /** A new order as a caller asks for it: the core's NewOrder, before paystate gives it an id. */
 export type NewOrderRequest = Omit<NewOrder, 'orderId'>;
@@ -34,31 +36,41 @@ const operatorEvents = {
 export class OrderService {
   constructor(
     private readonly store: OrderStore & Pick<DeviceStore, 'getDevice'>,
-    private readonly providers: ReadonlyMap<string, PaymentProvider>,
+    readonly providers: ProviderDirectory,
     private readonly dispatcher: EffectDispatcher,
     private readonly deps: DecisionDeps,
     private readonly publicUrl: string,
     private readonly logger: Logger,
+    private readonly merchants?: Pick<MerchantService, 'requireActive'>,
   ) {}
 
-  provider(code: string): PaymentProvider {
-    const provider = this.providers.get(code);
+  /** The provider of a recorded payment: the account it was started with. */
+  async provider(code: string, accountId: string | null): Promise<PaymentProvider> {
+    const provider = await this.providers.get(code, accountId);
     if (!provider)
       throw new PaystateError('invalid', 'unknown_provider', `no payment provider "${code}" is configured`);
     return provider;
   }
 
+  /** An order belongs to its device's merchant and pays through that merchant's account for the provider. */
   async create(request: NewOrderRequest): Promise<OrderRecord> {
-    this.provider(request.provider);
-    if (!(await this.store.getDevice(request.deviceId))) throw notFound('device', request.deviceId);
+    const device = await this.store.getDevice(request.deviceId);
+    if (!device) throw notFound('device', request.deviceId);
+    await this.merchants?.requireActive(device.merchantId);
+    const owner = {
+      merchantId: device.merchantId,
+      providerAccountId: await this.providers.accountFor(device.merchantId, request.provider),
+    };
+    await this.provider(request.provider, owner.providerAccountId);
     const created = createOrder({ orderId: randomUUID(), ...request }, this.deps);
-    await this.store.insertOrder(created);
+    await this.store.insertOrder(created, owner);
     return {
       status: created.status,
       order: created.order,
       version: 0,
       confirmationUrl: null,
       updatedAt: created.audit.at,
+      ...owner,
     };
   }
 
@@ -93,8 +105,9 @@ export class OrderService {
     const { order } = record;
     let payment;
     try {
+      const provider = await this.provider(order.provider, record.providerAccountId);
       payment = await this.callProvider(() =>
-        this.provider(order.provider).createPayment(
+        provider.createPayment(
           {
             orderId,
             amount: order.price,
@@ -162,7 +175,8 @@ export class OrderService {
    * what the answer may change is the machine's decision.
    */
   async verify(orderId: string): Promise<OrderDecision> {
-    const { order, status } = await this.get(orderId);
+    const record = await this.get(orderId);
+    const { order, status } = record;
     if (!order.providerPaymentId) {
       throw new PaystateError(
         'conflict',
@@ -170,9 +184,8 @@ export class OrderService {
         `only an order with a provider payment can be verified; the order is ${status} without one`,
       );
     }
-    const report = await this.callProvider(() =>
-      this.provider(order.provider).getPaymentStatus(order.providerPaymentId!),
-    );
+    const provider = await this.provider(order.provider, record.providerAccountId);
+    const report = await this.callProvider(() => provider.getPaymentStatus(order.providerPaymentId!));
     return this.observe(orderId, report, 'operator');
   }
 

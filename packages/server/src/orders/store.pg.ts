@@ -44,7 +44,14 @@ import {
   storedEffectOf,
   stuckOrders,
 } from './rows.js';
-import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './store.js';
+import {
+  ConcurrentUpdateError,
+  DEFAULT_MERCHANT,
+  type DeviceInput,
+  type OrderFilter,
+  type OrderOwner,
+  type Store,
+} from './store.js';
 
 export interface PgStoreOptions {
   /** Runs once before the first query (migrations); every method waits for it. */
@@ -79,9 +86,13 @@ export class PgStore implements Store {
     const [row] = await this.db
       .insert(devices)
       .values(newDeviceRow(input, now))
-      .onConflictDoUpdate({ target: devices.id, set: deviceUpdateOf(input, now) })
+      .onConflictDoUpdate({
+        target: devices.id,
+        set: deviceUpdateOf(input, now),
+        setWhere: eq(devices.merchantId, input.merchantId ?? DEFAULT_MERCHANT),
+      })
       .returning();
-    return deviceOf(row!);
+    return row ? deviceOf(row) : null;
   }
 
   async getDevice(id: string) {
@@ -90,9 +101,14 @@ export class PgStore implements Store {
     return row ? deviceOf(row) : null;
   }
 
-  async listDevices() {
+  async listDevices(merchantId?: string) {
     await this.prepared;
-    return (await this.db.select().from(devices).orderBy(asc(devices.id))).map(deviceOf);
+    const rows = await this.db
+      .select()
+      .from(devices)
+      .where(merchantId === undefined ? undefined : eq(devices.merchantId, merchantId))
+      .orderBy(asc(devices.id));
+    return rows.map(deviceOf);
   }
 
   async deleteDevice(id: string) {
@@ -107,10 +123,10 @@ export class PgStore implements Store {
     });
   }
 
-  async insertOrder(created: OrderDecision) {
+  async insertOrder(created: OrderDecision, owner: OrderOwner) {
     await this.prepared;
     await this.db.transaction(async (tx) => {
-      await tx.insert(orders).values(orderColumnsOf(created, created.audit.at));
+      await tx.insert(orders).values({ ...orderColumnsOf(created, created.audit.at), ...owner });
       await tx.insert(orderEvents).values(auditRowOf(created.audit));
     });
   }

@@ -41,7 +41,14 @@ import {
   storedEffectOf,
   stuckOrders,
 } from './rows.js';
-import { ConcurrentUpdateError, type DeviceInput, type OrderFilter, type Store } from './store.js';
+import {
+  ConcurrentUpdateError,
+  DEFAULT_MERCHANT,
+  type DeviceInput,
+  type OrderFilter,
+  type OrderOwner,
+  type Store,
+} from './store.js';
 
 export class SqliteStore implements Store {
   constructor(
@@ -58,10 +65,14 @@ export class SqliteStore implements Store {
     const row = this.db
       .insert(devices)
       .values(newDeviceRow(input, now))
-      .onConflictDoUpdate({ target: devices.id, set: deviceUpdateOf(input, now) })
+      .onConflictDoUpdate({
+        target: devices.id,
+        set: deviceUpdateOf(input, now),
+        setWhere: eq(devices.merchantId, input.merchantId ?? DEFAULT_MERCHANT),
+      })
       .returning()
       .get();
-    return deviceOf(row);
+    return row ? deviceOf(row) : null;
   }
 
   async getDevice(id: string) {
@@ -69,8 +80,14 @@ export class SqliteStore implements Store {
     return row ? deviceOf(row) : null;
   }
 
-  async listDevices() {
-    return this.db.select().from(devices).orderBy(asc(devices.id)).all().map(deviceOf);
+  async listDevices(merchantId?: string) {
+    return this.db
+      .select()
+      .from(devices)
+      .where(merchantId === undefined ? undefined : eq(devices.merchantId, merchantId))
+      .orderBy(asc(devices.id))
+      .all()
+      .map(deviceOf);
   }
 
   async deleteDevice(id: string) {
@@ -86,10 +103,12 @@ export class SqliteStore implements Store {
     );
   }
 
-  async insertOrder(created: OrderDecision) {
+  async insertOrder(created: OrderDecision, owner: OrderOwner) {
     this.db.transaction(
       (tx) => {
-        tx.insert(orders).values(orderColumnsOf(created, created.audit.at)).run();
+        tx.insert(orders)
+          .values({ ...orderColumnsOf(created, created.audit.at), ...owner })
+          .run();
         tx.insert(orderEvents).values(auditRowOf(created.audit)).run();
       },
       { behavior: 'immediate' },

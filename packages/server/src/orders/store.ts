@@ -3,6 +3,7 @@ import type { StoreLifecycle } from '../db/lifecycle.js';
 
 export interface Device {
   id: string;
+  merchantId: string;
   name: string;
   location: string;
   logoUrl: string | null;
@@ -12,7 +13,10 @@ export interface Device {
   updatedAt: string;
 }
 
-export type DeviceInput = Pick<Device, 'id' | 'name' | 'location' | 'logoUrl' | 'clientInfo' | 'clientInfoByStatus'>;
+export type DeviceInput = Pick<Device, 'id' | 'name' | 'location' | 'logoUrl' | 'clientInfo' | 'clientInfoByStatus'> & {
+  /** `default` when absent: single-merchant set-ups never name one. */
+  merchantId?: string;
+};
 
 export interface OrderRecord {
   status: OrderStatus;
@@ -20,13 +24,27 @@ export interface OrderRecord {
   version: number;
   confirmationUrl: string | null;
   updatedAt: string;
+  /** The merchant whose device took the order. */
+  merchantId: string;
+  /** The merchant's provider account the order pays through; null for the environment account. */
+  providerAccountId: string | null;
 }
+
+/** Who an order belongs to, fixed when it is created. */
+export interface OrderOwner {
+  merchantId: string;
+  providerAccountId: string | null;
+}
+
+export const DEFAULT_MERCHANT = 'default';
 
 export interface AuditRow extends AuditEntry {
   id: number;
 }
 
 export interface OrderFilter {
+  /** One merchant's orders; every merchant's when absent. */
+  merchantId?: string;
   status?: OrderStatus;
   deviceId?: string;
   createdBefore?: string;
@@ -54,15 +72,17 @@ export interface WebhookDelivery {
 
 /** The machines that take an order: looked up by id when an order is created for one. */
 export interface DeviceStore {
-  upsertDevice(device: DeviceInput): Promise<Device>;
+  /** Null when the id belongs to another merchant's device (nothing is changed then). */
+  upsertDevice(device: DeviceInput): Promise<Device | null>;
   getDevice(id: string): Promise<Device | null>;
-  listDevices(): Promise<Device[]>;
+  /** One merchant's devices, or every merchant's. */
+  listDevices(merchantId?: string): Promise<Device[]>;
   deleteDevice(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
 }
 
 /** Orders and their audit trail. Every state change goes through `applyEvent`. */
 export interface OrderStore {
-  insertOrder(created: OrderDecision): Promise<void>;
+  insertOrder(created: OrderDecision, owner: OrderOwner): Promise<void>;
   getOrder(id: string): Promise<OrderRecord | null>;
   findOrderByPayment(provider: string, providerPaymentId: string): Promise<OrderRecord | null>;
   listOrders(filter: OrderFilter): Promise<OrderRecord[]>;

@@ -1,12 +1,7 @@
 import type { Logger } from 'pino';
-import {
-  nextPaymentCheckAt,
-  paymentLifetimeOver,
-  type Clock,
-  type Notifier,
-  type PaymentProvider,
-} from '@paystate/core';
+import { nextPaymentCheckAt, paymentLifetimeOver, type Clock, type Notifier } from '@paystate/core';
 import { PaystateError } from '../errors.js';
+import type { ProviderDirectory } from '../merchants/provider-directory.js';
 import type { PosService } from './service.js';
 import type { PaymentRecord } from './store.js';
 
@@ -36,7 +31,7 @@ export interface PosPollReport {
 
 export interface PosPollOptions {
   pos: PosService;
-  providers: ReadonlyMap<string, PaymentProvider>;
+  providers: ProviderDirectory;
   clock: Clock;
   logger: Logger;
   notifier?: Notifier;
@@ -58,9 +53,7 @@ export class PosPollStep {
     const { pos, providers, clock, limit } = this.options;
     const report: PosPollReport = { due: 0, answered: 0, unanswered: 0, expired: 0, stuckAlerts: 0, refundsResumed: 0 };
     const now = clock.now();
-    const pollable = [...providers.values()]
-      .filter((provider) => provider.canQueryStatus)
-      .map((provider) => provider.code);
+    const pollable = await providers.pollableCodes();
     const due = await pos.store.claimDuePayments(
       now.toISOString(),
       new Date(now.getTime() + this.options.leaseMs).toISOString(),

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { currencySchema, minorUnitsSchema, paymentMethodSchema, paymentStatuses } from '@paystate/core';
 import type { PosService } from './service.js';
@@ -6,7 +6,8 @@ import { PaystateError } from '../errors.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotency } from '../idempotency/middleware.js';
 import { drawerView, methodView, movementView, paymentView, refundView } from './views.js';
 import type { Services } from '../app/services.js';
-import { credentialOf } from '../http/auth.js';
+import { actorOf, credentialOf, requireMerchant, requireScope } from '../http/auth.js';
+import type { Scope } from '../merchants/scopes.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.js';
 
 const providerCodeSchema = z
@@ -19,6 +20,8 @@ const publicConfigSchema = z
 
 const newMethodSchema = z.strictObject({
   provider_code: providerCodeSchema,
+  /** The merchant's own provider account (docs/merchants.md); absent: the environment's. */
+  account_id: idSchema.nullable().default(null),
   display_name: paymentMethodSchema.shape.displayName,
   active: z.boolean().default(true),
   sort_order: z.number().int().min(-1_000_000).max(1_000_000).default(0),
@@ -28,6 +31,7 @@ const newMethodSchema = z.strictObject({
 const methodPatchSchema = z
   .strictObject({
     display_name: paymentMethodSchema.shape.displayName.optional(),
+    account_id: idSchema.nullable().optional(),
     active: z.boolean().optional(),
     sort_order: z.number().int().min(-1_000_000).max(1_000_000).optional(),
     public_config: publicConfigSchema.optional(),
@@ -79,18 +83,31 @@ const closeDrawerSchema = z.strictObject({
 
 const drawerListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(20) });
 
+/** Reading needs read_only; selling, refunding and the drawer a cashier; the payment methods a merchant admin. */
+function scopeOfPosRoute(method: string, path: string): Scope {
+  if (method === 'GET' || method === 'HEAD') return 'read_only';
+  return path.includes('/payment-methods') ? 'merchant_admin' : 'cashier';
+}
+
 /** A refund's or a payment's creation answers 202 when the provider's outcome is unknown (`check` settles it). */
 const createdStatus = (outcome: 'done' | 'started' | 'unknown') => (outcome === 'unknown' ? 202 : 201);
 
 /**
- * The restaurant POS under /v1/merchants/:merchantId, behind the admin bearer token: payment
- * methods, payments, refunds, the cash drawer. Every POST takes an Idempotency-Key scoped to
- * the credential and the merchant of the path (claimed after the token is checked).
+ * The restaurant POS under /v1/merchants/:merchantId, for that merchant's keys (and platform
+ * keys): payment methods, payments, refunds, the cash drawer. Every POST takes an
+ * Idempotency-Key scoped to the credential and the merchant (claimed after the key is checked).
  */
 export function posRoutes(services: Services) {
   const pos: PosService = services.pos;
   const app = new Hono();
   const merchant = (c: Context) => parseId(c, 'merchantId');
+  // The key's merchant, never the path's alone; the scope before the Idempotency-Key is claimed.
+  const admitted: MiddlewareHandler = async (c, next) => {
+    const merchantId = merchant(c);
+    // A platform key reaches registered merchants only: no POS rows for a tenant nobody created.
+    if (requireMerchant(c, merchantId).merchantId === null) await services.merchants.get(merchantId);
+    return requireScope(scopeOfPosRoute(c.req.method, c.req.path))(c, next);
+  };
   const keyed = idempotency({
     store: services.idempotency,
     clock: pos.clock,
@@ -100,14 +117,14 @@ export function posRoutes(services: Services) {
     },
   });
 
-  app.use('/:merchantId/*', services.adminAuth);
+  app.use('/:merchantId/*', admitted);
   app.post('/:merchantId/*', keyed);
 
   app.get('/:merchantId/payment-methods', async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, methodListQuery);
     const methods = query.offered === 'true' ? await pos.offeredMethods(merchantId) : await pos.listMethods(merchantId);
-    return c.json({ methods: methods.map((method) => methodView(method, pos.available(method.providerCode))) });
+    return c.json({ methods: methods.map((method) => methodView(method, pos.available(method))) });
   });
 
   app.post('/:merchantId/payment-methods', async (c) => {
@@ -116,12 +133,13 @@ export function posRoutes(services: Services) {
     const method = await pos.createMethod({
       merchantId,
       providerCode: body.provider_code,
+      accountId: body.account_id,
       displayName: body.display_name,
       active: body.active,
       sortOrder: body.sort_order,
       publicConfig: body.public_config,
     });
-    return c.json(methodView(method, pos.available(method.providerCode)), 201);
+    return c.json(methodView(method, pos.available(method)), 201);
   });
 
   app.patch('/:merchantId/payment-methods/:providerCode', async (c) => {
@@ -130,11 +148,12 @@ export function posRoutes(services: Services) {
     const body = await parseJsonBody(c, methodPatchSchema);
     const method = await pos.updateMethod(merchantId, providerCode, {
       ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
+      ...(body.account_id === undefined ? {} : { accountId: body.account_id }),
       ...(body.active === undefined ? {} : { active: body.active }),
       ...(body.sort_order === undefined ? {} : { sortOrder: body.sort_order }),
       ...(body.public_config === undefined ? {} : { publicConfig: body.public_config }),
     });
-    return c.json(methodView(method, pos.available(method.providerCode)));
+    return c.json(methodView(method, pos.available(method)));
   });
 
   app.delete('/:merchantId/payment-methods/:providerCode', async (c) => {
@@ -222,7 +241,7 @@ export function posRoutes(services: Services) {
     const drawer = await pos.openDrawer(
       merchantId,
       { amountMinor: body.opening_minor, currency: body.currency },
-      body.operator ?? null,
+      actorOf(c, body.operator),
     );
     return c.json(drawerView(drawer), 201);
   });
@@ -241,7 +260,7 @@ export function posRoutes(services: Services) {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, closeDrawerSchema);
     return c.json(
-      drawerView(await pos.closeDrawer(merchantId, body.counted_minor, body.currency, body.operator ?? null)),
+      drawerView(await pos.closeDrawer(merchantId, body.counted_minor, body.currency, actorOf(c, body.operator))),
     );
   });
 

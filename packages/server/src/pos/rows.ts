@@ -50,7 +50,10 @@ type PaymentRow = typeof payments.$inferSelect;
 export const OPEN_PAYMENT_STATUSES: readonly PaymentStatus[] = ['pending', 'processing'];
 type DrawerRow = typeof cashDrawerSessions.$inferSelect;
 
-export function newMethodRow(method: PaymentMethod, now: string): typeof paymentMethods.$inferInsert {
+export function newMethodRow(
+  method: PaymentMethod & { accountId?: string | null },
+  now: string,
+): typeof paymentMethods.$inferInsert {
   return { id: randomUUID(), ...method, createdAt: now, updatedAt: now };
 }
 
@@ -72,6 +75,7 @@ export function methodOf(row: typeof paymentMethods.$inferSelect): PaymentMethod
     id: row.id,
     merchantId: row.merchantId,
     providerCode: row.providerCode,
+    accountId: row.accountId,
     displayName: row.displayName,
     active: row.active,
     sortOrder: row.sortOrder,
@@ -86,6 +90,7 @@ export function paymentOf(row: PaymentRow): PaymentRecord {
     paymentId: row.id,
     merchantId: row.merchantId,
     methodCode: row.methodCode,
+    providerAccountId: row.providerAccountId,
     amount: { amountMinor: row.amountMinor, currency: row.currency },
     status: row.status as PaymentStatus,
     refundedMinor: row.refundedMinor,
@@ -122,9 +127,11 @@ export function newPaymentRow(
   created: PaymentDecision,
   description: string,
   schedule?: PaymentSchedule,
+  providerAccountId: string | null = null,
 ): typeof payments.$inferInsert {
   const p = created.payment;
   return {
+    providerAccountId,
     ...(schedule ? { nextCheckAt: schedule.nextCheckAt, expiresAt: schedule.expiresAt } : {}),
     id: p.paymentId,
     merchantId: p.merchantId,

@@ -16,7 +16,8 @@ import {
   type PaymentStatus,
   type PaymentStatusReport,
 } from '@paystate/core';
-import { PaystateError, type ErrorKind } from '../errors.js';
+import { notFound, PaystateError, type ErrorKind } from '../errors.js';
+import type { ProviderDirectory } from '../merchants/provider-directory.js';
 import { paymentStartLeaseUntil } from '../providers/payment-start-lease.js';
 import { OutboundHttpError, OutboundNetworkError, OutboundTimeoutError } from '../outbound/client.js';
 import { PayerDetailsRequiredError, RefundNotSupportedError } from '../providers/errors.js';
@@ -136,7 +137,7 @@ export class PosService {
 
   constructor(
     readonly store: PosStore,
-    private readonly providers: ReadonlyMap<string, PaymentProvider>,
+    private readonly providers: ProviderDirectory,
     readonly clock: Clock,
     private readonly publicUrl: string,
     private readonly logger: Logger,
@@ -153,13 +154,17 @@ export class PosService {
     });
   }
 
-  /** Cash needs no provider; any other method needs its provider configured here. */
-  available(providerCode: string): boolean {
-    return providerCode === CASH_METHOD || this.providers.has(providerCode);
+  /** Cash needs no provider; any other method needs the merchant's account or the provider configured here. */
+  available(method: Pick<PaymentMethodRecord, 'providerCode' | 'accountId'>): boolean {
+    return (
+      method.providerCode === CASH_METHOD ||
+      method.accountId !== null ||
+      this.providers.environment.has(method.providerCode)
+    );
   }
 
-  private provider(code: string): PaymentProvider {
-    const provider = this.providers.get(code);
+  private async provider(code: string, accountId: string | null): Promise<PaymentProvider> {
+    const provider = await this.providers.get(code, accountId);
     if (!provider)
       throw new PaystateError('invalid', 'unknown_provider', `no payment provider "${code}" is configured`);
     return provider;
@@ -167,7 +172,8 @@ export class PosService {
 
   // Payment methods
 
-  createMethod(method: PaymentMethod): Promise<PaymentMethodRecord> {
+  async createMethod(method: PaymentMethod & { accountId?: string | null }): Promise<PaymentMethodRecord> {
+    if (method.accountId) await this.requireAccount(method.merchantId, method.providerCode, method.accountId);
     return refusals(this.store.createMethod(method));
   }
 
@@ -176,9 +182,22 @@ export class PosService {
     providerCode: string,
     patch: PaymentMethodPatch,
   ): Promise<PaymentMethodRecord> {
+    if (patch.accountId) await this.requireAccount(merchantId, providerCode, patch.accountId);
     const updated = await this.store.updateMethod(merchantId, providerCode, patch);
     if (!updated) throw methodNotFound(merchantId, providerCode);
     return updated;
+  }
+
+  /** A method may point only at its own merchant's account of the same provider. */
+  private async requireAccount(merchantId: string, providerCode: string, accountId: string): Promise<void> {
+    const account = await this.providers.accounts.get(accountId);
+    if (!account || account.merchantId !== merchantId) throw notFound('provider_account', accountId);
+    if (account.providerCode !== providerCode)
+      throw new PaystateError(
+        'invalid',
+        'account_provider_mismatch',
+        `account ${accountId} is a ${account.providerCode} account, not ${providerCode}`,
+      );
   }
 
   async deleteMethod(merchantId: string, providerCode: string): Promise<void> {
@@ -194,7 +213,7 @@ export class PosService {
     const methods = await this.store.listMethods(merchantId);
     const byCode = new Map(methods.map((method) => [method.providerCode, method]));
     return offeredMethods(methods)
-      .filter((method) => this.available(method.providerCode))
+      .filter((method) => this.available(byCode.get(method.providerCode)!))
       .map((method) => byCode.get(method.providerCode)!);
   }
 
@@ -219,7 +238,7 @@ export class PosService {
         'method_inactive',
         `the ${request.method} payment method of merchant ${merchantId} is not active`,
       );
-    const provider = request.method === CASH_METHOD ? null : this.provider(request.method);
+    const provider = request.method === CASH_METHOD ? null : await this.provider(request.method, method.accountId);
     let paymentId: string = randomUUID();
     if (requestKey !== null) {
       const movement = await movementForRequest(
@@ -246,7 +265,7 @@ export class PosService {
           expiresAt: new Date(now + this.lifecycle.ORDER_TTL_S * 1000).toISOString(),
         }
       : undefined;
-    const payment = await this.store.insertPayment(created, request.description, schedule);
+    const payment = await this.store.insertPayment(created, request.description, schedule, method.accountId);
     // Cash waits for the cashier (confirm-cash); a provider payment is started now.
     if (!provider) return { payment, outcome: 'done' };
     return this.startProviderPayment(
@@ -394,7 +413,7 @@ export class PosService {
         amountMismatch: false,
       };
     }
-    const provider = this.provider(payment.methodCode);
+    const provider = await this.provider(payment.methodCode, payment.providerAccountId);
     let observed: CheckResult['observed'] = null;
     let amountMismatch = false;
     if (payment.status === 'pending' && payment.providerPaymentId === null) {
@@ -440,7 +459,8 @@ export class PosService {
     requestKey: string | null = null,
   ): Promise<RefundResult> {
     const { payment } = await this.getPayment(merchantId, paymentId);
-    const provider = payment.methodCode === CASH_METHOD ? null : this.provider(payment.methodCode);
+    const provider =
+      payment.methodCode === CASH_METHOD ? null : await this.provider(payment.methodCode, payment.providerAccountId);
     const refundId =
       requestKey === null
         ? randomUUID()

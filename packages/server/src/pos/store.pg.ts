@@ -107,7 +107,7 @@ export class PgPosStore implements PosStore {
     return retrying(() => this.db.transaction(work), isSerializationFailure);
   }
 
-  async createMethod(method: PaymentMethod) {
+  async createMethod(method: PaymentMethod & { accountId?: string | null }) {
     await this.prepared;
     const now = this.now();
     const [row] = await this.db
@@ -157,11 +157,16 @@ export class PgPosStore implements PosStore {
     return rows.map(methodOf);
   }
 
-  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
+  async insertPayment(
+    created: PaymentDecision,
+    description: string,
+    schedule?: PaymentSchedule,
+    providerAccountId: string | null = null,
+  ) {
     await this.prepared;
     const [row] = await this.db
       .insert(payments)
-      .values(newPaymentRow(created, description, schedule))
+      .values(newPaymentRow(created, description, schedule, providerAccountId))
       .returning();
     return paymentOf(row!);
   }

@@ -101,7 +101,7 @@ export class SqlitePosStore implements PosStore {
     return this.db.transaction(work, { behavior: 'immediate' });
   }
 
-  async createMethod(method: PaymentMethod) {
+  async createMethod(method: PaymentMethod & { accountId?: string | null }) {
     const now = this.now();
     const row = this.db
       .insert(paymentMethods)
@@ -150,11 +150,16 @@ export class SqlitePosStore implements PosStore {
       .map(methodOf);
   }
 
-  async insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule) {
+  async insertPayment(
+    created: PaymentDecision,
+    description: string,
+    schedule?: PaymentSchedule,
+    providerAccountId: string | null = null,
+  ) {
     return paymentOf(
       this.db
         .insert(payments)
-        .values(newPaymentRow(created, description, schedule))
+        .values(newPaymentRow(created, description, schedule, providerAccountId))
         .returning()
         .get(),
     );

@@ -6,16 +6,22 @@ export const CASH_METHOD = 'cash';
 
 export interface PaymentMethodRecord extends PaymentMethod {
   id: string;
+  /** The merchant's provider account payments through this method use; null for the environment account. */
+  accountId: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
-export type PaymentMethodPatch = Partial<Pick<PaymentMethod, 'displayName' | 'active' | 'sortOrder' | 'publicConfig'>>;
+export type PaymentMethodPatch = Partial<
+  Pick<PaymentMethod, 'displayName' | 'active' | 'sortOrder' | 'publicConfig'> & { accountId: string | null }
+>;
 
 export interface PaymentRecord {
   paymentId: string;
   merchantId: string;
   methodCode: string;
+  /** The provider account the payment was started with; checks and refunds use the same one. */
+  providerAccountId: string | null;
   amount: Money;
   status: PaymentStatus;
   refundedMinor: number;
@@ -137,7 +143,7 @@ export class PosRefusal extends Error {
 /** A merchant's payment methods, one per provider. */
 export interface PaymentMethodStore {
   /** Throws PosRefusal('method_exists') when the merchant already has a method of that provider. */
-  createMethod(method: PaymentMethod): Promise<PaymentMethodRecord>;
+  createMethod(method: PaymentMethod & { accountId?: string | null }): Promise<PaymentMethodRecord>;
   updateMethod(
     merchantId: string,
     providerCode: string,
@@ -151,7 +157,12 @@ export interface PaymentMethodStore {
 /** POS payments: their machine, their provider start lease and the poller's schedule. */
 export interface PosPaymentStore {
   /** A provider payment comes with its schedule (the poller checks it); cash has none. */
-  insertPayment(created: PaymentDecision, description: string, schedule?: PaymentSchedule): Promise<PaymentRecord>;
+  insertPayment(
+    created: PaymentDecision,
+    description: string,
+    schedule?: PaymentSchedule,
+    providerAccountId?: string | null,
+  ): Promise<PaymentRecord>;
   /**
    * Provider payments still open (pending, processing) of these methods whose check is due,
    * oldest due first; each is leased by moving its next check to `leaseUntil` (compare-and-set),

@@ -8,6 +8,7 @@ import type { DrawerMovement, DrawerRecord, PaymentMethodRecord, PaymentRecord, 
 export function methodView(method: PaymentMethodRecord, available: boolean) {
   return {
     provider_code: method.providerCode,
+    account_id: method.accountId,
     display_name: method.displayName,
     active: method.active,
     sort_order: method.sortOrder,
@@ -25,6 +26,7 @@ export function paymentView(payment: PaymentRecord) {
     payment_id: payment.paymentId,
     merchant_id: payment.merchantId,
     method: payment.methodCode,
+    provider_account_id: payment.providerAccountId,
     amount_minor: payment.amount.amountMinor,
     currency: payment.amount.currency,
     status: payment.status,

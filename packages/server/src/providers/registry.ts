@@ -53,3 +53,33 @@ export function configuredProviders(
   }
   return providers;
 }
+
+/**
+ * A merchant's own account at a provider: its credentials are the provider's settings (the names
+ * of docs/configuration.md, e.g. WAVE_API_KEY), checked by the same schema and built the same way.
+ * Throws SettingsError when they are invalid or incomplete.
+ */
+export function providerFromCredentials(
+  code: string,
+  credentials: Record<string, string>,
+  deps: ProviderDeps,
+): PaymentProvider {
+  const descriptor = providerDescriptors.find((candidate) => candidate.code === code);
+  if (!descriptor) throw new SettingsError(`no payment provider "${code}"; known: ${providerCodes().join(', ')}`);
+  const unknown = Object.keys(credentials).filter((name) => !(name in descriptor.settingsSchema.shape));
+  if (unknown.length > 0) throw new SettingsError(`not ${code} settings: ${unknown.join(', ')}`);
+  const parsed = descriptor.settingsSchema.safeParse(credentials);
+  if (!parsed.success)
+    throw new SettingsError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  // Each descriptor's own settings type: the union of descriptors cannot name it here.
+  const provider = (descriptor.fromSettings as (settings: unknown, deps: ProviderDeps) => PaymentProvider | undefined)(
+    parsed.data,
+    deps,
+  );
+  if (!provider) throw new SettingsError(`incomplete ${code} credentials: see docs/providers/README.md`);
+  return provider;
+}
+
+export function providerCodes(): string[] {
+  return providerDescriptors.map((descriptor) => descriptor.code);
+}

@@ -2,14 +2,16 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { PaystateError } from '../errors.js';
 import type { Services } from '../app/services.js';
+import { parseId } from '../http/validate.js';
 
 /** Provider notifications (docs/architecture.md section 4): never trusted, always re-read. */
 export function webhookRoutes(services: Services) {
   const { orders, webhooks } = services;
   const app = new Hono();
 
-  // MTN MoMo delivers callbacks with PUT; everyone else POSTs.
-  app.on(['POST', 'PUT'], '/v1/webhooks/:provider', async (c) => {
+  // MTN MoMo delivers callbacks with PUT; everyone else POSTs. A merchant's own provider account
+  // has its own URL (`/:accountId`), verified with that account's secret (docs/merchants.md).
+  app.on(['POST', 'PUT'], ['/v1/webhooks/:provider', '/v1/webhooks/:provider/:accountId'], async (c) => {
     const providerCode = z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,31}$/)
@@ -17,11 +19,12 @@ export function webhookRoutes(services: Services) {
     const rawBody = await c.req.text();
     const headers = { ...c.req.header(), 'x-paystate-remote-addr': services.remoteAddress(c) };
     const provider = providerCode.success ? providerCode.data : '-';
+    const accountId = c.req.param('accountId') === undefined ? null : parseId(c, 'accountId');
     try {
-      const outcome = await webhooks.receive(provider, headers, rawBody);
+      const outcome = await webhooks.receive(provider, accountId, headers, rawBody);
       services.metrics.webhooks.inc({ provider, outcome });
       // Some providers count a delivery only on an exact body (T-Bank: `OK`); errors stay JSON.
-      const acknowledgement = orders.provider(provider).webhookAcknowledgement;
+      const acknowledgement = (await orders.provider(provider, accountId)).webhookAcknowledgement;
       if (acknowledgement) return c.body(acknowledgement.body, 200, { 'content-type': acknowledgement.contentType });
       return c.json({ outcome });
     } catch (error) {

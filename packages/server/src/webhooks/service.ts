@@ -23,8 +23,14 @@ export class WebhookService {
     private readonly pos?: PosService,
   ) {}
 
-  async receive(providerCode: string, headers: Record<string, string>, rawBody: string): Promise<WebhookOutcome> {
-    const provider = this.orders.provider(providerCode);
+  /** `accountId`: the merchant account whose URL the notification came to (null: the environment's). */
+  async receive(
+    providerCode: string,
+    accountId: string | null,
+    headers: Record<string, string>,
+    rawBody: string,
+  ): Promise<WebhookOutcome> {
+    const provider = await this.orders.provider(providerCode, accountId);
     try {
       await provider.verifyWebhook(headers, rawBody);
     } catch (error) {
@@ -47,9 +53,12 @@ export class WebhookService {
         ? { status: notification.status, amount: notification.amount }
         : null;
     const trusted = report !== null;
-    const order = await this.store.findOrderByPayment(providerCode, notification.providerPaymentId);
+    // Only a payment made through this account: one account's secret never speaks for another's payments.
+    const found = await this.store.findOrderByPayment(providerCode, notification.providerPaymentId);
+    const order = found?.providerAccountId === accountId ? found : null;
     if (!order) {
-      const posPayment = await this.pos?.store.findPaymentByProvider(providerCode, notification.providerPaymentId);
+      const candidate = await this.pos?.store.findPaymentByProvider(providerCode, notification.providerPaymentId);
+      const posPayment = candidate?.providerAccountId === accountId ? candidate : null;
       // `check` re-reads the payment from the provider's API and is idempotent: the claim is only a hint.
       if (posPayment) {
         const { payment } = await this.pos!.check(posPayment.merchantId, posPayment.paymentId);

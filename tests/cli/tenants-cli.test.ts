@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, loadSettings, openTenants } from '@paystate/server';
+import { paystate } from '../support/cli.js';
+import { tempDatabaseUrl } from '../support/temp-db.js';
+
+let cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+const masterKey = () => randomBytes(32).toString('base64');
+const silent = pino({ level: 'silent' });
+
+describe('paystate merchants, api-keys and keys rotate (real binary, temporary database)', () => {
+  it('a merchant, a cashier key that works over HTTP for that merchant only, an account sealed and re-sealed', async () => {
+    const temp = tempDatabaseUrl();
+    cleanups.push(temp.cleanup);
+    const db = ['--database', temp.url];
+    const [k1, k2] = [masterKey(), masterKey()];
+
+    expect((await paystate([...db, 'merchants', 'create', 'lome-1', '--name', 'Chez Awa'])).code).toBe(0);
+    expect((await paystate([...db, 'merchants', 'create', 'lome-2', '--name', 'Le Maquis'])).code).toBe(0);
+    const duplicate = await paystate([...db, 'merchants', 'create', 'lome-1', '--name', 'Again']);
+    expect(duplicate).toMatchObject({ code: 1 });
+    expect(duplicate.stderr).toContain('exists');
+    const listed = JSON.parse((await paystate([...db, 'merchants', 'list', '--json'])).stdout) as Array<{ id: string }>;
+    expect(listed.map((m) => m.id)).toEqual(['default', 'lome-1', 'lome-2']);
+
+    const issued = await paystate([
+      ...db,
+      'api-keys',
+      'create',
+      '--scope',
+      'cashier',
+      '--merchant',
+      'lome-1',
+      '--label',
+      'awa',
+    ]);
+    expect(issued.code).toBe(0);
+    const key = issued.stdout.trim();
+    expect(key).toMatch(/^psk_[0-9a-f]{12}_/);
+    expect(issued.stderr).toContain('shown once');
+    const keys = await paystate([...db, 'api-keys', 'list', '--json']);
+    expect(keys.stdout).not.toContain(key);
+
+    const runtime = createRuntime({
+      settings: loadSettings({
+        DATABASE_URL: temp.url,
+        FULFILMENT: 'none',
+        LOG_LEVEL: 'silent',
+        YOOKASSA_SHOP_ID: 's',
+        YOOKASSA_SECRET_KEY: 'k',
+      }),
+      logger: silent,
+    });
+    cleanups.push(() => runtime.close());
+    const get = (path: string, token = key) =>
+      runtime.app.request(path, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get('/v1/merchants/lome-1/payments')).status).toBe(200);
+    expect((await get('/v1/merchants/lome-2/payments')).status).toBe(404);
+    expect((await get('/v1/merchants/lome-1/payments', `${key.slice(0, -1)}x`)).status).toBe(401);
+
+    const credentials = join(tmpdir(), `paystate-wave-${randomBytes(4).toString('hex')}.json`);
+    const secret = `wave_live_${randomBytes(12).toString('hex')}`;
+    writeFileSync(credentials, JSON.stringify({ WAVE_API_KEY: secret, WAVE_WEBHOOK_SECRET: `${secret}_whs` }));
+    const added = await paystate(
+      [
+        ...db,
+        'merchants',
+        'accounts',
+        'add',
+        'lome-1',
+        'wave',
+        '--label',
+        'main',
+        '--credentials',
+        credentials,
+        '--json',
+      ],
+      {
+        PAYSTATE_MASTER_KEY: k1,
+      },
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout + added.stderr).not.toContain(secret);
+    const account = JSON.parse(added.stdout) as { id: string; master_key_id: string; webhook_url: string };
+    expect(account.webhook_url).toMatch(new RegExp(`/v1/webhooks/wave/${account.id}$`));
+    const withoutKey = await paystate([
+      ...db,
+      'merchants',
+      'accounts',
+      'add',
+      'lome-1',
+      'wave',
+      '--label',
+      'other',
+      '--credentials',
+      credentials,
+    ]);
+    expect(withoutKey.code).not.toBe(0);
+    expect(withoutKey.stderr).toContain('PAYSTATE_MASTER_KEY');
+
+    // Rotation: the new key first, the old one still listed; afterwards the old one is not needed.
+    const rotated = await paystate([...db, 'keys', 'rotate', '--json'], { PAYSTATE_MASTER_KEY: `${k2},${k1}` });
+    expect(JSON.parse(rotated.stdout)).toEqual({ resealed: 1, alreadyCurrent: 0, skipped: 0 });
+    const again = await paystate([...db, 'keys', 'rotate', '--json'], { PAYSTATE_MASTER_KEY: `${k2},${k1}` });
+    expect(JSON.parse(again.stdout)).toEqual({ resealed: 0, alreadyCurrent: 1, skipped: 0 });
+
+    const opened = async (setting: string) => {
+      const tenants = await openTenants(
+        loadSettings({ DATABASE_URL: temp.url, PAYSTATE_MASTER_KEY: setting, LOG_LEVEL: 'silent' }),
+        silent,
+      );
+      try {
+        return (await tenants.merchants.accounts.provider(account.id))?.code;
+      } finally {
+        await tenants.close();
+      }
+    };
+    expect(await opened(k2)).toBe('wave');
+    await expect(opened(k1)).rejects.toThrow(/not in PAYSTATE_MASTER_KEY/);
+  }, 60_000);
+});
