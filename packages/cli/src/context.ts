@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { systemClock } from '@paystate/core';
-import { loadSettings, openStore, type Settings } from '@paystate/server';
+import { createLogger, loadSettings, openStore, redactorFor, type Redactor, type Settings } from '@paystate/server';
 
 export interface GlobalOptions {
   database?: string;
@@ -28,6 +28,8 @@ export async function withStore<T>(
   }
 }
 
-export function cliLogger(settings: Settings): Logger {
-  return pino({ level: settings.LOG_LEVEL }, pino.destination(2));
+/** Logs to stderr through the redactor of these settings; the runtime and the accounts register more secrets in it. */
+export function cliLogging(settings: Settings): { logger: Logger; redactor: Redactor } {
+  const redactor = redactorFor(settings);
+  return { logger: createLogger(settings, redactor, pino.destination(2)), redactor };
 }

@@ -63,3 +63,5 @@ export { scopes, merchantScopes, type Scope, type Principal } from './merchants/
 export type { MerchantRecord, ApiKeyRecord, ProviderAccountRecord } from './merchants/store.js';
 export { apiKeyView, merchantView, providerAccountView } from './merchants/views.js';
 export * from './app/tenants.js';
+export * from './secrets/redaction.js';
+export { createLogger, redactorFor } from './secrets/logging.js';

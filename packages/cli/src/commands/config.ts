@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { adaptersFromSettings, databaseKindOf, publicUrlOf, redactUrl } from '@paystate/server';
+import { adaptersFromSettings, databaseKindOf, publicUrlOf, redactedSettings } from '@paystate/server';
 import { settingsFrom, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
-
-const SECRET = /SECRET|TOKEN|PASSWORD|_KEY$/;
 
 export function configCommand(program: Command): void {
   const config = program.command('config');
@@ -16,16 +14,7 @@ export function configCommand(program: Command): void {
       const settings = settingsFrom(program.opts<GlobalOptions>());
       const { providers, fulfilment } = adaptersFromSettings(settings, pino({ level: 'silent' }));
       const database = databaseKindOf(settings.DATABASE_URL);
-      const shown = Object.fromEntries(
-        Object.entries(settings).map(([name, value]) => [
-          name,
-          SECRET.test(name) && value !== undefined
-            ? '********'
-            : name === 'DATABASE_URL'
-              ? redactUrl(String(value))
-              : value,
-        ]),
-      );
+      const shown = redactedSettings(settings);
       if (options.json) {
         printJson(shown);
         return;

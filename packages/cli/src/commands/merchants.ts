@@ -2,14 +2,15 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { merchantView, openTenants, providerAccountView, type MerchantService } from '@paystate/server';
-import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 /** Runs one use case on the tenant registry, on the database directly (platform rights: this is the operator's shell). */
 export async function withTenants<T>(program: Command, work: (merchants: MerchantService) => Promise<T>): Promise<T> {
   const settings = settingsFrom(program.opts<GlobalOptions>());
-  const tenants = await openTenants(settings, cliLogger(settings));
+  const { logger, redactor } = cliLogging(settings);
+  const tenants = await openTenants(settings, logger, redactor);
   try {
     return await work(tenants.merchants);
   } finally {

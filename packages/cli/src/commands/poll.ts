@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createRuntime, type CycleReport } from '@paystate/server';
-import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { untilSignal } from './serve.js';
 
@@ -11,7 +11,7 @@ export function pollCommand(program: Command): void {
     .option('--json', 'print the cycle report as JSON (with --once)')
     .action(async (options: { once?: boolean; json?: boolean }) => {
       const settings = settingsFrom(program.opts<GlobalOptions>());
-      const runtime = createRuntime({ settings, logger: cliLogger(settings) });
+      const runtime = createRuntime({ settings, ...cliLogging(settings) });
       try {
         if (options.once) {
           const report = await runtime.poller.runCycle();

@@ -22,11 +22,13 @@ import {
   type DrawerRecord,
   type PaymentRecord,
 } from '@paystate/server';
-import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 const PROVIDER_CODE = /^[a-z][a-z0-9_]{0,31}$/;
+/** The till a drawer command is about when none is named (docs/pos.md, several tills). */
+const MAIN_TILL = 'main';
 
 /**
  * The restaurant POS from a terminal, on the database directly (like `orders` and `devices`):
@@ -39,7 +41,7 @@ export function posCommand(program: Command): void {
   /** Runs one use case on a PosService; it gets the provider adapters only when `withProviders` is called (a refund of a provider payment). */
   async function withPos<T>(work: (service: PosService, withProviders: () => void) => Promise<T>): Promise<T> {
     const settings = settingsFrom(program.opts<GlobalOptions>());
-    const logger = cliLogger(settings);
+    const { logger, redactor } = cliLogging(settings);
     const { store, pos: posStore, merchants } = openDatabase(settings, systemClock, logger);
     const environment = new Map<string, PaymentProvider>();
     const providers = providerDirectoryFromSettings(
@@ -48,6 +50,7 @@ export function posCommand(program: Command): void {
       logger,
       systemClock,
       environment,
+      redactor,
     );
     const service = new PosService(posStore, providers, systemClock, publicUrlOf(settings), logger);
     const withProviders = () => {
@@ -162,24 +165,30 @@ export function posCommand(program: Command): void {
 
   pos
     .command('pay <merchant> <amount>')
-    .description('a cash payment the cashier has taken: recorded and put into the open drawer')
+    .description("a cash payment the cashier has taken: recorded and put into the till's open session")
     .requiredOption('--currency <code>', 'ISO 4217 currency, e.g. XOF')
     .option('--description <text>', 'what was sold', '')
+    .option('--till <id>', "which of the merchant's tills", MAIN_TILL)
     .option('--json', 'print JSON')
     .action(
-      async (merchant: string, amount: string, options: { currency: string; description: string; json?: boolean }) => {
+      async (
+        merchant: string,
+        amount: string,
+        options: { currency: string; description: string; till: string; json?: boolean },
+      ) => {
         checkId(merchant, 'merchant');
+        const till = checkId(options.till, 'till');
         const money = parseAmount(amount, options.currency);
         if (money.amountMinor === 0) throw new CliError('the amount must be more than zero');
         const { payment, drawer } = await withPos(async (service) => {
           // Refused before anything is written: the cash has nowhere to go without an open session.
-          await service.currentDrawer(merchant);
+          await service.currentDrawer(merchant, till);
           const created = await service.createPayment(merchant, {
             method: CASH_METHOD,
             amount: money,
             description: options.description.trim(),
           });
-          return service.confirmCash(merchant, created.payment.paymentId);
+          return service.confirmCash(merchant, created.payment.paymentId, till);
         });
         if (options.json) return printJson({ ...paymentView(payment), drawer: drawerView(drawer) });
         process.stdout.write(
@@ -190,13 +199,21 @@ export function posCommand(program: Command): void {
 
   pos
     .command('refund <merchant> <payment> <amount>')
-    .description('refund part or all of a payment (never more than is left); cash comes out of the open drawer')
+    .description("refund part or all of a payment (never more than is left); cash comes out of the till's open session")
     .option('--reason <text>', 'why')
+    .option('--till <id>', "which of the merchant's tills", MAIN_TILL)
+    .option('--operator <name>', 'who refunds (recorded as requested_by)')
     .option('--json', 'print JSON')
     .action(
-      async (merchant: string, paymentId: string, amount: string, options: { reason?: string; json?: boolean }) => {
+      async (
+        merchant: string,
+        paymentId: string,
+        amount: string,
+        options: { reason?: string; till: string; operator?: string; json?: boolean },
+      ) => {
         checkId(merchant, 'merchant');
         checkId(paymentId, 'payment');
+        const till = checkId(options.till, 'till');
         const result = await withPos(async (service, withProviders) => {
           const { payment } = await service.getPayment(merchant, paymentId);
           const money = parseAmount(amount, payment.amount.currency);
@@ -206,6 +223,8 @@ export function posCommand(program: Command): void {
           return service.refund(merchant, paymentId, {
             amountMinor: money.amountMinor,
             reason: options.reason?.trim() || null,
+            tillId: till,
+            requestedBy: options.operator?.trim() || null,
           });
         });
         if (options.json) {
@@ -223,62 +242,74 @@ export function posCommand(program: Command): void {
       },
     );
 
-  const drawer = pos.command('drawer').description("the merchant's cash drawer sessions");
+  const drawer = pos
+    .command('drawer')
+    .description("the merchant's cash drawer sessions, one open per till (--till, main by default)");
 
   drawer
     .command('open <merchant> <opening>')
-    .description('open a session with the cash already in the drawer')
+    .description('open a session of a till with the cash already in the drawer')
     .requiredOption('--currency <code>', 'ISO 4217 currency, e.g. XOF')
+    .option('--till <id>', "which of the merchant's tills", MAIN_TILL)
     .option('--operator <name>', 'who opens it')
     .option('--json', 'print JSON')
     .action(
-      async (merchant: string, opening: string, options: { currency: string; operator?: string; json?: boolean }) => {
+      async (
+        merchant: string,
+        opening: string,
+        options: { currency: string; till: string; operator?: string; json?: boolean },
+      ) => {
         checkId(merchant, 'merchant');
+        const till = checkId(options.till, 'till');
         const money = parseAmount(opening, options.currency);
         const opened = await withPos((service) =>
-          service.openDrawer(merchant, money, options.operator?.trim() || null),
+          service.openDrawer(merchant, money, options.operator?.trim() || null, till),
         );
         if (options.json) return printJson(drawerView(opened));
-        process.stdout.write(`drawer session ${opened.sessionId} opened\n${drawerLine(opened)}\n`);
+        process.stdout.write(`drawer session ${opened.sessionId}${tillOf(opened)} opened\n${drawerLine(opened)}\n`);
       },
     );
 
   drawer
     .command('close <merchant> <counted>')
-    .description('close the open session with the cash counted; prints expected and variance')
+    .description("close a till's open session with the cash counted; prints expected and variance")
+    .option('--till <id>', "which of the merchant's tills", MAIN_TILL)
     .option('--operator <name>', 'who counted')
     .option('--json', 'print JSON')
-    .action(async (merchant: string, counted: string, options: { operator?: string; json?: boolean }) => {
+    .action(async (merchant: string, counted: string, options: { till: string; operator?: string; json?: boolean }) => {
       checkId(merchant, 'merchant');
+      const till = checkId(options.till, 'till');
       const closed = await withPos(async (service) => {
-        const current = await service.currentDrawer(merchant);
+        const current = await service.currentDrawer(merchant, till);
         const money = parseAmount(counted, current.currency);
-        return service.closeDrawer(merchant, money.amountMinor, money.currency, options.operator?.trim() || null);
+        return service.closeDrawer(merchant, money.amountMinor, money.currency, options.operator?.trim() || null, till);
       });
       if (options.json) return printJson(drawerView(closed));
       const view = drawerView(closed);
       const money = (amountMinor: number) => formatMoney({ amountMinor, currency: closed.currency });
       process.stdout.write(
-        `drawer session ${closed.sessionId} closed\n${drawerLine(closed)}\n` +
+        `drawer session ${closed.sessionId}${tillOf(closed)} closed\n${drawerLine(closed)}\n` +
           `  counted ${money(view.counted_minor!)}, variance ${view.variance_minor! > 0 ? '+' : view.variance_minor! < 0 ? '-' : ''}${money(Math.abs(view.variance_minor!))}\n`,
       );
     });
 
   drawer
     .command('show <merchant>')
-    .description('the open session (or --session <id>) with its cash movements')
+    .description("a till's open session (or --session <id>) with its cash movements")
+    .option('--till <id>', "which of the merchant's tills", MAIN_TILL)
     .option('--session <id>', 'a past session')
     .option('--json', 'print JSON')
-    .action(async (merchant: string, options: { session?: string; json?: boolean }) => {
+    .action(async (merchant: string, options: { till: string; session?: string; json?: boolean }) => {
       checkId(merchant, 'merchant');
+      const till = checkId(options.till, 'till');
       if (options.session !== undefined) checkId(options.session, 'session');
       const { drawer: shown, movements } = await withPos(async (service) => {
-        const sessionId = options.session ?? (await service.currentDrawer(merchant)).sessionId;
+        const sessionId = options.session ?? (await service.currentDrawer(merchant, till)).sessionId;
         return service.drawer(merchant, sessionId);
       });
       if (options.json) return printJson({ ...drawerView(shown), movements: movements.map(movementView) });
       process.stdout.write(
-        `drawer session ${shown.sessionId} (${shown.closedAt === null ? 'open' : `closed ${shown.closedAt}`})\n${drawerLine(shown)}\n\n`,
+        `drawer session ${shown.sessionId}${tillOf(shown)} (${shown.closedAt === null ? 'open' : `closed ${shown.closedAt}`})\n${drawerLine(shown)}\n\n`,
       );
       printRows(
         movements.map((m) => ({
@@ -292,6 +323,11 @@ export function posCommand(program: Command): void {
         false,
       );
     });
+}
+
+/** " of till bar"; nothing for the main till, which a single-till set-up never names. */
+function tillOf(drawer: DrawerRecord): string {
+  return drawer.tillId === MAIN_TILL ? '' : ` of till ${drawer.tillId}`;
 }
 
 function drawerLine(drawer: DrawerRecord): string {

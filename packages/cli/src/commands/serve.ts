@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createRuntime, redactUrl, startServer } from '@paystate/server';
-import { cliLogger, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
 
 export function serveCommand(program: Command): void {
   program
@@ -10,8 +10,8 @@ export function serveCommand(program: Command): void {
     .option('--no-poller', 'do not poll payments here (run `paystate poll` as its own process)')
     .action(async (options: { port?: string; host: string; poller: boolean }) => {
       const settings = settingsFrom(program.opts<GlobalOptions>(), options.port ? { PORT: options.port } : {});
-      const logger = cliLogger(settings);
-      const runtime = createRuntime({ settings, logger });
+      const { logger, redactor } = cliLogging(settings);
+      const runtime = createRuntime({ settings, logger, redactor });
       const server = await startServer(runtime, settings.PORT, options.host, { poller: options.poller });
       logger.info(
         { url: server.url, poller: options.poller, database: redactUrl(settings.DATABASE_URL) },

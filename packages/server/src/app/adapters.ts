@@ -8,6 +8,7 @@ import { ProviderDirectory } from '../merchants/provider-directory.js';
 import { Keyring } from '../merchants/sealing.js';
 import type { MerchantStore } from '../merchants/store.js';
 import type { PaymentMethodStore } from '../pos/store.js';
+import type { Redactor } from '../secrets/redaction.js';
 import { publicUrlOf, SettingsError, type Settings } from './settings.js';
 
 /** Builds the configured provider and device adapters (no I/O); throws SettingsError on what is missing. */
@@ -66,12 +67,14 @@ export function providerDirectoryFromSettings(
   logger: Logger,
   clock: Clock = systemClock,
   environment: ReadonlyMap<string, PaymentProvider> = paymentProvidersFromSettings(settings, logger, clock),
+  redactor?: Redactor,
 ): ProviderDirectory {
   const accounts = new ProviderAccounts(stores.merchants, Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY), {
     timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000,
     logger,
     clock,
     publicUrl: publicUrlOf(settings),
+    ...(redactor ? { redactor } : {}),
   });
   return new ProviderDirectory(environment, accounts, stores.methods);
 }

@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger, redactorFor } from '../secrets/logging.js';
+import type { Redactor } from '../secrets/redaction.js';
 import { systemClock, type Clock, type DeviceGateway, type Notifier, type PaymentProvider } from '@paystate/core';
 import { EffectDispatcher } from '../orders/dispatcher.js';
 import { createApp } from './http-app.js';
@@ -32,6 +34,8 @@ export interface RuntimeOptions {
   providers?: ReadonlyMap<string, PaymentProvider>;
   device?: DeviceGateway;
   notifier?: Notifier;
+  /** Masks secrets in the logs; one from the settings by default (a CLI passes the one of its own logger). */
+  redactor?: Redactor;
 }
 
 export type Runtime = ReturnType<typeof createRuntime>;
@@ -40,8 +44,8 @@ export type Runtime = ReturnType<typeof createRuntime>;
 export function createRuntime(options: RuntimeOptions) {
   const { settings } = options;
   const clock = options.clock ?? systemClock;
-  const logger =
-    options.logger ?? pino({ level: settings.LOG_LEVEL, redact: ['*.secretKey', '*.token', '*.authorization'] });
+  const redactor = options.redactor ?? redactorFor(settings);
+  const logger = options.logger ?? createLogger(settings, redactor);
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
   const publicUrl = publicUrlOf(settings);
   const environmentProviders = options.providers ?? paymentProvidersFromSettings(settings, logger, clock);
@@ -61,6 +65,7 @@ export function createRuntime(options: RuntimeOptions) {
     logger,
     clock,
     environmentProviders,
+    redactor,
   );
   const merchants = new MerchantService(merchantStore, store, clock, providers.accounts);
   const device =
@@ -133,6 +138,7 @@ export function createRuntime(options: RuntimeOptions) {
     settings,
     clock,
     logger,
+    redactor,
     store,
     tickets,
     idempotency,

@@ -50,6 +50,11 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
     z
       .string()
       .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
+      // Never echo the value: it holds the password.
+      .refine(
+        (url) => URL.canParse(url),
+        'SMTP_URL is not a valid URL (percent-encode special characters of the password)',
+      )
       .optional(),
   ),
   MAIL_FROM: z.string().default('paystate <no-reply@localhost>'),

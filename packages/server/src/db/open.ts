@@ -18,6 +18,7 @@ import { SqliteMerchantStore } from '../merchants/store.sqlite.js';
 import type { MerchantStore } from '../merchants/store.js';
 import { isPostgresUrl, migratePg, openPg } from './connection.pg.js';
 import { migrateSqlite, openSqlite } from './connection.sqlite.js';
+import { redactUrl } from '../secrets/redaction.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -89,9 +90,4 @@ export async function migrateDatabase(databaseUrl: string): Promise<DatabaseKind
     close();
   }
   return kind;
-}
-
-/** A URL fit for a message or a log line: the password masked. */
-export function redactUrl(databaseUrl: string): string {
-  return databaseUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1****@');
 }

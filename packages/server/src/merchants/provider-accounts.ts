@@ -4,11 +4,14 @@ import { SettingsError } from '../app/env.js';
 import { PaystateError } from '../errors.js';
 import type { ProviderDeps } from '../providers/descriptor.js';
 import { providerFromCredentials } from '../providers/registry.js';
+import type { Redactor } from '../secrets/redaction.js';
 import type { Keyring } from './sealing.js';
 import type { MerchantStore, ProviderAccountRecord } from './store.js';
 
 export interface ProviderAccountDeps extends Omit<ProviderDeps, 'webhookUrl'> {
   publicUrl: string;
+  /** Learns each account's credentials once opened, so no log line shows them. */
+  redactor?: Redactor;
 }
 
 /** The row's identity, authenticated with its sealed credentials: a value copied to another row does not open. */
@@ -42,6 +45,7 @@ export class ProviderAccounts {
   ): Promise<ProviderAccountRecord> {
     const keyring = this.requireKeyring();
     const identity = { id: randomUUID(), merchantId, providerCode };
+    for (const value of Object.values(credentials)) this.deps.redactor?.register(value);
     this.build(identity, credentials);
     const now = this.deps.clock.now().toISOString();
     const record: ProviderAccountRecord = {
@@ -79,6 +83,7 @@ export class ProviderAccounts {
     const credentials = JSON.parse(
       this.requireKeyring().open(account.keyId, account.sealed, sealingContext(account)),
     ) as Record<string, string>;
+    for (const value of Object.values(credentials)) this.deps.redactor?.register(value);
     const provider = this.build(account, credentials);
     this.built.set(id, { version, provider });
     return provider;
@@ -109,7 +114,7 @@ export class ProviderAccounts {
     account: Pick<ProviderAccountRecord, 'id' | 'providerCode'>,
     credentials: Record<string, string>,
   ): PaymentProvider {
-    const { publicUrl: _publicUrl, ...deps } = this.deps;
+    const { publicUrl: _publicUrl, redactor: _redactor, ...deps } = this.deps;
     try {
       return providerFromCredentials(account.providerCode, credentials, {
         ...deps,
