@@ -151,6 +151,69 @@ describe('paystate pos (real binary, temporary SQLite database)', () => {
     });
   }, 60_000);
 
+  it('--till: a second till opens beside main, takes its own sales and refunds (with --operator) and closes alone', async () => {
+    const database = tempDb();
+    const run = (...args: string[]) => paystate(['--database', database, 'pos', ...args]);
+    await run('methods', 'set', 'dakar-1', 'cash', '--name', 'Espèces');
+    await run('drawer', 'open', 'dakar-1', '10000', '--currency', 'XOF');
+    const opened = await run('drawer', 'open', 'dakar-1', '2000', '--currency', 'XOF', '--till', 'bar');
+    expect(opened.stdout).toMatch(
+      /^drawer session \S+ of till bar opened\n {2}opening 2000 XOF \+ in 0 XOF - out 0 XOF = expected 2000 XOF\n$/,
+    );
+    const twice = await run('drawer', 'open', 'dakar-1', '0', '--currency', 'XOF', '--till', 'bar');
+    expect(twice).toMatchObject({
+      code: 1,
+      stderr: 'paystate: merchant dakar-1 already has an open cash drawer session on till bar\n',
+    });
+
+    const paid = JSON.parse(
+      (await run('pay', 'dakar-1', '3000', '--currency', 'XOF', '--till', 'bar', '--json')).stdout,
+    ) as PaymentView & { drawer: DrawerView & { till_id: string } };
+    expect(paid.drawer).toMatchObject({ till_id: 'bar', cash_in_minor: 3_000, expected_minor: 5_000 });
+    const refund = JSON.parse(
+      (await run('refund', 'dakar-1', paid.payment_id, '1000', '--till', 'bar', '--operator', 'kossi', '--json'))
+        .stdout,
+    ) as { status: string; requested_by: string | null; drawer: DrawerView & { till_id: string } };
+    expect(refund).toMatchObject({
+      status: 'succeeded',
+      requested_by: 'kossi',
+      drawer: { till_id: 'bar', cash_out_minor: 1_000, expected_minor: 4_000 },
+    });
+    const unnamed = JSON.parse((await run('refund', 'dakar-1', paid.payment_id, '500', '--json')).stdout) as {
+      requested_by: string | null;
+      drawer: DrawerView & { till_id: string };
+    };
+    expect(unnamed).toMatchObject({ requested_by: null, drawer: { till_id: 'main', expected_minor: 9_500 } });
+    const noTill = await run('pay', 'dakar-1', '100', '--currency', 'XOF', '--till', 'cave');
+    expect(noTill).toMatchObject({
+      code: 1,
+      stderr: 'paystate: merchant dakar-1 has no open cash drawer session on till cave\n',
+    });
+    expect(await run('pay', 'dakar-1', '100', '--currency', 'XOF', '--till', '../x')).toMatchObject({
+      code: 1,
+      stderr: 'paystate: "../x" is not a valid till id (1-64 letters, digits, - or _)\n',
+    });
+
+    const bar = JSON.parse((await run('drawer', 'show', 'dakar-1', '--till', 'bar', '--json')).stdout) as DrawerView & {
+      till_id: string;
+      movements: Array<{ direction: string; amount_minor: number }>;
+    };
+    expect(bar.till_id).toBe('bar');
+    expect(bar.movements.map((m) => `${m.direction}${m.amount_minor}`)).toEqual(['in3000', 'out1000']);
+    const closed = await run('drawer', 'close', 'dakar-1', '4000', '--till', 'bar', '--operator', 'moussa');
+    expect(closed.stdout).toMatch(
+      /^drawer session \S+ of till bar closed\n.*\n {2}counted 4000 XOF, variance 0 XOF\n$/,
+    );
+    const main = JSON.parse((await run('drawer', 'show', 'dakar-1', '--json')).stdout) as DrawerView & {
+      till_id: string;
+    };
+    expect(main).toMatchObject({ till_id: 'main', status: 'open', expected_minor: 9_500 });
+    expect(await run('drawer', 'show', 'dakar-1', '--till', 'bar')).toMatchObject({
+      code: 1,
+      stderr: 'paystate: merchant dakar-1 has no open cash drawer session on till bar\n',
+    });
+  }, 60_000);
+
   it('refunds a Wave payment through the provider with its credentials from the environment', async () => {
     const database = tempDb();
     const wave = new WaveSandbox({ apiKey: 'wave-key', webhookSecret: 'wave-secret' });

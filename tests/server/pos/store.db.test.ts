@@ -474,6 +474,50 @@ describe(`the ${testBackend} POS store on a real database`, () => {
     expect(await pos.getDrawer('m2', closed.sessionId)).toBeNull();
   });
 
+  it('tills: one open session per merchant and till (also when opened concurrently); cash in and out of the till named, the refund records who asked', async () => {
+    const openTill = (tillId: string, openingMinor: number) =>
+      pos.openDrawer(openDrawer(`drawer-${tillId}-${++ids}`, 'm1', xof(openingMinor), clock.now()), 'awa', tillId);
+    const opens = await Promise.allSettled(
+      ['main', 'bar', 'main', 'bar', 'main', 'bar'].map((till) => openTill(till, till === 'bar' ? 1_000 : 5_000)),
+    );
+    const won = opens.flatMap((o) => (o.status === 'fulfilled' ? [o.value.tillId] : []));
+    expect(won.sort()).toEqual(['bar', 'main']);
+    for (const o of opens)
+      if (o.status === 'rejected') expect((o.reason as PosRefusal).code).toBe('drawer_already_open');
+    expect(await pos.getOpenDrawer('m1', 'cave')).toBeNull();
+
+    const sale = await newPayment('cash', xof(2_000));
+    const confirmed = await pos.confirmCashPayment('m1', sale.paymentId, 'bar');
+    expect(confirmed.drawer).toMatchObject({ tillId: 'bar', cashInMinor: 2_000 });
+    expect(confirmed.payment.drawerSessionId).toBe(confirmed.drawer.sessionId);
+    const refund = await pos.requestRefund({
+      merchantId: 'm1',
+      paymentId: sale.paymentId,
+      refundId: 'r-bar',
+      amountMinor: 500,
+      reason: null,
+      tillId: 'bar',
+      requestedBy: 'kossi',
+    });
+    expect(refund.refund).toMatchObject({ requestedBy: 'kossi', drawerSessionId: confirmed.drawer.sessionId });
+    expect(refund.drawer).toMatchObject({ tillId: 'bar', cashOutMinor: 500 });
+    await pos.recordDrawerCash('m1', 'out', xof(300), 'ice', 'bar');
+    expect(await refusal(pos.recordDrawerCash('m1', 'in', xof(1), null, 'cave'))).toBe('drawer_not_open');
+    expect(await refusal(pos.confirmCashPayment('m1', (await newPayment('cash', xof(10))).paymentId, 'cave'))).toBe(
+      'drawer_not_open',
+    );
+
+    const main = await pos.getOpenDrawer('m1');
+    expect(main).toMatchObject({ tillId: 'main', cashInMinor: 0, cashOutMinor: 0 });
+    expect(expectedMinor((await pos.getOpenDrawer('m1', 'bar'))!)).toBe(1_000 + 2_000 - 500 - 300);
+    const closed = await pos.closeDrawer('m1', xof(2_200), 'moussa', 'bar');
+    expect(closed).toMatchObject({ tillId: 'bar', closedBy: 'moussa' });
+    expect(await pos.getOpenDrawer('m1', 'bar')).toBeNull();
+    expect(await pos.getOpenDrawer('m1')).toEqual(main);
+    expect((await pos.listDrawers('m1', 10, 'bar')).map((d) => d.sessionId)).toEqual([closed.sessionId]);
+    expect((await pos.listDrawers('m1', 10)).map((d) => d.tillId).sort()).toEqual(['bar', 'main']);
+  });
+
   it('payments are listed per merchant, newest first, by status', async () => {
     const a = await newPayment('cash', xof(100));
     clock.advance(1);

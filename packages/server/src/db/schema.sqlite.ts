@@ -229,6 +229,8 @@ export const paymentRefunds = sqliteTable(
     /** When it was claimed for sending (requested -> sending): the start of its read-back grace. */
     sentAt: text('sent_at'),
     drawerSessionId: text('drawer_session_id'),
+    /** Who asked for it: the API key's label (the cashier), or the operator ADMIN_TOKEN or the CLI named. */
+    requestedBy: text('requested_by'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },

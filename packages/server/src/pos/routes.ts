@@ -2,6 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { currencySchema, minorUnitsSchema, paymentMethodSchema, paymentStatuses } from '@paystate/core';
 import type { PosService } from './service.js';
+import { MAIN_TILL } from './store.js';
 import { PaystateError } from '../errors.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotency } from '../idempotency/middleware.js';
 import { drawerView, methodView, movementView, paymentView, refundView } from './views.js';
@@ -14,6 +15,8 @@ const providerCodeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, 'provider codes are lower-case identifiers such as wave or cash');
 const operatorSchema = z.string().trim().min(1).max(80);
+/** Which of the merchant's tills (docs/pos.md): a single-till set-up never names one. */
+const tillSchema = idSchema.default(MAIN_TILL);
 const publicConfigSchema = z
   .record(z.string().max(64), z.string().max(500))
   .refine((config) => Object.keys(config).length <= 20, 'at most 20 entries');
@@ -60,11 +63,19 @@ const paymentListQuery = z.strictObject({
 const refundSchema = z.strictObject({
   amount_minor: minorUnitsSchema.positive(),
   reason: z.string().trim().min(1).max(500).optional(),
+  /** A cash refund's cash comes out of this till. */
+  till_id: tillSchema,
+  /** Who refunds, for ADMIN_TOKEN only (a key is its own label). */
+  operator: operatorSchema.optional(),
 });
+
+/** The body may be empty: the cash goes into the main till. */
+const confirmCashSchema = z.strictObject({ till_id: tillSchema });
 
 const openDrawerSchema = z.strictObject({
   opening_minor: minorUnitsSchema,
   currency: currencySchema,
+  till_id: tillSchema,
   operator: operatorSchema.optional(),
 });
 
@@ -73,15 +84,22 @@ const drawerCashSchema = z.strictObject({
   amount_minor: minorUnitsSchema.positive(),
   currency: currencySchema.optional(),
   note: z.string().trim().min(1).max(500).optional(),
+  till_id: tillSchema,
 });
 
 const closeDrawerSchema = z.strictObject({
   counted_minor: minorUnitsSchema,
   currency: currencySchema.optional(),
+  till_id: tillSchema,
   operator: operatorSchema.optional(),
 });
 
-const drawerListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(20) });
+const drawerQuery = z.strictObject({ till_id: tillSchema });
+
+const drawerListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(20),
+  till_id: idSchema.optional(),
+});
 
 /** Reading needs read_only; selling, refunding and the drawer a cashier; the payment methods a merchant admin. */
 function scopeOfPosRoute(method: string, path: string): Scope {
@@ -195,7 +213,10 @@ export function posRoutes(services: Services) {
   });
 
   app.post('/:merchantId/payments/:paymentId/confirm-cash', async (c) => {
-    const { payment, drawer } = await pos.confirmCash(merchant(c), parseId(c, 'paymentId'));
+    const merchantId = merchant(c);
+    const paymentId = parseId(c, 'paymentId');
+    const body = await parseJsonBody(c, confirmCashSchema);
+    const { payment, drawer } = await pos.confirmCash(merchantId, paymentId, body.till_id);
     return c.json({ ...paymentView(payment), drawer: drawerView(drawer) });
   });
 
@@ -222,7 +243,12 @@ export function posRoutes(services: Services) {
     const result = await pos.refund(
       merchantId,
       paymentId,
-      { amountMinor: body.amount_minor, reason: body.reason ?? null },
+      {
+        amountMinor: body.amount_minor,
+        reason: body.reason ?? null,
+        tillId: body.till_id,
+        requestedBy: actorOf(c, body.operator),
+      },
       c.req.header(IDEMPOTENCY_KEY_HEADER) ?? null,
     );
     return c.json(
@@ -242,17 +268,31 @@ export function posRoutes(services: Services) {
       merchantId,
       { amountMinor: body.opening_minor, currency: body.currency },
       actorOf(c, body.operator),
+      body.till_id,
     );
     return c.json(drawerView(drawer), 201);
   });
 
-  app.get('/:merchantId/drawer', async (c) => c.json(drawerView(await pos.currentDrawer(merchant(c)))));
+  app.get('/:merchantId/drawer', async (c) => {
+    const merchantId = merchant(c);
+    const query = parseQuery(c, drawerQuery);
+    return c.json(drawerView(await pos.currentDrawer(merchantId, query.till_id)));
+  });
 
   app.post('/:merchantId/drawer/cash', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, drawerCashSchema);
     return c.json(
-      drawerView(await pos.drawerCash(merchantId, body.direction, body.amount_minor, body.currency, body.note ?? null)),
+      drawerView(
+        await pos.drawerCash(
+          merchantId,
+          body.direction,
+          body.amount_minor,
+          body.currency,
+          body.note ?? null,
+          body.till_id,
+        ),
+      ),
     );
   });
 
@@ -260,14 +300,16 @@ export function posRoutes(services: Services) {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, closeDrawerSchema);
     return c.json(
-      drawerView(await pos.closeDrawer(merchantId, body.counted_minor, body.currency, actorOf(c, body.operator))),
+      drawerView(
+        await pos.closeDrawer(merchantId, body.counted_minor, body.currency, actorOf(c, body.operator), body.till_id),
+      ),
     );
   });
 
   app.get('/:merchantId/drawer/sessions', async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, drawerListQuery);
-    return c.json({ sessions: (await pos.listDrawers(merchantId, query.limit)).map(drawerView) });
+    return c.json({ sessions: (await pos.listDrawers(merchantId, query.limit, query.till_id)).map(drawerView) });
   });
 
   app.get('/:merchantId/drawer/sessions/:sessionId', async (c) => {

@@ -25,6 +25,8 @@ import type {
 } from '../db/schema.sqlite.js';
 import {
   CASH_METHOD,
+  noOpenDrawerMessage,
+  onTill,
   PosRefusal,
   type DrawerMovement,
   type DrawerRecord,
@@ -205,6 +207,7 @@ export function refundOf(row: typeof paymentRefunds.$inferSelect): RefundRecord 
     reason: row.reason,
     lastError: row.lastError,
     drawerSessionId: row.drawerSessionId,
+    requestedBy: row.requestedBy,
     sentAt: row.sentAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -246,6 +249,7 @@ export function newRefundRow(
     status: drawerSessionId ? 'succeeded' : 'requested',
     reason: request.reason,
     drawerSessionId,
+    requestedBy: request.requestedBy ?? null,
     createdAt: now,
     updatedAt: now,
   };
@@ -293,6 +297,7 @@ export function drawerOf(row: DrawerRow): DrawerRecord {
   return {
     sessionId: row.id,
     merchantId: row.merchantId,
+    tillId: row.tillId,
     currency: row.currency,
     openedAt: row.openedAt,
     openingMinor: row.openingMinor,
@@ -308,7 +313,7 @@ export function drawerOf(row: DrawerRow): DrawerRecord {
 }
 
 export function drawerSessionOf(row: DrawerRow): DrawerSession {
-  const { openedBy: _o, closedBy: _c, version: _v, updatedAt: _u, ...session } = drawerOf(row);
+  const { tillId: _t, openedBy: _o, closedBy: _c, version: _v, updatedAt: _u, ...session } = drawerOf(row);
   return session;
 }
 
@@ -324,10 +329,15 @@ export function drawerColumnsOf(session: DrawerSession, version: number, now: st
   };
 }
 
-export function newDrawerRow(session: DrawerSession, openedBy: string | null): typeof cashDrawerSessions.$inferInsert {
+export function newDrawerRow(
+  session: DrawerSession,
+  openedBy: string | null,
+  tillId: string,
+): typeof cashDrawerSessions.$inferInsert {
   return {
     id: session.sessionId,
     merchantId: session.merchantId,
+    tillId,
     currency: session.currency,
     openingMinor: session.openingMinor,
     cashInMinor: session.cashInMinor,
@@ -364,9 +374,14 @@ export function newMovementRow(
   };
 }
 
-/** A merchant's session still open (the partial unique index allows one). */
-export function openDrawerOf(table: Columns<'merchantId' | 'closedAt'>, merchantId: string) {
-  return and(eq(table.merchantId, merchantId), isNull(table.closedAt));
+/** A till's session still open (the partial unique index allows one per merchant and till). */
+export function openDrawerOf(table: Columns<'merchantId' | 'tillId' | 'closedAt'>, merchantId: string, tillId: string) {
+  return and(eq(table.merchantId, merchantId), eq(table.tillId, tillId), isNull(table.closedAt));
+}
+
+/** A merchant's sessions, of every till or of one. */
+export function drawerListOf(table: Columns<'merchantId' | 'tillId'>, merchantId: string, tillId?: string) {
+  return and(eq(table.merchantId, merchantId), tillId === undefined ? undefined : eq(table.tillId, tillId));
 }
 
 /** A merchant's session by id. */
@@ -374,17 +389,17 @@ export function drawerKey(table: Columns<'id' | 'merchantId'>, merchantId: strin
   return and(eq(table.id, sessionId), eq(table.merchantId, merchantId));
 }
 
-/** The open session a cash change needs, or the refusal that there is none. */
-export function foundOpenDrawer<Row>(row: Row | undefined, merchantId: string): Row {
-  if (!row) throw new PosRefusal('drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+/** The open session a cash change needs, or the refusal that the till has none. */
+export function foundOpenDrawer<Row>(row: Row | undefined, merchantId: string, tillId: string): Row {
+  if (!row) throw new PosRefusal('drawer_not_open', noOpenDrawerMessage(merchantId, tillId));
   return row;
 }
 
-/** The refusal of a second open session (the partial unique index found it). */
-export function drawerAlreadyOpen(session: DrawerSession): PosRefusal {
+/** The refusal of a second open session on one till (the partial unique index found it). */
+export function drawerAlreadyOpen(session: DrawerSession, tillId: string): PosRefusal {
   return new PosRefusal(
     'drawer_already_open',
-    `merchant ${session.merchantId} already has an open cash drawer session`,
+    `merchant ${session.merchantId} already has an open cash drawer session${onTill(tillId)}`,
   );
 }
 
@@ -411,8 +426,8 @@ export function paymentUpdateOf(row: PaymentRow, decision: PaymentDecision, colu
   return { ...paymentColumnsOf(decision, row.version + 1), ...columns };
 }
 
-/** A cash confirmation: the machine's pending -> processing -> success and the drawer's cash in. */
-export function planCashConfirmation(row: PaymentRow, drawer: DrawerRow | undefined, clock: Clock) {
+/** A cash confirmation: the machine's pending -> processing -> success and the cash into the till's session. */
+export function planCashConfirmation(row: PaymentRow, drawer: DrawerRow | undefined, clock: Clock, tillId: string) {
   if (row.methodCode !== CASH_METHOD) {
     throw new PosRefusal('payment_not_cash', `payment ${row.id} is paid with ${row.methodCode}, not cash`);
   }
@@ -423,13 +438,19 @@ export function planCashConfirmation(row: PaymentRow, drawer: DrawerRow | undefi
       `payment ${row.id} is ${row.status}; only a pending cash payment can be confirmed`,
     );
   }
-  if (!drawer) throw new PosRefusal('drawer_not_open', `merchant ${row.merchantId} has no open cash drawer session`);
+  if (!drawer) throw new PosRefusal('drawer_not_open', noOpenDrawerMessage(row.merchantId, tillId));
   const session = drawerCash(drawerSessionOf(drawer), 'in', { amountMinor: row.amountMinor, currency: row.currency });
   return { decision, session };
 }
 
-/** A refund: the machine counts it (or refuses one beyond what is refundable); cash also leaves the drawer. */
-export function planRefund(row: PaymentRow, drawer: DrawerRow | undefined, amountMinor: number, clock: Clock) {
+/** A refund: the machine counts it (or refuses one beyond what is refundable); cash also leaves the till's session. */
+export function planRefund(
+  row: PaymentRow,
+  drawer: DrawerRow | undefined,
+  amountMinor: number,
+  clock: Clock,
+  tillId: string,
+) {
   const decision = decidePayment(row.snapshot, { type: 'REFUND', amountMinor }, clock);
   if (!decision.changed) {
     if (row.status === 'success' || row.status === 'partially_refunded') {
@@ -446,10 +467,7 @@ export function planRefund(row: PaymentRow, drawer: DrawerRow | undefined, amoun
   }
   if (row.methodCode !== CASH_METHOD) return { decision, session: null };
   if (!drawer)
-    throw new PosRefusal(
-      'drawer_not_open',
-      `merchant ${row.merchantId} has no open cash drawer session to pay the refund from`,
-    );
+    throw new PosRefusal('drawer_not_open', `${noOpenDrawerMessage(row.merchantId, tillId)} to pay the refund from`);
   return { decision, session: drawerCash(drawerSessionOf(drawer), 'out', { amountMinor, currency: row.currency }) };
 }
 

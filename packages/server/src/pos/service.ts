@@ -26,6 +26,8 @@ import { movementForRequest } from '../idempotency/movement-id.js';
 import { RefundMovements, refundFailureOf } from './refunds.js';
 import {
   CASH_METHOD,
+  MAIN_TILL,
+  noOpenDrawerMessage,
   PosRefusal,
   type DrawerRecord,
   type PaymentMethodPatch,
@@ -392,9 +394,13 @@ export class PosService {
     return this.store.listPayments(merchantId, filter);
   }
 
-  /** The cashier has the cash: the payment succeeds and the cash is in the open drawer, in one transaction. */
-  confirmCash(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }> {
-    return refusals(this.store.confirmCashPayment(merchantId, paymentId));
+  /** The cashier has the cash: the payment succeeds and the cash is in the till's open session, in one transaction. */
+  confirmCash(
+    merchantId: string,
+    paymentId: string,
+    tillId: string = MAIN_TILL,
+  ): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }> {
+    return refusals(this.store.confirmCashPayment(merchantId, paymentId, tillId));
   }
 
   /**
@@ -450,12 +456,13 @@ export class PosService {
    * refuses one beyond captured minus refunded, and then nothing is written), then claimed and
    * sent. With the request's Idempotency-Key the refund id derives from it, so a retry of the
    * request (after a 5xx or a crash released the key) continues the same refund and is answered
-   * in its current state. Cash comes out of the open drawer at once.
+   * in its current state. Cash comes out of the open session of `tillId` (MAIN_TILL by default)
+   * at once. `requestedBy` is recorded as who asked for it (the cashier).
    */
   async refund(
     merchantId: string,
     paymentId: string,
-    request: { amountMinor: number; reason: string | null },
+    request: { amountMinor: number; reason: string | null; tillId?: string; requestedBy?: string | null },
     requestKey: string | null = null,
   ): Promise<RefundResult> {
     const { payment } = await this.getPayment(merchantId, paymentId);
@@ -492,16 +499,22 @@ export class PosService {
     }
   }
 
-  // Cash drawer sessions
+  // Cash drawer sessions: each till of a merchant (MAIN_TILL when none is named) has at most one open.
 
-  openDrawer(merchantId: string, opening: Money, operator: string | null): Promise<DrawerRecord> {
-    return refusals(this.store.openDrawer(openDrawer(randomUUID(), merchantId, opening, this.clock.now()), operator));
+  openDrawer(
+    merchantId: string,
+    opening: Money,
+    operator: string | null,
+    tillId: string = MAIN_TILL,
+  ): Promise<DrawerRecord> {
+    return refusals(
+      this.store.openDrawer(openDrawer(randomUUID(), merchantId, opening, this.clock.now()), operator, tillId),
+    );
   }
 
-  async currentDrawer(merchantId: string): Promise<DrawerRecord> {
-    const drawer = await this.store.getOpenDrawer(merchantId);
-    if (!drawer)
-      throw new PaystateError('not_found', 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+  async currentDrawer(merchantId: string, tillId: string = MAIN_TILL): Promise<DrawerRecord> {
+    const drawer = await this.store.getOpenDrawer(merchantId, tillId);
+    if (!drawer) throw new PaystateError('not_found', 'drawer_not_open', noOpenDrawerMessage(merchantId, tillId));
     return drawer;
   }
 
@@ -512,33 +525,40 @@ export class PosService {
     return { drawer, movements: await this.store.drawerMovements(sessionId) };
   }
 
-  listDrawers(merchantId: string, limit: number): Promise<DrawerRecord[]> {
-    return this.store.listDrawers(merchantId, limit);
+  /** Newest first: every till's sessions, or one till's. */
+  listDrawers(merchantId: string, limit: number, tillId?: string): Promise<DrawerRecord[]> {
+    return this.store.listDrawers(merchantId, limit, tillId);
   }
 
-  /** The open session's currency; no open session is the same refusal the store gives (409). */
-  private async openCurrency(merchantId: string): Promise<string> {
-    const drawer = await this.store.getOpenDrawer(merchantId);
-    if (!drawer)
-      throw new PaystateError('conflict', 'drawer_not_open', `merchant ${merchantId} has no open cash drawer session`);
+  /** The till's open session's currency; no open session is the same refusal the store gives (409). */
+  private async openCurrency(merchantId: string, tillId: string): Promise<string> {
+    const drawer = await this.store.getOpenDrawer(merchantId, tillId);
+    if (!drawer) throw new PaystateError('conflict', 'drawer_not_open', noOpenDrawerMessage(merchantId, tillId));
     return drawer.currency;
   }
 
-  /** Cash put in or taken out by hand; without a currency, the open session's. */
+  /** Cash put in or taken out of a till by hand; without a currency, its open session's. */
   async drawerCash(
     merchantId: string,
     direction: 'in' | 'out',
     amountMinor: number,
     currency: string | undefined,
     note: string | null,
+    tillId: string = MAIN_TILL,
   ) {
-    const cash = { amountMinor, currency: currency ?? (await this.openCurrency(merchantId)) };
-    return refusals(this.store.recordDrawerCash(merchantId, direction, cash, note));
+    const cash = { amountMinor, currency: currency ?? (await this.openCurrency(merchantId, tillId)) };
+    return refusals(this.store.recordDrawerCash(merchantId, direction, cash, note, tillId));
   }
 
-  async closeDrawer(merchantId: string, countedMinor: number, currency: string | undefined, operator: string | null) {
-    const counted = { amountMinor: countedMinor, currency: currency ?? (await this.openCurrency(merchantId)) };
-    return refusals(this.store.closeDrawer(merchantId, counted, operator));
+  async closeDrawer(
+    merchantId: string,
+    countedMinor: number,
+    currency: string | undefined,
+    operator: string | null,
+    tillId: string = MAIN_TILL,
+  ) {
+    const counted = { amountMinor: countedMinor, currency: currency ?? (await this.openCurrency(merchantId, tillId)) };
+    return refusals(this.store.closeDrawer(merchantId, counted, operator, tillId));
   }
 }
 

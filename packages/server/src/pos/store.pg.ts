@@ -4,9 +4,9 @@
  * port of PosStore.
  *
  * Invariants:
- * - A payment change locks the payment row (SELECT … FOR UPDATE), then the merchant's open
- *   drawer session when cash moves, always in that order; writes are also compare-and-set on
- *   the version column.
+ * - A payment change locks the payment row (SELECT … FOR UPDATE), then the open drawer session
+ *   of the till the cash moves in or out of, always in that order; writes are also
+ *   compare-and-set on the version column.
  * - Between the locks and the commit there is only the core's pure decisions: no network I/O.
  * - A transaction that failed with a serialization failure or a deadlock did nothing and is run
  *   again whole (db/retry.ts); a refusal (PosRefusal) rolls back everything it was part of.
@@ -26,6 +26,7 @@ import {
   drawerClose,
   drawerColumnsOf,
   drawerKey,
+  drawerListOf,
   drawerOf,
   drawerSessionOf,
   foundOpenDrawer,
@@ -63,6 +64,7 @@ import {
 } from './rows.js';
 import {
   CASH_METHOD,
+  MAIN_TILL,
   PosRefusal,
   type PaymentColumns,
   type PaymentFilter,
@@ -255,11 +257,11 @@ export class PgPosStore implements PosStore {
     });
   }
 
-  async confirmCashPayment(merchantId: string, paymentId: string) {
+  async confirmCashPayment(merchantId: string, paymentId: string, tillId: string = MAIN_TILL) {
     return this.locked(async (tx) => {
       const row = await requirePayment(tx, merchantId, paymentId);
-      const drawer = await lockOpenDrawer(tx, merchantId);
-      const { decision, session } = planCashConfirmation(row, drawer, this.clock);
+      const drawer = await lockOpenDrawer(tx, merchantId, tillId);
+      const { decision, session } = planCashConfirmation(row, drawer, this.clock, tillId);
       const now = decision.payment.updatedAt;
       const payment = await writePayment(tx, row, decision, {}, { drawerSessionId: drawer!.id });
       const updated = await writeDrawer(tx, drawer!, session, now);
@@ -276,8 +278,9 @@ export class PgPosStore implements PosStore {
       // Under the payment's lock: a concurrent request with the same key waits here, then finds this one's row.
       const [earlier] = await tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId));
       if (earlier) return repeatedRefundOf(row, earlier, request.amountMinor);
-      const drawer = row.methodCode === CASH_METHOD ? await lockOpenDrawer(tx, request.merchantId) : undefined;
-      const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
+      const tillId = request.tillId ?? MAIN_TILL;
+      const drawer = row.methodCode === CASH_METHOD ? await lockOpenDrawer(tx, request.merchantId, tillId) : undefined;
+      const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock, tillId);
       const now = decision.payment.updatedAt;
       const payment = await writePayment(tx, row, decision);
       const [refund] = await tx
@@ -385,21 +388,24 @@ export class PgPosStore implements PosStore {
       .limit(limit);
   }
 
-  async openDrawer(session: DrawerSession, openedBy: string | null) {
+  async openDrawer(session: DrawerSession, openedBy: string | null, tillId: string = MAIN_TILL) {
     await this.prepared;
-    // The partial unique index (one open session per merchant) decides between concurrent opens.
+    // The partial unique index (one open session per merchant and till) decides between concurrent opens.
     const [row] = await this.db
       .insert(cashDrawerSessions)
-      .values(newDrawerRow(session, openedBy))
+      .values(newDrawerRow(session, openedBy, tillId))
       .onConflictDoNothing()
       .returning();
-    if (!row) throw drawerAlreadyOpen(session);
+    if (!row) throw drawerAlreadyOpen(session, tillId);
     return drawerOf(row);
   }
 
-  async getOpenDrawer(merchantId: string) {
+  async getOpenDrawer(merchantId: string, tillId: string = MAIN_TILL) {
     await this.prepared;
-    const [row] = await this.db.select().from(cashDrawerSessions).where(openDrawerOf(cashDrawerSessions, merchantId));
+    const [row] = await this.db
+      .select()
+      .from(cashDrawerSessions)
+      .where(openDrawerOf(cashDrawerSessions, merchantId, tillId));
     return row ? drawerOf(row) : null;
   }
 
@@ -412,20 +418,26 @@ export class PgPosStore implements PosStore {
     return row ? drawerOf(row) : null;
   }
 
-  async listDrawers(merchantId: string, limit: number) {
+  async listDrawers(merchantId: string, limit: number, tillId?: string) {
     await this.prepared;
     const rows = await this.db
       .select()
       .from(cashDrawerSessions)
-      .where(eq(cashDrawerSessions.merchantId, merchantId))
+      .where(drawerListOf(cashDrawerSessions, merchantId, tillId))
       .orderBy(desc(cashDrawerSessions.openedAt), desc(cashDrawerSessions.id))
       .limit(limit);
     return rows.map(drawerOf);
   }
 
-  async recordDrawerCash(merchantId: string, direction: 'in' | 'out', cash: Money, note: string | null) {
+  async recordDrawerCash(
+    merchantId: string,
+    direction: 'in' | 'out',
+    cash: Money,
+    note: string | null,
+    tillId: string = MAIN_TILL,
+  ) {
     return this.locked(async (tx) => {
-      const drawer = await requireOpenDrawer(tx, merchantId);
+      const drawer = await requireOpenDrawer(tx, merchantId, tillId);
       const session = drawerCash(drawerSessionOf(drawer), direction, cash);
       const now = this.now();
       const updated = await writeDrawer(tx, drawer, session, now);
@@ -436,9 +448,9 @@ export class PgPosStore implements PosStore {
     });
   }
 
-  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null) {
+  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null, tillId: string = MAIN_TILL) {
     return this.locked(async (tx) => {
-      const drawer = await requireOpenDrawer(tx, merchantId);
+      const drawer = await requireOpenDrawer(tx, merchantId, tillId);
       const now = this.clock.now();
       const session = drawerClose(drawerSessionOf(drawer), counted, now);
       return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy });
@@ -474,17 +486,17 @@ async function requirePayment(tx: Tx, merchantId: string, paymentId: string) {
   return foundPayment(await lockPayment(tx, merchantId, paymentId), paymentId);
 }
 
-async function lockOpenDrawer(tx: Tx, merchantId: string) {
+async function lockOpenDrawer(tx: Tx, merchantId: string, tillId: string) {
   const [row] = await tx
     .select()
     .from(cashDrawerSessions)
-    .where(openDrawerOf(cashDrawerSessions, merchantId))
+    .where(openDrawerOf(cashDrawerSessions, merchantId, tillId))
     .for('update');
   return row;
 }
 
-async function requireOpenDrawer(tx: Tx, merchantId: string) {
-  return foundOpenDrawer(await lockOpenDrawer(tx, merchantId), merchantId);
+async function requireOpenDrawer(tx: Tx, merchantId: string, tillId: string) {
+  return foundOpenDrawer(await lockOpenDrawer(tx, merchantId, tillId), merchantId, tillId);
 }
 
 async function writePayment(

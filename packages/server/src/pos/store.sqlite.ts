@@ -35,6 +35,7 @@ import {
   drawerClose,
   drawerColumnsOf,
   drawerKey,
+  drawerListOf,
   drawerOf,
   drawerSessionOf,
   foundOpenDrawer,
@@ -72,6 +73,7 @@ import {
 } from './rows.js';
 import {
   CASH_METHOD,
+  MAIN_TILL,
   PosRefusal,
   type PaymentColumns,
   type PaymentFilter,
@@ -239,11 +241,11 @@ export class SqlitePosStore implements PosStore {
     });
   }
 
-  async confirmCashPayment(merchantId: string, paymentId: string) {
+  async confirmCashPayment(merchantId: string, paymentId: string, tillId: string = MAIN_TILL) {
     return this.immediate((tx) => {
       const row = requirePayment(tx, merchantId, paymentId);
-      const drawer = openDrawerRow(tx, merchantId);
-      const { decision, session } = planCashConfirmation(row, drawer, this.clock);
+      const drawer = openDrawerRow(tx, merchantId, tillId);
+      const { decision, session } = planCashConfirmation(row, drawer, this.clock, tillId);
       const now = decision.payment.updatedAt;
       const payment = writePayment(tx, row, decision, {}, { drawerSessionId: drawer!.id });
       const updated = writeDrawer(tx, drawer!, session, now);
@@ -259,8 +261,9 @@ export class SqlitePosStore implements PosStore {
       const row = requirePayment(tx, request.merchantId, request.paymentId);
       const earlier = tx.select().from(paymentRefunds).where(eq(paymentRefunds.id, request.refundId)).get();
       if (earlier) return repeatedRefundOf(row, earlier, request.amountMinor);
-      const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId) : undefined;
-      const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock);
+      const tillId = request.tillId ?? MAIN_TILL;
+      const drawer = row.methodCode === CASH_METHOD ? openDrawerRow(tx, request.merchantId, tillId) : undefined;
+      const { decision, session } = planRefund(row, drawer, request.amountMinor, this.clock, tillId);
       const now = decision.payment.updatedAt;
       const payment = writePayment(tx, row, decision);
       const refund = tx
@@ -371,19 +374,20 @@ export class SqlitePosStore implements PosStore {
       .all();
   }
 
-  async openDrawer(session: DrawerSession, openedBy: string | null) {
+  async openDrawer(session: DrawerSession, openedBy: string | null, tillId: string = MAIN_TILL) {
+    // The partial unique index (one open session per merchant and till) refuses a second one.
     const row = this.db
       .insert(cashDrawerSessions)
-      .values(newDrawerRow(session, openedBy))
+      .values(newDrawerRow(session, openedBy, tillId))
       .onConflictDoNothing()
       .returning()
       .get();
-    if (!row) throw drawerAlreadyOpen(session);
+    if (!row) throw drawerAlreadyOpen(session, tillId);
     return drawerOf(row);
   }
 
-  async getOpenDrawer(merchantId: string) {
-    const row = openDrawerRow(this.db, merchantId);
+  async getOpenDrawer(merchantId: string, tillId: string = MAIN_TILL) {
+    const row = openDrawerRow(this.db, merchantId, tillId);
     return row ? drawerOf(row) : null;
   }
 
@@ -396,20 +400,26 @@ export class SqlitePosStore implements PosStore {
     return row ? drawerOf(row) : null;
   }
 
-  async listDrawers(merchantId: string, limit: number) {
+  async listDrawers(merchantId: string, limit: number, tillId?: string) {
     return this.db
       .select()
       .from(cashDrawerSessions)
-      .where(eq(cashDrawerSessions.merchantId, merchantId))
+      .where(drawerListOf(cashDrawerSessions, merchantId, tillId))
       .orderBy(desc(cashDrawerSessions.openedAt), desc(cashDrawerSessions.id))
       .limit(limit)
       .all()
       .map(drawerOf);
   }
 
-  async recordDrawerCash(merchantId: string, direction: 'in' | 'out', cash: Money, note: string | null) {
+  async recordDrawerCash(
+    merchantId: string,
+    direction: 'in' | 'out',
+    cash: Money,
+    note: string | null,
+    tillId: string = MAIN_TILL,
+  ) {
     return this.immediate((tx) => {
-      const drawer = requireOpenDrawer(tx, merchantId);
+      const drawer = requireOpenDrawer(tx, merchantId, tillId);
       const session = drawerCash(drawerSessionOf(drawer), direction, cash);
       const now = this.now();
       const updated = writeDrawer(tx, drawer, session, now);
@@ -420,9 +430,9 @@ export class SqlitePosStore implements PosStore {
     });
   }
 
-  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null) {
+  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null, tillId: string = MAIN_TILL) {
     return this.immediate((tx) => {
-      const drawer = requireOpenDrawer(tx, merchantId);
+      const drawer = requireOpenDrawer(tx, merchantId, tillId);
       const now = this.clock.now();
       const session = drawerClose(drawerSessionOf(drawer), counted, now);
       return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy });
@@ -457,12 +467,16 @@ function requirePayment(tx: Tx, merchantId: string, paymentId: string) {
   return foundPayment(lockPayment(tx, merchantId, paymentId), paymentId);
 }
 
-function openDrawerRow(db: Pick<SqliteDb, 'select'>, merchantId: string) {
-  return db.select().from(cashDrawerSessions).where(openDrawerOf(cashDrawerSessions, merchantId)).get();
+function openDrawerRow(db: Pick<SqliteDb, 'select'>, merchantId: string, tillId: string) {
+  return db
+    .select()
+    .from(cashDrawerSessions)
+    .where(openDrawerOf(cashDrawerSessions, merchantId, tillId))
+    .get();
 }
 
-function requireOpenDrawer(tx: Tx, merchantId: string) {
-  return foundOpenDrawer(openDrawerRow(tx, merchantId), merchantId);
+function requireOpenDrawer(tx: Tx, merchantId: string, tillId: string) {
+  return foundOpenDrawer(openDrawerRow(tx, merchantId, tillId), merchantId, tillId);
 }
 
 function writePayment(

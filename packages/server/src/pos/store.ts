@@ -4,6 +4,19 @@ import type { StoreLifecycle } from '../db/lifecycle.js';
 /** The code of the method that needs no provider: a cashier takes the money into the drawer. */
 export const CASH_METHOD = 'cash';
 
+/** The till of a merchant that names none: a single-till set-up has only this one (the column's default). */
+export const MAIN_TILL = 'main';
+
+/** "merchant m1 has no open cash drawer session", naming the till unless it is the main one. */
+export function noOpenDrawerMessage(merchantId: string, tillId: string = MAIN_TILL): string {
+  return `merchant ${merchantId} has no open cash drawer session${onTill(tillId)}`;
+}
+
+/** " on till bar"; nothing for the main till, so single-till set-ups read as before tills. */
+export function onTill(tillId: string): string {
+  return tillId === MAIN_TILL ? '' : ` on till ${tillId}`;
+}
+
 export interface PaymentMethodRecord extends PaymentMethod {
   id: string;
   /** The merchant's provider account payments through this method use; null for the environment account. */
@@ -64,12 +77,16 @@ export interface RefundRecord {
   reason: string | null;
   lastError: string | null;
   drawerSessionId: string | null;
+  /** Who asked for it (the API key's label, or the operator ADMIN_TOKEN or the CLI named); null before it was recorded. */
+  requestedBy: string | null;
   sentAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
 export interface DrawerRecord extends DrawerSession {
+  /** The till this session is of; a merchant has at most one open session per till. */
+  tillId: string;
   openedBy: string | null;
   closedBy: string | null;
   version: number;
@@ -104,6 +121,10 @@ export interface RefundRequest {
   refundId: string;
   amountMinor: number;
   reason: string | null;
+  /** A cash refund: the till the cash comes out of (its open session); MAIN_TILL when absent. Ignored for providers. */
+  tillId?: string;
+  /** Who asks for it (recorded as requested_by). */
+  requestedBy?: string | null;
 }
 
 /** Why the POS refused an operation; the HTTP layer turns the code into a status. */
@@ -191,8 +212,15 @@ export interface PosPaymentStore {
     inputs: readonly PaymentInput[],
     columns?: PaymentColumns,
   ): Promise<{ payment: PaymentRecord; changed: boolean } | null>;
-  /** A cashier took the cash: pending -> processing -> success, and the amount into the open drawer, together. */
-  confirmCashPayment(merchantId: string, paymentId: string): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }>;
+  /**
+   * A cashier took the cash: pending -> processing -> success, and the amount into the till's
+   * open session (MAIN_TILL when none is named), together.
+   */
+  confirmCashPayment(
+    merchantId: string,
+    paymentId: string,
+    tillId?: string,
+  ): Promise<{ payment: PaymentRecord; drawer: DrawerRecord }>;
   /**
    * Leases the provider start of a `pending` payment that has no provider payment yet to one
    * caller until `leaseUntil`: a single provider payment per POS payment. False: another caller
@@ -208,7 +236,8 @@ export interface PosRefundStore {
   /**
    * Records a refund and counts it on the payment before any provider is called (the machine
    * refuses one beyond captured minus refunded). A cash refund is final at once and takes the
-   * cash out of the open drawer in the same transaction; any other stays `requested`.
+   * cash out of the open session of the request's till in the same transaction; any other stays
+   * `requested`.
    *
    * The same refund id again (a retried request with its Idempotency-Key) writes nothing and
    * answers the existing refund with `existing: true`; the id on another payment or amount is
@@ -239,21 +268,26 @@ export interface PosRefundStore {
   paymentsWithUnsettledRefunds(before: string, limit: number): Promise<{ merchantId: string; paymentId: string }[]>;
 }
 
-/** The cash drawer: one open session per merchant, and every movement of cash in or out of it. */
+/**
+ * The cash drawer: each of a merchant's tills (by till id) has at most one open session, and
+ * every movement of cash in or out of it. An operation that names no till is about MAIN_TILL.
+ */
 export interface DrawerStore {
-  /** Throws PosRefusal('drawer_already_open') when the merchant has an open session. */
-  openDrawer(session: DrawerSession, openedBy: string | null): Promise<DrawerRecord>;
-  getOpenDrawer(merchantId: string): Promise<DrawerRecord | null>;
+  /** Throws PosRefusal('drawer_already_open') when the merchant has an open session on that till. */
+  openDrawer(session: DrawerSession, openedBy: string | null, tillId?: string): Promise<DrawerRecord>;
+  getOpenDrawer(merchantId: string, tillId?: string): Promise<DrawerRecord | null>;
   getDrawer(merchantId: string, sessionId: string): Promise<DrawerRecord | null>;
-  listDrawers(merchantId: string, limit: number): Promise<DrawerRecord[]>;
-  /** Cash the cashier puts in or takes out by hand (float, pay-outs), into the open session. */
+  /** Newest first; every till's, or one till's. */
+  listDrawers(merchantId: string, limit: number, tillId?: string): Promise<DrawerRecord[]>;
+  /** Cash the cashier puts in or takes out by hand (float, pay-outs), into the till's open session. */
   recordDrawerCash(
     merchantId: string,
     direction: 'in' | 'out',
     cash: Money,
     note: string | null,
+    tillId?: string,
   ): Promise<DrawerRecord>;
-  closeDrawer(merchantId: string, counted: Money, closedBy: string | null): Promise<DrawerRecord>;
+  closeDrawer(merchantId: string, counted: Money, closedBy: string | null, tillId?: string): Promise<DrawerRecord>;
   drawerMovements(sessionId: string): Promise<DrawerMovement[]>;
 }
 

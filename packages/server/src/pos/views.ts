@@ -53,6 +53,8 @@ export function refundView(refund: RefundRecord) {
     reason: refund.reason,
     last_error: refund.lastError,
     drawer_session_id: refund.drawerSessionId,
+    /** Who asked for it: the API key's label (the cashier); null for refunds recorded before it was kept. */
+    requested_by: refund.requestedBy,
     created_at: refund.createdAt,
     updated_at: refund.updatedAt,
   };
@@ -62,6 +64,7 @@ export function drawerView(drawer: DrawerRecord) {
   return {
     session_id: drawer.sessionId,
     merchant_id: drawer.merchantId,
+    till_id: drawer.tillId,
     status: drawer.closedAt === null ? ('open' as const) : ('closed' as const),
     currency: drawer.currency,
     opening_minor: drawer.openingMinor,
