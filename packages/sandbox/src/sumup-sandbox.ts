@@ -43,7 +43,31 @@ export interface SumUpSandboxCheckout {
 export interface SumUpSandboxOptions {
   apiKey: string;
   merchantCode: string;
+  /** The OAuth app a platform registered with SumUp: /authorize and /token then issue tokens the API accepts. */
+  oauth?: {
+    clientId: string;
+    clientSecret: string;
+    tokenTtlS?: number;
+    /** The clock tokens expire by (a test's manual clock); the wall clock by default. */
+    now?: () => number;
+  };
 }
+
+const tokenSchema = z.discriminatedUnion('grant_type', [
+  z.object({
+    grant_type: z.literal('authorization_code'),
+    client_id: z.string(),
+    client_secret: z.string(),
+    code: z.string(),
+    redirect_uri: z.string().optional(),
+  }),
+  z.object({
+    grant_type: z.literal('refresh_token'),
+    client_id: z.string(),
+    client_secret: z.string(),
+    refresh_token: z.string(),
+  }),
+]);
 
 const createSchema = z.object({
   checkout_reference: z.string().min(1).max(64),
@@ -71,6 +95,12 @@ export class SumUpSandbox implements KeepsBooks {
   readonly deliveries: Delivery[] = [];
   private baseUrl = '';
   private readonly inFlight = new InFlight();
+  /** OAuth: live access tokens (to their expiry, ms), refresh tokens not yet used, codes not yet exchanged. */
+  private readonly accessTokens = new Map<string, number>();
+  private readonly refreshTokens = new Set<string>();
+  private readonly codes = new Set<string>();
+  /** Every grant /token carried out, in order (`authorization_code`, `refresh_token`). */
+  readonly grants: string[] = [];
 
   constructor(private readonly options: SumUpSandboxOptions) {
     this.routes();
@@ -304,6 +334,7 @@ export class SumUpSandbox implements KeepsBooks {
     });
 
     this.app.route('/v0.1', api);
+    this.oauthRoutes();
 
     // The hosted checkout page behind hosted_checkout_url.
     this.app.get('/pay/:id', (c) => {
@@ -345,7 +376,55 @@ export class SumUpSandbox implements KeepsBooks {
   private authorised(header: string | undefined): boolean {
     const expected = Buffer.from(`Bearer ${this.options.apiKey}`);
     const given = Buffer.from(header ?? '');
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+    const token = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    return (this.accessTokens.get(token) ?? 0) > this.oauthNow();
+  }
+
+  private oauthNow(): number {
+    return this.options.oauth?.now?.() ?? Date.now();
+  }
+
+  /** The authorization code grant as SumUp runs it; the merchant approves at once. Refresh tokens rotate. */
+  private oauthRoutes(): void {
+    const oauth = this.options.oauth;
+    if (!oauth) return;
+    this.app.get('/authorize', (c) => {
+      const { client_id: clientId, redirect_uri: redirectUri, state } = c.req.query();
+      if (clientId !== oauth.clientId || !redirectUri)
+        return apiError(c, 400, 'INVALID', 'unknown client or no redirect_uri');
+      const code = randomBytes(12).toString('hex');
+      this.codes.add(code);
+      const target = new URL(redirectUri);
+      target.searchParams.set('code', code);
+      if (state) target.searchParams.set('state', state);
+      return c.redirect(target.toString(), 302);
+    });
+    this.app.post('/token', async (c) => {
+      const early = await this.faults.apply('token', c);
+      if (early) return early;
+      const grant = tokenSchema.safeParse(Object.fromEntries(new URLSearchParams(await c.req.text())));
+      if (!grant.success || grant.data.client_id !== oauth.clientId || grant.data.client_secret !== oauth.clientSecret)
+        return c.json({ error: 'invalid_client' }, 401);
+      const spent =
+        grant.data.grant_type === 'authorization_code'
+          ? this.codes.delete(grant.data.code)
+          : this.refreshTokens.delete(grant.data.refresh_token);
+      if (!spent) return c.json({ error: 'invalid_grant' }, 400);
+      this.grants.push(grant.data.grant_type);
+      const ttlS = oauth.tokenTtlS ?? 3600;
+      const accessToken = randomBytes(24).toString('hex');
+      const refreshToken = randomBytes(24).toString('hex');
+      this.accessTokens.set(accessToken, this.oauthNow() + ttlS * 1000);
+      this.refreshTokens.add(refreshToken);
+      return c.json({
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: ttlS,
+        refresh_token: refreshToken,
+        scope: 'payments transactions.history',
+      });
+    });
   }
 }
 

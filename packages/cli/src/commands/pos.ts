@@ -44,14 +44,14 @@ export function posCommand(program: Command): void {
     const { logger, redactor } = cliLogging(settings);
     const { store, pos: posStore, merchants } = openDatabase(settings, systemClock, logger);
     const environment = new Map<string, PaymentProvider>();
-    const providers = providerDirectoryFromSettings(
-      settings,
-      { merchants, methods: posStore },
+    const providers = providerDirectoryFromSettings(settings, {
+      merchants,
+      methods: posStore,
       logger,
-      systemClock,
+      clock: systemClock,
       environment,
       redactor,
-    );
+    });
     const service = new PosService(posStore, providers, systemClock, publicUrlOf(settings), logger);
     const withProviders = () => {
       for (const [code, provider] of paymentProvidersFromSettings(settings, logger)) environment.set(code, provider);

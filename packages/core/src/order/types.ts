@@ -125,7 +125,9 @@ export type AlertKind =
   /** A refund whose outcome is unknown and cannot be read back from the provider: an operator must look. */
   | 'refund_review'
   | 'waiting_for_capture'
-  | 'stuck';
+  | 'stuck'
+  /** A merchant's OAuth-connected provider account could not be renewed: it stops working when its token expires. */
+  | 'provider_account_renewal_failed';
 
 export type CustomerNotice = 'successful' | 'not_paid' | 'failed' | 'expired' | 'make_failed' | 'refunded';
 

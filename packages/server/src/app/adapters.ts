@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type DeviceGateway, type PaymentProvider } from '@paystate/core';
+import { systemClock, type Clock, type DeviceGateway, type Notifier, type PaymentProvider } from '@paystate/core';
 import { TmetrGateway } from '../devices/tmetr.js';
 import { Mailer } from '../notifications/mailer.js';
 import { configuredProviders } from '../providers/registry.js';
@@ -9,6 +9,7 @@ import { Keyring } from '../merchants/sealing.js';
 import type { MerchantStore } from '../merchants/store.js';
 import type { PaymentMethodStore } from '../pos/store.js';
 import type { Redactor } from '../secrets/redaction.js';
+import { SumUpOAuth } from '../providers/sumup-oauth.js';
 import { publicUrlOf, SettingsError, type Settings } from './settings.js';
 
 /** Builds the configured provider and device adapters (no I/O); throws SettingsError on what is missing. */
@@ -57,24 +58,50 @@ export const noFulfilment: DeviceGateway = {
   },
 };
 
+export interface ProviderDirectoryOptions {
+  merchants: MerchantStore;
+  methods: Pick<PaymentMethodStore, 'getMethod'>;
+  logger: Logger;
+  clock?: Clock;
+  /** The environment's providers; built from the settings when absent. */
+  environment?: ReadonlyMap<string, PaymentProvider>;
+  redactor?: Redactor;
+  /** Hears of OAuth renewals that failed. */
+  notifier?: Notifier;
+}
+
 /**
- * Every account a payment can go through: the environment's providers (or `environment`, given)
- * and the merchants' own accounts, opened with PAYSTATE_MASTER_KEY.
+ * Every account a payment can go through: the environment's providers and the merchants' own
+ * accounts, opened with PAYSTATE_MASTER_KEY (SumUp OAuth connections renewed when configured).
  */
 export function providerDirectoryFromSettings(
   settings: Settings,
-  stores: { merchants: MerchantStore; methods: Pick<PaymentMethodStore, 'getMethod'> },
-  logger: Logger,
-  clock: Clock = systemClock,
-  environment: ReadonlyMap<string, PaymentProvider> = paymentProvidersFromSettings(settings, logger, clock),
-  redactor?: Redactor,
+  options: ProviderDirectoryOptions,
 ): ProviderDirectory {
-  const accounts = new ProviderAccounts(stores.merchants, Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY), {
+  const { logger, clock = systemClock } = options;
+  const sumup = sumupOAuthFromSettings(settings, logger);
+  const accounts = new ProviderAccounts(options.merchants, Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY), {
     timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000,
     logger,
     clock,
     publicUrl: publicUrlOf(settings),
-    ...(redactor ? { redactor } : {}),
+    ...(sumup ? { refreshers: new Map([['sumup', sumup]]) } : {}),
+    ...(options.redactor ? { redactor: options.redactor } : {}),
+    ...(options.notifier ? { notifier: options.notifier } : {}),
   });
-  return new ProviderDirectory(environment, accounts, stores.methods);
+  const environment = options.environment ?? paymentProvidersFromSettings(settings, logger, clock);
+  return new ProviderDirectory(environment, accounts, options.methods);
+}
+
+/** The platform's SumUp OAuth app, when SUMUP_OAUTH_CLIENT_ID and its secret are set (docs/merchants.md). */
+export function sumupOAuthFromSettings(settings: Settings, logger: Logger): SumUpOAuth | null {
+  if (!settings.SUMUP_OAUTH_CLIENT_ID || !settings.SUMUP_OAUTH_CLIENT_SECRET) return null;
+  return new SumUpOAuth({
+    baseUrl: settings.SUMUP_OAUTH_URL,
+    clientId: settings.SUMUP_OAUTH_CLIENT_ID,
+    clientSecret: settings.SUMUP_OAUTH_CLIENT_SECRET,
+    redirectUri: `${publicUrlOf(settings)}/v1/oauth/sumup/callback`,
+    timeoutMs: settings.PAYMENT_API_TIMEOUT_S * 1000,
+    logger,
+  });
 }

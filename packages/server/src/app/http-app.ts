@@ -11,7 +11,7 @@ import { credentialOf, requireKey } from '../http/auth.js';
 import { errorBody, sendError } from '../http/errors.js';
 import { idempotency } from '../idempotency/middleware.js';
 import { opsRoutes } from './ops-routes.js';
-import { merchantAdminRoutes, providerAccountRoutes } from '../merchants/routes.js';
+import { merchantAdminRoutes, oauthCallbackRoutes, providerAccountRoutes } from '../merchants/routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
 import { orderRoutes } from '../orders/routes.js';
 import type { Services } from './services.js';
@@ -42,6 +42,7 @@ export function createApp(services: Services, logger: Logger) {
   app.post('/v1/orders/:id/pay', orderKeys);
   app.route('/', orderRoutes(services));
   app.route('/', webhookRoutes(services));
+  app.route('/', oauthCallbackRoutes(services));
   // Every route below names the scope it needs; the merchant comes from the key (docs/merchants.md).
   for (const protectedPath of ['/v1/devices/*', '/v1/admin/*', '/v1/merchants/*'])
     app.use(protectedPath, services.authenticate, requireKey());

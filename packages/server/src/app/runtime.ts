@@ -25,7 +25,9 @@ import {
   noFulfilment,
   paymentProvidersFromSettings,
   providerDirectoryFromSettings,
+  sumupOAuthFromSettings,
 } from './adapters.js';
+import { SumUpConnect } from '../merchants/sumup-connect.js';
 
 export interface RuntimeOptions {
   settings: Settings;
@@ -59,21 +61,24 @@ export function createRuntime(options: RuntimeOptions) {
     idempotency,
     merchants: merchantStore,
   } = openDatabase(settings, clock, logger);
-  const providers = providerDirectoryFromSettings(
-    settings,
-    { merchants: merchantStore, methods: posStore },
-    logger,
-    clock,
-    environmentProviders,
-    redactor,
-  );
-  const merchants = new MerchantService(merchantStore, store, clock, providers.accounts);
-  const device =
-    tmetr ??
-    (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
   const notifier =
     options.notifier ??
     (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
+  const providers = providerDirectoryFromSettings(settings, {
+    merchants: merchantStore,
+    methods: posStore,
+    logger,
+    clock,
+    environment: environmentProviders,
+    redactor,
+    notifier,
+  });
+  const merchants = new MerchantService(merchantStore, store, clock, providers.accounts);
+  const sumupOAuth = sumupOAuthFromSettings(settings, logger);
+  const sumupConnect = sumupOAuth ? new SumUpConnect(sumupOAuth, providers.accounts, merchants, clock) : null;
+  const device =
+    tmetr ??
+    (settings.FULFILMENT === 'tickets' ? new TicketIssuer(store, tickets, mailer!, clock, publicUrl) : noFulfilment);
   const dispatcher = new EffectDispatcher({
     store,
     clock,
@@ -119,6 +124,7 @@ export function createRuntime(options: RuntimeOptions) {
       webhooks,
       metrics,
       merchants,
+      sumupConnect,
       authenticate: authenticate({
         adminToken: settings.ADMIN_TOKEN,
         deviceToken: settings.DEVICE_TOKEN,

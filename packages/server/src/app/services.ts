@@ -8,6 +8,7 @@ import type { TicketStore } from '../tickets/store.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
 import type { MerchantService } from '../merchants/service.js';
+import type { SumUpConnect } from '../merchants/sumup-connect.js';
 
 /** What the routes need, assembled once by the runtime. */
 export interface Services {
@@ -23,6 +24,8 @@ export interface Services {
   metrics: Metrics;
   /** Merchants, their API keys and provider accounts. */
   merchants: MerchantService;
+  /** Connecting merchants' own SumUp accounts by OAuth; null without SUMUP_OAUTH_CLIENT_ID. */
+  sumupConnect: SumUpConnect | null;
   /** Reads the bearer token of the protected routes; each route then names the scope it needs. */
   authenticate: MiddlewareHandler;
   remoteAddress(c: Context): string;

@@ -38,6 +38,10 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   PAYMENT_PROVIDER: z.string().default('yookassa'),
   /** Each payment provider's own settings, declared in its module (providers/registry.ts lists them). */
   ...providerSettingsShape,
+  /** The platform's OAuth app at SumUp, for merchants who connect their own account (docs/merchants.md). */
+  SUMUP_OAUTH_CLIENT_ID: optionalText,
+  SUMUP_OAUTH_CLIENT_SECRET: optionalText,
+  SUMUP_OAUTH_URL: z.url().default('https://api.sumup.com'),
   TMETR_API_URL: z.url().optional(),
   TMETR_TOKEN: optionalText,
   /**

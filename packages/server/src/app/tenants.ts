@@ -18,14 +18,14 @@ export async function openTenants(settings: Settings, logger: Logger, redactor?:
     await store.close();
     throw error;
   }
-  const providers = providerDirectoryFromSettings(
-    settings,
-    { merchants, methods: pos },
+  const providers = providerDirectoryFromSettings(settings, {
+    merchants,
+    methods: pos,
     logger,
     clock,
-    new Map(),
-    redactor,
-  );
+    environment: new Map(),
+    ...(redactor ? { redactor } : {}),
+  });
   return {
     merchants: new MerchantService(merchants, store, clock, providers.accounts),
     close: () => store.close(),

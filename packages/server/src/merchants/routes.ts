@@ -33,6 +33,41 @@ const newAccountSchema = z.strictObject({
     .refine((credentials) => Object.keys(credentials).length <= 20, 'at most 20 settings'),
 });
 
+const sumupConnectSchema = z.strictObject({
+  label: labelSchema,
+  /** The merchant's SumUp merchant code (on their SumUp profile): checkouts are created for it. */
+  merchant_code: z.string().regex(/^[A-Z0-9]{4,16}$/, 'SumUp merchant codes are upper-case letters and digits'),
+});
+
+const oauthCallbackQuery = z.object({ code: z.string().min(1).max(2048), state: z.string().min(1).max(4096) });
+
+function requireSumUpConnect(services: Services) {
+  if (!services.sumupConnect)
+    throw new PaystateError(
+      'unavailable',
+      'oauth_not_configured',
+      'SumUp OAuth is not configured on this server (SUMUP_OAUTH_CLIENT_ID, SUMUP_OAUTH_CLIENT_SECRET)',
+    );
+  return services.sumupConnect;
+}
+
+/**
+ * Where SumUp sends the merchant's browser after consent: public, because the sealed `state`
+ * names the merchant and nobody else can make one. The account is created here.
+ */
+export function oauthCallbackRoutes(services: Services) {
+  const app = new Hono();
+  app.get('/v1/oauth/sumup/callback', async (c) => {
+    const query = oauthCallbackQuery.safeParse(c.req.query());
+    if (!query.success)
+      throw new PaystateError('invalid', 'validation_failed', 'code and state are required (SumUp sends both)');
+    const account = await requireSumUpConnect(services).finish(query.data.code, query.data.state);
+    c.header('Cache-Control', 'no-store');
+    return c.json(providerAccountView(account, services.merchants.accounts.webhookUrl(account)), 201);
+  });
+  return app;
+}
+
 /** The merchant registry and API keys under /v1/admin (docs/merchants.md). */
 export function merchantAdminRoutes(services: Services) {
   const { merchants } = services;
@@ -125,6 +160,18 @@ export function providerAccountRoutes(services: Services) {
     const body = await parseJsonBody(c, newAccountSchema);
     const account = await accounts.create(merchant.id, body.provider_code, body.label, body.credentials);
     return c.json(providerAccountView(account, accounts.webhookUrl(account)), 201);
+  });
+
+  // SumUp by OAuth: the answer is the consent link for the merchant's owner; SumUp sends them back to the callback.
+  app.post('/:merchantId/provider-accounts/sumup/connect', requireScope('merchant_admin'), async (c) => {
+    const merchant = await merchantOf(c);
+    const body = await parseJsonBody(c, sumupConnectSchema);
+    const { authorizeUrl, expiresAt } = await requireSumUpConnect(services).start(
+      merchant.id,
+      body.label,
+      body.merchant_code,
+    );
+    return c.json({ authorize_url: authorizeUrl, expires_at: expiresAt });
   });
 
   app.get('/:merchantId/provider-accounts/:accountId', requireScope('merchant_admin'), async (c) => {

@@ -121,13 +121,24 @@ export class PgMerchantStore implements MerchantStore {
     );
   }
 
-  async resealProviderAccount(id: string, fromKeyId: string, sealed: { keyId: string; sealed: string }, now: string) {
+  async resealProviderAccount(
+    id: string,
+    expected: Pick<ProviderAccountRecord, 'keyId' | 'updatedAt'>,
+    sealed: { keyId: string; sealed: string },
+    now: string,
+  ) {
     const updated = await (
       await this.db()
     )
       .update(providerAccounts)
       .set({ ...sealed, updatedAt: now })
-      .where(and(eq(providerAccounts.id, id), eq(providerAccounts.keyId, fromKeyId)))
+      .where(
+        and(
+          eq(providerAccounts.id, id),
+          eq(providerAccounts.keyId, expected.keyId),
+          eq(providerAccounts.updatedAt, expected.updatedAt),
+        ),
+      )
       .returning({ id: providerAccounts.id });
     return updated.length === 1;
   }

@@ -89,11 +89,22 @@ export class SqliteMerchantStore implements MerchantStore {
       .all();
   }
 
-  async resealProviderAccount(id: string, fromKeyId: string, sealed: { keyId: string; sealed: string }, now: string) {
+  async resealProviderAccount(
+    id: string,
+    expected: Pick<ProviderAccountRecord, 'keyId' | 'updatedAt'>,
+    sealed: { keyId: string; sealed: string },
+    now: string,
+  ) {
     const result = this.db
       .update(providerAccounts)
       .set({ ...sealed, updatedAt: now })
-      .where(and(eq(providerAccounts.id, id), eq(providerAccounts.keyId, fromKeyId)))
+      .where(
+        and(
+          eq(providerAccounts.id, id),
+          eq(providerAccounts.keyId, expected.keyId),
+          eq(providerAccounts.updatedAt, expected.updatedAt),
+        ),
+      )
       .run();
     return result.changes === 1;
   }

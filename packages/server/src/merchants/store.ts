@@ -61,10 +61,10 @@ export interface MerchantStore {
   getProviderAccount(id: string): Promise<ProviderAccountRecord | null>;
   /** Every account, or one merchant's. */
   listProviderAccounts(merchantId: string | null): Promise<ProviderAccountRecord[]>;
-  /** Re-sealed under another master key: only if the row is still sealed under `fromKeyId`. */
+  /** Re-sealed (another master key, renewed tokens): only if the row is still as `expected` (compare-and-set). */
   resealProviderAccount(
     id: string,
-    fromKeyId: string,
+    expected: Pick<ProviderAccountRecord, 'keyId' | 'updatedAt'>,
     sealed: { keyId: string; sealed: string },
     now: string,
   ): Promise<boolean>;

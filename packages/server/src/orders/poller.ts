@@ -110,6 +110,10 @@ export class Poller {
     };
     const wallStart = performance.now();
 
+    // OAuth-connected merchant accounts first: a renewed token serves every check of this cycle.
+    const renewals = await this.safely(report, () => providers.accounts.renewDue());
+    if (renewals && renewals.renewed + renewals.failed > 0) logger.info(renewals, 'poll cycle: account tokens renewed');
+
     const expiring = await store.expiredOrderIds(now, maxOrdersPerCycle);
     await forEachBounded(expiring, this.options.concurrency, (orderId) => this.expire(orderId, report));
 
