@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, loadSettings, openTenants } from '@paystate/server';
+import { WaveSandbox } from '@paystate/sandbox';
 import { paystate } from '../support/cli.js';
 import { tempDatabaseUrl } from '../support/temp-db.js';
 
@@ -126,5 +127,111 @@ describe('paystate merchants, api-keys and keys rotate (real binary, temporary d
     };
     expect(await opened(k2)).toBe('wave');
     await expect(opened(k1)).rejects.toThrow(/not in PAYSTATE_MASTER_KEY/);
+  }, 60_000);
+
+  it("a merchant's Wave account added from the CLI takes a sale over HTTP, and the CLI refunds it into that account", async () => {
+    const temp = tempDatabaseUrl();
+    cleanups.push(temp.cleanup);
+    const db = ['--database', temp.url];
+    const master = { PAYSTATE_MASTER_KEY: masterKey() };
+    const wave = new WaveSandbox({ apiKey: 'wave_lome_1_key', webhookSecret: 'wave_lome_1_whs' });
+    const waveServer = await wave.start();
+    cleanups.push(() => waveServer.close());
+
+    expect((await paystate([...db, 'merchants', 'create', 'lome-1', '--name', 'Chez Awa'])).code).toBe(0);
+    const credentials = join(tmpdir(), `paystate-wave-${randomBytes(4).toString('hex')}.json`);
+    writeFileSync(
+      credentials,
+      JSON.stringify({
+        WAVE_API_URL: waveServer.url,
+        WAVE_API_KEY: 'wave_lome_1_key',
+        WAVE_WEBHOOK_SECRET: 'wave_lome_1_whs',
+      }),
+    );
+    const added = await paystate(
+      [
+        ...db,
+        'merchants',
+        'accounts',
+        'add',
+        'lome-1',
+        'wave',
+        '--label',
+        'main',
+        '--credentials',
+        credentials,
+        '--json',
+      ],
+      master,
+    );
+    const account = JSON.parse(added.stdout) as { id: string };
+    const method = await paystate([
+      ...db,
+      'pos',
+      'methods',
+      'set',
+      'lome-1',
+      'wave',
+      '--name',
+      'Wave',
+      '--account',
+      account.id,
+      '--json',
+    ]);
+    expect(JSON.parse(method.stdout)).toMatchObject({ provider_code: 'wave', account_id: account.id, available: true });
+    const cashier = (
+      await paystate([...db, 'api-keys', 'create', '--scope', 'cashier', '--merchant', 'lome-1', '--label', 'awa'])
+    ).stdout.trim();
+
+    // No provider of the environment at all: the sale goes through the merchant's own account.
+    const runtime = createRuntime({
+      settings: loadSettings({
+        DATABASE_URL: temp.url,
+        FULFILMENT: 'none',
+        PAYMENT_PROVIDER: 'wave',
+        LOG_LEVEL: 'silent',
+        WAVE_API_KEY: 'platform_wave_key',
+        WAVE_WEBHOOK_SECRET: 'platform_whs',
+        WAVE_API_URL: 'http://127.0.0.1:9',
+        ...master,
+      }),
+      logger: silent,
+    });
+    cleanups.push(() => runtime.close());
+    const post = (path: string, body: unknown) =>
+      runtime.app.request(path, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${cashier}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomBytes(6).toString('hex'),
+        },
+        body: JSON.stringify(body),
+      });
+    const sale = (await (
+      await post('/v1/merchants/lome-1/payments', { method: 'wave', amount_minor: 1_500, currency: 'XOF' })
+    ).json()) as {
+      payment_id: string;
+      provider_payment_id: string;
+    };
+    await wave.complete(sale.provider_payment_id, false);
+    const checked = (await (await post(`/v1/merchants/lome-1/payments/${sale.payment_id}/check`, {})).json()) as {
+      status: string;
+    };
+    expect(checked.status).toBe('success');
+
+    const refunded = await paystate(
+      [...db, 'pos', 'refund', 'lome-1', sale.payment_id, '1500', '--operator', 'awa', '--json'],
+      master,
+    );
+    expect(refunded.code, refunded.stderr).toBe(0);
+    expect(JSON.parse(refunded.stdout)).toMatchObject({ status: 'succeeded', requested_by: 'awa' });
+    expect(wave.refunds).toEqual([sale.provider_payment_id]);
+    expect(wave.books()).toEqual([
+      expect.objectContaining({
+        captured: { amountMinor: 1_500, currency: 'XOF' },
+        refunded: { amountMinor: 1_500, currency: 'XOF' },
+      }),
+    ]);
   }, 60_000);
 });

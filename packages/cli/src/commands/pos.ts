@@ -218,8 +218,9 @@ export function posCommand(program: Command): void {
           const { payment } = await service.getPayment(merchant, paymentId);
           const money = parseAmount(amount, payment.amount.currency);
           if (money.amountMinor === 0) throw new CliError('the amount must be more than zero');
-          // Only a provider payment needs the provider's credentials.
-          if (payment.methodCode !== CASH_METHOD) withProviders();
+          // Only a provider payment through the environment's account needs the environment's
+          // credentials; a merchant's own account is opened from the database.
+          if (payment.methodCode !== CASH_METHOD && payment.providerAccountId === null) withProviders();
           return service.refund(merchant, paymentId, {
             amountMinor: money.amountMinor,
             reason: options.reason?.trim() || null,
