@@ -248,7 +248,7 @@ async function releaseIdempotencyLock(stack: Stack, merchant: string, key: strin
   const past = '2000-01-01T00:00:00.000Z';
   const scope = `%/${merchant}`;
   if (stack.db.backend === 'postgres') {
-    await pgQuery(stack.db, 'update idempotency_keys set locked_until = $1 where merchant_id like $2 and key = $3', [
+    await pgQuery(stack.db, 'update idempotency_keys set locked_until = $1 where scope like $2 and key = $3', [
       past,
       scope,
       key,
@@ -258,9 +258,7 @@ async function releaseIdempotencyLock(stack: Stack, merchant: string, key: strin
   const sqlite = new Database(stack.db.path!);
   try {
     sqlite.pragma('busy_timeout = 5000');
-    sqlite
-      .prepare('update idempotency_keys set locked_until = ? where merchant_id like ? and key = ?')
-      .run(past, scope, key);
+    sqlite.prepare('update idempotency_keys set locked_until = ? where scope like ? and key = ?').run(past, scope, key);
   } finally {
     sqlite.close();
   }

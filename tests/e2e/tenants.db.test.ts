@@ -249,6 +249,14 @@ describe(`merchants as tenants on ${testBackend}: each restaurant's money in its
       expect((await call(a.cashierKey, 'GET', `/v1/merchants/${a.id}/payments`)).status).toBe(401);
       expectOk(await call(ADMIN_TOKEN, 'PATCH', `/v1/admin/merchants/${b.id}`, { status: 'disabled' }), 200);
       expect((await call(b.cashierKey, 'GET', `/v1/merchants/${b.id}/payments`)).status).toBe(401);
+      const refusedSale = await call<ErrorBody>(
+        ADMIN_TOKEN,
+        'POST',
+        `/v1/merchants/${b.id}/payments`,
+        { method: 'wave', amount_minor: 100, currency: 'XOF' },
+        'after-disable',
+      );
+      expect(refusedSale).toMatchObject({ status: 409, body: { error: { code: 'merchant_disabled' } } });
     },
     T,
   );

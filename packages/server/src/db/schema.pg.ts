@@ -278,7 +278,8 @@ export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
-    merchantId: text('merchant_id').notNull(),
+    /** Whose key it is: the credential, and for POS routes the merchant too (`key:<id>/<merchant>`). */
+    scope: text('scope').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     state: text('state', { enum: ['in_flight', 'done'] }).notNull(),
@@ -290,7 +291,7 @@ export const idempotencyKeys = pgTable(
     expiresAt: text('expires_at').notNull(),
   },
   (table) => [
-    uniqueIndex('idempotency_keys_merchant_key_idx').on(table.merchantId, table.key),
+    uniqueIndex('idempotency_keys_scope_key_idx').on(table.scope, table.key),
     index('idempotency_keys_expires_idx').on(table.expiresAt),
   ],
 );

@@ -284,7 +284,7 @@ export const cashDrawerMovements = sqliteTable(
 );
 
 /**
- * Idempotency-Key of POST requests, per merchant (scope): claimed by an INSERT before the
+ * Idempotency-Key of POST requests, per scope (the credential; on POS routes with the merchant): claimed by an INSERT before the
  * handler runs (the unique index makes a concurrent second request a 409), then the completed
  * response is kept until expires_at and replayed for the same key.
  */
@@ -292,7 +292,8 @@ export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
-    merchantId: text('merchant_id').notNull(),
+    /** Whose key it is: the credential, and for POS routes the merchant too (`key:<id>/<merchant>`). */
+    scope: text('scope').notNull(),
     key: text('key').notNull(),
     requestHash: text('request_hash').notNull(),
     state: text('state', { enum: ['in_flight', 'done'] }).notNull(),
@@ -305,7 +306,7 @@ export const idempotencyKeys = sqliteTable(
     expiresAt: text('expires_at').notNull(),
   },
   (table) => [
-    uniqueIndex('idempotency_keys_merchant_key_idx').on(table.merchantId, table.key),
+    uniqueIndex('idempotency_keys_scope_key_idx').on(table.scope, table.key),
     index('idempotency_keys_expires_idx').on(table.expiresAt),
   ],
 );

@@ -7,12 +7,12 @@ import type { IdempotencyClaim, IdempotencyClaimRequest, StoredResponse } from '
 // same row types and name their columns alike), written once.
 
 type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
-type KeyColumns = Columns<'merchantId' | 'key' | 'state'>;
+type KeyColumns = Columns<'scope' | 'key' | 'state'>;
 
 /** A fresh in-flight claim: the row whose INSERT decides between concurrent requests. */
 export function newKeyRow(claim: IdempotencyClaimRequest): typeof idempotencyKeys.$inferInsert {
   return {
-    merchantId: claim.scope,
+    scope: claim.scope,
     key: claim.key,
     requestHash: claim.requestHash,
     state: 'in_flight',
@@ -49,12 +49,12 @@ export function keyResponseOf(response: StoredResponse) {
 
 /** The key of a scope. */
 export function scopedKey(table: Omit<KeyColumns, 'state'>, scope: string, key: string) {
-  return and(eq(table.merchantId, scope), eq(table.key, key));
+  return and(eq(table.scope, scope), eq(table.key, key));
 }
 
 /** The key of a scope while its request is still running: only that is completed or released. */
 export function inFlightKey(table: KeyColumns, scope: string, key: string) {
-  return and(eq(table.merchantId, scope), eq(table.key, key), eq(table.state, 'in_flight'));
+  return and(eq(table.scope, scope), eq(table.key, key), eq(table.state, 'in_flight'));
 }
 
 /** An expired key, or an in-flight claim whose lock has passed (its request died), may be claimed again. */

@@ -182,6 +182,8 @@ export function posRoutes(services: Services) {
   app.post('/:merchantId/payments', async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, newPaymentSchema);
+    // A disabled merchant takes no new payments (a platform key still reaches it); what is under way goes on.
+    await services.merchants.requireActive(merchantId);
     const { payment, outcome } = await pos.createPayment(
       merchantId,
       {
