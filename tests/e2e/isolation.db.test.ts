@@ -202,6 +202,16 @@ describe(`merchant isolation on ${testBackend}: another merchant's key, every ro
         expect(reply.text).not.toContain('"iso-b"');
       }
     }
+    // A device key reports for its own machine: an order of dev-a is answered (not refused).
+    const own = await created(
+      stack.request<{ order_id: string }>('POST', '/v1/orders', {
+        body: { deviceId: 'dev-a', productId: 'p', productName: 'Latte', size: 'M', price: 100, currency: 'RUB' },
+      }),
+    );
+    const reported = await call(keysOfA.get('device')!, 'POST', `/v1/devices/dev-a/orders/${own.order_id}/result`, {
+      result: 'made',
+    });
+    expect(reported.status, reported.text).toBe(200);
     // The bootstrap tokens keep their single-merchant powers.
     expect((await call(ADMIN_TOKEN, 'GET', `/v1/admin/orders/${b.orderId}`)).status).toBe(200);
     expect((await call(DEVICE_TOKEN, 'GET', '/v1/admin/orders')).status).toBe(403);
