@@ -18,6 +18,8 @@ const tables = [
   'merchants',
   'apiKeys',
   'providerAccounts',
+  'consoleUsers',
+  'consoleSessions',
 ] as const;
 
 /** What must agree between the dialects: columns (name, nullability, default or not, primary key) and indexes. */

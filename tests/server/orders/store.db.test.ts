@@ -130,6 +130,8 @@ describe(`the ${testBackend} store on a real database`, () => {
         'api_keys',
         'cash_drawer_movements',
         'cash_drawer_sessions',
+        'console_sessions',
+        'console_users',
         'devices',
         'effects',
         'idempotency_keys',

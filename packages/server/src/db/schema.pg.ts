@@ -349,3 +349,38 @@ export const providerAccounts = pgTable(
   },
   (table) => [uniqueIndex('provider_accounts_merchant_label_idx').on(table.merchantId, table.label)],
 );
+
+/** People who log in to the console with a user name and a password (scrypt), each with one scope. */
+export const consoleUsers = pgTable(
+  'console_users',
+  {
+    id: text('id').primaryKey(),
+    username: text('username').notNull(),
+    /** `scrypt$N$r$p$salt$hash`, base64 parts. */
+    passwordHash: text('password_hash').notNull(),
+    scope: text('scope').notNull(),
+    /** Null only for platform_admin users. */
+    merchantId: text('merchant_id').references(() => merchants.id),
+    createdAt: text('created_at').notNull(),
+    disabledAt: text('disabled_at'),
+  },
+  (table) => [uniqueIndex('console_users_username_idx').on(table.username)],
+);
+
+/**
+ * Console sessions: the cookie carries a random token, the row its SHA-256 (a stolen database
+ * gives no session), who logged in and the form token of the session. Logout deletes the row.
+ */
+export const consoleSessions = pgTable(
+  'console_sessions',
+  {
+    id: text('id').primaryKey(),
+    /** An API key's id or a console user's id: the session ends when either is revoked or disabled. */
+    subject: text('subject').notNull(),
+    subjectKind: text('subject_kind').notNull(),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (table) => [index('console_sessions_expires_idx').on(table.expiresAt)],
+);
