@@ -73,6 +73,11 @@ const commands: CommandEntry[] = [
     load: async () => (await import('./commands/diagram.js')).diagramCommand,
   },
   {
+    name: 'alerts',
+    summary: 'alerts raised, and acknowledging them',
+    load: async () => (await import('./commands/alerts.js')).alertsCommand,
+  },
+  {
     name: 'config',
     summary: 'inspect the configuration',
     load: async () => (await import('./commands/config.js')).configCommand,

@@ -65,3 +65,9 @@ export { apiKeyView, merchantView, providerAccountView } from './merchants/views
 export * from './app/tenants.js';
 export * from './secrets/redaction.js';
 export { createLogger, redactorFor } from './secrets/logging.js';
+export { AlertService } from './alerts/service.js';
+export { AlertDeliveryStep } from './alerts/delivery.js';
+export { alertView, channelView, deliveryView } from './alerts/views.js';
+export { signWebhook, verifyWebhook, webhookHeaders, newWebhookSecret } from './alerts/signature.js';
+export type { AlertRecord, AlertChannelRecord, AlertDeliveryRecord, AlertFilter, AlertStore } from './alerts/store.js';
+export { openAlerts } from './alerts/open.js';

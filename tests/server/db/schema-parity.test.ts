@@ -20,6 +20,9 @@ const tables = [
   'providerAccounts',
   'consoleUsers',
   'consoleSessions',
+  'alerts',
+  'alertChannels',
+  'alertDeliveries',
 ] as const;
 
 /** What must agree between the dialects: columns (name, nullability, default or not, primary key) and indexes. */

@@ -127,6 +127,9 @@ describe(`the ${testBackend} store on a real database`, () => {
       ) as { entries: unknown[] };
       expect(Number(applied[0]?.n)).toBe(journal.entries.length);
       expect(tables.map((t) => t.name)).toEqual([
+        'alert_channels',
+        'alert_deliveries',
+        'alerts',
         'api_keys',
         'cash_drawer_movements',
         'cash_drawer_sessions',

@@ -14,6 +14,7 @@ import { opsRoutes } from './ops-routes.js';
 import { merchantAdminRoutes, oauthCallbackRoutes, providerAccountRoutes } from '../merchants/routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
 import { orderRoutes } from '../orders/routes.js';
+import { alertAdminRoutes, alertChannelRoutes } from '../alerts/routes.js';
 import type { Services } from './services.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -52,6 +53,8 @@ export function createApp(services: Services, logger: Logger) {
   app.route('/v1/admin', merchantAdminRoutes(services));
   app.route('/v1/merchants', providerAccountRoutes(services));
   app.route('/v1/merchants', posRoutes(services));
+  app.route('/v1/admin', alertAdminRoutes(services));
+  app.route('/v1/merchants', alertChannelRoutes(services));
   app.route('/', posReturnRoutes(services));
   app.route('/', opsRoutes(services));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));

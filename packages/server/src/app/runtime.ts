@@ -28,6 +28,10 @@ import {
   sumupOAuthFromSettings,
 } from './adapters.js';
 import { SumUpConnect } from '../merchants/sumup-connect.js';
+import { Keyring } from '../merchants/sealing.js';
+import { AlertService } from '../alerts/service.js';
+import { RecordingNotifier } from '../alerts/notifier.js';
+import { AlertDeliveryStep } from '../alerts/delivery.js';
 
 export interface RuntimeOptions {
   settings: Settings;
@@ -60,10 +64,33 @@ export function createRuntime(options: RuntimeOptions) {
     pos: posStore,
     idempotency,
     merchants: merchantStore,
+    alerts: alertStore,
   } = openDatabase(settings, clock, logger);
-  const notifier =
+  const keyring = Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY);
+  const alerts = new AlertService({
+    store: alertStore,
+    orders: store,
+    clock,
+    keyring,
+    windowMs: settings.ALERT_DIGEST_WINDOW_S * 1000,
+    mailConfigured: mailer !== null,
+  });
+  // Every alert, whoever raises it, is recorded as a row (docs/alerts.md), then logged (and so on).
+  const notifier = new RecordingNotifier(
     options.notifier ??
-    (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger));
+      (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger)),
+    alerts,
+  );
+  const alertDelivery = new AlertDeliveryStep({
+    store: alertStore,
+    clock,
+    logger,
+    mailer,
+    keyring,
+    attemptsLimit: settings.ALERT_DELIVERY_ATTEMPTS,
+    retryBaseMs: settings.ALERT_RETRY_BASE_S * 1000,
+    webhookTimeoutMs: settings.ALERT_WEBHOOK_TIMEOUT_S * 1000,
+  });
   const providers = providerDirectoryFromSettings(settings, {
     merchants: merchantStore,
     methods: posStore,
@@ -87,6 +114,7 @@ export function createRuntime(options: RuntimeOptions) {
     notifier,
     logger,
     makeAttemptsLimit: settings.MAKE_ATTEMPTS_LIMIT,
+    sideSteps: [alertDelivery],
   });
   const deps = { clock, config: lifecycleConfigOf(settings) };
   const orders = new OrderService(store, providers, dispatcher, deps, publicUrl, logger, merchants);
@@ -125,6 +153,7 @@ export function createRuntime(options: RuntimeOptions) {
       metrics,
       merchants,
       sumupConnect,
+      alerts,
       authenticate: authenticate({
         adminToken: settings.ADMIN_TOKEN,
         deviceToken: settings.DEVICE_TOKEN,
@@ -157,6 +186,9 @@ export function createRuntime(options: RuntimeOptions) {
     poller,
     metrics,
     app,
+    alerts,
+    /** Sends the alert digests whose window closed; run on the dispatcher's timer. */
+    alertDelivery,
     /** Stops the poller after its running cycle, then lets the dispatcher finish, then closes the database. */
     async close() {
       await poller.stop();

@@ -9,6 +9,7 @@ import type { WebhookService } from '../webhooks/service.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
 import type { MerchantService } from '../merchants/service.js';
 import type { SumUpConnect } from '../merchants/sumup-connect.js';
+import type { AlertService } from '../alerts/service.js';
 
 /** What the routes need, assembled once by the runtime. */
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   merchants: MerchantService;
   /** Connecting merchants' own SumUp accounts by OAuth; null without SUMUP_OAUTH_CLIENT_ID. */
   sumupConnect: SumUpConnect | null;
+  /** Alerts as data and each merchant's alert channels (docs/alerts.md). */
+  alerts: AlertService;
   /** Reads the bearer token of the protected routes; each route then names the scope it needs. */
   authenticate: MiddlewareHandler;
   remoteAddress(c: Context): string;

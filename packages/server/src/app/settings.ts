@@ -62,6 +62,14 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
       .optional(),
   ),
   MAIL_FROM: z.string().default('paystate <no-reply@localhost>'),
+  /** Alerts of one merchant raised within this many seconds go out as one digest per channel (docs/alerts.md). */
+  ALERT_DIGEST_WINDOW_S: z.coerce.number().nonnegative().default(60),
+  /** A digest is given up (failed, logged) after this many attempts. */
+  ALERT_DELIVERY_ATTEMPTS: positiveInt(8),
+  /** The first retry of a digest waits this long, each next one twice as long (at most an hour). */
+  ALERT_RETRY_BASE_S: z.coerce.number().positive().default(30),
+  /** A webhook channel that does not answer within this is tried again. */
+  ALERT_WEBHOOK_TIMEOUT_S: z.coerce.number().positive().default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

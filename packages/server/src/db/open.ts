@@ -16,6 +16,9 @@ import type { IdempotencyStore } from '../idempotency/store.js';
 import { PgMerchantStore } from '../merchants/store.pg.js';
 import { SqliteMerchantStore } from '../merchants/store.sqlite.js';
 import type { MerchantStore } from '../merchants/store.js';
+import { PgAlertStore } from '../alerts/store.pg.js';
+import { SqliteAlertStore } from '../alerts/store.sqlite.js';
+import type { AlertStore } from '../alerts/store.js';
 import { isPostgresUrl, migratePg, openPg } from './connection.pg.js';
 import { migrateSqlite, openSqlite } from './connection.sqlite.js';
 import { redactUrl } from '../secrets/redaction.js';
@@ -45,7 +48,14 @@ export function openDatabase(
   settings: Settings,
   clock: Clock,
   logger?: Logger,
-): { store: Store; tickets: TicketStore; pos: PosStore; idempotency: IdempotencyStore; merchants: MerchantStore } {
+): {
+  store: Store;
+  tickets: TicketStore;
+  pos: PosStore;
+  idempotency: IdempotencyStore;
+  merchants: MerchantStore;
+  alerts: AlertStore;
+} {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
     const handle = openPg(settings.DATABASE_URL, {
@@ -58,6 +68,7 @@ export function openDatabase(
       pos: new PgPosStore(handle.db, clock, { prepare: () => store.ready() }),
       idempotency: new PgIdempotencyStore(handle.db, store.ready()),
       merchants: new PgMerchantStore(handle.db, store.ready()),
+      alerts: new PgAlertStore(handle.db, store.ready()),
     };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
@@ -68,6 +79,7 @@ export function openDatabase(
     pos: new SqlitePosStore(db, clock),
     idempotency: new SqliteIdempotencyStore(db),
     merchants: new SqliteMerchantStore(db),
+    alerts: new SqliteAlertStore(db),
   };
 }
 

@@ -399,3 +399,74 @@ export const consoleSessions = sqliteTable(
   },
   (table) => [index('console_sessions_expires_idx').on(table.expiresAt)],
 );
+
+/**
+ * Every alert raised (docs/alerts.md): what, whose (null: the platform's), about which order or
+ * POS payment, and who acknowledged it.
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    merchantId: text('merchant_id'),
+    orderId: text('order_id'),
+    paymentId: text('payment_id'),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: text('created_at').notNull(),
+    acknowledgedAt: text('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+  },
+  (table) => [
+    index('alerts_merchant_created_idx').on(table.merchantId, table.createdAt),
+    index('alerts_created_idx').on(table.createdAt),
+  ],
+);
+
+/** Where a merchant's alerts go: an e-mail address, or a webhook URL with its signing secret sealed under `key_id`. */
+export const alertChannels = sqliteTable(
+  'alert_channels',
+  {
+    id: text('id').primaryKey(),
+    merchantId: text('merchant_id')
+      .notNull()
+      .references(() => merchants.id),
+    kind: text('kind').notNull(),
+    target: text('target').notNull(),
+    keyId: text('key_id'),
+    sealedSecret: text('sealed_secret'),
+    createdAt: text('created_at').notNull(),
+    active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  },
+  (table) => [index('alert_channels_merchant_idx').on(table.merchantId)],
+);
+
+/**
+ * The alert outbox: one digest per channel and window (the merchant's alerts created in
+ * [window_start, window_end)), sent once the window closes, retried with backoff.
+ */
+export const alertDeliveries = sqliteTable(
+  'alert_deliveries',
+  {
+    id: text('id').primaryKey(),
+    channelId: text('channel_id')
+      .notNull()
+      .references(() => alertChannels.id),
+    merchantId: text('merchant_id').notNull(),
+    windowStart: text('window_start').notNull(),
+    windowEnd: text('window_end').notNull(),
+    status: text('status', { enum: ['pending', 'sent', 'failed'] })
+      .notNull()
+      .default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    claimedUntil: text('claimed_until'),
+    lastError: text('last_error'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (table) => [
+    uniqueIndex('alert_deliveries_channel_window_idx').on(table.channelId, table.windowStart),
+    index('alert_deliveries_due_idx').on(table.status, table.nextAttemptAt),
+  ],
+);

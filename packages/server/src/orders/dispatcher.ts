@@ -19,6 +19,11 @@ export interface DispatcherOptions {
   retryBaseMs?: number;
   leaseMs?: number;
   batchSize?: number;
+  /**
+   * Work run on the dispatcher's timer beside the outbox passes, never inside one (the alert
+   * digests, alerts/delivery.ts): a slow receiver does not hold back a make command.
+   */
+  sideSteps?: ReadonlyArray<{ kick(): Promise<unknown>; settled(): Promise<void> }>;
 }
 
 type Outcome =
@@ -53,7 +58,10 @@ export class EffectDispatcher {
   }
 
   start(intervalMs = 1000): void {
-    this.timer ??= setInterval(() => void this.kick(), intervalMs);
+    this.timer ??= setInterval(() => {
+      void this.kick();
+      for (const step of this.options.sideSteps ?? []) void step.kick();
+    }, intervalMs);
     void this.kick();
   }
 
@@ -61,6 +69,7 @@ export class EffectDispatcher {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await Promise.all((this.options.sideSteps ?? []).map((step) => step.settled()));
   }
 
   private async drain(): Promise<number> {
