@@ -264,7 +264,7 @@ export function createOrderMachine(config: LifecycleConfig) {
       },
       manual_make: {
         tags: 'terminal',
-        entry: [...terminalEntry(), alert('manual_make')],
+        entry: [...terminalEntry('manual_make'), alert('manual_make')],
         on: {
           OPERATOR_MARK_MADE: 'successful',
           OPERATOR_REFUND: { target: 'refunded', actions: refund },

@@ -129,7 +129,15 @@ export type AlertKind =
   /** A merchant's OAuth-connected provider account could not be renewed: it stops working when its token expires. */
   | 'provider_account_renewal_failed';
 
-export type CustomerNotice = 'successful' | 'not_paid' | 'failed' | 'expired' | 'make_failed' | 'refunded';
+export type CustomerNotice =
+  | 'successful'
+  | 'not_paid'
+  | 'failed'
+  | 'expired'
+  | 'make_failed'
+  | 'refunded'
+  /** The payment came too late for the machine: staff make the order by hand. */
+  | 'manual_make';
 
 /** Work the core asks adapters to do after the transition is committed. */
 export type Effect =

@@ -78,7 +78,14 @@ export function createRuntime(options: RuntimeOptions) {
   // Every alert, whoever raises it, is recorded as a row (docs/alerts.md), then logged (and so on).
   const notifier = new RecordingNotifier(
     options.notifier ??
-      (mailer ? new EmailNotifier(new LogNotifier(logger), mailer, publicUrl) : new LogNotifier(logger)),
+      (mailer
+        ? new EmailNotifier(
+            new LogNotifier(logger),
+            mailer,
+            publicUrl,
+            settings.FULFILMENT === 'tickets' ? 'tickets' : 'drinks',
+          )
+        : new LogNotifier(logger)),
     alerts,
   );
   const alertDelivery = new AlertDeliveryStep({

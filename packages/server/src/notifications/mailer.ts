@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import { formatMoney, type CustomerNotice, type OrderContext } from '@paystate/core';
+import { describeStatus, formatMoney, type CustomerNotice, type OrderContext, type Vocabulary } from '@paystate/core';
 import type { Ticket } from '../tickets/store.js';
 
 /** The relay refused or could not be reached; `transient` when trying later may succeed (4xx, network). */
@@ -77,10 +77,23 @@ const failureSubjects: Partial<Record<CustomerNotice, string>> = {
   failed: 'Your payment could not be confirmed',
   expired: 'Your order expired before it was paid',
   refunded: 'Your payment was refunded',
+  manual_make: 'Your payment arrived late: your order will be made by hand',
+};
+
+/** What the customer reads under the subject; the payment-failed e-mails share one line. */
+const noticeBodies: Partial<Record<CustomerNotice, (vocabulary: Vocabulary) => string>> = {
+  refunded: () => 'The money is on its way back to you.',
+  // The status page's own words for manual_make (packages/core/src/messages.ts).
+  manual_make: (vocabulary) => describeStatus('manual_make', 'en', vocabulary),
 };
 
 /** The payment-failed (and refund) e-mails; null for notices that need none. */
-export function customerNotice(kind: CustomerNotice, order: OrderContext, statusUrl: string): Mail | null {
+export function customerNotice(
+  kind: CustomerNotice,
+  order: OrderContext,
+  statusUrl: string,
+  vocabulary: Vocabulary = 'drinks',
+): Mail | null {
   const subject = failureSubjects[kind];
   if (!subject || !order.customerEmail) return null;
   return {
@@ -88,9 +101,7 @@ export function customerNotice(kind: CustomerNotice, order: OrderContext, status
     subject: `${subject}: ${order.productName}`,
     text: [
       `${subject}. Order ${order.orderId}, ${order.productName} (${order.size}), ${formatMoney(order.price)}.`,
-      kind === 'refunded'
-        ? 'The money is on its way back to you.'
-        : 'No ticket was issued and nothing was charged that is not returned.',
+      noticeBodies[kind]?.(vocabulary) ?? 'No ticket was issued and nothing was charged that is not returned.',
       `Order status: ${statusUrl}`,
     ].join('\n'),
   };
