@@ -1,0 +1,34 @@
+import type { consoleUsers, effects, webhookInbox } from '../db/schema.sqlite.js';
+import type { Scope } from '../merchants/scopes.js';
+import type { ConsoleUserRecord, DeliveryView, EffectView } from './store.js';
+
+// Both dialects infer the same row types (tests/server/db/schema-parity.test.ts): one mapping serves both.
+
+export function userOf(row: typeof consoleUsers.$inferSelect): ConsoleUserRecord {
+  return { ...row, scope: row.scope as Scope };
+}
+
+export function effectViewOf(row: typeof effects.$inferSelect): EffectView {
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    kind: row.kind,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function deliveryViewOf(row: typeof webhookInbox.$inferSelect): DeliveryView {
+  return {
+    id: row.id,
+    provider: row.provider,
+    outcome: row.outcome,
+    receivedAt: row.receivedAt,
+    processedAt: row.processedAt,
+    rawBody: row.rawBody,
+  };
+}
