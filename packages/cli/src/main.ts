@@ -68,6 +68,11 @@ const commands: CommandEntry[] = [
     load: async () => (await import('./commands/keys.js')).keysCommand,
   },
   {
+    name: 'console-users',
+    summary: 'people who log in to the operator console with a user name and a password',
+    load: async () => (await import('./commands/console-users.js')).consoleUsersCommand,
+  },
+  {
     name: 'diagram',
     summary: 'print the order lifecycle as a Mermaid state diagram, generated from the machine',
     load: async () => (await import('./commands/diagram.js')).diagramCommand,

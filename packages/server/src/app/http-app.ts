@@ -11,6 +11,7 @@ import { credentialOf, requireKey } from '../http/auth.js';
 import { errorBody, sendError } from '../http/errors.js';
 import { idempotency } from '../idempotency/middleware.js';
 import { opsRoutes } from './ops-routes.js';
+import { consoleRoutes } from '../console/routes.js';
 import { merchantAdminRoutes, oauthCallbackRoutes, providerAccountRoutes } from '../merchants/routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
 import { orderRoutes } from '../orders/routes.js';
@@ -57,6 +58,7 @@ export function createApp(services: Services, logger: Logger) {
   app.route('/v1/merchants', alertChannelRoutes(services));
   app.route('/', posReturnRoutes(services));
   app.route('/', opsRoutes(services));
+  app.route('/console', consoleRoutes(services));
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
   app.onError((error, c) => {
     if (error instanceof PaystateError) return sendError(c, error);

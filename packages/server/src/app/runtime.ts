@@ -28,6 +28,7 @@ import {
   sumupOAuthFromSettings,
 } from './adapters.js';
 import { SumUpConnect } from '../merchants/sumup-connect.js';
+import { ConsoleSessions } from '../console/sessions.js';
 import { Keyring } from '../merchants/sealing.js';
 import { AlertService } from '../alerts/service.js';
 import { RecordingNotifier } from '../alerts/notifier.js';
@@ -65,6 +66,7 @@ export function createRuntime(options: RuntimeOptions) {
     idempotency,
     merchants: merchantStore,
     alerts: alertStore,
+    console: consoleStore,
   } = openDatabase(settings, clock, logger);
   const keyring = Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY);
   const alerts = new AlertService({
@@ -148,6 +150,10 @@ export function createRuntime(options: RuntimeOptions) {
     }),
   });
   const metrics = new Metrics(store);
+  const operatorConsole = {
+    sessions: new ConsoleSessions(consoleStore, merchants, clock, settings.ADMIN_TOKEN),
+    store: consoleStore,
+  };
   const app = createApp(
     {
       settings,
@@ -160,6 +166,8 @@ export function createRuntime(options: RuntimeOptions) {
       metrics,
       merchants,
       sumupConnect,
+      console: operatorConsole,
+      dispatcher,
       alerts,
       authenticate: authenticate({
         adminToken: settings.ADMIN_TOKEN,
@@ -186,6 +194,7 @@ export function createRuntime(options: RuntimeOptions) {
     idempotency,
     providers,
     merchants,
+    console: operatorConsole,
     dispatcher,
     orders,
     pos,

@@ -8,6 +8,8 @@ import type { TicketStore } from '../tickets/store.js';
 import type { WebhookService } from '../webhooks/service.js';
 import type { IdempotencyStore } from '../idempotency/store.js';
 import type { MerchantService } from '../merchants/service.js';
+import type { ConsoleSessions } from '../console/sessions.js';
+import type { ConsoleStore } from '../console/store.js';
 import type { SumUpConnect } from '../merchants/sumup-connect.js';
 import type { AlertService } from '../alerts/service.js';
 
@@ -29,6 +31,10 @@ export interface Services {
   sumupConnect: SumUpConnect | null;
   /** Alerts as data and each merchant's alert channels (docs/alerts.md). */
   alerts: AlertService;
+  /** The operator console's sessions and read models. */
+  console: { sessions: ConsoleSessions; store: ConsoleStore };
+  /** Woken when an operator retries an effect from the console. */
+  dispatcher: { kick(): Promise<unknown> };
   /** Reads the bearer token of the protected routes; each route then names the scope it needs. */
   authenticate: MiddlewareHandler;
   remoteAddress(c: Context): string;

@@ -2,16 +2,17 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '@paystate/core';
 import { openDatabase } from '../db/open.js';
 import { MerchantService } from '../merchants/service.js';
+import { ConsoleSessions } from '../console/sessions.js';
 import { providerDirectoryFromSettings } from './adapters.js';
 import type { Settings } from './settings.js';
 import type { Redactor } from '../secrets/redaction.js';
 
 /**
- * The tenant registry alone, on the configured database (what `paystate merchants`, `api-keys`
- * and `keys rotate` run on): no provider of the environment is built.
+ * The tenant registry alone, on the configured database (what `paystate merchants`, `api-keys`,
+ * `keys rotate` and `console-users` run on): no provider of the environment is built.
  */
 export async function openTenants(settings: Settings, logger: Logger, redactor?: Redactor, clock: Clock = systemClock) {
-  const { store, pos, merchants } = openDatabase(settings, clock, logger);
+  const { store, pos, merchants, console: consoleStore } = openDatabase(settings, clock, logger);
   try {
     await store.ready();
   } catch (error) {
@@ -26,8 +27,10 @@ export async function openTenants(settings: Settings, logger: Logger, redactor?:
     environment: new Map(),
     ...(redactor ? { redactor } : {}),
   });
+  const service = new MerchantService(merchants, store, clock, providers.accounts);
   return {
-    merchants: new MerchantService(merchants, store, clock, providers.accounts),
+    merchants: service,
+    console: new ConsoleSessions(consoleStore, service, clock, settings.ADMIN_TOKEN),
     close: () => store.close(),
   };
 }

@@ -16,6 +16,9 @@ import type { IdempotencyStore } from '../idempotency/store.js';
 import { PgMerchantStore } from '../merchants/store.pg.js';
 import { SqliteMerchantStore } from '../merchants/store.sqlite.js';
 import type { MerchantStore } from '../merchants/store.js';
+import { PgConsoleStore } from '../console/store.pg.js';
+import { SqliteConsoleStore } from '../console/store.sqlite.js';
+import type { ConsoleStore } from '../console/store.js';
 import { PgAlertStore } from '../alerts/store.pg.js';
 import { SqliteAlertStore } from '../alerts/store.sqlite.js';
 import type { AlertStore } from '../alerts/store.js';
@@ -55,6 +58,7 @@ export function openDatabase(
   idempotency: IdempotencyStore;
   merchants: MerchantStore;
   alerts: AlertStore;
+  console: ConsoleStore;
 } {
   const deps = { clock, config: lifecycleConfigOf(settings) };
   if (databaseKindOf(settings.DATABASE_URL) === 'postgres') {
@@ -69,6 +73,7 @@ export function openDatabase(
       idempotency: new PgIdempotencyStore(handle.db, store.ready()),
       merchants: new PgMerchantStore(handle.db, store.ready()),
       alerts: new PgAlertStore(handle.db, store.ready()),
+      console: new PgConsoleStore(handle.db, store.ready()),
     };
   }
   const { db, close } = openSqlite(settings.DATABASE_URL);
@@ -80,6 +85,7 @@ export function openDatabase(
     idempotency: new SqliteIdempotencyStore(db),
     merchants: new SqliteMerchantStore(db),
     alerts: new SqliteAlertStore(db),
+    console: new SqliteConsoleStore(db),
   };
 }
 

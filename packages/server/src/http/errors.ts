@@ -22,6 +22,10 @@ export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
+export function statusOf(error: PaystateError): ContentfulStatusCode {
+  return statusOfKind[error.kind];
+}
+
 export function sendError(c: Context, error: PaystateError) {
-  return c.json(errorBody(error.code, error.message), statusOfKind[error.kind]);
+  return c.json(errorBody(error.code, error.message), statusOf(error));
 }

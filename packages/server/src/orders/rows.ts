@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, lt, lte, or, sql, type Column } from 'drizzle-orm';
+import { and, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type Column } from 'drizzle-orm';
 import type { AuditEntry, Effect, OrderDecision, OrderStatus } from '@paystate/core';
 import type { Columns } from '../db/columns.js';
 import type { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.sqlite.js';
@@ -122,12 +122,18 @@ export function deviceUpdateOf(input: DeviceInput, now: string) {
 }
 
 /** The admin list's filter; absent criteria match every order. */
-export function orderFilterOf(table: Columns<'merchantId' | 'status' | 'deviceId' | 'createdAt'>, filter: OrderFilter) {
+export function orderFilterOf(
+  table: Columns<'merchantId' | 'status' | 'deviceId' | 'provider' | 'providerPaymentId' | 'createdAt'>,
+  filter: OrderFilter,
+) {
   return and(
     filter.merchantId ? eq(table.merchantId, filter.merchantId) : undefined,
     filter.status ? eq(table.status, filter.status) : undefined,
     filter.deviceId ? eq(table.deviceId, filter.deviceId) : undefined,
+    filter.provider ? eq(table.provider, filter.provider) : undefined,
+    filter.providerPaymentId ? eq(table.providerPaymentId, filter.providerPaymentId) : undefined,
     filter.createdBefore ? lt(table.createdAt, filter.createdBefore) : undefined,
+    filter.createdAtOrAfter ? gte(table.createdAt, filter.createdAtOrAfter) : undefined,
   );
 }
 

@@ -47,7 +47,10 @@ export interface OrderFilter {
   merchantId?: string;
   status?: OrderStatus;
   deviceId?: string;
+  provider?: string;
+  providerPaymentId?: string;
   createdBefore?: string;
+  createdAtOrAfter?: string;
   limit: number;
 }
 
