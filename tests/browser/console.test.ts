@@ -95,6 +95,7 @@ describe.skipIf(!browserAvailable)('the console in Chromium', () => {
       await visit(page, errors, '/console', `attention${suffix}.png`);
       await visit(page, errors, '/console/orders', `orders${suffix}.png`);
       await visit(page, errors, '/console/outbox');
+      await visit(page, errors, '/console/alerts', `alerts${suffix}.png`);
       await visit(page, errors, `/console/orders/${target}`, `order${suffix}.png`);
 
       await page.getByRole('link', { name: 'Mark made' }).click();

@@ -213,4 +213,57 @@ describe(`the operator console on ${testBackend}`, () => {
     },
     T,
   );
+
+  it(
+    'open alerts are on the first page and acknowledged with the operator name; a failed webhook delivery is replayed',
+    async () => {
+      const owner = await loggedIn(ownerKey);
+      const home = await owner.get('/console');
+      expect(home.text).toContain('make_failed');
+      const alertId = /action="\/console\/alerts\/([^/]+)\/acknowledge"/.exec(home.text)?.[1];
+      expect(alertId).toBeDefined();
+      // Another merchant's operator cannot acknowledge it.
+      const other = await loggedIn(otherKey);
+      const otherHome = await other.get('/console/alerts');
+      expect(
+        (await other.post(`/console/alerts/${alertId}/acknowledge`, { csrf: Browser.csrfOf(otherHome.text) })).status,
+      ).toBe(404);
+      const acked = await owner.post(`/console/alerts/${alertId}/acknowledge`, { csrf: Browser.csrfOf(home.text) });
+      expect(acked.status).toBe(303);
+      const listed = await stack.request<{ alerts: Array<{ id: string; acknowledged_by: string | null }> }>(
+        'GET',
+        '/v1/admin/alerts?status=acknowledged',
+        { token: ownerKey },
+      );
+      expect(listed.body.alerts.find((a) => a.id === alertId)?.acknowledged_by).toBe('Ana (owner)');
+
+      // A notification whose re-read failed (YooKassa answering 500) is kept as an error...
+      stack.tmetr.mode = 'accept';
+      const order = await stack.createOrder('dev-a');
+      const { paymentId } = await stack.pay(order.order_id);
+      await stack.yookassa.setStatus(paymentId, 'succeeded', false);
+      stack.yookassa.faults.inject('get', { status: 500, times: 3 });
+      const failed = await stack.request('POST', '/v1/webhooks/yookassa', {
+        body: { type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } },
+      });
+      expect(failed.status).toBe(503);
+      expect((await stack.status(order.order_id)).status).toBe('pending');
+      stack.yookassa.faults.clear();
+      // ...and a platform operator replays it from the inbox: the provider is asked again, the order is paid.
+      const platform = await loggedIn(ADMIN_TOKEN);
+      const inbox = await platform.get('/console/webhooks?outcome=error');
+      const deliveryId = /href="\/console\/webhooks\/(\d+)"/.exec(inbox.text)?.[1];
+      const page = await platform.get(`/console/webhooks/${deliveryId}`);
+      expect(page.text).toContain(paymentId);
+      const replayed = await platform.post(`/console/webhooks/${deliveryId}/replay`, {
+        csrf: Browser.csrfOf(page.text),
+      });
+      expect(replayed.status).toBe(303);
+      expect(replayed.headers.get('location')).toContain('replayed=applied');
+      await stack.waitForStatus(order.order_id, 'successful', 5000);
+      // Replayed once: the delivery is settled and offers no second replay.
+      expect((await platform.get(`/console/webhooks/${deliveryId}`)).text).not.toContain('>Replay<');
+    },
+    T,
+  );
 });

@@ -13,6 +13,7 @@ import type { OrderRecord } from '../orders/store.js';
 import type { ConsoleSession } from './sessions.js';
 import type { EffectView } from './store.js';
 import { SESSION_TTL_MS } from './sessions.js';
+import { AlertTable } from './views/alerts.js';
 import { AttentionPage } from './views/attention.js';
 import { Page } from './views/layout.js';
 import { LoginPage } from './views/login.js';
@@ -21,6 +22,8 @@ import { OrderFilters, OrderTable, type OrderQuery } from './views/orders.js';
 import { DeliveryTable } from './views/webhooks.js';
 
 const COOKIE = 'paystate_console';
+/** Deliveries worth replaying: processing failed, matched no payment, or was cut off by a crash. */
+const REPLAYABLE = ['error', 'received'];
 const PAGE_SIZE = 50;
 
 declare module 'hono' {
@@ -142,14 +145,17 @@ export function consoleRoutes(services: Services) {
     const refunds = (await consoleStore.openEffects(principal.merchantId, 200)).filter(
       (effect: EffectView) => effect.kind === 'REFUND',
     );
+    const alerts = await services.alerts.list({ state: 'open', limit: 100, ...(merchantId ? { merchantId } : {}) });
     const attention = {
+      alerts,
       manualMake: await list('manual_make'),
       makeFailed: await list('make_failed'),
       review: await list('requires_manual_review'),
       stuck,
       refunds,
     };
-    return render(c, 200, 'Needs attention', <AttentionPage attention={attention} now={now} />);
+    const canAck = grantsScope(principal, 'merchant_admin') ? c.get('consoleSession').csrfToken : undefined;
+    return render(c, 200, 'Needs attention', <AttentionPage attention={attention} now={now} csrfToken={canAck} />);
   });
 
   app.get('/orders', async (c) => {
@@ -258,6 +264,43 @@ export function consoleRoutes(services: Services) {
     return c.redirect(`/console/orders/${record.order.orderId}?done=${action}`, 303);
   });
 
+  app.get('/alerts', async (c) => {
+    const { principal, csrfToken } = c.get('consoleSession');
+    const state = c.req.query('state') === 'acknowledged' ? 'acknowledged' : 'open';
+    const queried = idSchema.safeParse(c.req.query('merchant_id'));
+    const merchantId = principal.merchantId ?? (queried.success ? queried.data : undefined);
+    const alerts = await services.alerts.list({ state, limit: 200, ...(merchantId ? { merchantId } : {}) });
+    return render(
+      c,
+      200,
+      state === 'open' ? 'Open alerts' : 'Acknowledged alerts',
+      <>
+        <p>
+          <a href="/console/alerts?state=open">Open</a> · <a href="/console/alerts?state=acknowledged">Acknowledged</a>
+        </p>
+        <AlertTable
+          alerts={alerts}
+          now={services.pos.clock.now()}
+          csrfToken={grantsScope(principal, 'merchant_admin') ? csrfToken : undefined}
+        />
+      </>,
+    );
+  });
+
+  app.post('/alerts/:alertId/acknowledge', async (c) => {
+    requireConsoleScope(c, 'merchant_admin');
+    const { principal } = c.get('consoleSession');
+    const id = idSchema.safeParse(c.req.param('alertId'));
+    const alert = id.success ? await services.alerts.get(id.data).catch(() => null) : null;
+    // A platform-level alert (no merchant) is for platform operators; another merchant's does not exist here.
+    const mine =
+      alert &&
+      (alert.merchantId === null ? principal.scope === 'platform_admin' : actsFor(principal, alert.merchantId));
+    if (!alert || !mine) throw notFound('alert', c.req.param('alertId'));
+    await services.alerts.acknowledge(alert.id, principal.label);
+    return c.redirect('/console/alerts?state=open', 303);
+  });
+
   app.get('/outbox', async (c) => {
     const { principal, csrfToken } = c.get('consoleSession');
     const effects = await consoleStore.openEffects(principal.merchantId, 200);
@@ -324,10 +367,40 @@ export function consoleRoutes(services: Services) {
         <p>
           {delivery.provider} · <span class="badge">{delivery.outcome}</span> · received {delivery.receivedAt}
         </p>
+        {REPLAYABLE.includes(delivery.outcome) ? (
+          <form method="post" action={`/console/webhooks/${delivery.id}/replay`}>
+            <input type="hidden" name="csrf" value={c.get('consoleSession').csrfToken} />
+            <p>
+              This delivery failed or matched no payment. A replay reads the payment again from the provider's API (the
+              body only names it) and applies what the provider says.
+            </p>
+            <button type="submit">Replay</button>
+          </form>
+        ) : null}
+        {c.req.query('replayed') ? (
+          <p class="notice" role="status">
+            Replayed: {c.req.query('replayed')}.
+          </p>
+        ) : null}
         <h2>Raw body</h2>
         <pre>{delivery.rawBody}</pre>
       </>,
     );
+  });
+
+  app.post('/webhooks/:deliveryId/replay', async (c) => {
+    requireConsoleScope(c, 'platform_admin');
+    const id = Number(c.req.param('deliveryId'));
+    const delivery = Number.isSafeInteger(id) ? await consoleStore.getDelivery(id) : null;
+    if (!delivery) throw notFound('delivery', c.req.param('deliveryId'));
+    if (!REPLAYABLE.includes(delivery.outcome))
+      throw new PaystateError(
+        'conflict',
+        'not_replayable',
+        `delivery ${id} was ${delivery.outcome}: nothing to replay`,
+      );
+    const outcome = await services.webhooks.replay(delivery);
+    return c.redirect(`/console/webhooks/${id}?replayed=${outcome}`, 303);
   });
 
   app.notFound((c) => render(c, 404, 'Not found', <p>There is no such page.</p>));

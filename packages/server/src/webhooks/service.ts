@@ -114,6 +114,55 @@ export class WebhookService {
     return outcome;
   }
 
+  /**
+   * An operator's replay of a delivery that failed or matched no payment (the console): the
+   * stored body only names the payment; its status is read again from the provider's API with
+   * the account the payment was made through, as the poller would. Settles the delivery's outcome.
+   */
+  async replay(delivery: { id: number; provider: string; rawBody: string }): Promise<WebhookOutcome> {
+    const parser = await this.parserFor(delivery.provider);
+    let notification;
+    try {
+      notification = parser.parseWebhook(delivery.rawBody);
+    } catch (error) {
+      if (error instanceof WebhookParseError) throw new PaystateError('invalid', 'malformed_webhook', error.message);
+      throw error;
+    }
+    const order = await this.store.findOrderByPayment(delivery.provider, notification.providerPaymentId);
+    if (order) {
+      const report = await (await this.orders.provider(delivery.provider, order.providerAccountId)).getPaymentStatus(
+        notification.providerPaymentId,
+      );
+      const decision = await this.orders.observe(order.order.orderId, report, 'operator');
+      const outcome = decision.changed ? 'applied' : 'ignored';
+      await this.store.finishWebhookDelivery(delivery.id, outcome, this.now());
+      return outcome;
+    }
+    const posPayment = await this.pos?.store.findPaymentByProvider(delivery.provider, notification.providerPaymentId);
+    if (!posPayment)
+      throw new PaystateError(
+        'conflict',
+        'unknown_payment',
+        `still no order or payment for ${delivery.provider} payment ${notification.providerPaymentId}`,
+      );
+    const { payment } = await this.pos!.check(posPayment.merchantId, posPayment.paymentId);
+    const outcome = payment.status === posPayment.status ? 'ignored' : 'applied';
+    await this.store.finishWebhookDelivery(delivery.id, outcome, this.now());
+    return outcome;
+  }
+
+  /** Any provider of the code reads its notifications' format: the environment's, else a merchant account's. */
+  private async parserFor(code: string) {
+    const environment = this.orders.providers.environment.get(code);
+    if (environment) return environment;
+    for (const account of await this.orders.providers.accounts.list(null)) {
+      if (account.providerCode !== code) continue;
+      const provider = await this.orders.providers.accounts.provider(account.id);
+      if (provider) return provider;
+    }
+    throw new PaystateError('invalid', 'unknown_provider', `no payment provider "${code}" is configured`);
+  }
+
   private now(): string {
     return this.clock.now().toISOString();
   }

@@ -1,9 +1,12 @@
+import type { AlertRecord } from '../../alerts/store.js';
 import type { OrderRecord } from '../../orders/store.js';
+import { AlertTable } from './alerts.js';
 import type { EffectView } from '../store.js';
 import { EffectTable } from './order.js';
 import { OrderTable } from './orders.js';
 
 export interface Attention {
+  alerts: AlertRecord[];
   manualMake: OrderRecord[];
   makeFailed: OrderRecord[];
   review: OrderRecord[];
@@ -13,7 +16,8 @@ export interface Attention {
 }
 
 /** Everything that waits for a person, with counts and ages. */
-export function AttentionPage({ attention, now }: { attention: Attention; now: Date }) {
+export function AttentionPage(props: { attention: Attention; now: Date; csrfToken?: string | undefined }) {
+  const { attention, now, csrfToken } = props;
   const sections = [
     ['Paid too late: make by hand (manual_make)', attention.manualMake],
     ['The machine did not make it (make_failed)', attention.makeFailed],
@@ -33,7 +37,17 @@ export function AttentionPage({ attention, now }: { attention: Attention; now: D
           <strong>{attention.refunds.length}</strong>
           Refunds not known to be done
         </div>
+        <div class="card">
+          <strong>{attention.alerts.length}</strong>
+          Open alerts
+        </div>
       </div>
+      <section>
+        <h2>
+          Open alerts <span class="badge">{attention.alerts.length}</span>
+        </h2>
+        <AlertTable alerts={attention.alerts} now={now} csrfToken={csrfToken} />
+      </section>
       {sections.map(([title, orders]) => (
         <section>
           <h2>

@@ -56,6 +56,7 @@ export function Page({ title, nonce, principal, csrfToken, children }: PageProps
             <nav aria-label="Console">
               <a href="/console">Needs attention</a>
               <a href="/console/orders">Orders</a>
+              <a href="/console/alerts">Alerts</a>
               <a href="/console/outbox">Outbox</a>
               {principal.scope === 'platform_admin' ? <a href="/console/webhooks">Webhooks</a> : null}
             </nav>
