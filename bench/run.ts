@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchApiKeyAuth } from './api-key-auth.js';
 import { benchCliHelpStartup, benchCliOrdersListStartup } from './cli-startup.js';
 import { benchCoreDecide } from './core-decide.js';
 import { benchDueQuery } from './due-query.js';
@@ -30,6 +31,7 @@ const benches: Array<() => Promise<BenchResult>> = [
   benchDueQuery,
   benchCliHelpStartup,
   benchCliOrdersListStartup,
+  benchApiKeyAuth,
 ];
 const only = process.argv[2]?.toLowerCase();
 const results = [];
