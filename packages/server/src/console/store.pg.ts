@@ -1,6 +1,7 @@
 /** The console's records on PostgreSQL: the same invariants as store.sqlite.ts. Every call waits for the schema. */
 import { and, asc, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../db/connection.pg.js';
+import { preparedPg } from '../db/prepared-pg.js';
 import { consoleSessions, consoleUsers, effects, orders, webhookInbox } from '../db/schema.pg.js';
 import { deliveryViewOf, effectViewOf, userOf } from './rows.js';
 import type { ConsoleSessionRecord, ConsoleStore, ConsoleUserRecord, SessionSubjectKind } from './store.js';
@@ -8,16 +9,10 @@ import type { ConsoleSessionRecord, ConsoleStore, ConsoleUserRecord, SessionSubj
 const OPEN = ['pending', 'failed'] as const;
 
 export class PgConsoleStore implements ConsoleStore {
-  constructor(
-    private readonly pgDb: PgDb,
-    private readonly prepared: Promise<void>,
-  ) {
-    this.prepared.catch(() => undefined);
-  }
+  private readonly db: () => Promise<PgDb>;
 
-  private async db(): Promise<PgDb> {
-    await this.prepared;
-    return this.pgDb;
+  constructor(pgDb: PgDb, prepared: Promise<void>) {
+    this.db = preparedPg(pgDb, prepared);
   }
 
   async insertUser(user: ConsoleUserRecord) {

@@ -5,22 +5,16 @@
  */
 import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
 import type { PgDb } from '../db/connection.pg.js';
+import { preparedPg } from '../db/prepared-pg.js';
 import { apiKeys, merchants, providerAccounts } from '../db/schema.pg.js';
 import { apiKeyOf, merchantOf } from './rows.js';
 import type { ApiKeyRecord, MerchantRecord, MerchantStatus, MerchantStore, ProviderAccountRecord } from './store.js';
 
 export class PgMerchantStore implements MerchantStore {
-  constructor(
-    private readonly pgDb: PgDb,
-    private readonly prepared: Promise<void>,
-  ) {
-    // A failed migration is reported by the order store's ready(); every call here still awaits it.
-    this.prepared.catch(() => undefined);
-  }
+  private readonly db: () => Promise<PgDb>;
 
-  private async db(): Promise<PgDb> {
-    await this.prepared;
-    return this.pgDb;
+  constructor(pgDb: PgDb, prepared: Promise<void>) {
+    this.db = preparedPg(pgDb, prepared);
   }
 
   async insertMerchant(merchant: MerchantRecord) {
