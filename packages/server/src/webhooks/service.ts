@@ -130,9 +130,8 @@ export class WebhookService {
     }
     const order = await this.store.findOrderByPayment(delivery.provider, notification.providerPaymentId);
     if (order) {
-      const report = await (await this.orders.provider(delivery.provider, order.providerAccountId)).getPaymentStatus(
-        notification.providerPaymentId,
-      );
+      const provider = await this.orders.provider(delivery.provider, order.providerAccountId);
+      const report = await provider.getPaymentStatus(notification.providerPaymentId);
       const decision = await this.orders.observe(order.order.orderId, report, 'operator');
       const outcome = decision.changed ? 'applied' : 'ignored';
       await this.store.finishWebhookDelivery(delivery.id, outcome, this.now());
