@@ -95,6 +95,9 @@ export type OrderInput =
       source: ObservationSource;
       status: PaymentObservationStatus;
       amount: Money;
+      /** An operator's "verify now": who asked and why, for the audit row. */
+      operator?: string;
+      note?: string;
     }
   | { type: 'CHECK_FAILED'; reason: string }
   | { type: 'EXPIRY_DUE' }

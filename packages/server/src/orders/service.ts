@@ -156,7 +156,7 @@ export class OrderService {
   }
 
   async operatorAction(orderId: string, action: OperatorAction, operator: string, note?: string) {
-    if (action === 'verify') return this.verify(orderId);
+    if (action === 'verify') return this.verify(orderId, { operator, ...(note ? { note } : {}) });
     const decision = await this.apply(orderId, { type: operatorEvents[action], operator, ...(note ? { note } : {}) });
     if (!decision.changed) {
       throw new PaystateError(
@@ -174,7 +174,7 @@ export class OrderService {
    * that has a provider payment (rule 5: late money on an expired or failed order is found too);
    * what the answer may change is the machine's decision.
    */
-  async verify(orderId: string): Promise<OrderDecision> {
+  async verify(orderId: string, asked: { operator?: string; note?: string } = {}): Promise<OrderDecision> {
     const record = await this.get(orderId);
     const { order, status } = record;
     if (!order.providerPaymentId) {
@@ -186,7 +186,13 @@ export class OrderService {
     }
     const provider = await this.provider(order.provider, record.providerAccountId);
     const report = await this.callProvider(() => provider.getPaymentStatus(order.providerPaymentId!));
-    return this.observe(orderId, report, 'operator');
+    return this.apply(orderId, {
+      type: 'PAYMENT_OBSERVED',
+      source: 'operator',
+      status: report.status,
+      amount: report.amount,
+      ...asked,
+    });
   }
 
   async apply(orderId: string, input: OrderInput, columns?: { confirmationUrl?: string }): Promise<OrderDecision> {
