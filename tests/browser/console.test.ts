@@ -25,6 +25,7 @@ describe.skipIf(!browserAvailable)('the console in Chromium', () => {
   let stack: Stack;
   let browser: Browser;
   let ownerKey: string;
+  let till: string;
   const orders: string[] = [];
 
   beforeAll(async () => {
@@ -44,6 +45,32 @@ describe.skipIf(!browserAvailable)('the console in Chromium', () => {
       await stack.waitForStatus(order.order_id, 'make_failed', 5000);
       orders.push(order.order_id);
     }
+    // The POS and device pages: a till with a cash sale and a partial refund.
+    const pos = async <T>(path: string, body?: unknown) =>
+      (
+        await stack.request<T>('POST', `/v1/merchants/cafe-a/${path}`, {
+          token: ADMIN_TOKEN,
+          headers: { 'idempotency-key': `browser-${path}-${orders.length}` },
+          ...(body === undefined ? {} : { body }),
+        })
+      ).body;
+    await pos('payment-methods', { provider_code: 'cash', display_name: 'Espèces' });
+    till = (
+      await pos<{ session_id: string }>('drawer/open', { opening_minor: 10_000, currency: 'XOF', operator: 'awa' })
+    ).session_id;
+    const sale = await pos<{ payment_id: string }>('payments', { method: 'cash', amount_minor: 2500, currency: 'XOF' });
+    await pos(`payments/${sale.payment_id}/confirm-cash`);
+    await pos(`payments/${sale.payment_id}/refunds`, { amount_minor: 1000, reason: 'plat froid' });
+    await stack.createDevice('dev-a', {
+      merchant_id: 'cafe-a',
+      location: 'Lobby, ground floor',
+      client_info: '<p>Questions? Ask <b>Ana</b> at the counter.</p>',
+      client_info_make_failed: '<p>Sorry: <a href="tel:+221770000000">call us</a>, we refund at once.</p>',
+    });
+    await stack.request('POST', '/v1/admin/api-keys', {
+      token: ADMIN_TOKEN,
+      body: { scope: 'device', label: 'machine A', merchant_id: 'cafe-a', device_id: 'dev-a' },
+    });
     browser = await launchChromium();
     if (screenshots) mkdirSync(screenshots, { recursive: true });
   }, 60_000);
@@ -105,6 +132,23 @@ describe.skipIf(!browserAvailable)('the console in Chromium', () => {
       expect(await page.textContent('[role="status"]')).toContain('mark_made');
       expect(await page.textContent('main')).toContain('made at the counter by Ana');
       expect((await stack.status(target)).status).toBe('successful');
+
+      await visit(page, errors, '/console/pos', `pos${suffix}.png`);
+      await visit(page, errors, '/console/pos/payments');
+      await visit(page, errors, '/console/pos/report', `report${suffix}.png`);
+      await visit(page, errors, '/console/devices', `devices${suffix}.png`);
+      await visit(page, errors, '/console/devices/dev-a', `device${suffix}.png`);
+      await visit(page, errors, `/console/pos/tills/${till}`);
+      if (width === 1280) {
+        // Close the till through its form (the 375 px run then sees it closed).
+        await page.getByLabel(/Counted cash/).fill('11450');
+        await page.getByLabel(/Note/).fill('a 50 XOF coin went to the tip jar');
+        await page.getByLabel(/I counted the cash/).check();
+        await page.getByRole('button', { name: 'Close till' }).click();
+        await page.waitForURL(/done=closed/);
+        expect(await page.textContent('main')).toContain('-50 XOF');
+      }
+      await visit(page, errors, `/console/pos/tills/${till}`, `till${suffix}.png`);
 
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.waitForURL(/\/console\/login$/);

@@ -13,6 +13,8 @@ import type { OrderRecord } from '../orders/store.js';
 import type { ConsoleSession } from './sessions.js';
 import type { EffectView } from './store.js';
 import { SESSION_TTL_MS } from './sessions.js';
+import { devicePages } from './device-pages.js';
+import { posPages } from './pos-pages.js';
 import { AlertTable } from './views/alerts.js';
 import { AttentionPage } from './views/attention.js';
 import { Page } from './views/layout.js';
@@ -125,6 +127,8 @@ export function consoleRoutes(services: Services) {
     return next();
   };
   app.use('*', authenticated);
+  app.route('/pos', posPages(services));
+  app.route('/devices', devicePages(services));
 
   app.post('/logout', async (c) => {
     await sessions.logout(getCookie(c, COOKIE));

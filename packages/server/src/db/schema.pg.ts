@@ -227,7 +227,11 @@ export const paymentRefunds = pgTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
-  (table) => [index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt)],
+  (table) => [
+    index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt),
+    /** A merchant's refunds of a day (the daily report). */
+    index('payment_refunds_merchant_idx').on(table.merchantId, table.createdAt),
+  ],
 );
 
 export const cashDrawerSessions = pgTable(
@@ -246,6 +250,8 @@ export const cashDrawerSessions = pgTable(
     openedBy: text('opened_by'),
     closedAt: text('closed_at'),
     closedBy: text('closed_by'),
+    /** What the cashier noted on closing (a variance explained); null when none was given. */
+    closeNote: text('close_note'),
     version: integer('version').notNull(),
     updatedAt: text('updated_at').notNull(),
   },

@@ -234,7 +234,11 @@ export const paymentRefunds = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
   },
-  (table) => [index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt)],
+  (table) => [
+    index('payment_refunds_payment_idx').on(table.paymentId, table.createdAt),
+    /** A merchant's refunds of a day (the daily report). */
+    index('payment_refunds_merchant_idx').on(table.merchantId, table.createdAt),
+  ],
 );
 
 /** A cashier's till; at most one open session per merchant and till (partial unique index). */
@@ -254,6 +258,8 @@ export const cashDrawerSessions = sqliteTable(
     openedBy: text('opened_by'),
     closedAt: text('closed_at'),
     closedBy: text('closed_by'),
+    /** What the cashier noted on closing (a variance explained); null when none was given. */
+    closeNote: text('close_note'),
     version: integer('version').notNull(),
     updatedAt: text('updated_at').notNull(),
   },

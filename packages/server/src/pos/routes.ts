@@ -92,6 +92,8 @@ const closeDrawerSchema = z.strictObject({
   currency: currencySchema.optional(),
   till_id: tillSchema,
   operator: operatorSchema.optional(),
+  /** The cashier's note on closing (a variance explained). */
+  note: z.string().trim().max(1000).optional(),
 });
 
 const drawerQuery = z.strictObject({ till_id: tillSchema });
@@ -303,7 +305,14 @@ export function posRoutes(services: Services) {
     const body = await parseJsonBody(c, closeDrawerSchema);
     return c.json(
       drawerView(
-        await pos.closeDrawer(merchantId, body.counted_minor, body.currency, actorOf(c, body.operator), body.till_id),
+        await pos.closeDrawer(
+          merchantId,
+          body.counted_minor,
+          body.currency,
+          actorOf(c, body.operator),
+          body.till_id,
+          body.note || null,
+        ),
       ),
     );
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, lt, lte, or, sql, type Column } from 'drizzle-orm';
 import {
   DrawerError,
   closeDrawer,
@@ -24,6 +24,7 @@ import type {
   payments,
 } from '../db/schema.sqlite.js';
 import {
+  CAPTURED_STATUSES,
   CASH_METHOD,
   noOpenDrawerMessage,
   onTill,
@@ -307,13 +308,22 @@ export function drawerOf(row: DrawerRow): DrawerRecord {
     countedMinor: row.countedMinor,
     openedBy: row.openedBy,
     closedBy: row.closedBy,
+    closeNote: row.closeNote,
     version: row.version,
     updatedAt: row.updatedAt,
   };
 }
 
 export function drawerSessionOf(row: DrawerRow): DrawerSession {
-  const { tillId: _t, openedBy: _o, closedBy: _c, version: _v, updatedAt: _u, ...session } = drawerOf(row);
+  const {
+    tillId: _t,
+    openedBy: _o,
+    closedBy: _c,
+    closeNote: _n,
+    version: _v,
+    updatedAt: _u,
+    ...session
+  } = drawerOf(row);
   return session;
 }
 
@@ -510,4 +520,47 @@ export function paymentStartClaimable(
     isNull(table.providerPaymentId),
     or(isNull(table.startClaimedUntil), lte(table.startClaimedUntil, now)),
   );
+}
+
+/** A merchant's rows created in [from, to). */
+export function createdBetween(
+  table: Columns<'merchantId' | 'createdAt'>,
+  merchantId: string,
+  from: string,
+  to: string,
+) {
+  return and(eq(table.merchantId, merchantId), gte(table.createdAt, from), lt(table.createdAt, to));
+}
+
+/** Captured sales of a merchant created in [from, to): what the daily report counts. */
+export function salesOf(
+  table: Columns<'merchantId' | 'createdAt' | 'status'>,
+  merchantId: string,
+  from: string,
+  to: string,
+) {
+  return and(createdBetween(table, merchantId, from, to), inArray(table.status, [...CAPTURED_STATUSES]));
+}
+
+/** Succeeded refunds of a merchant recorded in [from, to). */
+export function refundsOf(
+  table: Columns<'merchantId' | 'createdAt' | 'status'>,
+  merchantId: string,
+  from: string,
+  to: string,
+) {
+  return and(createdBetween(table, merchantId, from, to), eq(table.status, 'succeeded'));
+}
+
+/**
+ * The aggregate columns of a report row, the same SQL in both dialects: the count as an integer,
+ * the sum cast to text so that no driver turns it into a float.
+ */
+export function totalsColumns(method: Column, currency: Column, amount: Column) {
+  return {
+    methodCode: sql<string>`${method}`.mapWith(String),
+    currency: sql<string>`${currency}`.mapWith(String),
+    count: sql<number>`cast(count(*) as integer)`.mapWith(Number),
+    totalMinor: sql<string>`cast(coalesce(sum(${amount}), 0) as text)`.mapWith(String),
+  };
 }

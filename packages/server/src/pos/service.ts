@@ -556,9 +556,10 @@ export class PosService {
     currency: string | undefined,
     operator: string | null,
     tillId: string = MAIN_TILL,
+    note: string | null = null,
   ) {
     const counted = { amountMinor: countedMinor, currency: currency ?? (await this.openCurrency(merchantId, tillId)) };
-    return refusals(this.store.closeDrawer(merchantId, counted, operator, tillId));
+    return refusals(this.store.closeDrawer(merchantId, counted, operator, tillId, note));
   }
 }
 

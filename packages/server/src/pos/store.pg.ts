@@ -20,6 +20,7 @@ import { cashDrawerMovements, cashDrawerSessions, paymentMethods, paymentRefunds
 import type { PgDb } from '../db/connection.pg.js';
 import { isSerializationFailure, retrying } from '../db/retry.js';
 import {
+  createdBetween,
   decideAll,
   drawerAlreadyOpen,
   drawerCash,
@@ -48,6 +49,9 @@ import {
   paymentOf,
   paymentStartClaimable,
   paymentUpdateOf,
+  refundsOf,
+  salesOf,
+  totalsColumns,
   planCashConfirmation,
   planRefund,
   planRefundFailure,
@@ -242,6 +246,17 @@ export class PgPosStore implements PosStore {
     return rows.map(paymentOf);
   }
 
+  async listPaymentsCreated(merchantId: string, from: string, to: string, limit: number) {
+    await this.prepared;
+    const rows = await this.db
+      .select()
+      .from(payments)
+      .where(createdBetween(payments, merchantId, from, to))
+      .orderBy(desc(payments.createdAt), desc(payments.id))
+      .limit(limit);
+    return rows.map(paymentOf);
+  }
+
   async applyPaymentEvents(
     merchantId: string,
     paymentId: string,
@@ -370,6 +385,36 @@ export class PgPosStore implements PosStore {
     return rows.map(refundOf);
   }
 
+  async refundsOfPayments(merchantId: string, paymentIds: readonly string[]) {
+    if (paymentIds.length === 0) return [];
+    await this.prepared;
+    const rows = await this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.merchantId, merchantId), inArray(paymentRefunds.paymentId, [...paymentIds])))
+      .orderBy(asc(paymentRefunds.createdAt), asc(paymentRefunds.id));
+    return rows.map(refundOf);
+  }
+
+  async salesTotals(merchantId: string, from: string, to: string) {
+    await this.prepared;
+    return this.db
+      .select(totalsColumns(payments.methodCode, payments.currency, payments.amountMinor))
+      .from(payments)
+      .where(salesOf(payments, merchantId, from, to))
+      .groupBy(payments.methodCode, payments.currency);
+  }
+
+  async refundTotals(merchantId: string, from: string, to: string) {
+    await this.prepared;
+    return this.db
+      .select(totalsColumns(payments.methodCode, paymentRefunds.currency, paymentRefunds.amountMinor))
+      .from(paymentRefunds)
+      .innerJoin(payments, and(eq(payments.id, paymentRefunds.paymentId), eq(payments.merchantId, merchantId)))
+      .where(refundsOf(paymentRefunds, merchantId, from, to))
+      .groupBy(payments.methodCode, paymentRefunds.currency);
+  }
+
   async getRefund(merchantId: string, refundId: string) {
     await this.prepared;
     const [row] = await this.db
@@ -448,12 +493,18 @@ export class PgPosStore implements PosStore {
     });
   }
 
-  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null, tillId: string = MAIN_TILL) {
+  async closeDrawer(
+    merchantId: string,
+    counted: Money,
+    closedBy: string | null,
+    tillId: string = MAIN_TILL,
+    note: string | null = null,
+  ) {
     return this.locked(async (tx) => {
       const drawer = await requireOpenDrawer(tx, merchantId, tillId);
       const now = this.clock.now();
       const session = drawerClose(drawerSessionOf(drawer), counted, now);
-      return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy });
+      return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy, closeNote: note });
     });
   }
 
@@ -520,7 +571,7 @@ async function writeDrawer(
   row: typeof cashDrawerSessions.$inferSelect,
   session: DrawerSession,
   now: string,
-  extra: { closedBy?: string | null } = {},
+  extra: { closedBy?: string | null; closeNote?: string | null } = {},
 ) {
   const [written] = await tx
     .update(cashDrawerSessions)

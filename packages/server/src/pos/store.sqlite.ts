@@ -11,7 +11,7 @@
  * - Conditions, rows and decisions are the PostgreSQL twin's (rows.ts);
  *   only execution differs here.
  */
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import {
   type Clock,
   type DrawerSession,
@@ -29,6 +29,7 @@ import {
 } from '../db/schema.sqlite.js';
 import type { SqliteDb } from '../db/connection.sqlite.js';
 import {
+  createdBetween,
   decideAll,
   drawerAlreadyOpen,
   drawerCash,
@@ -57,6 +58,9 @@ import {
   paymentOf,
   paymentStartClaimable,
   paymentUpdateOf,
+  refundsOf,
+  salesOf,
+  totalsColumns,
   planCashConfirmation,
   planRefund,
   planRefundFailure,
@@ -226,6 +230,17 @@ export class SqlitePosStore implements PosStore {
       .map(paymentOf);
   }
 
+  async listPaymentsCreated(merchantId: string, from: string, to: string, limit: number) {
+    return this.db
+      .select()
+      .from(payments)
+      .where(createdBetween(payments, merchantId, from, to))
+      .orderBy(desc(payments.createdAt), desc(payments.id))
+      .limit(limit)
+      .all()
+      .map(paymentOf);
+  }
+
   async applyPaymentEvents(
     merchantId: string,
     paymentId: string,
@@ -356,6 +371,36 @@ export class SqlitePosStore implements PosStore {
       .map(refundOf);
   }
 
+  async refundsOfPayments(merchantId: string, paymentIds: readonly string[]) {
+    if (paymentIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(paymentRefunds)
+      .where(and(eq(paymentRefunds.merchantId, merchantId), inArray(paymentRefunds.paymentId, [...paymentIds])))
+      .orderBy(asc(paymentRefunds.createdAt), asc(paymentRefunds.id))
+      .all()
+      .map(refundOf);
+  }
+
+  async salesTotals(merchantId: string, from: string, to: string) {
+    return this.db
+      .select(totalsColumns(payments.methodCode, payments.currency, payments.amountMinor))
+      .from(payments)
+      .where(salesOf(payments, merchantId, from, to))
+      .groupBy(payments.methodCode, payments.currency)
+      .all();
+  }
+
+  async refundTotals(merchantId: string, from: string, to: string) {
+    return this.db
+      .select(totalsColumns(payments.methodCode, paymentRefunds.currency, paymentRefunds.amountMinor))
+      .from(paymentRefunds)
+      .innerJoin(payments, and(eq(payments.id, paymentRefunds.paymentId), eq(payments.merchantId, merchantId)))
+      .where(refundsOf(paymentRefunds, merchantId, from, to))
+      .groupBy(payments.methodCode, paymentRefunds.currency)
+      .all();
+  }
+
   async getRefund(merchantId: string, refundId: string) {
     const row = this.db
       .select()
@@ -430,12 +475,18 @@ export class SqlitePosStore implements PosStore {
     });
   }
 
-  async closeDrawer(merchantId: string, counted: Money, closedBy: string | null, tillId: string = MAIN_TILL) {
+  async closeDrawer(
+    merchantId: string,
+    counted: Money,
+    closedBy: string | null,
+    tillId: string = MAIN_TILL,
+    note: string | null = null,
+  ) {
     return this.immediate((tx) => {
       const drawer = requireOpenDrawer(tx, merchantId, tillId);
       const now = this.clock.now();
       const session = drawerClose(drawerSessionOf(drawer), counted, now);
-      return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy });
+      return writeDrawer(tx, drawer, session, now.toISOString(), { closedBy, closeNote: note });
     });
   }
 
@@ -501,7 +552,7 @@ function writeDrawer(
   row: typeof cashDrawerSessions.$inferSelect,
   session: DrawerSession,
   now: string,
-  extra: { closedBy?: string | null } = {},
+  extra: { closedBy?: string | null; closeNote?: string | null } = {},
 ) {
   const written = tx
     .update(cashDrawerSessions)

@@ -89,6 +89,8 @@ export interface DrawerRecord extends DrawerSession {
   tillId: string;
   openedBy: string | null;
   closedBy: string | null;
+  /** What the cashier noted on closing (a variance explained); null when none was given. */
+  closeNote: string | null;
   version: number;
   updatedAt: string;
 }
@@ -205,6 +207,8 @@ export interface PosPaymentStore {
   /** The POS payment a provider notification is about, if it is one. */
   findPaymentByProvider(methodCode: string, providerPaymentId: string): Promise<PaymentRecord | null>;
   listPayments(merchantId: string, filter: PaymentFilter): Promise<PaymentRecord[]>;
+  /** Payments created in [from, to) (ISO instants), newest first, at most `limit` (the console's list of a day). */
+  listPaymentsCreated(merchantId: string, from: string, to: string, limit: number): Promise<PaymentRecord[]>;
   /** Applies the events in order in one transaction; `changed` is false when none applied. Null: no such payment. */
   applyPaymentEvents(
     merchantId: string,
@@ -260,6 +264,8 @@ export interface PosRefundStore {
   /** A refund whose outcome is unknown (timeout) stays sending; the error is kept for the operator. */
   noteRefundError(refundId: string, error: string): Promise<void>;
   listRefunds(merchantId: string, paymentId: string): Promise<RefundRecord[]>;
+  /** The refunds of these payments of the merchant, oldest first (one read for a list of payments). */
+  refundsOfPayments(merchantId: string, paymentIds: readonly string[]): Promise<RefundRecord[]>;
   getRefund(merchantId: string, refundId: string): Promise<RefundRecord | null>;
   /**
    * Payments with a refund nobody settled: `sending` since before `before` (its sender died or
@@ -287,9 +293,47 @@ export interface DrawerStore {
     note: string | null,
     tillId?: string,
   ): Promise<DrawerRecord>;
-  closeDrawer(merchantId: string, counted: Money, closedBy: string | null, tillId?: string): Promise<DrawerRecord>;
+  /** Closes the till's open session with the counted cash and, optionally, the cashier's note. */
+  closeDrawer(
+    merchantId: string,
+    counted: Money,
+    closedBy: string | null,
+    tillId?: string,
+    note?: string | null,
+  ): Promise<DrawerRecord>;
   drawerMovements(sessionId: string): Promise<DrawerMovement[]>;
 }
 
+/**
+ * Sums of a merchant's money by method and currency over [from, to), counted by the database:
+ * `totalMinor` is the exact sum as a decimal integer string (never a float), for BigInt.
+ */
+export interface PosTotals {
+  methodCode: string;
+  currency: string;
+  count: number;
+  totalMinor: string;
+}
+
+/** The daily report's reads (docs/pos.md, daily report). */
+export interface PosReportStore {
+  /** Captured sales (success, partially_refunded, refunded) created in [from, to). */
+  salesTotals(merchantId: string, from: string, to: string): Promise<PosTotals[]>;
+  /** Succeeded refunds recorded in [from, to), under their payment's method (whatever day it was sold). */
+  refundTotals(merchantId: string, from: string, to: string): Promise<PosTotals[]>;
+}
+
+/** The payment statuses whose amount was captured: what a report counts as sold. */
+export const CAPTURED_STATUSES = [
+  'success',
+  'partially_refunded',
+  'refunded',
+] as const satisfies readonly PaymentStatus[];
+
 /** Everything the POS persists, on one database. */
-export type PosStore = StoreLifecycle & PaymentMethodStore & PosPaymentStore & PosRefundStore & DrawerStore;
+export type PosStore = StoreLifecycle &
+  PaymentMethodStore &
+  PosPaymentStore &
+  PosRefundStore &
+  DrawerStore &
+  PosReportStore;

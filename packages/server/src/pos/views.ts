@@ -77,6 +77,8 @@ export function drawerView(drawer: DrawerRecord) {
     opened_by: drawer.openedBy,
     closed_at: drawer.closedAt,
     closed_by: drawer.closedBy,
+    /** The cashier's note on closing; null when none was given (or the session is open). */
+    close_note: drawer.closeNote,
   };
 }
 

@@ -58,6 +58,8 @@ export function Page({ title, nonce, principal, csrfToken, children }: PageProps
               <a href="/console/orders">Orders</a>
               <a href="/console/alerts">Alerts</a>
               <a href="/console/outbox">Outbox</a>
+              <a href="/console/pos">POS</a>
+              <a href="/console/devices">Devices</a>
               {principal.scope === 'platform_admin' ? <a href="/console/webhooks">Webhooks</a> : null}
             </nav>
             <span class="who">
