@@ -1,6 +1,6 @@
 /**
  * The daily report's store reads on a real database (docs/pos.md, daily report): captured sales
- * created on the day by method and currency, refunds that succeeded on the day under their
+ * created on the day by method and currency, refunds recorded on the day that succeeded, under their
  * payment's method whatever day it was sold, exact sums beyond 2^53, the merchant's own rows only;
  * and the console's list reads (payments of a range, the refunds of a list of payments).
  */
@@ -67,7 +67,7 @@ describe(`the daily report on ${testBackend}`, () => {
     return refund;
   }
 
-  it('counts captured sales of the day and the refunds that succeeded on it, by method and currency', async () => {
+  it('counts captured sales of the day and the refunds recorded on it that succeeded, by method and currency', async () => {
     await pos.openDrawer(openDrawer('drawer-1', 'm1', money(10_000), clock.now()), 'awa');
     await pos.openDrawer(openDrawer('drawer-2', 'm2', money(10_000), clock.now()), 'bo');
     const sale = await cash(2500);

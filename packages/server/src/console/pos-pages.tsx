@@ -164,8 +164,8 @@ export function posPages(services: Services) {
       <>
         {form}
         <p class="muted">
-          Per method and currency: captured sales created on this UTC day (count, gross), refunds that succeeded on it
-          (whatever day their sale was), net = gross − refunds.
+          Per method and currency: captured sales created on this UTC day (count, gross), refunds recorded on it that
+          succeeded (whatever day their sale was), net = gross − refunds.
         </p>
         <ReportTable rows={rows} />
         <p>

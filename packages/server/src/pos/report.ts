@@ -4,7 +4,7 @@ import type { PosReportStore, PosTotals } from './store.js';
 /**
  * The daily report of a merchant's POS (docs/pos.md, daily report): for one UTC day, per method
  * and currency, the captured sales created that day (count, gross) and the refunds that
- * succeeded that day (whatever day their sale was), and net = gross − refunds. Sums are BigInt
+ * recorded that day and succeeded (whatever day their sale was), and net = gross − refunds. Sums are BigInt
  * over the database's exact integer sums: never a float.
  */
 export interface ReportRow {
