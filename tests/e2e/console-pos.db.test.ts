@@ -353,4 +353,51 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
     },
     T,
   );
+
+  it("a payment's own page refunds part of it with a reason; the same form sent twice is one refund; another merchant's is 404", async () => {
+    const sale = (
+      await stack.request<Payment>('POST', '/v1/merchants/cafe-b/payments', {
+        token: ADMIN_TOKEN,
+        headers: { 'idempotency-key': 'console-refund-sale' },
+        body: { method: 'cash', amount_minor: 2_000, currency: 'XOF', description: 'Yassa' },
+      })
+    ).body;
+    // Into a till of its own ("bar"): the refund from the console takes the cash back out of that till.
+    await stack.request('POST', '/v1/merchants/cafe-b/drawer/open', {
+      token: ADMIN_TOKEN,
+      headers: { 'idempotency-key': 'console-refund-till' },
+      body: { opening_minor: 0, currency: 'XOF', till_id: 'bar', operator: 'bo' },
+    });
+    const confirmed = await stack.request('POST', `/v1/merchants/cafe-b/payments/${sale.payment_id}/confirm-cash`, {
+      token: ADMIN_TOKEN,
+      headers: { 'idempotency-key': 'console-refund-confirm' },
+      body: { till_id: 'bar' },
+    });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    const owner = await loggedIn(otherKey);
+    const page = await owner.get(`/console/pos/payments/${sale.payment_id}`);
+    expect(page.status).toBe(200);
+    const csrf = Browser.csrfOf(page.text);
+    const requestKey = /name="request_key" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
+    const refund = { csrf, request_key: requestKey, amount: '700', reason: 'plat froid', confirm: 'yes' };
+    const action = `/console/pos/payments/${sale.payment_id}/refunds`;
+    expect((await owner.post(action, { ...refund, confirm: '' })).status).toBe(400);
+    expect((await owner.post(action, refund)).status).toBe(303);
+    expect((await owner.post(action, refund)).status).toBe(303);
+    const after = await stack.request<{ refunded_minor: number; refunds: Array<{ requested_by: string | null }> }>(
+      'GET',
+      `/v1/merchants/cafe-b/payments/${sale.payment_id}`,
+      { token: ADMIN_TOKEN },
+    );
+    expect(after.body.refunded_minor).toBe(700);
+    expect(after.body.refunds).toHaveLength(1);
+    expect(after.body.refunds[0]?.requested_by).toBe('Bo (owner)');
+    const bar = await stack.request<{ expected_minor: number }>('GET', '/v1/merchants/cafe-b/drawer?till_id=bar', {
+      token: ADMIN_TOKEN,
+    });
+    expect(bar.body.expected_minor).toBe(1_300);
+    const beyond = await owner.post(action, { ...refund, request_key: 'another-form-key', amount: '5000' });
+    expect(beyond.status).toBe(422);
+    expect((await (await loggedIn(ownerKey)).get(`/console/pos/payments/${sale.payment_id}`)).status).toBe(404);
+  }, 60_000);
 });

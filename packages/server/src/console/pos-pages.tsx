@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { fromDecimalString, MoneyFormatError } from '@paystate/core';
+import { fromDecimalString, MoneyFormatError, refundableMinor } from '@paystate/core';
 import type { Services } from '../app/services.js';
+import type { PaymentRecord } from '../pos/store.js';
 import { notFound, PaystateError } from '../errors.js';
 import { statusOf } from '../http/errors.js';
 import { idSchema } from '../http/validate.js';
@@ -23,9 +25,14 @@ import {
   DrawerTable,
   MethodTable,
   PaymentTable,
+  RefundForm,
   ReportTable,
   type MethodRow,
 } from './views/pos.js';
+
+/** What is left to refund of a captured payment (nothing of one not captured). */
+const refundableOf = (payment: PaymentRecord) =>
+  payment.status === 'success' || payment.status === 'partially_refunded' ? refundableMinor(payment) : 0;
 
 /** The most payments one page lists (newest first), and the longest range it covers. */
 const PAYMENT_PAGE = 200;
@@ -127,7 +134,12 @@ export function posPages(services: Services) {
         {payments.length === PAYMENT_PAGE ? (
           <p class="muted">The newest {PAYMENT_PAGE} payments of this range; pick fewer days to see the others.</p>
         ) : null}
-        <PaymentTable payments={payments} refunds={refunds} now={pos.clock.now()} />
+        <PaymentTable
+          payments={payments}
+          refunds={refunds}
+          now={pos.clock.now()}
+          hrefOf={(paymentId) => path(c, merchantId, `/payments/${paymentId}`)}
+        />
       </>,
     );
   });
@@ -274,6 +286,100 @@ export function posPages(services: Services) {
     }
     return c.redirect(path(c, merchantId, `/tills/${drawer.sessionId}`, { done: 'closed' }), 303);
   });
+
+  app.get('/payments/:paymentId', async (c) => {
+    const { merchantId, payment } = await ownPayment(c);
+    const refunds = await pos.store.listRefunds(merchantId, payment.paymentId);
+    const left = refundableOf(payment);
+    const done = c.req.query('done');
+    return render(
+      c,
+      200,
+      `Payment ${payment.paymentId.slice(0, 8)}`,
+      <>
+        <Done message={done ? `Refund ${done}.` : undefined} />
+        <PaymentTable payments={[payment]} refunds={refunds} now={pos.clock.now()} />
+        {canDo(c, 'cashier') && left > 0 ? (
+          <>
+            <h2>Refund</h2>
+            <RefundForm
+              payment={payment}
+              action={path(c, merchantId, `/payments/${payment.paymentId}/refunds`)}
+              csrfToken={c.get('consoleSession').csrfToken}
+              requestKey={randomUUID()}
+              refundableMinor={left}
+            />
+          </>
+        ) : null}
+      </>,
+    );
+  });
+
+  app.post('/payments/:paymentId/refunds', async (c) => {
+    requireConsoleScope(c, 'cashier');
+    const { merchantId, payment } = await ownPayment(c);
+    const form = await c.req.parseBody();
+    const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string).trim() : '');
+    const here = path(c, merchantId, `/payments/${payment.paymentId}`);
+    const refused = (status: number, message: string) =>
+      render(
+        c,
+        status,
+        'Refund',
+        <>
+          <Refusal message={message} />
+          <p>
+            <a href={here}>Back to the payment</a>
+          </p>
+        </>,
+      );
+    const requestKey = idSchema.safeParse(field('request_key'));
+    if (!requestKey.success) return refused(400, 'This form is stale: open the payment again.');
+    if (field('confirm') !== 'yes') return refused(400, 'Tick the box to confirm the refund.');
+    const reason = field('reason');
+    if (reason.length < 3 || reason.length > 500) return refused(400, 'A reason of 3 to 500 characters is required.');
+    let amountMinor: number;
+    try {
+      amountMinor = fromDecimalString(field('amount'), payment.amount.currency).amountMinor;
+    } catch (error) {
+      if (error instanceof MoneyFormatError)
+        return refused(400, `The amount is not an amount in ${payment.amount.currency}: ${error.message}.`);
+      throw error;
+    }
+    if (amountMinor <= 0) return refused(400, 'The amount must be more than zero.');
+    let outcome: string;
+    try {
+      // The form's key names the refund movement: a second submit of the same form continues it, never a second refund.
+      // Cash goes back out of the till it came into (the till, not its closed session: the open one now).
+      const till = payment.drawerSessionId ? await pos.store.getDrawer(merchantId, payment.drawerSessionId) : null;
+      const result = await pos.refund(
+        merchantId,
+        payment.paymentId,
+        {
+          amountMinor,
+          reason,
+          requestedBy: c.get('consoleSession').principal.label,
+          ...(till ? { tillId: till.tillId } : {}),
+        },
+        `console:${requestKey.data}`,
+      );
+      outcome = result.outcome === 'unknown' ? 'sent, its outcome being checked' : 'done';
+    } catch (error) {
+      if (error instanceof PaystateError) return refused(statusOf(error), error.message);
+      throw error;
+    }
+    return c.redirect(path(c, merchantId, `/payments/${payment.paymentId}`, { done: outcome }), 303);
+  });
+
+  /** A payment of another merchant (or none) does not exist for this operator. */
+  async function ownPayment(c: Context) {
+    const merchantId = await merchantOf(c, services);
+    const id = idSchema.safeParse(c.req.param('paymentId'));
+    if (merchantId === null || !id.success) throw notFound('payment', String(c.req.param('paymentId')));
+    const payment = await pos.store.getPayment(merchantId, id.data);
+    if (!payment) throw notFound('payment', id.data);
+    return { merchantId, payment };
+  }
 
   /** A session of another merchant (or none) does not exist for this operator. */
   async function ownDrawer(c: Context) {

@@ -282,8 +282,14 @@ export function DayRangeForm(props: { action: string; from: string; to: string; 
   );
 }
 
-export function PaymentTable(props: { payments: PaymentRecord[]; refunds: RefundRecord[]; now: Date }) {
-  const { payments, refunds, now } = props;
+export function PaymentTable(props: {
+  payments: PaymentRecord[];
+  refunds: RefundRecord[];
+  now: Date;
+  /** Where a payment's own page is (its refunds and the refund form). */
+  hrefOf?: (paymentId: string) => string;
+}) {
+  const { payments, refunds, now, hrefOf } = props;
   if (payments.length === 0) return <p class="muted">No payments on these days.</p>;
   return (
     <Scroll label="Payments">
@@ -305,7 +311,11 @@ export function PaymentTable(props: { payments: PaymentRecord[]; refunds: Refund
             return (
               <tr>
                 <td>
-                  <code>{payment.paymentId.slice(0, 8)}</code>
+                  {hrefOf ? (
+                    <a href={hrefOf(payment.paymentId)}>{payment.paymentId.slice(0, 8)}</a>
+                  ) : (
+                    <code>{payment.paymentId.slice(0, 8)}</code>
+                  )}
                 </td>
                 <td>{payment.methodCode}</td>
                 <td>{formatMoney(payment.amount)}</td>
@@ -377,5 +387,39 @@ export function ReportTable({ rows }: { rows: ReportRow[] }) {
         </tbody>
       </table>
     </Scroll>
+  );
+}
+
+/** A refund of part or all of a POS payment, confirmed, with its reason; the key makes a double submit one refund. */
+export function RefundForm(props: {
+  payment: PaymentRecord;
+  action: string;
+  csrfToken: string;
+  requestKey: string;
+  refundableMinor: number;
+}) {
+  const { payment, action, csrfToken, requestKey, refundableMinor } = props;
+  return (
+    <form method="post" action={action}>
+      <input type="hidden" name="csrf" value={csrfToken} />
+      <input type="hidden" name="request_key" value={requestKey} />
+      <p>Up to {formatMoney({ amountMinor: refundableMinor, currency: payment.amount.currency })} can be refunded.</p>
+      <label>
+        Amount ({payment.amount.currency})
+        <input name="amount" inputmode="decimal" required size={10} />
+      </label>
+      <label>
+        Reason (required)
+        <textarea name="reason" required minlength={3} maxlength={500} rows={2} cols={40}></textarea>
+      </label>
+      <label class="check">
+        <span>
+          <input type="checkbox" name="confirm" value="yes" required /> I give this money back to the payer
+        </span>
+      </label>
+      <p>
+        <button type="submit">Refund</button>
+      </p>
+    </form>
   );
 }
