@@ -400,4 +400,32 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
     expect(beyond.status).toBe(422);
     expect((await (await loggedIn(ownerKey)).get(`/console/pos/payments/${sale.payment_id}`)).status).toBe(404);
   }, 60_000);
+
+  it('a POS refund whose answer was lost is on the first page until it is settled', async () => {
+    const api = <T>(path: string, body?: unknown) =>
+      stack.request<T>('POST', `/v1/merchants/cafe-b/${path}`, {
+        token: ADMIN_TOKEN,
+        headers: { 'idempotency-key': `attention-${path}` },
+        ...(body === undefined ? {} : { body }),
+      });
+    await api('payment-methods', { provider_code: 'yookassa', display_name: 'Card' });
+    const sale = (
+      await api<Payment & { provider_payment_id: string }>('payments', {
+        method: 'yookassa',
+        amount_minor: 5_000,
+        currency: 'RUB',
+      })
+    ).body;
+    await stack.yookassa.setStatus(sale.provider_payment_id, 'succeeded', false);
+    await api(`payments/${sale.payment_id}/check`);
+    stack.yookassa.faults.inject('refund', { delayMs: 1_500, times: 1 });
+    const refund = await api(`payments/${sale.payment_id}/refunds`, { amount_minor: 2_000 });
+    expect(refund.status).toBe(202);
+    const owner = await loggedIn(otherKey);
+    const home = await owner.get('/console');
+    expect(home.text).toContain('POS refunds open or in review');
+    expect(home.text).toContain(`/console/pos/payments/${sale.payment_id}`);
+    // The merchant's other operator sees it; cafe-a's does not.
+    expect((await (await loggedIn(ownerKey)).get('/console')).text).not.toContain(sale.payment_id);
+  });
 });

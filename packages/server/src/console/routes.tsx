@@ -11,7 +11,7 @@ import { idSchema } from '../http/validate.js';
 import { actsFor, grantsScope, type Scope } from '../merchants/scopes.js';
 import type { OrderRecord } from '../orders/store.js';
 import type { ConsoleSession } from './sessions.js';
-import type { EffectView } from './store.js';
+import type { EffectView, OpenRefundView } from './store.js';
 import { SESSION_TTL_MS } from './sessions.js';
 import { devicePages } from './device-pages.js';
 import { posPages } from './pos-pages.js';
@@ -150,8 +150,12 @@ export function consoleRoutes(services: Services) {
       (effect: EffectView) => effect.kind === 'REFUND',
     );
     const alerts = await services.alerts.list({ state: 'open', limit: 100, ...(merchantId ? { merchantId } : {}) });
+    const platform = principal.merchantId === null;
     const attention = {
       alerts,
+      posRefunds: await consoleStore.openRefunds(principal.merchantId, 100),
+      paymentHref: (refund: OpenRefundView) =>
+        `/console/pos/payments/${refund.paymentId}${platform ? `?merchant_id=${encodeURIComponent(refund.merchantId)}` : ''}`,
       manualMake: await list('manual_make'),
       makeFailed: await list('make_failed'),
       review: await list('requires_manual_review'),

@@ -1,6 +1,6 @@
-import type { consoleUsers, effects, webhookInbox } from '../db/schema.sqlite.js';
+import type { consoleUsers, effects, paymentRefunds, webhookInbox } from '../db/schema.sqlite.js';
 import type { Scope } from '../merchants/scopes.js';
-import type { ConsoleUserRecord, DeliveryView, EffectView } from './store.js';
+import type { ConsoleUserRecord, DeliveryView, EffectView, OpenRefundView } from './store.js';
 
 // Both dialects infer the same row types (tests/server/db/schema-parity.test.ts): one mapping serves both.
 
@@ -30,5 +30,21 @@ export function deliveryViewOf(row: typeof webhookInbox.$inferSelect): DeliveryV
     receivedAt: row.receivedAt,
     processedAt: row.processedAt,
     rawBody: row.rawBody,
+  };
+}
+
+/** Refunds still open: their outcome unknown, or waiting for a person. */
+export const OPEN_REFUND_STATUSES = ['requested', 'sending', 'review'] as const;
+
+export function openRefundOf(row: typeof paymentRefunds.$inferSelect): OpenRefundView {
+  return {
+    refundId: row.id,
+    paymentId: row.paymentId,
+    merchantId: row.merchantId,
+    amountMinor: row.amountMinor,
+    currency: row.currency,
+    status: row.status,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
   };
 }

@@ -2,8 +2,8 @@
 import { and, asc, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../db/connection.pg.js';
 import { preparedPg } from '../db/prepared-pg.js';
-import { consoleSessions, consoleUsers, effects, orders, webhookInbox } from '../db/schema.pg.js';
-import { deliveryViewOf, effectViewOf, userOf } from './rows.js';
+import { consoleSessions, consoleUsers, effects, orders, paymentRefunds, webhookInbox } from '../db/schema.pg.js';
+import { deliveryViewOf, effectViewOf, OPEN_REFUND_STATUSES, openRefundOf, userOf } from './rows.js';
 import type { ConsoleSessionRecord, ConsoleStore, ConsoleUserRecord, SessionSubjectKind } from './store.js';
 
 const OPEN = ['pending', 'failed'] as const;
@@ -99,6 +99,23 @@ export class PgConsoleStore implements ConsoleStore {
       .where(and(eq(effects.id, id), inArray(effects.status, [...OPEN])))
       .returning({ id: effects.id });
     return updated.length === 1;
+  }
+
+  async openRefunds(merchantId: string | null, limit: number) {
+    const rows = await (
+      await this.db()
+    )
+      .select()
+      .from(paymentRefunds)
+      .where(
+        and(
+          inArray(paymentRefunds.status, [...OPEN_REFUND_STATUSES]),
+          merchantId === null ? undefined : eq(paymentRefunds.merchantId, merchantId),
+        ),
+      )
+      .orderBy(asc(paymentRefunds.createdAt))
+      .limit(limit);
+    return rows.map(openRefundOf);
   }
 
   async deliveries(filter: { provider?: string; outcome?: string; limit: number }) {

@@ -1,8 +1,8 @@
 /** The console's records on SQLite: user names unique (an index decides), sessions by their token's digest. */
 import { and, asc, desc, eq, inArray, lte, type SQL } from 'drizzle-orm';
 import type { SqliteDb } from '../db/connection.sqlite.js';
-import { consoleSessions, consoleUsers, effects, orders, webhookInbox } from '../db/schema.sqlite.js';
-import { deliveryViewOf, effectViewOf, userOf } from './rows.js';
+import { consoleSessions, consoleUsers, effects, orders, paymentRefunds, webhookInbox } from '../db/schema.sqlite.js';
+import { deliveryViewOf, effectViewOf, OPEN_REFUND_STATUSES, openRefundOf, userOf } from './rows.js';
 import type { ConsoleSessionRecord, ConsoleStore, ConsoleUserRecord, SessionSubjectKind } from './store.js';
 
 const OPEN = ['pending', 'failed'] as const;
@@ -79,6 +79,22 @@ export class SqliteConsoleStore implements ConsoleStore {
       .where(and(eq(effects.id, id), inArray(effects.status, [...OPEN])))
       .run();
     return result.changes === 1;
+  }
+
+  async openRefunds(merchantId: string | null, limit: number) {
+    return this.db
+      .select()
+      .from(paymentRefunds)
+      .where(
+        and(
+          inArray(paymentRefunds.status, [...OPEN_REFUND_STATUSES]),
+          merchantId === null ? undefined : eq(paymentRefunds.merchantId, merchantId),
+        ),
+      )
+      .orderBy(asc(paymentRefunds.createdAt))
+      .limit(limit)
+      .all()
+      .map(openRefundOf);
   }
 
   async deliveries(filter: { provider?: string; outcome?: string; limit: number }) {

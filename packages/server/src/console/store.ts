@@ -45,6 +45,18 @@ export interface DeliveryView {
   rawBody: string;
 }
 
+/** A POS refund whose outcome is not known (requested, sending) or that waits for a person (review). */
+export interface OpenRefundView {
+  refundId: string;
+  paymentId: string;
+  merchantId: string;
+  amountMinor: number;
+  currency: string;
+  status: string;
+  lastError: string | null;
+  createdAt: string;
+}
+
 export interface ConsoleStore {
   /** False when the user name is taken. */
   insertUser(user: ConsoleUserRecord): Promise<boolean>;
@@ -62,6 +74,8 @@ export interface ConsoleStore {
   openEffects(merchantId: string | null, limit: number): Promise<EffectView[]>;
   /** Makes a pending or failed effect due now (the dispatcher takes it on its next pass). */
   retryEffectNow(id: number, merchantId: string | null, now: string): Promise<boolean>;
+  /** POS refunds not settled, oldest first; one merchant's or every merchant's. */
+  openRefunds(merchantId: string | null, limit: number): Promise<OpenRefundView[]>;
   deliveries(filter: { provider?: string; outcome?: string; limit: number }): Promise<DeliveryView[]>;
   getDelivery(id: number): Promise<DeliveryView | null>;
 }

@@ -1,7 +1,9 @@
 import type { AlertRecord } from '../../alerts/store.js';
 import type { OrderRecord } from '../../orders/store.js';
 import { AlertTable } from './alerts.js';
-import type { EffectView } from '../store.js';
+import { formatMoney } from '@paystate/core';
+import type { EffectView, OpenRefundView } from '../store.js';
+import { Scroll, When } from './layout.js';
 import { EffectTable } from './order.js';
 import { OrderTable } from './orders.js';
 
@@ -13,6 +15,10 @@ export interface Attention {
   stuck: OrderRecord[];
   /** Refunds not known to be done: pending or failed REFUND effects. */
   refunds: EffectView[];
+  /** POS refunds requested, being sent, or in review. */
+  posRefunds: OpenRefundView[];
+  /** Where a POS payment's page is. */
+  paymentHref: (refund: OpenRefundView) => string;
 }
 
 /** Everything that waits for a person, with counts and ages. */
@@ -38,6 +44,10 @@ export function AttentionPage(props: { attention: Attention; now: Date; csrfToke
           Refunds not known to be done
         </div>
         <div class="card">
+          <strong>{attention.posRefunds.length}</strong>
+          POS refunds open or in review
+        </div>
+        <div class="card">
           <strong>{attention.alerts.length}</strong>
           Open alerts
         </div>
@@ -61,6 +71,47 @@ export function AttentionPage(props: { attention: Attention; now: Date; csrfToke
           Refunds of unknown outcome <span class="badge">{attention.refunds.length}</span>
         </h2>
         <EffectTable effects={attention.refunds} now={now} />
+      </section>
+      <section>
+        <h2>
+          POS refunds open or in review <span class="badge">{attention.posRefunds.length}</span>
+        </h2>
+        {attention.posRefunds.length === 0 ? (
+          <p class="muted">None.</p>
+        ) : (
+          <Scroll label="POS refunds">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Payment</th>
+                  <th scope="col">Merchant</th>
+                  <th scope="col">Amount</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Last error</th>
+                  <th scope="col">Requested</th>
+                </tr>
+              </thead>
+              <tbody>
+                {attention.posRefunds.map((refund) => (
+                  <tr>
+                    <td>
+                      <a href={attention.paymentHref(refund)}>{refund.paymentId.slice(0, 8)}</a>
+                    </td>
+                    <td>{refund.merchantId}</td>
+                    <td>{formatMoney({ amountMinor: refund.amountMinor, currency: refund.currency })}</td>
+                    <td>
+                      <span class="badge">{refund.status}</span>
+                    </td>
+                    <td>{refund.lastError ?? ''}</td>
+                    <td>
+                      <When at={refund.createdAt} now={now} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Scroll>
+        )}
       </section>
     </>
   );
