@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startStack, type Stack } from '../support/harness.js';
 import { browserAvailable, launchChromium } from '../support/browser.js';
+import { issueKey } from '../support/console-client.js';
 
 describe.skipIf(!browserAvailable)('console actions in Chromium', () => {
   let stack: Stack;
@@ -16,12 +17,11 @@ describe.skipIf(!browserAvailable)('console actions in Chromium', () => {
 
   beforeAll(async () => {
     stack = await startStack({ merchants: ['cafe-a'] });
-    ownerKey = (
-      await stack.request<{ key: string }>('POST', '/v1/admin/api-keys', {
-        token: ADMIN_TOKEN,
-        body: { scope: 'merchant_admin', label: 'Ana (owner)', merchant_id: 'cafe-a' },
-      })
-    ).body.key;
+    ownerKey = await issueKey(stack, ADMIN_TOKEN, {
+      scope: 'merchant_admin',
+      label: 'Ana (owner)',
+      merchant_id: 'cafe-a',
+    });
     await stack.createDevice('dev-a', { merchant_id: 'cafe-a' });
     browser = await launchChromium();
   }, 60_000);

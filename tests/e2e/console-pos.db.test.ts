@@ -8,42 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startStack, type Stack } from '../support/harness.js';
+import { ConsoleClient } from '../support/console-client.js';
 import { testBackend } from '../support/temp-db.js';
 
 const T = 20_000;
-
-/** A browser's cookie jar for one origin, enough for the console's one cookie. */
-class Browser {
-  private cookie = '';
-  constructor(private readonly base: string) {}
-
-  async get(path: string) {
-    return this.send('GET', path);
-  }
-
-  async post(path: string, form: Record<string, string>) {
-    return this.send('POST', path, new URLSearchParams(form).toString(), {
-      'content-type': 'application/x-www-form-urlencoded',
-      origin: this.base,
-    });
-  }
-
-  private async send(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: { ...headers, ...(this.cookie ? { cookie: this.cookie } : {}) },
-      ...(body === undefined ? {} : { body }),
-    });
-    const set = response.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!.endsWith('=') ? '' : set.split(';')[0]!;
-    return { status: response.status, headers: response.headers, text: await response.text() };
-  }
-
-  static csrfOf(html: string): string {
-    return /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  }
-}
 
 interface Payment {
   payment_id: string;
@@ -123,12 +91,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
     await stack?.stop();
   });
 
-  async function loggedIn(key: string): Promise<Browser> {
-    const browser = new Browser(stack.server.url);
-    const login = await browser.post('/console/login', { key });
-    expect(login.status, login.text).toBe(303);
-    return browser;
-  }
+  const loggedIn = (key: string) => ConsoleClient.loggedIn(stack.server.url, key);
 
   it(
     "every POS and device page answers its merchant's operators; another merchant's operator gets 404",
@@ -192,7 +155,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
       expect(
         (
           await other.post(`/console/pos/tills/${sessionA}/close`, {
-            csrf: Browser.csrfOf(otherTill.text),
+            csrf: ConsoleClient.csrfOf(otherTill.text),
             counted: '1',
             confirm: 'yes',
           })
@@ -201,7 +164,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
       expect(
         (
           await other.post('/console/devices/dev-a/rotate-key', {
-            csrf: Browser.csrfOf(otherTill.text),
+            csrf: ConsoleClient.csrfOf(otherTill.text),
             confirm: 'yes',
           })
         ).status,
@@ -212,7 +175,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
       const readTill = await reader.get(`/console/pos/tills/${sessionA}`);
       expect(readTill.status).toBe(200);
       expect(readTill.text).not.toContain('name="counted"');
-      const csrf = Browser.csrfOf(readTill.text);
+      const csrf = ConsoleClient.csrfOf(readTill.text);
       expect(
         (await reader.post(`/console/pos/tills/${sessionA}/close`, { csrf, counted: '1', confirm: 'yes' })).status,
       ).toBe(403);
@@ -264,7 +227,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
     async () => {
       const cashier = await loggedIn(cashierKey);
       const till = await cashier.get(`/console/pos/tills/${sessionA}`);
-      const csrf = Browser.csrfOf(till.text);
+      const csrf = ConsoleClient.csrfOf(till.text);
       const close = `/console/pos/tills/${sessionA}/close`;
       // No form token, no confirmation, not an amount: refused, the till stays open.
       expect((await cashier.post(close, { counted: '11450', confirm: 'yes' })).status).toBe(403);
@@ -327,7 +290,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
       const owner = await loggedIn(ownerKey);
       const page = await owner.get('/console/devices/dev-a');
       expect(page.text).toContain(deviceKey.slice(0, 16));
-      const csrf = Browser.csrfOf(page.text);
+      const csrf = ConsoleClient.csrfOf(page.text);
       expect((await owner.post('/console/devices/dev-a/rotate-key', { csrf })).status).toBe(400);
       expect((await report(deviceKey)).status).toBe(404);
 
@@ -377,7 +340,7 @@ describe(`the console's POS and device pages on ${testBackend}`, () => {
     const owner = await loggedIn(otherKey);
     const page = await owner.get(`/console/pos/payments/${sale.payment_id}`);
     expect(page.status).toBe(200);
-    const csrf = Browser.csrfOf(page.text);
+    const csrf = ConsoleClient.csrfOf(page.text);
     const requestKey = /name="request_key" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
     const refund = { csrf, request_key: requestKey, amount: '700', reason: 'plat froid', confirm: 'yes' };
     const action = `/console/pos/payments/${sale.payment_id}/refunds`;

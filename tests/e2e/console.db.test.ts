@@ -5,44 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startStack, type Stack } from '../support/harness.js';
+import { ConsoleClient } from '../support/console-client.js';
 import { testBackend } from '../support/temp-db.js';
 
 const T = 20_000;
-
-/** A browser's cookie jar for one origin, enough for the console's one cookie. */
-class Browser {
-  private cookie = '';
-  constructor(private readonly base: string) {}
-
-  async get(path: string) {
-    return this.send('GET', path);
-  }
-
-  async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-    return this.send('POST', path, new URLSearchParams(form).toString(), {
-      'content-type': 'application/x-www-form-urlencoded',
-      origin: this.base,
-      ...headers,
-    });
-  }
-
-  private async send(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: { ...headers, ...(this.cookie ? { cookie: this.cookie } : {}) },
-      ...(body === undefined ? {} : { body }),
-    });
-    const set = response.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!.endsWith('=') ? '' : set.split(';')[0]!;
-    return { status: response.status, headers: response.headers, text: await response.text() };
-  }
-
-  /** The form token of the page's forms. */
-  static csrfOf(html: string): string {
-    return /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  }
-}
 
 describe(`the operator console on ${testBackend}`, () => {
   let stack: Stack;
@@ -81,23 +47,18 @@ describe(`the operator console on ${testBackend}`, () => {
     await stack?.stop();
   });
 
-  async function loggedIn(key: string): Promise<Browser> {
-    const browser = new Browser(stack.server.url);
-    const login = await browser.post('/console/login', { key });
-    expect(login.status, login.text).toBe(303);
-    return browser;
-  }
+  const loggedIn = (key: string) => ConsoleClient.loggedIn(stack.server.url, key);
 
   it(
     'login sets an HttpOnly SameSite=Strict cookie; every page has a nonce CSP; logout ends the session',
     async () => {
-      const browser = new Browser(stack.server.url);
+      const browser = new ConsoleClient(stack.server.url);
       expect((await browser.get('/console')).status).toBe(303);
       const refused = await browser.post('/console/login', { key: `${ownerKey.slice(0, -2)}xx` });
       expect(refused.status).toBe(401);
       expect(refused.text).toContain('not valid');
 
-      const login = await new Browser(stack.server.url).post('/console/login', { key: ownerKey });
+      const login = await new ConsoleClient(stack.server.url).post('/console/login', { key: ownerKey });
       expect(login.headers.get('set-cookie')).toMatch(/HttpOnly/i);
       expect(login.headers.get('set-cookie')).toMatch(/SameSite=Strict/i);
       expect(login.headers.get('set-cookie')).toMatch(/Path=\/console/);
@@ -115,7 +76,7 @@ describe(`the operator console on ${testBackend}`, () => {
       expect(home.text).toContain(`<style nonce="${nonce}">`);
       expect(home.text).not.toMatch(/<script/);
 
-      const out = await owner.post('/console/logout', { csrf: Browser.csrfOf(home.text) });
+      const out = await owner.post('/console/logout', { csrf: ConsoleClient.csrfOf(home.text) });
       expect(out.status).toBe(303);
       expect((await owner.get('/console')).status).toBe(303);
     },
@@ -133,7 +94,7 @@ describe(`the operator console on ${testBackend}`, () => {
 
       const confirm = await owner.get(`/console/orders/${failedOrder}/actions/mark_made`);
       expect(confirm.status).toBe(200);
-      const csrf = Browser.csrfOf(confirm.text);
+      const csrf = ConsoleClient.csrfOf(confirm.text);
       // A forged form: no token, a wrong one, or posted from another site.
       expect(
         (await owner.post(`/console/orders/${failedOrder}/actions/mark_made`, { note: 'made by hand' })).status,
@@ -190,7 +151,7 @@ describe(`the operator console on ${testBackend}`, () => {
         scope: 'merchant_admin',
         merchantId: 'cafe-a',
       });
-      const browser = new Browser(stack.server.url);
+      const browser = new ConsoleClient(stack.server.url);
       expect((await browser.post('/console/login', { username: 'ana', password: 'wrong password!!' })).status).toBe(
         401,
       );
@@ -226,9 +187,12 @@ describe(`the operator console on ${testBackend}`, () => {
       const other = await loggedIn(otherKey);
       const otherHome = await other.get('/console/alerts');
       expect(
-        (await other.post(`/console/alerts/${alertId}/acknowledge`, { csrf: Browser.csrfOf(otherHome.text) })).status,
+        (await other.post(`/console/alerts/${alertId}/acknowledge`, { csrf: ConsoleClient.csrfOf(otherHome.text) }))
+          .status,
       ).toBe(404);
-      const acked = await owner.post(`/console/alerts/${alertId}/acknowledge`, { csrf: Browser.csrfOf(home.text) });
+      const acked = await owner.post(`/console/alerts/${alertId}/acknowledge`, {
+        csrf: ConsoleClient.csrfOf(home.text),
+      });
       expect(acked.status).toBe(303);
       const listed = await stack.request<{ alerts: Array<{ id: string; acknowledged_by: string | null }> }>(
         'GET',
@@ -256,7 +220,7 @@ describe(`the operator console on ${testBackend}`, () => {
       const page = await platform.get(`/console/webhooks/${deliveryId}`);
       expect(page.text).toContain(paymentId);
       const replayed = await platform.post(`/console/webhooks/${deliveryId}/replay`, {
-        csrf: Browser.csrfOf(page.text),
+        csrf: ConsoleClient.csrfOf(page.text),
       });
       expect(replayed.status).toBe(303);
       expect(replayed.headers.get('location')).toContain('replayed=applied');
