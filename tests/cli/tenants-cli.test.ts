@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, loadSettings, openTenants } from '@paystate/server';
+import { createRuntime, loadSettings, openAlerts, openTenants } from '@paystate/server';
 import { WaveSandbox } from '@paystate/sandbox';
 import { paystate } from '../support/cli.js';
 import { tempDatabaseUrl } from '../support/temp-db.js';
@@ -108,11 +108,27 @@ describe('paystate merchants, api-keys and keys rotate (real binary, temporary d
     expect(withoutKey.code).not.toBe(0);
     expect(withoutKey.stderr).toContain('PAYSTATE_MASTER_KEY');
 
+    // An alert webhook channel's signing secret is sealed under the same master key.
+    const withK1 = await openAlerts(
+      loadSettings({ DATABASE_URL: temp.url, PAYSTATE_MASTER_KEY: k1, LOG_LEVEL: 'silent' }),
+      silent,
+    );
+    const { channel } = await withK1.alerts.addChannel('lome-1', 'webhook', 'https://hooks.example.com/paystate');
+    await withK1.close();
+
     // Rotation: the new key first, the old one still listed; afterwards the old one is not needed.
     const rotated = await paystate([...db, 'keys', 'rotate', '--json'], { PAYSTATE_MASTER_KEY: `${k2},${k1}` });
-    expect(JSON.parse(rotated.stdout)).toEqual({ resealed: 1, alreadyCurrent: 0, skipped: 0 });
+    expect(JSON.parse(rotated.stdout)).toEqual({ resealed: 2, alreadyCurrent: 0, skipped: 0 });
     const again = await paystate([...db, 'keys', 'rotate', '--json'], { PAYSTATE_MASTER_KEY: `${k2},${k1}` });
-    expect(JSON.parse(again.stdout)).toEqual({ resealed: 0, alreadyCurrent: 1, skipped: 0 });
+    expect(JSON.parse(again.stdout)).toEqual({ resealed: 0, alreadyCurrent: 2, skipped: 0 });
+    const withK2 = await openAlerts(
+      loadSettings({ DATABASE_URL: temp.url, PAYSTATE_MASTER_KEY: k2, LOG_LEVEL: 'silent' }),
+      silent,
+    );
+    const [resealed] = await withK2.alerts.listChannels('lome-1');
+    await withK2.close();
+    expect(resealed).toMatchObject({ id: channel.id });
+    expect(resealed?.keyId).not.toBe(channel.keyId);
 
     const opened = async (setting: string) => {
       const tenants = await openTenants(

@@ -123,6 +123,24 @@ export class AlertService {
     return this.deps.store.listDeliveries(channelId, limit);
   }
 
+  /** Re-seals every webhook secret not yet under the current master key (`paystate keys rotate`). */
+  async rotate(): Promise<{ resealed: number; alreadyCurrent: number; skipped: number }> {
+    const keyring = this.requireKeyring();
+    const report = { resealed: 0, alreadyCurrent: 0, skipped: 0 };
+    for (const channel of await this.deps.store.listSealedChannels()) {
+      if (channel.keyId === null || channel.sealedSecret === null) continue;
+      if (channel.keyId === keyring.currentKeyId) {
+        report.alreadyCurrent += 1;
+        continue;
+      }
+      const context = channelSealingContext(channel);
+      const resealed = keyring.seal(keyring.open(channel.keyId, channel.sealedSecret, context), context);
+      if (await this.deps.store.resealChannel(channel.id, channel.keyId, resealed)) report.resealed += 1;
+      else report.skipped += 1;
+    }
+    return report;
+  }
+
   private requireKeyring(): Keyring {
     if (!this.deps.keyring)
       throw new PaystateError(

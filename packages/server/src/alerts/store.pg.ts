@@ -5,7 +5,7 @@
  * claim due deliveries with FOR UPDATE SKIP LOCKED under a lease. Every call waits for the
  * schema (`prepared`).
  */
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { PgDb } from '../db/connection.pg.js';
 import { isSerializationFailure, retrying } from '../db/retry.js';
 import { alertChannels, alertDeliveries, alerts } from '../db/schema.pg.js';
@@ -128,6 +128,26 @@ export class PgAlertStore implements AlertStore {
       .where(eq(alertChannels.id, id))
       .returning();
     return row ? channelOf(row) : null;
+  }
+
+  async listSealedChannels() {
+    await this.prepared;
+    const rows = await this.db
+      .select()
+      .from(alertChannels)
+      .where(isNotNull(alertChannels.sealedSecret))
+      .orderBy(asc(alertChannels.id));
+    return rows.map(channelOf);
+  }
+
+  async resealChannel(id: string, fromKeyId: string, sealed: { keyId: string; sealed: string }) {
+    await this.prepared;
+    const updated = await this.db
+      .update(alertChannels)
+      .set({ keyId: sealed.keyId, sealedSecret: sealed.sealed })
+      .where(and(eq(alertChannels.id, id), eq(alertChannels.keyId, fromKeyId)))
+      .returning({ id: alertChannels.id });
+    return updated.length === 1;
   }
 
   async claimDueDeliveries(now: string, leaseUntil: string, limit: number) {

@@ -4,7 +4,7 @@
  * open two windows of one channel; a delivery is claimed (leased, one more attempt counted) in
  * one BEGIN IMMEDIATE transaction, so two workers never take the same one.
  */
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { SqliteDb } from '../db/connection.sqlite.js';
 import { alertChannels, alertDeliveries, alerts } from '../db/schema.sqlite.js';
 import {
@@ -109,6 +109,25 @@ export class SqliteAlertStore implements AlertStore {
   async deactivateChannel(id: string) {
     const row = this.db.update(alertChannels).set({ active: false }).where(eq(alertChannels.id, id)).returning().get();
     return row ? channelOf(row) : null;
+  }
+
+  async listSealedChannels() {
+    return this.db
+      .select()
+      .from(alertChannels)
+      .where(isNotNull(alertChannels.sealedSecret))
+      .orderBy(asc(alertChannels.id))
+      .all()
+      .map(channelOf);
+  }
+
+  async resealChannel(id: string, fromKeyId: string, sealed: { keyId: string; sealed: string }) {
+    const result = this.db
+      .update(alertChannels)
+      .set({ keyId: sealed.keyId, sealedSecret: sealed.sealed })
+      .where(and(eq(alertChannels.id, id), eq(alertChannels.keyId, fromKeyId)))
+      .run();
+    return result.changes === 1;
   }
 
   async claimDueDeliveries(now: string, leaseUntil: string, limit: number) {

@@ -85,6 +85,10 @@ export interface AlertStore {
   listChannels(merchantId: string): Promise<AlertChannelRecord[]>;
   /** No more digests open for it; the deliveries already due still go. Null when there is no such channel. */
   deactivateChannel(id: string): Promise<AlertChannelRecord | null>;
+  /** Every channel with a sealed secret, of every merchant (`paystate keys rotate`). */
+  listSealedChannels(): Promise<AlertChannelRecord[]>;
+  /** Re-seals a channel's secret only if it is still sealed under `fromKeyId` (compare-and-set). */
+  resealChannel(id: string, fromKeyId: string, sealed: { keyId: string; sealed: string }): Promise<boolean>;
 
   /** Pending deliveries due at `now`, leased until `leaseUntil` with one more attempt counted. */
   claimDueDeliveries(now: string, leaseUntil: string, limit: number): Promise<AlertDeliveryRecord[]>;
