@@ -113,7 +113,7 @@ describe('paystate merchants, api-keys and keys rotate (real binary, temporary d
       loadSettings({ DATABASE_URL: temp.url, PAYSTATE_MASTER_KEY: k1, LOG_LEVEL: 'silent' }),
       silent,
     );
-    const { channel } = await withK1.alerts.addChannel('lome-1', 'webhook', 'https://hooks.example.com/paystate');
+    const { channel } = await withK1.alerts.addChannel('lome-1', 'webhook', 'http://127.0.0.1:9/paystate');
     await withK1.close();
 
     // Rotation: the new key first, the old one still listed; afterwards the old one is not needed.

@@ -25,11 +25,16 @@ const TABLES = [
   'cash_drawer_movements',
   'idempotency_keys',
   'tickets',
+  'alerts',
+  'alert_channels',
+  'alert_deliveries',
+  'console_users',
+  'console_sessions',
 ];
 
 describe(`merchant isolation on ${testBackend}: another merchant's key, every route, every scope`, () => {
   let stack: Stack;
-  const b = { orderId: '', paymentId: '', sessionId: '', accountId: '', keyId: '' };
+  const b = { orderId: '', paymentId: '', sessionId: '', accountId: '', keyId: '', channelId: '', alertId: '' };
   const keysOfA = new Map<string, string>();
 
   const call = <T = unknown>(token: string, method: string, path: string, body?: unknown) =>
@@ -110,6 +115,14 @@ describe(`merchant isolation on ${testBackend}: another merchant's key, every ro
       }),
     );
     b.accountId = account.id;
+    const channel = await created(
+      call<{ id: string }>(ADMIN_TOKEN, 'POST', '/v1/merchants/iso-b/alert-channels', {
+        kind: 'webhook',
+        target: 'http://127.0.0.1:9/iso-b',
+      }),
+    );
+    b.channelId = channel.id;
+    b.alertId = (await stack.runtime.alerts.record('stuck', { merchantId: 'iso-b', orderId: b.orderId })).id;
     for (const scope of ['merchant_admin', 'cashier', 'read_only', 'device'] as const) {
       const issued = await created(
         call<{ key: string }>(ADMIN_TOKEN, 'POST', '/v1/admin/api-keys', {
@@ -170,6 +183,12 @@ describe(`merchant isolation on ${testBackend}: another merchant's key, every ro
       ['POST', `/v1/admin/orders/${b.orderId}/actions`, { action: 'resolve', note: 'x' }],
       ['POST', `/v1/devices/dev-b/orders/${b.orderId}/result`, { result: 'made' }],
       ['POST', `/v1/devices/dev-a/orders/${b.orderId}/result`, { result: 'made' }],
+      ['GET', `${m}/alert-channels`],
+      ['POST', `${m}/alert-channels`, { kind: 'webhook', target: 'http://127.0.0.1:9/x' }],
+      ['GET', `${m}/alert-channels/${b.channelId}`],
+      ['DELETE', `${m}/alert-channels/${b.channelId}`],
+      ['GET', `/v1/admin/alerts/${b.alertId}`],
+      ['POST', `/v1/admin/alerts/${b.alertId}/acknowledge`],
     ];
   };
 
