@@ -16,6 +16,25 @@ afterEach(async () => {
 });
 
 const masterKey = () => randomBytes(32).toString('base64');
+
+/** `paystate merchants accounts add lome-1 wave` with a credentials file, as JSON. */
+const addWaveAccount = (db: string[], credentials: string, env: Record<string, string>) =>
+  paystate(
+    [
+      ...db,
+      'merchants',
+      'accounts',
+      'add',
+      'lome-1',
+      'wave',
+      '--label',
+      'main',
+      '--credentials',
+      credentials,
+      '--json',
+    ],
+    env,
+  );
 const silent = pino({ level: 'silent' });
 
 describe('paystate merchants, api-keys and keys rotate (real binary, temporary database)', () => {
@@ -71,24 +90,9 @@ describe('paystate merchants, api-keys and keys rotate (real binary, temporary d
     const credentials = join(tmpdir(), `paystate-wave-${randomBytes(4).toString('hex')}.json`);
     const secret = `wave_live_${randomBytes(12).toString('hex')}`;
     writeFileSync(credentials, JSON.stringify({ WAVE_API_KEY: secret, WAVE_WEBHOOK_SECRET: `${secret}_whs` }));
-    const added = await paystate(
-      [
-        ...db,
-        'merchants',
-        'accounts',
-        'add',
-        'lome-1',
-        'wave',
-        '--label',
-        'main',
-        '--credentials',
-        credentials,
-        '--json',
-      ],
-      {
-        PAYSTATE_MASTER_KEY: k1,
-      },
-    );
+    const added = await addWaveAccount(db, credentials, {
+      PAYSTATE_MASTER_KEY: k1,
+    });
     expect(added.code).toBe(0);
     expect(added.stdout + added.stderr).not.toContain(secret);
     const account = JSON.parse(added.stdout) as { id: string; master_key_id: string; webhook_url: string };
@@ -164,22 +168,7 @@ describe('paystate merchants, api-keys and keys rotate (real binary, temporary d
         WAVE_WEBHOOK_SECRET: 'wave_lome_1_whs',
       }),
     );
-    const added = await paystate(
-      [
-        ...db,
-        'merchants',
-        'accounts',
-        'add',
-        'lome-1',
-        'wave',
-        '--label',
-        'main',
-        '--credentials',
-        credentials,
-        '--json',
-      ],
-      master,
-    );
+    const added = await addWaveAccount(db, credentials, master);
     const account = JSON.parse(added.stdout) as { id: string };
     const method = await paystate([
       ...db,
