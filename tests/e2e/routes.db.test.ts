@@ -604,6 +604,17 @@ describe('HTTP routes: error paths and operator actions', () => {
     );
 
     it(
+      'webhooks to made-up provider names add no metrics series (one `unknown` label for all of them)',
+      async () => {
+        for (let i = 0; i < 25; i++) await stack.request('POST', `/v1/webhooks/nosuch${i}`, { body: {} });
+        const text = (await stack.request('GET', '/metrics')).text;
+        expect(text).not.toMatch(/nosuch\d/);
+        expect(text).toMatch(/paystate_webhooks_total\{provider="unknown",outcome="unknown_provider"\} 25/);
+      },
+      T,
+    );
+
+    it(
       'an unknown route answers 404 in the error shape',
       async () => {
         expectError(await stack.request('GET', '/nowhere'), 404, 'not_found');
