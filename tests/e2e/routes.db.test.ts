@@ -615,6 +615,34 @@ describe('HTTP routes: error paths and operator actions', () => {
     );
 
     it(
+      'text a database cannot hold (NUL, a lone surrogate) is refused with 400 on every backend, nothing written',
+      async () => {
+        const before = (await stack.request<{ orders: unknown[] }>('GET', '/v1/admin/orders', { token: ADMIN_TOKEN }))
+          .body.orders.length;
+        for (const productName of ['Latte\u0000', 'Latte \ud800', '\udc00 Latte']) {
+          const raw = JSON.stringify({
+            deviceId: 'dev-1',
+            productId: 'latte',
+            productName,
+            size: 'M',
+            price: 15000,
+            currency: 'RUB',
+          });
+          expectError(await stack.request('POST', '/v1/orders', { raw }), 400, 'validation_failed');
+        }
+        expectError(
+          await stack.request('GET', '/v1/admin/orders?created_before=%00', { token: ADMIN_TOKEN }),
+          400,
+          'invalid_query',
+        );
+        const after = (await stack.request<{ orders: unknown[] }>('GET', '/v1/admin/orders', { token: ADMIN_TOKEN }))
+          .body.orders.length;
+        expect(after).toBe(before);
+      },
+      T,
+    );
+
+    it(
       'an unknown route answers 404 in the error shape',
       async () => {
         expectError(await stack.request('GET', '/nowhere'), 404, 'not_found');

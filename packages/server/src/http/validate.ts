@@ -27,7 +27,35 @@ export function parseQuery<T>(c: Context, schema: z.ZodType<T>): T {
   return parseWith(schema, c.req.query(), 'invalid_query');
 }
 
+/** NUL, or half of a UTF-16 surrogate pair: text no database column can hold (PostgreSQL refuses it). */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The path of the first key or string that holds unstorable text, or null. */
+function unstorableAt(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = unstorableAt(item, `${path}.${i}`);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = UNSTORABLE.test(key) ? `${path}.(key)` : unstorableAt(item, `${path}.${key}`);
+    if (found) return found;
+  }
+  return null;
+}
+
 function parseWith<T>(schema: z.ZodType<T>, raw: unknown, code: string): T {
+  const unstorable = unstorableAt(raw, '');
+  if (unstorable !== null)
+    throw new PaystateError(
+      'invalid',
+      code,
+      `${unstorable.slice(1) || '(body)'}: text with a NUL character or a lone UTF-16 surrogate is refused`,
+    );
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const message = parsed.error.issues
