@@ -118,9 +118,9 @@ export class ProviderAccounts {
   async provider(id: string): Promise<PaymentProvider | null> {
     let account = await this.store.getProviderAccount(id);
     if (!account) return null;
-    const cached = this.built.get(id);
-    if (cached?.version === versionOf(account) && !this.renewalDue(this.open(account))) return cached.provider;
     let sealed = this.open(account);
+    const cached = this.built.get(id);
+    if (cached?.version === versionOf(account) && !this.renewalDue(sealed)) return cached.provider;
     if (this.renewalDue(sealed)) {
       account = await this.renew(account, sealed);
       sealed = this.open(account);
