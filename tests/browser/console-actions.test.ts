@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startStack, type Stack } from '../support/harness.js';
 import { browserAvailable, launchChromium } from '../support/browser.js';
-import { issueKey } from '../support/console-client.js';
+import { failedYooKassaDelivery, issueKey } from '../support/console-client.js';
 
 describe.skipIf(!browserAvailable)('console actions in Chromium', () => {
   let stack: Stack;
@@ -135,16 +135,7 @@ describe.skipIf(!browserAvailable)('console actions in Chromium', () => {
   }, 60_000);
 
   it('a platform operator replays a failed webhook delivery from the inbox', async () => {
-    stack.tmetr.mode = 'accept';
-    const order = await stack.createOrder('dev-a');
-    const { paymentId } = await stack.pay(order.order_id);
-    await stack.yookassa.setStatus(paymentId, 'succeeded', false);
-    stack.yookassa.faults.inject('get', { status: 500, times: 3 });
-    const failed = await stack.request('POST', '/v1/webhooks/yookassa', {
-      body: { type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } },
-    });
-    expect(failed.status).toBe(503);
-    stack.yookassa.faults.clear();
+    const { orderId, paymentId } = await failedYooKassaDelivery(stack, 'dev-a');
 
     const page = await login(ADMIN_TOKEN);
     await page.goto(`${stack.server.url}/console/webhooks?outcome=error`);
@@ -155,6 +146,6 @@ describe.skipIf(!browserAvailable)('console actions in Chromium', () => {
     expect(await page.textContent('pre')).toContain(paymentId);
     await page.getByRole('button', { name: 'Replay' }).click();
     await page.waitForURL(/replayed=applied/);
-    await stack.waitForStatus(order.order_id, 'successful', 5000);
+    await stack.waitForStatus(orderId, 'successful', 5000);
   }, 60_000);
 });

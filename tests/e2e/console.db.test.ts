@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, startStack, type Stack } from '../support/harness.js';
-import { ConsoleClient } from '../support/console-client.js';
+import { ConsoleClient, failedYooKassaDelivery } from '../support/console-client.js';
 import { testBackend } from '../support/temp-db.js';
 
 const T = 20_000;
@@ -202,17 +202,7 @@ describe(`the operator console on ${testBackend}`, () => {
       expect(listed.body.alerts.find((a) => a.id === alertId)?.acknowledged_by).toBe('Ana (owner)');
 
       // A notification whose re-read failed (YooKassa answering 500) is kept as an error...
-      stack.tmetr.mode = 'accept';
-      const order = await stack.createOrder('dev-a');
-      const { paymentId } = await stack.pay(order.order_id);
-      await stack.yookassa.setStatus(paymentId, 'succeeded', false);
-      stack.yookassa.faults.inject('get', { status: 500, times: 3 });
-      const failed = await stack.request('POST', '/v1/webhooks/yookassa', {
-        body: { type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } },
-      });
-      expect(failed.status).toBe(503);
-      expect((await stack.status(order.order_id)).status).toBe('pending');
-      stack.yookassa.faults.clear();
+      const { orderId, paymentId } = await failedYooKassaDelivery(stack, 'dev-a');
       // ...and a platform operator replays it from the inbox: the provider is asked again, the order is paid.
       const platform = await loggedIn(ADMIN_TOKEN);
       const inbox = await platform.get('/console/webhooks?outcome=error');
@@ -224,7 +214,7 @@ describe(`the operator console on ${testBackend}`, () => {
       });
       expect(replayed.status).toBe(303);
       expect(replayed.headers.get('location')).toContain('replayed=applied');
-      await stack.waitForStatus(order.order_id, 'successful', 5000);
+      await stack.waitForStatus(orderId, 'successful', 5000);
       // Replayed once: the delivery is settled and offers no second replay.
       expect((await platform.get(`/console/webhooks/${deliveryId}`)).text).not.toContain('>Replay<');
     },

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { Stack } from './harness.js';
 
 /** The console over plain HTTP, as a browser would use it: one origin, the console's one cookie. */
 export class ConsoleClient {
@@ -51,4 +52,23 @@ export async function issueKey(
 ): Promise<string> {
   return (await stack.request<{ key: string }>('POST', '/v1/admin/api-keys', { token: adminToken, body: request })).body
     .key;
+}
+
+/**
+ * A pending order whose YooKassa notification arrived while the payment could not be re-read
+ * (the API answering 500): the inbox keeps the delivery as an error, the order stays pending.
+ */
+export async function failedYooKassaDelivery(stack: Stack, deviceId: string) {
+  stack.tmetr.mode = 'accept';
+  const order = await stack.createOrder(deviceId);
+  const { paymentId } = await stack.pay(order.order_id);
+  await stack.yookassa.setStatus(paymentId, 'succeeded', false);
+  stack.yookassa.faults.inject('get', { status: 500, times: 3 });
+  const failed = await stack.request('POST', '/v1/webhooks/yookassa', {
+    body: { type: 'notification', event: 'payment.succeeded', object: { id: paymentId, status: 'succeeded' } },
+  });
+  expect(failed.status).toBe(503);
+  expect((await stack.status(order.order_id)).status).toBe('pending');
+  stack.yookassa.faults.clear();
+  return { orderId: order.order_id, paymentId };
 }
