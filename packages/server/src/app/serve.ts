@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { PaystateError } from '../errors.js';
 import type { Runtime } from './runtime.js';
 
 export interface RunningServer {
@@ -24,8 +25,11 @@ export async function startServer(
 ): Promise<RunningServer> {
   // A database that cannot be reached or migrated stops start-up here, before any request.
   await runtime.store.ready();
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    // Only a failure to listen rejects; once listening, server errors go where they went before.
+    const refused = (error: Error) => reject(listenFailure(error, hostname, port));
     const server = serve({ fetch: runtime.app.fetch, port, hostname }, (info) => {
+      server.off('error', refused);
       runtime.dispatcher.start();
       if (options.poller) runtime.poller.start(runtime.settings.PAYMENT_CHECK_INTERVAL_S);
       resolve({
@@ -38,5 +42,28 @@ export async function startServer(
           }).then(() => runtime.close()),
       });
     });
+    server.once('error', refused);
   });
+}
+
+/** A port that is taken or not ours to use, as one line (the caller may add which setting names it). */
+export function listenFailure(error: Error, hostname: string, port: number): Error {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new PaystateError('conflict', 'port_in_use', `port ${port} is already in use on ${hostname}`);
+    case 'EACCES':
+    case 'EPERM':
+      return new PaystateError('forbidden', 'port_forbidden', `no permission to listen on port ${port} of ${hostname}`);
+    case 'EADDRNOTAVAIL':
+      return new PaystateError(
+        'invalid',
+        'host_unavailable',
+        `cannot listen on ${hostname}: not an address of this machine`,
+      );
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new PaystateError('invalid', 'host_unavailable', `cannot listen on ${hostname}: host name not found`);
+    default:
+      return error;
+  }
 }

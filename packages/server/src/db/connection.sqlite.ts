@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.sqlite.js';
+import { missingSqliteDatabase } from './failures.js';
 
 export type SqliteDb = BetterSQLite3Database<typeof schema>;
 
@@ -23,18 +24,35 @@ export function sqlitePathOf(databaseUrl: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
+export interface OpenSqliteOptions {
+  /**
+   * The file must be there already: no directory and no database is created (read-only
+   * commands, so a mistyped path fails instead of leaving an empty database behind).
+   */
+  mustExist?: boolean;
+}
+
 /**
  * Opens the embedded database with the settings docs/architecture.md section 8 asks for: WAL, and
  * synchronous=FULL because WAL's default NORMAL can lose a committed transaction on power loss.
  */
-export function openSqlite(databaseUrl: string): { db: SqliteDb; close(): void } {
+export function openSqlite(databaseUrl: string, options: OpenSqliteOptions = {}): { db: SqliteDb; close(): void } {
   const path = sqlitePathOf(databaseUrl);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
+  if (path !== ':memory:') {
+    if (options.mustExist && !existsSync(path)) throw missingSqliteDatabase(path);
+    if (!options.mustExist) mkdirSync(dirname(path), { recursive: true });
+  }
+  const sqlite = new Database(path, { fileMustExist: options.mustExist === true && path !== ':memory:' });
+  try {
+    // The first statements read the file: a file that is not a database fails here.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
   const db = drizzle(sqlite, { schema });
   return { db, close: () => sqlite.close() };
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Clock } from '@paystate/core';
 import { lifecycleConfigOf, SettingsError, type Settings } from '../app/settings.js';
@@ -23,7 +26,8 @@ import { PgAlertStore } from '../alerts/store.pg.js';
 import { SqliteAlertStore } from '../alerts/store.sqlite.js';
 import type { AlertStore } from '../alerts/store.js';
 import { isPostgresUrl, migratePg, openPg } from './connection.pg.js';
-import { migrateSqlite, openSqlite } from './connection.sqlite.js';
+import { migrateSqlite, openSqlite, sqlitePathOf } from './connection.sqlite.js';
+import { asDatabaseFailure, missingSqliteDatabase } from './failures.js';
 import { redactUrl } from '../secrets/redaction.js';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
@@ -37,13 +41,22 @@ export function databaseKindOf(databaseUrl: string): DatabaseKind {
   );
 }
 
+export interface OpenDatabaseOptions {
+  /**
+   * A SQLite file must exist already (read-only commands): nothing is created, and a missing
+   * file fails with `database_missing`. PostgreSQL databases are never created by paystate.
+   */
+  mustExist?: boolean;
+}
+
 /**
  * Opens the configured database and brings its schema up to date: SQLite at once, PostgreSQL
  * in the background under an advisory lock (every store call waits for it; `store.ready()`
- * reports a failure early).
+ * reports a failure early). A database that cannot be used fails as a `PaystateError` naming it
+ * (db/failures.ts).
  */
-export function openStore(settings: Settings, clock: Clock, logger?: Logger): Store {
-  return openDatabase(settings, clock, logger).store;
+export function openStore(settings: Settings, clock: Clock, logger?: Logger, options: OpenDatabaseOptions = {}): Store {
+  return openDatabase(settings, clock, logger, options).store;
 }
 
 /** The order store and, on the same connection, every other feature's store (closing the order store closes them). */
@@ -51,6 +64,7 @@ export function openDatabase(
   settings: Settings,
   clock: Clock,
   logger?: Logger,
+  options: OpenDatabaseOptions = {},
 ): {
   store: Store;
   tickets: TicketStore;
@@ -65,7 +79,13 @@ export function openDatabase(
     const handle = openPg(settings.DATABASE_URL, {
       onError: (error) => logger?.warn({ err: error }, 'PostgreSQL connection lost; the pool reconnects'),
     });
-    const store = new PgStore(handle, deps, { prepare: () => migratePg(handle.pool), close: handle.close });
+    const store = new PgStore(handle, deps, {
+      prepare: () =>
+        migratePg(handle.pool).catch((error: unknown) => {
+          throw asDatabaseFailure(error, settings.DATABASE_URL);
+        }),
+      close: handle.close,
+    });
     return {
       store,
       tickets: new PgTicketStore(handle.db, () => store.ready()),
@@ -76,8 +96,7 @@ export function openDatabase(
       console: new PgConsoleStore(handle.db, store.ready()),
     };
   }
-  const { db, close } = openSqlite(settings.DATABASE_URL);
-  migrateSqlite(db);
+  const { db, close } = openMigratedSqlite(settings.DATABASE_URL, options);
   return {
     store: new SqliteStore(db, deps, close),
     tickets: new SqliteTicketStore(db),
@@ -89,6 +108,18 @@ export function openDatabase(
   };
 }
 
+function openMigratedSqlite(databaseUrl: string, options: OpenDatabaseOptions): ReturnType<typeof openSqlite> {
+  let opened: ReturnType<typeof openSqlite> | undefined;
+  try {
+    opened = openSqlite(databaseUrl, options);
+    migrateSqlite(opened.db);
+    return opened;
+  } catch (error) {
+    opened?.close();
+    throw asDatabaseFailure(error, databaseUrl);
+  }
+}
+
 /** Applies pending migrations to the configured database (what `paystate migrate` runs). */
 export async function migrateDatabase(databaseUrl: string): Promise<DatabaseKind> {
   const kind = databaseKindOf(databaseUrl);
@@ -96,16 +127,53 @@ export async function migrateDatabase(databaseUrl: string): Promise<DatabaseKind
     const { pool, close } = openPg(databaseUrl);
     try {
       await migratePg(pool);
+    } catch (error) {
+      throw asDatabaseFailure(error, databaseUrl);
     } finally {
       await close();
     }
     return kind;
   }
-  const { db, close } = openSqlite(databaseUrl);
+  openMigratedSqlite(databaseUrl, {}).close();
+  return kind;
+}
+
+/**
+ * Connects to the configured database and reads from it, changing nothing (what `paystate
+ * config check` runs): a SQLite file must exist and be a database; a PostgreSQL server must
+ * answer within `timeoutMs` and admit the login. Fails with the `PaystateError` naming why.
+ */
+export async function probeDatabase(databaseUrl: string, timeoutMs = 5000): Promise<DatabaseKind> {
+  const kind = databaseKindOf(databaseUrl);
+  if (kind === 'postgres') {
+    const client = new pg.Client({
+      connectionString: databaseUrl,
+      connectionTimeoutMillis: timeoutMs,
+      application_name: 'paystate',
+    });
+    // An error after connect (the server going away) is reported by the query below, never thrown on its own.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } catch (error) {
+      throw asDatabaseFailure(error, databaseUrl);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    return kind;
+  }
+  const path = sqlitePathOf(databaseUrl);
+  if (path === ':memory:') return kind;
+  if (!existsSync(path)) throw missingSqliteDatabase(path);
+  let sqlite: Database.Database | undefined;
   try {
-    migrateSqlite(db);
+    sqlite = new Database(path, { readonly: true, fileMustExist: true });
+    sqlite.prepare('select count(*) from sqlite_master').get();
+  } catch (error) {
+    throw asDatabaseFailure(error, databaseUrl);
   } finally {
-    close();
+    sqlite?.close();
   }
   return kind;
 }
