@@ -36,3 +36,5 @@ export { selectDueOrders, selectDueRechecks } from './orders/store.sqlite.js';
 export { claimDueOrdersPg, claimDueRechecksPg, selectDueOrderIdsPg } from './orders/store.pg.js';
 export { posPaymentKey, posRefundKey } from './pos/service.js';
 export { hashRequest } from './idempotency/middleware.js';
+export { answerSchema, documentedOperations, errorBodySchema, type DocumentedOperation } from './http/openapi.js';
+export { openApiDocument, type OpenApiDocument } from './app/openapi.js';

@@ -4,15 +4,16 @@ import type { Services } from '../app/services.js';
 import { notFound } from '../errors.js';
 import { principalOf, requireScope } from '../http/auth.js';
 import { parseId, parseJsonBody } from '../http/validate.js';
+import { deviceReportDoc } from './openapi.js';
 
-const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) });
+export const deviceResultSchema = z.strictObject({ result: z.enum(['made', 'failed']) });
 
 /** What a machine reports about the order it was told to make (a device key, or DEVICE_TOKEN). */
 export function deviceRoutes(services: Services) {
   const { orders } = services;
   const app = new Hono();
 
-  app.post('/v1/devices/:deviceId/orders/:id/result', requireScope('device'), async (c) => {
+  app.post('/v1/devices/:deviceId/orders/:id/result', deviceReportDoc, requireScope('device'), async (c) => {
     const deviceId = parseId(c, 'deviceId');
     // A device key reports for its own machine only (DEVICE_TOKEN, the bootstrap, for any).
     const own = principalOf(c).deviceId;

@@ -1,18 +1,17 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { PaystateError } from '../errors.js';
 import type { Services } from '../app/services.js';
 import { parseId } from '../http/validate.js';
 import { providerCodes } from '../providers/registry.js';
+import { webhookDocs } from './openapi.js';
 
 /** Provider notifications (docs/architecture.md section 4): never trusted, always re-read. */
 export function webhookRoutes(services: Services) {
   const { orders, webhooks } = services;
   const app = new Hono();
 
-  // MTN MoMo delivers callbacks with PUT; everyone else POSTs. A merchant's own provider account
-  // has its own URL (`/:accountId`), verified with that account's secret (docs/merchants.md).
-  app.on(['POST', 'PUT'], ['/v1/webhooks/:provider', '/v1/webhooks/:provider/:accountId'], async (c) => {
+  const receive = async (c: Context) => {
     const providerCode = z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,31}$/)
@@ -37,7 +36,11 @@ export function webhookRoutes(services: Services) {
       });
       throw error;
     }
-  });
+  };
+
+  // MTN MoMo delivers callbacks with PUT; everyone else POSTs. A merchant's own provider account
+  // has its own URL (`/:accountId`), verified with that account's secret (docs/merchants.md).
+  for (const { method, path, doc } of webhookDocs) app.on(method.toUpperCase(), path, doc, receive);
 
   return app;
 }
