@@ -17,9 +17,9 @@ const WAVE_WEBHOOK_SECRET = 'wave_sn_WHS_idem_secret';
 const T = 20_000;
 const DAY_S = 24 * 60 * 60;
 const newOrder = {
-  deviceId: 'dev-1',
-  productId: 'latte',
-  productName: 'Latte',
+  device_id: 'dev-1',
+  product_id: 'latte',
+  product_name: 'Latte',
   size: 'M',
   price: 15000,
   currency: 'RUB',
@@ -67,7 +67,7 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
   const order = (key: string, body: unknown = newOrder) =>
     stack.request<StatusBody>('POST', '/v1/orders', { body, headers: { 'Idempotency-Key': key } });
   const pay = (orderId: string, key: string) =>
-    stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`, {
+    stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`, {
       headers: { 'Idempotency-Key': key },
     });
   const posPayment = (merchant: string, key: string, body: unknown) =>
@@ -281,10 +281,10 @@ describe(`Idempotency-Key on ${testBackend}: stored responses replayed, other bo
       expect(replayed(await pay(created.body.order_id, 'pay-6'))).toBe(true);
 
       // A 4xx is a completed answer: replayed even once the device exists.
-      const unknownDevice = await order('create-7', { ...newOrder, deviceId: 'dev-2' });
+      const unknownDevice = await order('create-7', { ...newOrder, device_id: 'dev-2' });
       expectError(unknownDevice, 404, 'device_not_found');
       await stack.createDevice('dev-2');
-      const replay = await order('create-7', { ...newOrder, deviceId: 'dev-2' });
+      const replay = await order('create-7', { ...newOrder, device_id: 'dev-2' });
       expect(replay.status).toBe(404);
       expect(replay.text).toBe(unknownDevice.text);
       expect(replayed(replay)).toBe(true);

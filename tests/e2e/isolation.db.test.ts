@@ -75,7 +75,7 @@ describe(`merchant isolation on ${testBackend}: another merchant's key, every ro
       await created(call(ADMIN_TOKEN, 'PUT', `/v1/admin/devices/${device}`, { name: device, merchant_id: merchant }));
     const order = await created(
       stack.request<{ order_id: string }>('POST', '/v1/orders', {
-        body: { deviceId: 'dev-b', productId: 'p', productName: 'Latte', size: 'M', price: 100, currency: 'RUB' },
+        body: { device_id: 'dev-b', product_id: 'p', product_name: 'Latte', size: 'M', price: 100, currency: 'RUB' },
       }),
     );
     b.orderId = order.order_id;
@@ -224,7 +224,7 @@ describe(`merchant isolation on ${testBackend}: another merchant's key, every ro
     // A device key reports for its own machine: an order of dev-a is answered (not refused).
     const own = await created(
       stack.request<{ order_id: string }>('POST', '/v1/orders', {
-        body: { deviceId: 'dev-a', productId: 'p', productName: 'Latte', size: 'M', price: 100, currency: 'RUB' },
+        body: { device_id: 'dev-a', product_id: 'p', product_name: 'Latte', size: 'M', price: 100, currency: 'RUB' },
       }),
     );
     const reported = await call(keysOfA.get('device')!, 'POST', `/v1/devices/dev-a/orders/${own.order_id}/result`, {

@@ -35,9 +35,9 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
         '/v1/orders',
         {
           body: {
-            deviceId: 'dev-lobby',
-            productId: 'latte',
-            productName: 'Latte',
+            device_id: 'dev-lobby',
+            product_id: 'latte',
+            product_name: 'Latte',
             size: 'M',
             price: 15000,
             currency: 'RUB',
@@ -49,25 +49,25 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       const orderId = created.body.order_id;
       expect(orderId).toMatch(/^[0-9a-f-]{36}$/);
 
-      const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
+      const paid = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`);
       expect(paid.status).toBe(200);
       const payment = stack.yookassa.paymentFor(orderId);
       expect(payment).toBeDefined();
       expect(payment).toMatchObject({ status: 'pending', amount: { amountMinor: 15000, currency: 'RUB' } });
-      expect(paid.body.confirmationUrl).toBe(`${stack.yookassaUrl}/checkout/${payment!.id}`);
+      expect(paid.body.confirmation_url).toBe(`${stack.yookassaUrl}/checkout/${payment!.id}`);
       expect(payment!.returnUrl).toBe(`${stack.server.url}/orders/${orderId}/return`);
 
       const pending = await stack.status(orderId);
       expect(pending.status).toBe('pending');
-      expect(pending.confirmation_url).toBe(paid.body.confirmationUrl);
+      expect(pending.confirmation_url).toBe(paid.body.confirmation_url);
 
       // Paying again re-presents the same payment instead of creating a second one.
-      const again = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
-      expect(again.body.confirmationUrl).toBe(paid.body.confirmationUrl);
+      const again = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`);
+      expect(again.body.confirmation_url).toBe(paid.body.confirmation_url);
       expect(stack.yookassa.payments.size).toBe(1);
 
       // The customer follows the confirmation URL and presses Pay on the checkout page.
-      const checkout = await fetch(paid.body.confirmationUrl);
+      const checkout = await fetch(paid.body.confirmation_url);
       expect(checkout.status).toBe(200);
       expect(await checkout.text()).toContain(`/checkout/${payment!.id}/pay`);
       const redirect = await stack.customerPays(payment!.id);
@@ -289,7 +289,7 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       await stack.createDevice('dev-xss', { client_info: '<img src=x onerror=alert(1)><b>hi</b>' });
       const device = await stack.admin<{ clientInfo: string }>('GET', '/devices/dev-xss');
       expect(device.body.clientInfo).toBe('<b>hi</b>');
-      const order = await stack.createOrder('dev-xss', { productName: '</script><script>alert(2)</script>' });
+      const order = await stack.createOrder('dev-xss', { product_name: '</script><script>alert(2)</script>' });
 
       for (const path of [`/orders/${order.order_id}`, `/orders/${order.order_id}/return`]) {
         const page = await stack.request('GET', path);

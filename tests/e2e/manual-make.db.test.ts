@@ -24,13 +24,13 @@ describe(`manual_make reaches the customer on ${testBackend}`, () => {
       await stack.createDevice('dev-lobby');
       const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
         body: {
-          deviceId: 'dev-lobby',
-          productId: 'latte',
-          productName: 'Latte',
+          device_id: 'dev-lobby',
+          product_id: 'latte',
+          product_name: 'Latte',
           size: 'M',
           price: 15000,
           currency: 'RUB',
-          customerEmail: 'ada@example.org',
+          customer_email: 'ada@example.org',
         },
       });
       expect(created.status).toBe(201);

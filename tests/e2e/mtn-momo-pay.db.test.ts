@@ -31,9 +31,9 @@ describe(`MTN MoMo through the real server on ${testBackend}`, () => {
   it('pay needs the payer phone; the PUT callback (a hint) is re-read and pays the order', async () => {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
       body: {
-        deviceId: 'dev-accra',
-        productId: 'waakye',
-        productName: 'Waakye',
+        device_id: 'dev-accra',
+        product_id: 'waakye',
+        product_name: 'Waakye',
         size: 'L',
         price: 3000,
         currency: 'XOF',
@@ -52,7 +52,7 @@ describe(`MTN MoMo through the real server on ${testBackend}`, () => {
     expect(momo.requestToPayCalls).toHaveLength(0);
     expect((await stack.status(orderId)).status).toBe('created');
 
-    const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`, {
+    const paid = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`, {
       body: { payer_msisdn: '233240000001' },
     });
     expect(paid.status).toBe(200);

@@ -38,9 +38,9 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
     async () => {
       const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
         body: {
-          deviceId: 'dev-abidjan',
-          productId: 'garba',
-          productName: 'Garba',
+          device_id: 'dev-abidjan',
+          product_id: 'garba',
+          product_name: 'Garba',
           size: 'M',
           price: 2500,
           currency: 'XOF',
@@ -48,7 +48,7 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
         },
       });
       const orderId = created.body.order_id;
-      const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
+      const paid = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`);
       expect(paid.status).toBe(200);
       const payment = orange.paymentFor(orderId)!;
       expect(payment).toMatchObject({
@@ -56,7 +56,7 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
         currency: 'OUV',
         notifUrl: `${stack.server.url}/v1/webhooks/orange_money`,
       });
-      expect(paid.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${payment.payToken}`);
+      expect(paid.body.confirmation_url).toBe(`${orangeServer.url}/webpayment/${payment.payToken}`);
       const detail = await stack.detail(orderId);
       expect(decodePaymentRef(detail.order.providerPaymentId!)).toEqual({
         payToken: payment.payToken,
@@ -106,9 +106,9 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
     async () => {
       const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
         body: {
-          deviceId: 'dev-abidjan',
-          productId: 'garba',
-          productName: 'Garba',
+          device_id: 'dev-abidjan',
+          product_id: 'garba',
+          product_name: 'Garba',
           size: 'M',
           price: 2500,
           currency: 'XOF',
@@ -120,7 +120,7 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
       orange.faults.inject('create', { delayMs: 300, times: 5 });
       const answers = await Promise.all(
         Array.from({ length: 5 }, () =>
-          stack.request<{ confirmationUrl?: string; error?: { code: string } }>('POST', `/v1/orders/${orderId}/pay`),
+          stack.request<{ confirmation_url?: string; error?: { code: string } }>('POST', `/v1/orders/${orderId}/pay`),
         ),
       );
       const atProvider = [...orange.payments.values()].filter((payment) => payment.orderId === orderId);
@@ -128,13 +128,13 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
       const recorded = atProvider[0]!;
       for (const answer of answers) {
         if (answer.status === 200)
-          expect(answer.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
+          expect(answer.body.confirmation_url).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
         else expect(answer).toMatchObject({ status: 409, body: { error: { code: 'payment_in_progress' } } });
       }
       expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
       // A retry once the first attempt is done re-presents the same payment.
-      const again = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
-      expect(again.body.confirmationUrl).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
+      const again = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`);
+      expect(again.body.confirmation_url).toBe(`${orangeServer.url}/webpayment/${recorded.payToken}`);
 
       const page = await fetch(`${orangeServer.url}/webpayment/${recorded.payToken}/pay`, {
         method: 'POST',

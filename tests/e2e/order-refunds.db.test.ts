@@ -44,9 +44,9 @@ describe(`order refunds on ${testBackend}: an unknown refund is read back, not s
   it('an operator refund of a SumUp order whose answer timed out is refunded once at SumUp and the order stays refunded (no review)', async () => {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
       body: {
-        deviceId: 'dev-rf',
-        productId: 'latte',
-        productName: 'Latte',
+        device_id: 'dev-rf',
+        product_id: 'latte',
+        product_name: 'Latte',
         size: 'M',
         price: 450,
         currency: 'EUR',

@@ -13,9 +13,9 @@ import {
 
 const T = 10_000;
 const newOrder = {
-  deviceId: 'dev-1',
-  productId: 'latte',
-  productName: 'Latte',
+  device_id: 'dev-1',
+  product_id: 'latte',
+  product_name: 'Latte',
   size: 'M',
   price: 15000,
   currency: 'RUB',
@@ -51,7 +51,11 @@ describe('HTTP routes: error paths and operator actions', () => {
     it(
       'refuses malformed JSON, wrong types, unknown fields and missing fields with 400, creating nothing',
       async () => {
-        expectError(await stack.request('POST', '/v1/orders', { raw: '{"deviceId": "dev-1",' }), 400, 'malformed_json');
+        expectError(
+          await stack.request('POST', '/v1/orders', { raw: '{"device_id": "dev-1",' }),
+          400,
+          'malformed_json',
+        );
         expectError(await stack.request('POST', '/v1/orders', { raw: 'null' }), 400, 'validation_failed');
         expectError(await stack.request('POST', '/v1/orders', { raw: '[]' }), 400, 'validation_failed');
         expectError(await stack.request('POST', '/v1/orders', { raw: '' }), 400, 'validation_failed');
@@ -61,13 +65,13 @@ describe('HTTP routes: error paths and operator actions', () => {
           { ...newOrder, price: 0 },
           { ...newOrder, price: -100 },
           { ...newOrder, currency: 'rub' },
-          { ...newOrder, productName: '' },
-          { ...newOrder, productName: 'x'.repeat(121) },
-          { ...newOrder, deviceId: 42 },
-          { ...newOrder, deviceId: '../dev-1' },
+          { ...newOrder, product_name: '' },
+          { ...newOrder, product_name: 'x'.repeat(121) },
+          { ...newOrder, device_id: 42 },
+          { ...newOrder, device_id: '../dev-1' },
           { ...newOrder, status: 'paid' },
           { ...newOrder, provider: 'Not A Code' },
-          { deviceId: 'dev-1' },
+          { device_id: 'dev-1' },
         ];
         for (const body of bad) {
           const reply = await stack.request('POST', '/v1/orders', { body });
@@ -86,7 +90,7 @@ describe('HTTP routes: error paths and operator actions', () => {
       'answers 404 for an unknown device and 400 for a provider that is not configured',
       async () => {
         expectError(
-          await stack.request('POST', '/v1/orders', { body: { ...newOrder, deviceId: 'no-such-device' } }),
+          await stack.request('POST', '/v1/orders', { body: { ...newOrder, device_id: 'no-such-device' } }),
           404,
           'device_not_found',
         );
@@ -103,7 +107,7 @@ describe('HTTP routes: error paths and operator actions', () => {
     it(
       'refuses a body over 64 KB with 413',
       async () => {
-        const big = { ...newOrder, productName: 'x'.repeat(70 * 1024) };
+        const big = { ...newOrder, product_name: 'x'.repeat(70 * 1024) };
         expectError(await stack.request('POST', '/v1/orders', { body: big }), 413, 'body_too_large');
         expectError(
           await stack.admin('PUT', '/devices/dev-big', { name: 'Big', client_info: 'x'.repeat(70 * 1024) }),
@@ -121,7 +125,7 @@ describe('HTTP routes: error paths and operator actions', () => {
         expect((await stack.admin('GET', '/devices/dev-big')).status).toBe(404);
         // Just under the limit is parsed (and refused for what it says, not for its size).
         const under = await stack.request('POST', '/v1/orders', {
-          body: { ...newOrder, productName: 'x'.repeat(60 * 1024) },
+          body: { ...newOrder, product_name: 'x'.repeat(60 * 1024) },
         });
         expectError(under, 400, 'validation_failed');
       },
@@ -199,11 +203,11 @@ describe('HTTP routes: error paths and operator actions', () => {
         expect(Date.now() - started).toBeLessThan(1000);
         expect((await stack.status(order.order_id)).status).toBe('created');
 
-        const retry = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${order.order_id}/pay`);
+        const retry = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${order.order_id}/pay`);
         expect(retry.status).toBe(200);
         const payment = stack.yookassa.paymentFor(order.order_id);
         expect(payment).toBeDefined();
-        expect(retry.body.confirmationUrl).toBe(`${stack.yookassaUrl}/checkout/${payment!.id}`);
+        expect(retry.body.confirmation_url).toBe(`${stack.yookassaUrl}/checkout/${payment!.id}`);
         const detail = await stack.detail(order.order_id);
         expect(detail.status).toBe('pending');
         expect(detail.order.providerPaymentId).toBe(payment!.id);
@@ -621,9 +625,9 @@ describe('HTTP routes: error paths and operator actions', () => {
           .body.orders.length;
         for (const productName of ['Latte\u0000', 'Latte \ud800', '\udc00 Latte']) {
           const raw = JSON.stringify({
-            deviceId: 'dev-1',
-            productId: 'latte',
-            productName,
+            device_id: 'dev-1',
+            product_id: 'latte',
+            product_name: productName,
             size: 'M',
             price: 15000,
             currency: 'RUB',

@@ -26,13 +26,13 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
   async function ticketOrder() {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
       body: {
-        deviceId: 'concert-hall',
-        productId: 'standing',
-        productName: 'Autumn concert',
+        device_id: 'concert-hall',
+        product_id: 'standing',
+        product_name: 'Autumn concert',
         size: 'Standing',
         price: 250_000,
         currency: 'RUB',
-        customerEmail: BUYER,
+        customer_email: BUYER,
       },
     });
     expect(created.status).toBe(201);
@@ -133,13 +133,13 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
       expect(await stack.runtime.tickets.list(10)).toHaveLength(1);
       const unpaid = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
         body: {
-          deviceId: 'concert-hall',
-          productId: 'standing',
-          productName: 'Autumn concert',
+          device_id: 'concert-hall',
+          product_id: 'standing',
+          product_name: 'Autumn concert',
           size: 'Standing',
           price: 250_000,
           currency: 'RUB',
-          customerEmail: BUYER,
+          customer_email: BUYER,
         },
       });
       const refused = await stack.admin<ErrorBody>('POST', `/orders/${unpaid.body.order_id}/actions`, {
@@ -177,13 +177,13 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
   it('refuses a malformed customer e-mail', async () => {
     const bad = await stack.request<ErrorBody>('POST', '/v1/orders', {
       body: {
-        deviceId: 'concert-hall',
-        productId: 'standing',
-        productName: 'Autumn concert',
+        device_id: 'concert-hall',
+        product_id: 'standing',
+        product_name: 'Autumn concert',
         size: 'Standing',
         price: 250_000,
         currency: 'RUB',
-        customerEmail: 'not-an-address',
+        customer_email: 'not-an-address',
       },
     });
     expect(bad.status).toBe(400);

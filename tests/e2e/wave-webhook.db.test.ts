@@ -32,9 +32,9 @@ describe(`Wave end to end: signed webhooks through the real server on ${testBack
   async function pendingWaveOrder() {
     const created = await stack.request<{ order_id: string }>('POST', '/v1/orders', {
       body: {
-        deviceId: 'dev-dakar',
-        productId: 'thiebou',
-        productName: 'Thieboudienne',
+        device_id: 'dev-dakar',
+        product_id: 'thiebou',
+        product_name: 'Thieboudienne',
         size: 'L',
         price: 1500,
         currency: 'XOF',
@@ -43,11 +43,11 @@ describe(`Wave end to end: signed webhooks through the real server on ${testBack
     });
     expect(created.status).toBe(201);
     const orderId = created.body.order_id;
-    const paid = await stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
+    const paid = await stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`);
     expect(paid.status).toBe(200);
     const session = wave.sessionFor(orderId);
     expect(session).toMatchObject({ amount: { amountMinor: 1500, currency: 'XOF' }, checkoutStatus: 'open' });
-    expect(paid.body.confirmationUrl).toBe(`${waveServer.url}/c/${session!.id}`);
+    expect(paid.body.confirmation_url).toBe(`${waveServer.url}/c/${session!.id}`);
     expect(session!.successUrl).toBe(`${stack.server.url}/orders/${orderId}/return`);
     expect((await stack.status(orderId)).status).toBe('pending');
     return { orderId, sessionId: session!.id };

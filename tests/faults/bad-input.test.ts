@@ -162,9 +162,9 @@ interface JsonRoute {
 }
 
 const newOrder = () => ({
-  deviceId: 'dev-1',
-  productId: 'latte',
-  productName: 'Latte',
+  device_id: 'dev-1',
+  product_id: 'latte',
+  product_name: 'Latte',
   size: 'M',
   price: 15000,
   currency: 'RUB',
@@ -338,7 +338,7 @@ describe.runIf(FAULTS)('bad input on every route', () => {
 
     it('bodies over 64 KiB answer 413 on every route, with or without Content-Length; just under is parsed', async () => {
       const big = (size: number) =>
-        json({ ...newOrder(), productName: 'x'.repeat(size - json(newOrder()).length + 'Latte'.length) });
+        json({ ...newOrder(), product_name: 'x'.repeat(size - json(newOrder()).length + 'Latte'.length) });
       expect(Buffer.byteLength(big(MAX_BODY + 1))).toBe(MAX_BODY + 1);
       const targets: Array<[string, string, Record<string, string>]> = [
         ...jsonRoutes.map((r): [string, string, Record<string, string>] => [r.method, r.path(), r.auth]),
@@ -553,16 +553,16 @@ describe.runIf(FAULTS)('bad input on every route', () => {
   describe('injection in every text field', () => {
     it('orders: SQL and HTML in product id, name and size are stored verbatim and rendered escaped', async () => {
       for (const text of injections) {
-        const fields = { productId: text.slice(0, 64), productName: `${text} Latte`, size: text.slice(0, 32) };
+        const fields = { product_id: text.slice(0, 64), product_name: `${text} Latte`, size: text.slice(0, 32) };
         const createdReply = await stack.request<StatusBody>('POST', '/v1/orders', {
           body: { ...newOrder(), ...fields },
         });
         expect(createdReply.status, text).toBe(201);
         const id = createdReply.body.order_id;
         const view = await stack.status(id);
-        expect(view.drink_name).toBe(fields.productName);
+        expect(view.drink_name).toBe(fields.product_name);
         expect(view.drink_size).toBe(fields.size);
-        expect((await stack.detail(id)).order).toMatchObject({ productId: fields.productId });
+        expect((await stack.detail(id)).order).toMatchObject({ productId: fields.product_id });
         for (const path of [`/orders/${id}`, `/orders/${id}/return`]) {
           const page = await stack.request('GET', path);
           expect(page.status).toBe(200);
@@ -582,7 +582,7 @@ describe.runIf(FAULTS)('bad input on every route', () => {
 
     it('orders: injection in the device id, currency or provider is refused and creates nothing', async () => {
       for (const text of injections) {
-        for (const field of ['deviceId', 'currency', 'provider']) {
+        for (const field of ['device_id', 'currency', 'provider']) {
           await refused(
             `${field}=${text}`,
             () => raw('POST', '/v1/orders', { body: json({ ...newOrder(), [field]: text }), headers: jsonHeaders() }),
@@ -864,7 +864,7 @@ describe.runIf(FAULTS)('bad input on every route', () => {
           expectSanitised(html);
       }
       const order = await stack.createOrder('dev-xss', {
-        productName: '</script><script>alert(1)</script>',
+        product_name: '</script><script>alert(1)</script>',
         size: '<b onmouseover=alert(1)>M',
       });
       const view = await stack.status(order.order_id);

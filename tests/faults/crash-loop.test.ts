@@ -217,9 +217,9 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
         const price = 100 + Math.floor(random() * 50_000);
         unansweredCreates += 1;
         const reply = await call('POST', '/v1/orders', {
-          deviceId: 'dev-crash',
-          productId: 'latte',
-          productName: 'Latte',
+          device_id: 'dev-crash',
+          product_id: 'latte',
+          product_name: 'Latte',
           size: 'M',
           price,
           currency: 'RUB',
@@ -244,7 +244,7 @@ describe.runIf(FAULTS)('crash loop: SIGKILL at random moments under a stream of 
         if (reply.status === 409 && (reply.json as { error?: { code?: string } }).error?.code === 'payment_in_progress')
           return false;
         if (reply.status !== 200) throw new Error(`pay ${id} answered ${reply.status}: ${JSON.stringify(reply.json)}`);
-        const paymentId = (reply.json as { confirmationUrl: string }).confirmationUrl.split('/checkout/')[1] ?? '';
+        const paymentId = (reply.json as { confirmation_url: string }).confirmation_url.split('/checkout/')[1] ?? '';
         const order = orders.get(id)!;
         if (order.paymentId !== null && order.paymentId !== paymentId)
           throw new Error(`order ${id} was given a second payment`);

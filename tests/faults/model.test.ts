@@ -161,7 +161,7 @@ const createOrder = (device: number, price: number, name: string): Op => ({
   async run(m, r) {
     const deviceId = `dev-${device}`;
     const reply = await r.stack.request<{ order_id: string }>('POST', '/v1/orders', {
-      body: { deviceId, productId: 'latte', productName: name, size: 'M', price, currency: 'RUB' },
+      body: { device_id: deviceId, product_id: 'latte', product_name: name, size: 'M', price, currency: 'RUB' },
     });
     expectReply(reply, [201], 'create order');
     const order = {
@@ -187,13 +187,13 @@ const pay = (pick: number): Op => ({
 });
 
 async function payOrder(m: Model, r: Real, order: ModelOrder): Promise<void> {
-  const reply = await r.stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${order.id}/pay`);
+  const reply = await r.stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${order.id}/pay`);
   expectReply(reply, m.faulted.has('create') ? [200, 409, 502, 504] : [200, 409], 'pay');
   if (reply.status !== 200) return;
-  const paymentId = reply.body.confirmationUrl.split('/checkout/')[1];
+  const paymentId = reply.body.confirmation_url.split('/checkout/')[1];
   const payment = paymentId ? r.yookassa.payments.get(paymentId) : undefined;
   if (!payment || payment.orderId !== order.id)
-    throw new Failure(`pay answered ${reply.body.confirmationUrl}, which is no payment of order ${order.id}`);
+    throw new Failure(`pay answered ${reply.body.confirmation_url}, which is no payment of order ${order.id}`);
   if (order.paymentId !== null && order.paymentId !== payment.id)
     throw new Failure(`order ${order.id} was given a second payment ${payment.id}`);
   order.paymentId = payment.id;
@@ -413,13 +413,13 @@ const concurrentPay = (pick: number, times: number): Op => ({
     const order = unpaid.length > 0 ? unpaid[pick % unpaid.length]! : pickOrder(m, pick);
     const replies = await Promise.all(
       Array.from({ length: times }, () =>
-        r.stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${order.id}/pay`),
+        r.stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${order.id}/pay`),
       ),
     );
     const urls = new Set<string>();
     for (const reply of replies) {
       expectReply(reply, m.faulted.has('create') ? [200, 409, 502, 504] : [200, 409], 'concurrent pay');
-      if (reply.status === 200) urls.add(reply.body.confirmationUrl);
+      if (reply.status === 200) urls.add(reply.body.confirmation_url);
     }
     if (urls.size > 1)
       throw new Failure(

@@ -95,8 +95,8 @@ export interface OrderDetail {
 }
 
 export interface NewOrderFields {
-  productId?: string;
-  productName?: string;
+  product_id?: string;
+  product_name?: string;
   size?: string;
   price?: number;
   currency?: string;
@@ -237,9 +237,9 @@ export async function startStack(overrides: StackOverrides = {}) {
       return expectOk(
         request<StatusBody>('POST', '/v1/orders', {
           body: {
-            deviceId,
-            productId: 'latte',
-            productName: 'Latte',
+            device_id: deviceId,
+            product_id: 'latte',
+            product_name: 'Latte',
             size: 'M',
             price: 15000,
             currency: 'RUB',
@@ -252,8 +252,8 @@ export async function startStack(overrides: StackOverrides = {}) {
 
     /** Starts the payment; returns the confirmation URL and the sandbox payment behind it. */
     async pay(orderId: string) {
-      const { confirmationUrl } = await expectOk(
-        request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`),
+      const { confirmation_url: confirmationUrl } = await expectOk(
+        request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`),
         200,
       );
       const payment = yookassa.paymentFor(orderId);

@@ -773,9 +773,9 @@ export function throughTheServer<S extends ServerSandbox, P>(spec: {
     async order() {
       const created = await ctx.stack.request<{ order_id: string }>('POST', '/v1/orders', {
         body: {
-          deviceId,
-          productId: 'latte',
-          productName: 'Latte',
+          device_id: deviceId,
+          product_id: 'latte',
+          product_name: 'Latte',
           size: 'M',
           price: spec.price.amountMinor,
           currency: spec.price.currency,
@@ -784,11 +784,11 @@ export function throughTheServer<S extends ServerSandbox, P>(spec: {
       });
       expect(created.status).toBe(201);
       const orderId = created.body.order_id;
-      const paid = await ctx.stack.request<{ confirmationUrl: string }>('POST', `/v1/orders/${orderId}/pay`);
+      const paid = await ctx.stack.request<{ confirmation_url: string }>('POST', `/v1/orders/${orderId}/pay`);
       expect(paid.status).toBe(200);
       const payment = spec.paymentFor(ctx.sandbox, orderId);
       if (!payment) throw new Error(`no ${spec.provider} payment for the order`);
-      return { orderId, payment, confirmationUrl: paid.body.confirmationUrl };
+      return { orderId, payment, confirmationUrl: paid.body.confirmation_url };
     },
   } as ThroughTheServer<S, P>;
 

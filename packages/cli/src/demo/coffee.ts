@@ -41,9 +41,9 @@ export function coffeeScenario(): Scenario {
         client_info_make_failed: 'The machine could not start your drink. Show this page at the desk for a refund.',
       });
       const order = await api('POST', '/v1/orders', {
-        deviceId: 'demo-lobby',
-        productId: 'cappuccino',
-        productName: 'Cappuccino',
+        device_id: 'demo-lobby',
+        product_id: 'cappuccino',
+        product_name: 'Cappuccino',
         size: '300 ml',
         price: 18_900,
         currency: 'RUB',
@@ -52,7 +52,9 @@ export function coffeeScenario(): Scenario {
       say(`\norder ${orderId}: Cappuccino 300 ml, ${String((order.price as { display: string }).display)}`);
       const watch = watchStatus(api, orderId, say);
       await watch.tick();
-      const { confirmationUrl } = (await api('POST', `/v1/orders/${orderId}/pay`)) as { confirmationUrl: string };
+      const { confirmation_url: confirmationUrl } = (await api('POST', `/v1/orders/${orderId}/pay`)) as {
+        confirmation_url: string;
+      };
       say(`  payment page: ${confirmationUrl}`);
       say('  the customer pays on the provider page ...');
       await customerPays(confirmationUrl);

@@ -37,13 +37,13 @@ export function ticketsScenario(): Scenario {
         client_info_successful: '<b>Your ticket is in your mailbox.</b> Show its code at the door.',
       });
       const order = await api('POST', '/v1/orders', {
-        deviceId: 'autumn-concert',
-        productId: 'standing',
-        productName: 'Autumn concert',
+        device_id: 'autumn-concert',
+        product_id: 'standing',
+        product_name: 'Autumn concert',
         size: 'Standing',
         price: 3_500,
         currency: 'EUR',
-        customerEmail: BUYER,
+        customer_email: BUYER,
       });
       const orderId = String(order.order_id);
       say(
@@ -51,7 +51,9 @@ export function ticketsScenario(): Scenario {
       );
       const watch = watchStatus(api, orderId, say);
       await watch.tick();
-      const { confirmationUrl } = (await api('POST', `/v1/orders/${orderId}/pay`)) as { confirmationUrl: string };
+      const { confirmation_url: confirmationUrl } = (await api('POST', `/v1/orders/${orderId}/pay`)) as {
+        confirmation_url: string;
+      };
       say(`  SumUp checkout: ${confirmationUrl}`);
       say('  the guest pays; paystate polls SumUp (the return URL proves nothing) ...');
       await customerPays(confirmationUrl);

@@ -10,9 +10,9 @@ import { idSchema, parseId, parseJsonBody } from '../http/validate.js';
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 const createOrderSchema = z.strictObject({
-  deviceId: idSchema,
-  productId: text(64),
-  productName: text(120),
+  device_id: idSchema,
+  product_id: text(64),
+  product_name: text(120),
   size: text(32),
   price: minorUnitsSchema.positive(),
   currency: currencySchema,
@@ -21,7 +21,7 @@ const createOrderSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9_]{0,31}$/)
     .optional(),
   /** Ticket sales mail the ticket (and a payment-failed notice) here. */
-  customerEmail: z.email().max(254).optional(),
+  customer_email: z.email().max(254).optional(),
 });
 
 /** An empty body is fine; mobile money needs the payer's phone (MSISDN, digits only). */
@@ -41,13 +41,13 @@ export function orderRoutes(services: Services) {
   app.post('/v1/orders', async (c) => {
     const body = await parseJsonBody(c, createOrderSchema);
     const record = await orders.create({
-      deviceId: body.deviceId,
-      productId: body.productId,
-      productName: body.productName,
+      deviceId: body.device_id,
+      productId: body.product_id,
+      productName: body.product_name,
       size: body.size,
       price: { amountMinor: body.price, currency: body.currency },
       provider: body.provider ?? settings.PAYMENT_PROVIDER,
-      ...(body.customerEmail ? { customerEmail: body.customerEmail } : {}),
+      ...(body.customer_email ? { customerEmail: body.customer_email } : {}),
     });
     return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), 201);
   });
@@ -55,7 +55,11 @@ export function orderRoutes(services: Services) {
   app.post('/v1/orders/:id/pay', async (c) => {
     const orderId = parseId(c, 'id');
     const body = await parseJsonBody(c, payOrderSchema);
-    return c.json(await orders.pay(orderId, body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn }));
+    const { confirmationUrl } = await orders.pay(
+      orderId,
+      body.payer_msisdn === undefined ? {} : { payerMsisdn: body.payer_msisdn },
+    );
+    return c.json({ confirmation_url: confirmationUrl });
   });
 
   app.get('/v1/order-status/:id', async (c) => {
