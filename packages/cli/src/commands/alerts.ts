@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { alertView, openAlerts, type AlertService } from '@paystate/server';
-import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, existingDatabase, settingsFrom, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
+/** Every alerts command reads, or acknowledges an alert that must be there: none creates a database. */
 async function withAlerts<T>(program: Command, work: (alerts: AlertService) => Promise<T>): Promise<T> {
   const settings = settingsFrom(program.opts<GlobalOptions>());
   const { logger } = cliLogging(settings);
-  const opened = await openAlerts(settings, logger);
+  const opened = await openAlerts(settings, logger, undefined, existingDatabase);
   try {
     return await work(opened.alerts);
   } finally {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { apiKeyView, scopes, type Scope } from '@paystate/server';
 import { CliError, printJson, printRows } from '../output.js';
 import { checkId } from '../ids.js';
+import { existingDatabase } from '../context.js';
 import { withTenants } from './merchants.js';
 
 /** `paystate api-keys`: keys for the HTTP API, each with one scope and (but platform_admin) one merchant. */
@@ -36,14 +37,16 @@ export function apiKeysCommand(program: Command): void {
     .option('--merchant <id>', "only this merchant's keys")
     .option('--json', 'print JSON')
     .action(async (options: { merchant?: string; json?: boolean }) => {
-      const list = await withTenants(program, (service) =>
-        service.listKeys(options.merchant === undefined ? null : checkId(options.merchant, 'merchant')),
+      const list = await withTenants(
+        program,
+        (service) => service.listKeys(options.merchant === undefined ? null : checkId(options.merchant, 'merchant')),
+        existingDatabase,
       );
       printRows(list.map(apiKeyView), options.json === true);
     });
 
   keys.command('revoke <id>').action(async (id: string) => {
-    const key = await withTenants(program, (service) => service.revokeKey(checkId(id, 'key')));
+    const key = await withTenants(program, (service) => service.revokeKey(checkId(id, 'key')), existingDatabase);
     process.stdout.write(`key ${key.id} revoked at ${key.revokedAt}\n`);
   });
 }

@@ -1,15 +1,14 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { createRuntime, loadSettings, startServer, type RunningServer } from '@paystate/server';
+import { createRuntime, loadSettings, redactUrl, startServer, type RunningServer } from '@paystate/server';
 import { freePort, type LoopbackServer } from '@paystate/sandbox';
-import type { GlobalOptions } from '../context.js';
+import { cliLogging, type GlobalOptions } from '../context.js';
 import { coffeeScenario } from '../demo/coffee.js';
 import { ADMIN_TOKEN, apiClient, DEVICE_TOKEN } from '../demo/http.js';
 import type { Scenario } from '../demo/scenario.js';
 import { posScenario } from '../demo/pos.js';
 import { ticketsScenario } from '../demo/tickets.js';
 import { CliError } from '../output.js';
-import { untilSignal } from './serve.js';
+import { namingTheSetting, untilSignal } from './serve.js';
 
 const scenarios: Record<string, () => Scenario> = {
   coffee: coffeeScenario,
@@ -56,10 +55,15 @@ async function runDemo(global: GlobalOptions, options: DemoOptions): Promise<voi
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...started.env,
     });
-    const runtime = createRuntime({ settings, logger: pino({ level: settings.LOG_LEVEL }, pino.destination(2)) });
-    server = await startServer(runtime, settings.PORT, '127.0.0.1', { poller: true });
+    const runtime = createRuntime({ settings, ...cliLogging(settings) });
+    try {
+      server = await startServer(runtime, settings.PORT, '127.0.0.1', { poller: true });
+    } catch (error) {
+      await runtime.close();
+      throw namingTheSetting(error, '--port');
+    }
     scenario.connect(server.url);
-    say(`paystate demo (${options.scenario}): server ${server.url}, database ${settings.DATABASE_URL}`);
+    say(`paystate demo (${options.scenario}): server ${server.url}, database ${redactUrl(settings.DATABASE_URL)}`);
     say(`  ${started.describe}`);
     await scenario.run(apiClient(server.url), say, Number(options.timeout) * 1000, server.url);
     if (options.serve) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { orderStatusSchema } from '@paystate/core';
 import { sanitizeClientInfo } from '@paystate/server';
-import { withStore, type GlobalOptions } from '../context.js';
+import { existingDatabase, withStore, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
@@ -46,7 +46,7 @@ export function devicesCommand(program: Command): void {
     .command('list')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await withStore(program.opts<GlobalOptions>(), (store) => store.listDevices());
+      const list = await withStore(program.opts<GlobalOptions>(), (store) => store.listDevices(), existingDatabase);
       if (options.json) return printJson(list);
       printRows(
         list.map((d) => ({ id: d.id, name: d.name, location: d.location, updated: d.updatedAt })),
@@ -63,15 +63,19 @@ export function devicesCommand(program: Command): void {
       const status = options.status === undefined ? undefined : orderStatusSchema.safeParse(options.status);
       if (status && !status.success) throw new CliError(`unknown status "${options.status}"`);
       const clean = sanitizeClientInfo(html);
-      await withStore(program.opts<GlobalOptions>(), async (store) => {
-        const device = await store.getDevice(id);
-        if (!device) throw new CliError(`no device ${id}; add it with \`paystate devices add ${id} --name ...\``);
-        await store.upsertDevice(
-          status?.data
-            ? { ...device, clientInfoByStatus: { ...device.clientInfoByStatus, [status.data]: clean } }
-            : { ...device, clientInfo: clean },
-        );
-      });
+      await withStore(
+        program.opts<GlobalOptions>(),
+        async (store) => {
+          const device = await store.getDevice(id);
+          if (!device) throw new CliError(`no device ${id}; add it with \`paystate devices add ${id} --name ...\``);
+          await store.upsertDevice(
+            status?.data
+              ? { ...device, clientInfoByStatus: { ...device.clientInfoByStatus, [status.data]: clean } }
+              : { ...device, clientInfo: clean },
+          );
+        },
+        existingDatabase,
+      );
       process.stdout.write(
         `device ${id}: ${status?.data ? `client_info_${status.data}` : 'client_info'} set${clean !== html ? ' (unsafe markup removed)' : ''}\n`,
       );

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openAlerts } from '@paystate/server';
-import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, existingDatabase, settingsFrom, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { withTenants } from './merchants.js';
 
@@ -17,9 +17,10 @@ export function keysCommand(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const accounts = await withTenants(program, (service) => service.accounts.rotate());
+      // Re-seals what is there: a mistyped database path fails instead of "re-sealed 0".
+      const accounts = await withTenants(program, (service) => service.accounts.rotate(), existingDatabase);
       const settings = settingsFrom(program.opts<GlobalOptions>());
-      const opened = await openAlerts(settings, cliLogging(settings).logger);
+      const opened = await openAlerts(settings, cliLogging(settings).logger, undefined, existingDatabase);
       let channels;
       try {
         channels = await opened.alerts.rotate();

@@ -1,16 +1,29 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { merchantView, openTenants, providerAccountView, type MerchantService } from '@paystate/server';
-import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
+import {
+  merchantView,
+  openTenants,
+  providerAccountView,
+  type MerchantService,
+  type OpenDatabaseOptions,
+} from '@paystate/server';
+import { cliLogging, existingDatabase, settingsFrom, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
-/** Runs one use case on the tenant registry, on the database directly (platform rights: this is the operator's shell). */
-export async function withTenants<T>(program: Command, work: (merchants: MerchantService) => Promise<T>): Promise<T> {
+/**
+ * Runs one use case on the tenant registry, on the database directly (platform rights: this is
+ * the operator's shell); `existingDatabase` for a use case that only reads or changes what is there.
+ */
+export async function withTenants<T>(
+  program: Command,
+  work: (merchants: MerchantService) => Promise<T>,
+  open: OpenDatabaseOptions = {},
+): Promise<T> {
   const settings = settingsFrom(program.opts<GlobalOptions>());
   const { logger, redactor } = cliLogging(settings);
-  const tenants = await openTenants(settings, logger, redactor);
+  const tenants = await openTenants(settings, logger, redactor, undefined, open);
   try {
     return await work(tenants.merchants);
   } finally {
@@ -38,12 +51,12 @@ export function merchantsCommand(program: Command): void {
     .command('list')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const list = await withTenants(program, (service) => service.list());
+      const list = await withTenants(program, (service) => service.list(), existingDatabase);
       printRows(list.map(merchantView), options.json === true);
     });
 
   merchants.command('rename <id> <name>').action(async (id: string, name: string) => {
-    await withTenants(program, (service) => service.update(checkId(id, 'merchant'), { name }));
+    await withTenants(program, (service) => service.update(checkId(id, 'merchant'), { name }), existingDatabase);
     process.stdout.write(`merchant ${id} renamed\n`);
   });
 
@@ -57,7 +70,7 @@ export function merchantsCommand(program: Command): void {
         verb === 'disable' ? 'refuse its keys and new orders and payments; what is under way goes on' : 'undo disable',
       )
       .action(async (id: string) => {
-        await withTenants(program, (service) => service.update(checkId(id, 'merchant'), { status }));
+        await withTenants(program, (service) => service.update(checkId(id, 'merchant'), { status }), existingDatabase);
         process.stdout.write(`merchant ${id} ${status}\n`);
       });
   }
@@ -100,10 +113,13 @@ export function merchantsCommand(program: Command): void {
     .command('list [merchant]')
     .option('--json', 'print JSON')
     .action(async (merchant: string | undefined, options: { json?: boolean }) => {
-      const views = await withTenants(program, async (service) =>
-        (await service.accounts.list(merchant === undefined ? null : checkId(merchant, 'merchant'))).map((account) =>
-          providerAccountView(account, service.accounts.webhookUrl(account)),
-        ),
+      const views = await withTenants(
+        program,
+        async (service) =>
+          (await service.accounts.list(merchant === undefined ? null : checkId(merchant, 'merchant'))).map((account) =>
+            providerAccountView(account, service.accounts.webhookUrl(account)),
+          ),
+        existingDatabase,
       );
       printRows(views, options.json === true);
     });

@@ -13,6 +13,8 @@ export function pollCommand(program: Command): void {
       const settings = settingsFrom(program.opts<GlobalOptions>());
       const runtime = createRuntime({ settings, ...cliLogging(settings) });
       try {
+        // A database that cannot be reached or opened fails here, as one line, before any cycle.
+        await runtime.store.ready();
         if (options.once) {
           const report = await runtime.poller.runCycle();
           await runtime.dispatcher.kick();

@@ -20,9 +20,10 @@ import {
   publicUrlOf,
   refundView,
   type DrawerRecord,
+  type OpenDatabaseOptions,
   type PaymentRecord,
 } from '@paystate/server';
-import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
+import { cliLogging, existingDatabase, settingsFrom, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
 
@@ -38,11 +39,18 @@ const MAIN_TILL = 'main';
 export function posCommand(program: Command): void {
   const pos = program.command('pos');
 
-  /** Runs one use case on a PosService; it gets the provider adapters only when `withProviders` is called (a refund of a provider payment). */
-  async function withPos<T>(work: (service: PosService, withProviders: () => void) => Promise<T>): Promise<T> {
+  /**
+   * Runs one use case on a PosService; it gets the provider adapters only when `withProviders` is
+   * called (a refund of a provider payment). `existingDatabase` for a use case that only reads or
+   * changes what is there.
+   */
+  async function withPos<T>(
+    work: (service: PosService, withProviders: () => void) => Promise<T>,
+    open: OpenDatabaseOptions = {},
+  ): Promise<T> {
     const settings = settingsFrom(program.opts<GlobalOptions>());
     const { logger, redactor } = cliLogging(settings);
-    const { store, pos: posStore, merchants } = openDatabase(settings, systemClock, logger);
+    const { store, pos: posStore, merchants } = openDatabase(settings, systemClock, logger, open);
     const environment = new Map<string, PaymentProvider>();
     const providers = providerDirectoryFromSettings(settings, {
       merchants,
@@ -76,7 +84,7 @@ export function posCommand(program: Command): void {
       const views = await withPos(async (service) => {
         const list = options.offered ? await service.offeredMethods(merchant) : await service.listMethods(merchant);
         return list.map((method) => methodView(method, service.available(method)));
-      });
+      }, existingDatabase);
       if (options.json) return printJson(views);
       printRows(
         views.map((m) => ({
@@ -227,7 +235,7 @@ export function posCommand(program: Command): void {
             tillId: till,
             requestedBy: options.operator?.trim() || null,
           });
-        });
+        }, existingDatabase);
         if (options.json) {
           return printJson({
             ...refundView(result.refund),
@@ -284,7 +292,7 @@ export function posCommand(program: Command): void {
         const current = await service.currentDrawer(merchant, till);
         const money = parseAmount(counted, current.currency);
         return service.closeDrawer(merchant, money.amountMinor, money.currency, options.operator?.trim() || null, till);
-      });
+      }, existingDatabase);
       if (options.json) return printJson(drawerView(closed));
       const view = drawerView(closed);
       const money = (amountMinor: number) => formatMoney({ amountMinor, currency: closed.currency });
@@ -307,7 +315,7 @@ export function posCommand(program: Command): void {
       const { drawer: shown, movements } = await withPos(async (service) => {
         const sessionId = options.session ?? (await service.currentDrawer(merchant, till)).sessionId;
         return service.drawer(merchant, sessionId);
-      });
+      }, existingDatabase);
       if (options.json) return printJson({ ...drawerView(shown), movements: movements.map(movementView) });
       process.stdout.write(
         `drawer session ${shown.sessionId}${tillOf(shown)} (${shown.closedAt === null ? 'open' : `closed ${shown.closedAt}`})\n${drawerLine(shown)}\n\n`,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createRuntime, redactUrl, startServer } from '@paystate/server';
+import { createRuntime, PaystateError, redactUrl, startServer, type RunningServer } from '@paystate/server';
 import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
 
 export function serveCommand(program: Command): void {
@@ -12,7 +12,13 @@ export function serveCommand(program: Command): void {
       const settings = settingsFrom(program.opts<GlobalOptions>(), options.port ? { PORT: options.port } : {});
       const { logger, redactor } = cliLogging(settings);
       const runtime = createRuntime({ settings, logger, redactor });
-      const server = await startServer(runtime, settings.PORT, options.host, { poller: options.poller });
+      let server: RunningServer;
+      try {
+        server = await startServer(runtime, settings.PORT, options.host, { poller: options.poller });
+      } catch (error) {
+        await runtime.close();
+        throw namingTheSetting(error, options.port ? '--port' : 'PORT');
+      }
       logger.info(
         { url: server.url, poller: options.poller, database: redactUrl(settings.DATABASE_URL) },
         'paystate serving',
@@ -21,6 +27,12 @@ export function serveCommand(program: Command): void {
       logger.info('shutting down: finishing the running poll cycle and dispatch pass');
       await server.close();
     });
+}
+
+/** A port in use, told with the option or setting that chose it (`port 8080 (PORT) is already in use ...`). */
+export function namingTheSetting(error: unknown, setting: string): unknown {
+  if (!(error instanceof PaystateError) || error.code !== 'port_in_use') return error;
+  return new PaystateError(error.kind, error.code, error.message.replace(/^port (\d+)/, `port $1 (${setting})`));
 }
 
 /** Resolves on the first SIGTERM or SIGINT, so shutdown runs the same graceful path for both. */
