@@ -98,9 +98,14 @@ describe('one redaction path: settings, URLs and log lines never show a secret',
       SMTP_URL: `smtps://mailer:${encodeURIComponent(secret)}@smtp.example.com:465`,
       DATABASE_URL: `postgres://paystate@127.0.0.1:1/paystate?password=${encodeURIComponent(CORPUS[3]!)}`,
       PAYSTATE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+      DEVICE_TOKEN: CORPUS[6]!,
     });
-    expect(run.code, run.stderr).toBe(0);
-    for (const shown of [secret, encodeURIComponent(secret), CORPUS[0]!, CORPUS[7]!, CORPUS[3]!])
+    // The database is tried, and the line saying it cannot be reached masks its password too.
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(
+      'paystate: error: cannot reach the PostgreSQL database postgres://paystate@127.0.0.1:1/paystate?password=********: connection refused',
+    );
+    for (const shown of [secret, encodeURIComponent(secret), CORPUS[0]!, CORPUS[7]!, CORPUS[3]!, CORPUS[6]!])
       expect(run.stdout + run.stderr).not.toContain(shown);
     expect(run.stdout + run.stderr).not.toContain(Buffer.alloc(32, 7).toString('base64'));
     expect(run.stdout).toContain('SMTP_URL=smtps://mailer:********@smtp.example.com:465');
