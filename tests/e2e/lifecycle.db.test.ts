@@ -273,9 +273,9 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
       expect(view).toMatchObject({
         order_id: order.order_id,
         status: 'created',
-        drink_name: 'Latte',
-        drink_size: 'M',
-        price: { amount_minor: 15000, currency: 'RUB', display: '150.00 RUB' },
+        item_name: 'Latte',
+        item_size: 'M',
+        price: { amount_minor: 15000, currency: 'RUB', display: '150\u00a0₽', display_en: '₽150' },
       });
       expect(Date.parse(view.expires_at)).toBeGreaterThan(Date.now());
       expect(typeof view.status_description).toBe('string');

@@ -151,8 +151,9 @@ describe('HTTP routes: error paths and operator actions', () => {
         for (const id of badIds) {
           expectError(await stack.request('GET', `/v1/order-status/${id}`), 400, 'invalid_id');
           expectError(await stack.request('POST', `/v1/orders/${id}/pay`), 400, 'invalid_id');
-          expect((await stack.request('GET', `/orders/${id}`)).status).toBe(400);
-          expect((await stack.request('GET', `/orders/${id}/return`)).status).toBe(400);
+          // The customer pages answer their HTML 404: to a person there is no such order.
+          expect((await stack.request('GET', `/orders/${id}`)).status).toBe(404);
+          expect((await stack.request('GET', `/orders/${id}/return`)).status).toBe(404);
           expectError(await stack.admin('GET', `/orders/${id}`), 400, 'invalid_id');
           expectError(
             await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }),
@@ -176,8 +177,11 @@ describe('HTTP routes: error paths and operator actions', () => {
         const id = 'no-such-order';
         expectError(await stack.request('GET', `/v1/order-status/${id}`), 404, 'order_not_found');
         expectError(await stack.request('POST', `/v1/orders/${id}/pay`), 404, 'order_not_found');
-        expectError(await stack.request('GET', `/orders/${id}`), 404, 'order_not_found');
-        expectError(await stack.request('GET', `/orders/${id}/return`), 404, 'order_not_found');
+        for (const page of [`/orders/${id}`, `/orders/${id}/return`]) {
+          const reply = await stack.request('GET', page);
+          expect(reply.status).toBe(404);
+          expect(reply.headers.get('content-type')).toMatch(/^text\/html/);
+        }
         expectError(await stack.admin('GET', `/orders/${id}`), 404, 'order_not_found');
         expectError(
           await stack.admin('POST', `/orders/${id}/actions`, { action: 'mark_made', operator: 'ann' }),

@@ -502,8 +502,6 @@ describe.runIf(FAULTS)('bad input on every route', () => {
     const routes: Array<[string, (id: string) => string, Record<string, string>, string | undefined]> = [
       ['GET', (id) => `/v1/order-status/${id}`, {}, undefined],
       ['POST', (id) => `/v1/orders/${id}/pay`, {}, undefined],
-      ['GET', (id) => `/orders/${id}`, {}, undefined],
-      ['GET', (id) => `/orders/${id}/return`, {}, undefined],
       ['GET', (id) => `/v1/admin/orders/${id}`, admin, undefined],
       ['POST', (id) => `/v1/admin/orders/${id}/actions`, admin, json({ action: 'mark_made', operator: 'anna' })],
       ['GET', (id) => `/v1/admin/devices/${id}`, admin, undefined],
@@ -530,9 +528,29 @@ describe.runIf(FAULTS)('bad input on every route', () => {
       }
     });
 
+    it('the customer pages answer a bad id with their HTML 404 page and change nothing', async () => {
+      for (const path of [(id: string) => `/orders/${id}`, (id: string) => `/orders/${id}/return`]) {
+        for (const id of traversal.filter((each) => !dotSegments.has(each))) {
+          const before = digest();
+          const reply = await raw('GET', path(id), { headers: {} });
+          expect(reply.status, path(id)).toBe(404);
+          expect(String(reply.headers['content-type']), path(id)).toMatch(/^text\/html/);
+          expect(changedTables(before)).toEqual([]);
+        }
+      }
+    });
+
     it('raw dot segments never reach a handler: the URL resolves elsewhere and answers a 4xx', async () => {
       for (const [method, path, auth, body] of routes) {
         for (const id of ['..', '.', '../..', '../../etc/passwd']) {
+          if (method === 'GET' && new URL(path(id), 'http://paystate.test').pathname === '/') {
+            // Resolved to the site's root page: a page, and nothing changed.
+            const before = digest();
+            const reply = await raw(method, path(id), { headers: auth });
+            expect(reply.text, path(id)).toContain('<title>paystate</title>');
+            expect(changedTables(before)).toEqual([]);
+            continue;
+          }
           await refused(
             `${method} ${path(id)}`,
             () => raw(method, path(id), { body, headers: body ? jsonHeaders(auth) : auth }),
@@ -560,9 +578,9 @@ describe.runIf(FAULTS)('bad input on every route', () => {
         expect(createdReply.status, text).toBe(201);
         const id = createdReply.body.order_id;
         const view = await stack.status(id);
-        expect(view.drink_name).toBe(fields.product_name);
-        expect(view.drink_size).toBe(fields.size);
-        expect((await stack.detail(id)).order).toMatchObject({ productId: fields.product_id });
+        expect(view.item_name).toBe(fields.product_name);
+        expect(view.item_size).toBe(fields.size);
+        expect((await stack.detail(id)).order).toMatchObject({ product_id: fields.product_id });
         for (const path of [`/orders/${id}`, `/orders/${id}/return`]) {
           const page = await stack.request('GET', path);
           expect(page.status).toBe(200);
@@ -879,7 +897,7 @@ describe.runIf(FAULTS)('bad input on every route', () => {
         const data = JSON.parse(embedded!) as StatusBody;
         for (const [key, value] of Object.entries(data.device))
           if (key.startsWith('client_info') && value !== null) expectSanitised(value);
-        expect(data.drink_name).toBe('</script><script>alert(1)</script>');
+        expect(data.item_name).toBe('</script><script>alert(1)</script>');
       }
     });
   });
@@ -901,7 +919,12 @@ function expectSanitised(html: string): void {
   expect(html).not.toMatch(/<\s*script|\son[a-z]+\s*=|javascript:/i);
 }
 
-const pageTags = new Set(['html', 'head', 'meta', 'title', 'style', 'body', 'div', 'img', 'h1', 'p', 'a', 'script']);
+/** The template's own markup, and a device's contact text (sanitised to the client-info allowlist when saved). */
+const pageTags = new Set([
+  ...['html', 'head', 'meta', 'link', 'title', 'style', 'body', 'main', 'div', 'section', 'img', 'h1', 'p', 'a'],
+  ...['strong', 'form', 'input', 'label', 'button', 'dl', 'dt', 'dd', 'time', 'script'],
+  ...allowedTags,
+]);
 
 /** One script, the page's own (with its nonce), only the template's own markup outside it, and the CSP. */
 function expectSafePage(html: string, csp: string | null): void {

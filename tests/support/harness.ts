@@ -65,14 +65,21 @@ export type ErrorBody = { error: { code: string; message: string } };
 /** What GET /v1/order-status/:id answers (the fields the tests read). */
 export interface StatusBody {
   order_id: string;
+  order_number: string;
   status: string;
   terminal: boolean;
+  final: boolean;
+  failure_reason: string | null;
+  title: { ru: string; en: string };
   status_description: string;
   status_description_en: string;
-  drink_name: string;
-  drink_size: string;
-  price: { amount_minor: number; currency: string; display: string };
+  needs_help: boolean;
+  item_name: string;
+  item_size: string;
+  price: { amount_minor: number; currency: string; display: string; display_en: string };
+  created_at: string;
   expires_at: string;
+  can_pay: boolean;
   confirmation_url: string | null;
   device: Record<string, string | null>;
 }

@@ -91,3 +91,60 @@ export function describeStatus(
 export function describeFailure(reason: FailureReason, language: Language = 'ru'): string {
   return failureDescriptions[reason][language];
 }
+
+/** The status each failure reason was recorded for: its text is only true while the order is there. */
+const statusOfReason: Record<FailureReason, OrderStatus> = {
+  check_attempts_exhausted: 'failed',
+  waiting_for_capture: 'failed',
+  make_rejected: 'make_failed',
+  device_failed: 'make_failed',
+};
+
+/** The order's failure reason while it still explains the status; null once the order moved on. */
+export function currentFailureReason(status: OrderStatus, reason: FailureReason | null): FailureReason | null {
+  return reason !== null && statusOfReason[reason] === status ? reason : null;
+}
+
+/**
+ * What the customer reads now, in both languages, from the current status and nothing older:
+ * a failure reason stays on the order after an operator's refund or "mark made", and its text
+ * would then contradict the status.
+ */
+export function describeOrder(
+  status: OrderStatus,
+  reason: FailureReason | null,
+  vocabulary: Vocabulary = 'drinks',
+): Text {
+  const general =
+    vocabulary === 'tickets'
+      ? (ticketStatusDescriptions[status] ?? statusDescriptions[status])
+      : statusDescriptions[status];
+  const current = currentFailureReason(status, reason);
+  // The machine's own words do not fit a ticket sale: its make_failed text says it already.
+  if (current === null || (vocabulary === 'tickets' && status === 'make_failed')) return general;
+  return failureDescriptions[current];
+}
+
+/** Statuses whose text sends the customer to a person: the page shows how to reach one. */
+export const statusesNeedingHelp: readonly OrderStatus[] = [
+  'manual_make',
+  'make_failed',
+  'failed',
+  'requires_manual_review',
+];
+
+/** A few words per status for the page title and a glance at the phone, the same for every fulfilment. */
+export const statusTitles: Record<OrderStatus, Text> = {
+  created: { ru: 'Ожидает оплаты', en: 'Awaiting payment' },
+  pending: { ru: 'Проверяем оплату', en: 'Checking the payment' },
+  paid: { ru: 'Оплачено', en: 'Paid' },
+  make_pending: { ru: 'Выполняется', en: 'In progress' },
+  successful: { ru: 'Готово', en: 'Done' },
+  manual_make: { ru: 'Обратитесь к персоналу', en: 'Please ask the staff' },
+  make_failed: { ru: 'Не выполнен', en: 'Not fulfilled' },
+  not_paid: { ru: 'Не оплачено', en: 'Not paid' },
+  failed: { ru: 'Оплата не подтверждена', en: 'Payment not confirmed' },
+  expired: { ru: 'Время истекло', en: 'Expired' },
+  requires_manual_review: { ru: 'На проверке', en: 'Under review' },
+  refunded: { ru: 'Деньги возвращены', en: 'Money returned' },
+};

@@ -25,6 +25,23 @@ export function formatMoney(money: Money): string {
   return `${toDecimalString(money)} ${money.currency}`;
 }
 
+/**
+ * Renders money the way a customer reads a price in their language: "189 ₽" in Russian,
+ * "RUB 189.50" in English. The amount reaches Intl as an exact decimal string, never a float.
+ */
+export function formatMoneyFor(money: Money, locale: string): string {
+  const exponent = minorExponent(money.currency);
+  const fractionDigits = money.amountMinor % 10 ** exponent === 0 ? 0 : exponent;
+  const format = new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency: money.currency,
+    currencyDisplay: 'narrowSymbol',
+    minimumFractionDigits: fractionDigits,
+    maximumFractionDigits: fractionDigits,
+  });
+  return format.format(toDecimalString(money) as Intl.StringNumericLiteral);
+}
+
 /** ISO 4217 minor-unit exponents that differ from the usual 2 (West African CFA francs have none). */
 const exponentOverrides: Record<string, number> = {
   BIF: 0,

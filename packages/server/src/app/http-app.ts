@@ -11,10 +11,13 @@ import { credentialOf, requireKey } from '../http/auth.js';
 import { errorBody, sendError } from '../http/errors.js';
 import { idempotency } from '../idempotency/middleware.js';
 import { opsRoutes } from './ops-routes.js';
+import { openApiRoutes } from './openapi.js';
 import { consoleRoutes } from '../console/routes.js';
 import { merchantAdminRoutes, oauthCallbackRoutes, providerAccountRoutes } from '../merchants/routes.js';
 import { posReturnRoutes, posRoutes } from '../pos/routes.js';
 import { orderRoutes } from '../orders/routes.js';
+import { orderPages } from '../orders/pages.js';
+import { notFound, siteRoutes } from './site-pages.js';
 import { alertAdminRoutes, alertChannelRoutes } from '../alerts/routes.js';
 import type { Services } from './services.js';
 
@@ -43,6 +46,7 @@ export function createApp(services: Services, logger: Logger) {
   app.post('/v1/orders', orderKeys);
   app.post('/v1/orders/:id/pay', orderKeys);
   app.route('/', orderRoutes(services));
+  app.route('/', orderPages(services));
   app.route('/', webhookRoutes(services));
   app.route('/', oauthCallbackRoutes(services));
   // Every route below names the scope it needs; the merchant comes from the key (docs/merchants.md).
@@ -58,8 +62,11 @@ export function createApp(services: Services, logger: Logger) {
   app.route('/v1/merchants', alertChannelRoutes(services));
   app.route('/', posReturnRoutes(services));
   app.route('/', opsRoutes(services));
+  // GET /openapi.json and its reference page GET /docs/api describe every route of this app.
+  app.route('/', openApiRoutes(app));
   app.route('/console', consoleRoutes(services));
-  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.route('/', siteRoutes());
+  app.notFound(notFound);
   app.onError((error, c) => {
     if (error instanceof PaystateError) return sendError(c, error);
     logger.error({ err: error, path: c.req.path }, 'unhandled error');

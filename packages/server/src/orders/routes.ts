@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { currencySchema, minorUnitsSchema } from '@paystate/core';
 import type { Services } from '../app/services.js';
-import { renderStatusPage } from './status-page.js';
+import { customerView } from './pages.js';
 import { statusView } from './status-view.js';
 import { idSchema, parseId, parseJsonBody } from '../http/validate.js';
 
@@ -65,24 +64,8 @@ export function orderRoutes(services: Services) {
   app.get('/v1/order-status/:id', async (c) => {
     const record = await orders.get(parseId(c, 'id'));
     c.header('Cache-Control', 'no-store');
-    return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary));
+    return c.json(await customerView(services, record, vocabulary));
   });
-
-  // The return URL never marks anything paid (rule 9): it shows the same page as /orders/:id.
-  for (const path of ['/orders/:id', '/orders/:id/return']) {
-    app.get(path, async (c) => {
-      const record = await orders.get(parseId(c, 'id'));
-      const nonce = randomBytes(16).toString('base64');
-      c.header(
-        'Content-Security-Policy',
-        `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src https: data:`,
-      );
-      c.header('Cache-Control', 'no-store');
-      return c.html(
-        renderStatusPage(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), nonce),
-      );
-    });
-  }
 
   return app;
 }

@@ -1,46 +1,75 @@
 import {
-  describeStatus,
+  currentFailureReason,
+  describeOrder,
+  formatMoneyFor,
   isTerminal,
   orderStatuses,
-  toDecimalString,
-  type FailureReason,
+  statusTitles,
+  statusesNeedingHelp,
   type Vocabulary,
 } from '@paystate/core';
 import type { Device, OrderRecord } from './store.js';
 
-/** GET /v1/order-status/:id: what the customer's phone shows, shared by the JSON API and the page. */
-export function statusView(record: OrderRecord, device: Device | null, vocabulary: Vocabulary = 'drinks') {
+/**
+ * GET /v1/order-status/:id: what the customer's phone shows, shared by the JSON API and the
+ * page. Every text comes from the current status (and a failure reason only while it is the
+ * reason for that status), so the two languages and the icon never disagree.
+ *
+ * `final` is true only when no rule of the lifecycle can change the order any more: a refund
+ * whose provider call has been made. Every other status can still move (late money, an
+ * operator's action, a refund that fails), so the page keeps watching it.
+ */
+export function statusView(
+  record: OrderRecord,
+  device: Device | null,
+  vocabulary: Vocabulary = 'drinks',
+  final = false,
+) {
   const { order, status } = record;
+  const text = describeOrder(status, order.failureReason, vocabulary);
+  const number = orderNumber(order.orderId);
   const deviceInfo: Record<string, string | null> = {
+    name: device?.name ?? null,
     location: device?.location ?? null,
     logo_url: device?.logoUrl ?? null,
+    contact: device?.clientInfoByStatus[status] || device?.clientInfo || null,
     client_info: device?.clientInfo ?? null,
   };
   for (const each of orderStatuses) deviceInfo[`client_info_${each}`] = device?.clientInfoByStatus[each] ?? null;
   return {
     order_id: order.orderId,
+    order_number: number,
     status,
     terminal: isTerminal(status),
-    status_description:
-      (namesTheMachine(order.failureReason, vocabulary) ? null : order.failedPresentationDesc) ??
-      describeStatus(status, 'ru', vocabulary),
-    status_description_en: describeStatus(status, 'en', vocabulary),
-    drink_name: order.productName,
-    drink_size: order.size,
+    final,
+    failure_reason: currentFailureReason(status, order.failureReason),
+    title: {
+      ru: `${statusTitles[status].ru} · заказ ${number}`,
+      en: `${statusTitles[status].en} · order ${number}`,
+    },
+    status_description: text.ru,
+    status_description_en: text.en,
+    needs_help: statusesNeedingHelp.includes(status),
+    item_name: order.productName,
+    item_size: order.size,
     price: {
       amount_minor: order.price.amountMinor,
       currency: order.price.currency,
-      display: `${toDecimalString(order.price)} ${order.price.currency}`,
+      display: formatMoneyFor(order.price, 'ru-RU'),
+      display_en: formatMoneyFor(order.price, 'en'),
     },
+    created_at: order.createdAt,
     expires_at: order.expiresAt,
-    confirmation_url: status === 'created' || status === 'pending' ? record.confirmationUrl : null,
+    updated_at: record.updatedAt,
+    can_pay: status === 'created',
+    confirmation_url: status === 'pending' ? record.confirmationUrl : null,
     device: deviceInfo,
   };
 }
 
 export type StatusView = ReturnType<typeof statusView>;
 
-/** The stored text of a make failure speaks of the machine; a ticket sale says it in its own words. */
-function namesTheMachine(reason: FailureReason | null, vocabulary: Vocabulary): boolean {
-  return vocabulary === 'tickets' && (reason === 'make_rejected' || reason === 'device_failed');
+/** What a customer reads out at the desk: the order id's first eight characters, upper case. */
+export function orderNumber(orderId: string): string {
+  return orderId.replace(/-/g, '').slice(0, 8).toUpperCase();
 }

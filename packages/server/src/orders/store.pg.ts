@@ -334,6 +334,16 @@ export class PgStore implements Store {
     return row?.n ?? 0;
   }
 
+  async hasPendingEffects(orderId: string) {
+    await this.prepared;
+    const rows = await this.db
+      .select({ id: effects.id })
+      .from(effects)
+      .where(and(eq(effects.orderId, orderId), eq(effects.status, 'pending')))
+      .limit(1);
+    return rows.length > 0;
+  }
+
   async recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string) {
     await this.prepared;
     const [inserted] = await this.db

@@ -311,6 +311,16 @@ export class SqliteStore implements Store {
     return this.db.select({ n: count() }).from(effects).where(eq(effects.status, 'pending')).get()?.n ?? 0;
   }
 
+  async hasPendingEffects(orderId: string) {
+    const row = this.db
+      .select({ id: effects.id })
+      .from(effects)
+      .where(and(eq(effects.orderId, orderId), eq(effects.status, 'pending')))
+      .limit(1)
+      .get();
+    return row !== undefined;
+  }
+
   async recordWebhookDelivery(provider: string, dedupeKey: string, rawBody: string, receivedAt: string) {
     const inserted = this.db
       .insert(webhookInbox)

@@ -147,6 +147,8 @@ export interface OutboxStore {
   /** Ends an effect that no longer applies (its order moved on) without performing it. */
   cancelEffect(id: number, reason: string, now: string): Promise<void>;
   countPendingEffects(): Promise<number>;
+  /** Whether an effect of this order (a refund, say) is still to be performed. */
+  hasPendingEffects(orderId: string): Promise<boolean>;
 }
 
 /** Provider notifications, recorded before they are acted on and de-duplicated by key. */
