@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { systemClock } from '@paystate/core';
 import {
   createLogger,
@@ -63,16 +63,14 @@ export function cliLogging(
 /**
  * pino-pretty as the logger's stream (not a transport thread): pino's streamWrite hook, the
  * redactor, runs on each JSON line before pino-pretty reads it. Synchronous, so the last lines
- * before an exit are not lost.
+ * before an exit are not lost. Loaded only for a terminal: a script's run does not pay for it.
  */
-export function prettyLogs(
-  destination: number | NodeJS.WritableStream,
-  colorize = pretty.isColorSupported,
-): DestinationStream {
+export function prettyLogs(destination: number | NodeJS.WritableStream, colorize?: boolean): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   return pretty({
     destination,
     sync: true,
-    colorize,
+    colorize: colorize ?? pretty.isColorSupported,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',
   });
