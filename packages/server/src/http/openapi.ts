@@ -111,7 +111,12 @@ export interface OperationDoc {
   /** Every `:name` of the path. */
   params?: Record<string, string | PathParam>;
   /** The zod schema the route parses its query with, and what each field means. */
-  query?: { schema: z.ZodObject; descriptions?: Record<string, string> };
+  query?: {
+    schema: z.ZodObject;
+    descriptions?: Record<string, string>;
+    /** False when the route checks its query itself (no 400 `invalid_query`). */
+    invalidQuery?: false;
+  };
   /** Takes an Idempotency-Key (the order API and every POS POST). */
   idempotent?: boolean;
   body?: Content & { description?: string; required?: boolean };
@@ -197,7 +202,7 @@ function errorsOf(doc: OperationDoc, pathParams: string[]): ErrorCase[] {
   if (doc.body && !doc.rawBody) cases.push(defaultErrors.malformed_json!, defaultErrors.validation_failed!);
   if (doc.body) cases.push(defaultErrors.body_too_large!);
   if (pathParams.length > 0) cases.push(defaultErrors.invalid_id!);
-  if (doc.query) cases.push(defaultErrors.invalid_query!);
+  if (doc.query && doc.query.invalidQuery !== false) cases.push(defaultErrors.invalid_query!);
   if (doc.access !== 'public' && doc.access !== 'provider')
     cases.push(
       defaultErrors.unauthorized!,
