@@ -1,7 +1,7 @@
 import type { OrderStatus, Vocabulary } from '@paystate/core';
 import { raw } from 'hono/html';
 import { CustomerPage, scriptJson } from '../http/customer-page.js';
-import { statusPageScript } from './status-script.js';
+import { livePageScript } from '../http/live-page-script.js';
 import type { StatusView } from './status-view.js';
 
 export type StatusPageLanguage = 'ru' | 'en';
@@ -61,6 +61,36 @@ const labels = {
   },
 } as const;
 
+/** The order status page's script: the shared live loop with the order's own rendering. */
+function statusPageScript(data: { viewJson: string; iconsJson: string; orderId: string }): string {
+  return livePageScript({
+    viewJson: data.viewJson,
+    statusPath: `/v1/order-status/${encodeURIComponent(data.orderId)}`,
+    active: ['created', 'pending', 'paid', 'make_pending'],
+    render: `
+  const ICONS = ${data.iconsJson};
+  const other = lang === 'ru' ? 'en' : 'ru';
+  const text = (v, language) => (language === 'ru' ? v.status_description : v.status_description_en);
+  function render(view) {
+    document.title = view.title[lang];
+    $('icon').textContent = ICONS[view.status];
+    const status = $('status');
+    // Only news is announced: aria-live reads the region again when its text changes.
+    if (status.dataset.status !== view.status || status.textContent !== text(view, lang)) {
+      status.textContent = text(view, lang);
+      $('status-alt').textContent = text(view, other);
+    }
+    status.dataset.status = view.status;
+    $('pay').hidden = !view.can_pay;
+    $('help').hidden = !view.needs_help;
+    const contact = $('contact');
+    if (contact.innerHTML !== (view.device.contact || '')) contact.innerHTML = view.device.contact || '';
+    contact.hidden = !view.device.contact;
+    $('help-fallback').hidden = Boolean(view.device.contact);
+  }`,
+  });
+}
+
 export interface StatusPageProps {
   view: StatusView;
   lang: StatusPageLanguage;
@@ -71,7 +101,7 @@ export interface StatusPageProps {
 
 /**
  * The customer's status page: complete without JavaScript (rendered here from the same view as
- * the JSON), then kept current by its script (status-script.ts). Device contact HTML was sanitised when an
+ * the JSON), then kept current by its script. Device contact HTML was sanitised when an
  * admin saved it; everything else is text.
  */
 export function StatusPage({ view, lang, vocabulary, nonce, problem }: StatusPageProps) {
@@ -84,7 +114,7 @@ export function StatusPage({ view, lang, vocabulary, nonce, problem }: StatusPag
       lang={lang}
       title={view.title[lang]}
       nonce={nonce}
-      script={statusPageScript({ viewJson: scriptJson(view), iconsJson: scriptJson(icons) })}
+      script={statusPageScript({ viewJson: scriptJson(view), iconsJson: scriptJson(icons), orderId: view.order_id })}
     >
       {view.device.logo_url ? <img src={view.device.logo_url} alt="" height="48" /> : null}
       <div id="icon" class="icon" aria-hidden="true">
@@ -142,7 +172,7 @@ export function StatusPage({ view, lang, vocabulary, nonce, problem }: StatusPag
         <dd id="number">{view.order_number}</dd>
         <dt>{t.time}</dt>
         <dd>
-          <time id="created" datetime={view.created_at}>
+          <time id="created" datetime={view.created_at} data-local={lang === 'ru' ? 'ru-RU' : 'en-GB'}>
             {`${view.created_at.slice(0, 16).replace('T', ' ')} UTC`}
           </time>
         </dd>

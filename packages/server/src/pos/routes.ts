@@ -331,27 +331,6 @@ export function posRoutes(services: Services) {
   return app;
 }
 
-/**
- * Where a provider sends the payer back after a POS payment: a plain page with the payment's
- * status. Like the order status page it never marks anything paid; only a `check` (or the
- * cashier) does.
- */
-export function posReturnRoutes(services: Services) {
-  const app = new Hono();
-  app.get('/pos/:merchantId/payments/:paymentId/return', async (c) => {
-    const { payment } = await services.pos.getPayment(parseId(c, 'merchantId'), parseId(c, 'paymentId'));
-    c.header('Cache-Control', 'no-store');
-    const text =
-      payment.status === 'success'
-        ? 'Paiement reçu. Merci ! / Payment received. Thank you!'
-        : 'Paiement en cours de vérification. / Your payment is being checked.';
-    return c.html(
-      `<!doctype html><html><head><meta charset="utf-8"><title>Payment</title></head><body><p>${text}</p></body></html>`,
-    );
-  });
-  return app;
-}
-
 function parseProviderCode(c: Context): string {
   const parsed = providerCodeSchema.safeParse(c.req.param('providerCode'));
   if (!parsed.success)
