@@ -33,10 +33,10 @@ describe('paystate CLI (real binary, temporary database)', () => {
     expect(second.stdout).toContain('orders in this database: 2');
 
     const listed = await paystate(['--database', database, 'orders', 'list', '--json']);
-    const orders = JSON.parse(listed.stdout) as Array<{ orderId: string; status: string }>;
+    const orders = JSON.parse(listed.stdout) as Array<{ order_id: string; status: string }>;
     expect(orders.map((o) => o.status)).toEqual(['successful', 'successful']);
 
-    const shown = await paystate(['--database', database, 'orders', 'show', orders[0]!.orderId, '--json']);
+    const shown = await paystate(['--database', database, 'orders', 'show', orders[0]!.order_id, '--json']);
     const detail = JSON.parse(shown.stdout) as { events: Array<{ to: string }> };
     expect(detail.events.map((e) => e.to)).toEqual(['created', 'pending', 'paid', 'make_pending', 'successful']);
   }, 30_000);

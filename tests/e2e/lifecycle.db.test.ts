@@ -98,7 +98,7 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
 
       const detail = await stack.detail(orderId);
       expect(detail.status).toBe('successful');
-      expect(detail.order.providerPaymentId).toBe(payment!.id);
+      expect(detail.order.provider_payment_id).toBe(payment!.id);
       expect(detail.events.map((e) => [e.event, e.from, e.to, e.source, e.applied])).toEqual([
         ['ORDER_CREATED', null, 'created', 'api', true],
         ['PAYMENT_INITIATED', 'created', 'pending', 'api', true],

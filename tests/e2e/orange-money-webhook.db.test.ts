@@ -58,7 +58,7 @@ describe(`Orange Money end to end through the real server on ${testBackend}`, ()
       });
       expect(paid.body.confirmation_url).toBe(`${orangeServer.url}/webpayment/${payment.payToken}`);
       const detail = await stack.detail(orderId);
-      expect(decodePaymentRef(detail.order.providerPaymentId!)).toEqual({
+      expect(decodePaymentRef(detail.order.provider_payment_id!)).toEqual({
         payToken: payment.payToken,
         orderId,
         amount: { amountMinor: 2500, currency: 'XOF' },

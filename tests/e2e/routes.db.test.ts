@@ -214,7 +214,7 @@ describe('HTTP routes: error paths and operator actions', () => {
         expect(retry.body.confirmation_url).toBe(`${stack.yookassaUrl}/checkout/${payment!.id}`);
         const detail = await stack.detail(order.order_id);
         expect(detail.status).toBe('pending');
-        expect(detail.order.providerPaymentId).toBe(payment!.id);
+        expect(detail.order.provider_payment_id).toBe(payment!.id);
 
         // Let the timed-out call finish at the provider: under the same idempotency key it can only
         // replay the retry's payment, never add a second one.
@@ -458,19 +458,19 @@ describe('HTTP routes: error paths and operator actions', () => {
         const b = await stack.createOrder('dev-2');
         await stack.pay(b.order_id);
 
-        const all = await stack.admin<{ orders: Array<{ orderId: string; status: string; version: number }> }>(
+        const all = await stack.admin<{ orders: Array<{ order_id: string; status: string; version: number }> }>(
           'GET',
           '/orders',
         );
         expect(all.status).toBe(200);
-        expect(all.body.orders.map((o) => o.orderId).sort()).toEqual([a.order_id, b.order_id].sort());
-        const pending = await stack.admin<{ orders: Array<{ orderId: string; status: string }> }>(
+        expect(all.body.orders.map((o) => o.order_id).sort()).toEqual([a.order_id, b.order_id].sort());
+        const pending = await stack.admin<{ orders: Array<{ order_id: string; status: string }> }>(
           'GET',
           '/orders?status=pending',
         );
-        expect(pending.body.orders.map((o) => [o.orderId, o.status])).toEqual([[b.order_id, 'pending']]);
-        const byDevice = await stack.admin<{ orders: Array<{ orderId: string }> }>('GET', '/orders?device_id=dev-1');
-        expect(byDevice.body.orders.map((o) => o.orderId)).toEqual([a.order_id]);
+        expect(pending.body.orders.map((o) => [o.order_id, o.status])).toEqual([[b.order_id, 'pending']]);
+        const byDevice = await stack.admin<{ orders: Array<{ order_id: string }> }>('GET', '/orders?device_id=dev-1');
+        expect(byDevice.body.orders.map((o) => o.order_id)).toEqual([a.order_id]);
         const limited = await stack.admin<{ orders: unknown[] }>('GET', '/orders?limit=1');
         expect(limited.body.orders).toHaveLength(1);
         const before = await stack.admin<{ orders: unknown[] }>('GET', '/orders?created_before=2000-01-01T00:00:00Z');
@@ -491,13 +491,13 @@ describe('HTTP routes: error paths and operator actions', () => {
         const detail = await stack.detail(b.order_id);
         expect(detail.status).toBe('pending');
         expect(detail.version).toBe(1);
-        expect(detail.order.orderId).toBe(b.order_id);
+        expect(detail.order.order_id).toBe(b.order_id);
         expect(detail.events.map((e) => [e.event, e.to, e.applied])).toEqual([
           ['ORDER_CREATED', 'created', true],
           ['PAYMENT_INITIATED', 'pending', true],
         ]);
         expect(detail.events[1]?.payload).toMatchObject({
-          providerPaymentId: stack.yookassa.paymentFor(b.order_id)?.id,
+          provider_payment_id: stack.yookassa.paymentFor(b.order_id)?.id,
         });
       },
       T,

@@ -58,11 +58,11 @@ describe(`ticket sales (SumUp-style fulfilment: issue + e-mail) on ${testBackend
       await stack.waitForStatus(orderId, 'successful', T);
       await stack.runtime.dispatcher.kick();
 
-      const detail = await stack.admin<{ ticket: { id: string; holderEmail: string; mailedAt: string | null } }>(
+      const detail = await stack.admin<{ ticket: { id: string; holder_email: string; mailed_at: string | null } }>(
         'GET',
         `/orders/${orderId}`,
       );
-      expect(detail.body.ticket).toMatchObject({ holderEmail: BUYER, mailedAt: expect.any(String) });
+      expect(detail.body.ticket).toMatchObject({ holder_email: BUYER, mailed_at: expect.any(String) });
       expect(await stack.runtime.tickets.list(10)).toHaveLength(1);
       const mails = smtp.mails.filter((mail) => mail.to.includes(BUYER));
       expect(mails).toHaveLength(1);

@@ -97,7 +97,8 @@ export interface AuditEvent {
 export interface OrderDetail {
   status: string;
   version: number;
-  order: { orderId: string; providerPaymentId: string | null; deviceId: string };
+  merchant_id: string;
+  order: { order_id: string; provider_payment_id: string | null; device_id: string };
   events: AuditEvent[];
 }
 

@@ -21,6 +21,16 @@ export { TmetrGateway } from './devices/tmetr.js';
 export * from './outbound/client.js';
 export * from './providers/errors.js';
 export { Poller, type CycleReport } from './orders/poller.js';
+export {
+  orderFieldsView,
+  orderListView,
+  orderDetailView,
+  auditEventView,
+  ticketView,
+  type OrderListView,
+  type OrderDetailView,
+} from './orders/views.js';
+export { snakeCase, snakeCaseKeys } from './snake-case.js';
 export { sanitizeClientInfo } from './devices/client-info.js';
 export { idSchema } from './http/validate.js';
 export { TicketIssuer } from './tickets/issuer.js';

@@ -320,7 +320,7 @@ describe('SumUp through the real server (loopback, real database)', () => {
     expect(ctx.stack.tmetr.received).toHaveLength(0);
     const observed = (await ctx.stack.detail(orderId)).events.filter((e) => e.event === 'PAYMENT_OBSERVED');
     expect(observed.map((e) => [e.source, e.payload.status, e.payload.amount, e.to])).toEqual([
-      ['webhook', 'succeeded', { amountMinor: 45, currency: 'EUR' }, 'requires_manual_review'],
+      ['webhook', 'succeeded', { amount_minor: 45, currency: 'EUR' }, 'requires_manual_review'],
     ]);
   });
 

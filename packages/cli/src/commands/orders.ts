@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatMoney, orderStatusSchema } from '@paystate/core';
-import { idSchema } from '@paystate/server';
+import { auditEventView, idSchema, orderFieldsView, orderListView } from '@paystate/server';
 import { withStore, type GlobalOptions } from '../context.js';
 import { CliError, printJson, printRows } from '../output.js';
 
@@ -22,7 +22,7 @@ export function ordersCommand(program: Command): void {
       const records = await withStore(program.opts<GlobalOptions>(), (store) =>
         store.listOrders({ status: status?.data, deviceId: options.device, limit }),
       );
-      if (options.json) return printJson(records.map((record) => ({ status: record.status, ...record.order })));
+      if (options.json) return printJson(records.map(orderListView));
       printRows(
         records.map(({ status: current, order }) => ({
           id: order.orderId,
@@ -48,7 +48,14 @@ export function ordersCommand(program: Command): void {
       });
       if (!found) throw new CliError(`no order ${id}`);
       const { record, events } = found;
-      if (options.json) return printJson({ status: record.status, order: record.order, events });
+      if (options.json)
+        return printJson({
+          status: record.status,
+          version: record.version,
+          merchant_id: record.merchantId,
+          order: orderFieldsView(record.order),
+          events: events.map(auditEventView),
+        });
       const o = record.order;
       process.stdout.write(
         `order ${o.orderId}: ${record.status}\n  ${o.productName} ${o.size}, ${formatMoney(o.price)} via ${o.provider}` +

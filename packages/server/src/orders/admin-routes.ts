@@ -6,6 +6,7 @@ import { actorOf, principalOf, requireScope } from '../http/auth.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.js';
 import { notFound, PaystateError } from '../errors.js';
 import { actsFor } from '../merchants/scopes.js';
+import { orderDetailView, orderListView } from './views.js';
 
 const orderListQuery = z.strictObject({
   /** Platform keys only; a merchant's keys always list their own merchant's orders. */
@@ -44,23 +45,14 @@ export function orderAdminRoutes(services: Services) {
       createdBefore: query.created_before,
       limit: query.limit,
     });
-    return c.json({
-      orders: records.map((r) => ({ status: r.status, version: r.version, merchantId: r.merchantId, ...r.order })),
-    });
+    return c.json({ orders: records.map(orderListView) });
   });
 
   app.get('/orders/:id', requireScope('read_only'), async (c) => {
     const record = await ownOrder(c, parseId(c, 'id'));
     const events = await store.orderEvents(record.order.orderId);
     const ticket = await services.tickets.byOrder(record.order.orderId);
-    return c.json({
-      status: record.status,
-      version: record.version,
-      merchantId: record.merchantId,
-      order: record.order,
-      events,
-      ticket,
-    });
+    return c.json(orderDetailView(record, events, ticket));
   });
 
   app.post('/orders/:id/actions', requireScope('merchant_admin'), async (c) => {
