@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { orderAdminRoutes } from '../orders/admin-routes.js';
@@ -30,6 +31,9 @@ export function createApp(services: Services, logger: Logger) {
     await next();
     services.metrics.httpRequests.inc({ method: c.req.method, route: routePath(c), status: String(c.res.status) });
   });
+  // Every answer, page or JSON: never framed (clickjacking of the console or the Pay button), never
+  // sniffed, no referrer leaking an order id; each page adds its own nonce'd CSP.
+  app.use('*', secureHeaders({ xFrameOptions: 'DENY' }));
   app.use(
     '*',
     bodyLimit({

@@ -28,20 +28,39 @@ export async function startServer(
   return new Promise((resolve, reject) => {
     // Only a failure to listen rejects; once listening, server errors go where they went before.
     const refused = (error: Error) => reject(listenFailure(error, hostname, port));
-    const server = serve({ fetch: runtime.app.fetch, port, hostname }, (info) => {
-      server.off('error', refused);
-      runtime.dispatcher.start();
-      if (options.poller) runtime.poller.start(runtime.settings.PAYMENT_CHECK_INTERVAL_S);
-      resolve({
-        url: `http://${hostname}:${info.port}`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            if ('closeAllConnections' in server) server.closeAllConnections();
-          }).then(() => runtime.close()),
-      });
-    });
+    const { settings } = runtime;
+    const server = serve(
+      {
+        fetch: runtime.app.fetch,
+        port,
+        hostname,
+        // A slow or silent client is cut loose on time (408), so a slow-upload flood cannot hold
+        // sockets for minutes; the check runs every second rather than Node's default 30 s.
+        serverOptions: {
+          // Node refuses a headers timeout longer than the request's.
+          headersTimeout: Math.min(settings.HTTP_HEADERS_TIMEOUT_S, settings.HTTP_REQUEST_TIMEOUT_S) * 1000,
+          requestTimeout: settings.HTTP_REQUEST_TIMEOUT_S * 1000,
+          keepAliveTimeout: settings.HTTP_KEEP_ALIVE_TIMEOUT_S * 1000,
+          connectionsCheckingInterval: 1000,
+        },
+      },
+      (info) => {
+        server.off('error', refused);
+        runtime.dispatcher.start();
+        if (options.poller) runtime.poller.start(runtime.settings.PAYMENT_CHECK_INTERVAL_S);
+        resolve({
+          url: `http://${hostname}:${info.port}`,
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              if ('closeAllConnections' in server) server.closeAllConnections();
+            }).then(() => runtime.close()),
+        });
+      },
+    );
+    // Past the cap Node closes new connections at once: a flood cannot take every file descriptor.
+    server.maxConnections = settings.HTTP_MAX_CONNECTIONS;
     server.once('error', refused);
   });
 }

@@ -30,6 +30,13 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   MAKE_ATTEMPTS_LIMIT: positiveInt(3),
   DATABASE_URL: z.string().default('file:./paystate.db'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  /** How long a client may take to send its request headers, and its whole request, before the connection is cut. */
+  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().positive().max(300).default(10),
+  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().positive().max(600).default(30),
+  /** How long an idle keep-alive connection stays open. */
+  HTTP_KEEP_ALIVE_TIMEOUT_S: z.coerce.number().positive().max(300).default(5),
+  /** Connections held at once; beyond it new ones are closed at once, so a flood cannot take every socket. */
+  HTTP_MAX_CONNECTIONS: positiveInt(1000),
   PUBLIC_URL: z.url().optional(),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional()),
   DEVICE_TOKEN: optionalText,

@@ -51,8 +51,9 @@ export function CustomerPage({ lang, title, nonce, script, children }: CustomerP
 }
 
 /**
- * A fresh nonce and the headers every customer page answers with: nothing but its own nonce'd
- * script and style runs, it cannot be framed by another site, and no cache keeps a stale status.
+ * A fresh nonce and the headers a customer page adds to the app's secure headers (no framing,
+ * nosniff, no referrer): nothing but its own nonce'd script and style runs, and no cache keeps a
+ * stale status.
  */
 export function customerPageHeaders(c: Context): string {
   const nonce = randomBytes(16).toString('base64');
@@ -60,9 +61,6 @@ export function customerPageHeaders(c: Context): string {
     'Content-Security-Policy',
     `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'`,
   );
-  c.header('X-Frame-Options', 'DENY');
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'no-referrer');
   c.header('Cache-Control', 'no-store');
   return nonce;
 }
