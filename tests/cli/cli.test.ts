@@ -98,7 +98,7 @@ describe('paystate CLI (real binary, temporary database)', () => {
         id: 'kiosk-1',
         name: 'Kiosk',
         location: 'Hall',
-        clientInfoByStatus: { make_failed: '<b>Hi</b>' },
+        client_info_by_status: { make_failed: '<b>Hi</b>' },
       }),
     ]);
   }, 20_000);

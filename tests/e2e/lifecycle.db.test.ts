@@ -287,8 +287,8 @@ describe(`order lifecycle over real HTTP and a real ${testBackend} database`, ()
     'the status page renders with a CSP header and only sanitised client_info',
     async () => {
       await stack.createDevice('dev-xss', { client_info: '<img src=x onerror=alert(1)><b>hi</b>' });
-      const device = await stack.admin<{ clientInfo: string }>('GET', '/devices/dev-xss');
-      expect(device.body.clientInfo).toBe('<b>hi</b>');
+      const device = await stack.admin<{ client_info: string }>('GET', '/devices/dev-xss');
+      expect(device.body.client_info).toBe('<b>hi</b>');
       const order = await stack.createOrder('dev-xss', { product_name: '</script><script>alert(2)</script>' });
 
       for (const path of [`/orders/${order.order_id}`, `/orders/${order.order_id}/return`]) {

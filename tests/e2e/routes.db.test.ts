@@ -409,9 +409,9 @@ describe('HTTP routes: error paths and operator actions', () => {
           id: 'dev-new',
           name: 'New',
           location: 'Floor 2',
-          logoUrl: 'https://example.com/logo.png',
-          clientInfo: '<p>hello</p>',
-          clientInfoByStatus: { make_failed: '<b>call us</b>' },
+          logo_url: 'https://example.com/logo.png',
+          client_info: '<p>hello</p>',
+          client_info_by_status: { make_failed: '<b>call us</b>' },
         });
         const updated = await stack.admin<Record<string, unknown>>('PUT', '/devices/dev-new', { name: 'Renamed' });
         expect(updated.status).toBe(200);

@@ -620,7 +620,7 @@ describe.runIf(FAULTS)('bad input on every route', () => {
         });
         expect(reply.status, text).toBeLessThan(300);
         expect(reply.body).toMatchObject({ name: text, location: text });
-        expectSanitised(String(reply.body.clientInfo));
+        expectSanitised(String(reply.body.client_info));
         await refused(
           `result=${text}`,
           () =>
@@ -877,8 +877,8 @@ describe.runIf(FAULTS)('bad input on every route', () => {
           ...perStatus,
         });
         expect(reply.status).toBeLessThan(300);
-        expectSanitised(String(reply.body.clientInfo));
-        for (const html of Object.values(reply.body.clientInfoByStatus as Record<string, string>))
+        expectSanitised(String(reply.body.client_info));
+        for (const html of Object.values(reply.body.client_info_by_status as Record<string, string>))
           expectSanitised(html);
       }
       const order = await stack.createOrder('dev-xss', {

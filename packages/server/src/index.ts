@@ -32,6 +32,7 @@ export {
 } from './orders/views.js';
 export { snakeCase, snakeCaseKeys } from './snake-case.js';
 export { sanitizeClientInfo } from './devices/client-info.js';
+export { deviceView, type DeviceView } from './devices/views.js';
 export { idSchema } from './http/validate.js';
 export { TicketIssuer } from './tickets/issuer.js';
 export { Mailer } from './notifications/mailer.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { orderStatusSchema } from '@paystate/core';
-import { sanitizeClientInfo } from '@paystate/server';
+import { deviceView, sanitizeClientInfo } from '@paystate/server';
 import { existingDatabase, withStore, type GlobalOptions } from '../context.js';
 import { checkId } from '../ids.js';
 import { CliError, printJson, printRows } from '../output.js';
@@ -47,7 +47,7 @@ export function devicesCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const list = await withStore(program.opts<GlobalOptions>(), (store) => store.listDevices(), existingDatabase);
-      if (options.json) return printJson(list);
+      if (options.json) return printJson(list.map(deviceView));
       printRows(
         list.map((d) => ({ id: d.id, name: d.name, location: d.location, updated: d.updatedAt })),
         false,

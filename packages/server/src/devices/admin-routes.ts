@@ -8,6 +8,7 @@ import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.j
 import { actsFor } from '../merchants/scopes.js';
 import { DEFAULT_MERCHANT } from '../orders/store.js';
 import { sanitizeClientInfo as clean } from './client-info.js';
+import { deviceView } from './views.js';
 
 const deviceSchema = z.strictObject({
   name: z.string().trim().min(1).max(120),
@@ -41,10 +42,12 @@ export function deviceAdminRoutes(services: Services) {
   app.get('/devices', requireScope('read_only'), async (c) => {
     const query = parseQuery(c, deviceListQuery);
     const merchantId = principalOf(c).merchantId ?? query.merchant_id;
-    return c.json({ devices: await store.listDevices(merchantId) });
+    return c.json({ devices: (await store.listDevices(merchantId)).map(deviceView) });
   });
 
-  app.get('/devices/:id', requireScope('read_only'), async (c) => c.json(await ownDevice(c, parseId(c, 'id'))));
+  app.get('/devices/:id', requireScope('read_only'), async (c) =>
+    c.json(deviceView(await ownDevice(c, parseId(c, 'id')))),
+  );
 
   app.put('/devices/:id', requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'id');
@@ -71,7 +74,7 @@ export function deviceAdminRoutes(services: Services) {
     });
     // The id is another merchant's machine: nothing was changed.
     if (!device) throw notFound('device', id);
-    return c.json(device, existed ? 200 : 201);
+    return c.json(deviceView(device), existed ? 200 : 201);
   });
 
   app.delete('/devices/:id', requireScope('merchant_admin'), async (c) => {
