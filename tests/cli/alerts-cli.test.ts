@@ -24,7 +24,14 @@ describe('paystate alerts (real binary, temporary database)', () => {
     expect(all.map((a) => a.id).sort()).toEqual([stuck.id, platform.id].sort());
     const mine = JSON.parse((await paystate([...db, 'alerts', 'list', '--merchant', 'lome-1', '--json'])).stdout);
     expect(mine).toEqual([
-      expect.objectContaining({ id: stuck.id, kind: 'stuck', merchant_id: 'lome-1', payment_id: 'pay-1' }),
+      expect.objectContaining({
+        id: stuck.id,
+        kind: 'stuck',
+        merchant_id: 'lome-1',
+        payment_id: 'pay-1',
+        // Recorded as the raiser said it, printed in snake_case like every answer.
+        details: { merchant_id: 'lome-1', payment_id: 'pay-1', failed_checks: 5 },
+      }),
     ]);
 
     const acked = await paystate([...db, 'alerts', 'ack', stuck.id, '--by', 'maria']);

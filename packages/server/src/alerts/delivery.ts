@@ -68,7 +68,7 @@ export function digestMail(to: string, delivery: AlertDeliveryRecord, alerts: re
       ),
       '',
       'Details:',
-      ...alerts.map((alert) => `${alert.id}: ${JSON.stringify(alert.details)}`),
+      ...alerts.map((alert) => `${alert.id}: ${JSON.stringify(alertView(alert).details)}`),
       '',
       'Acknowledge with POST /v1/admin/alerts/<id>/acknowledge or `paystate alerts ack <id> --by <name>`.',
     ].join('\n'),

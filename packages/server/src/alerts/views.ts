@@ -1,6 +1,10 @@
+import { snakeCaseKeys } from '../snake-case.js';
 import type { AlertChannelRecord, AlertDeliveryRecord, AlertRecord } from './store.js';
 
-/** An alert as the API, the CLI and the webhook digests show it. */
+/**
+ * An alert as the API, the CLI and the webhook digests show it. `details` is what the raiser said,
+ * stored as it was given; its keys are answered in snake_case like every other field.
+ */
 export function alertView(alert: AlertRecord) {
   return {
     id: alert.id,
@@ -8,7 +12,7 @@ export function alertView(alert: AlertRecord) {
     merchant_id: alert.merchantId,
     order_id: alert.orderId,
     payment_id: alert.paymentId,
-    details: alert.details,
+    details: snakeCaseKeys(alert.details) as Record<string, unknown>,
     created_at: alert.createdAt,
     acknowledged_at: alert.acknowledgedAt,
     acknowledged_by: alert.acknowledgedBy,
