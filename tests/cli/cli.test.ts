@@ -105,6 +105,8 @@ describe('paystate CLI (real binary, temporary database)', () => {
 
   it('fails with one clear line and a non-zero exit code', async () => {
     const database = tempDb();
+    // Read-only commands need the database to exist (errors-cli.test.ts: a missing one is never created).
+    expect((await paystate(['--database', database, 'migrate'])).code).toBe(0);
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['orders', 'show', 'no-such-order'], {}, /^paystate: no order no-such-order\n$/],
       [['orders', 'show', '../etc/passwd'], {}, /^paystate: "..\/etc\/passwd" is not an order id\n$/],
@@ -131,13 +133,17 @@ describe('paystate CLI (real binary, temporary database)', () => {
   });
 
   it('config check masks secrets', async () => {
+    const database = tempDb();
+    await paystate(['--database', database, 'migrate']);
     const run = await paystate(['config', 'check', '--json'], {
+      DATABASE_URL: database,
+      DEVICE_TOKEN: 'device-token-1',
       YOOKASSA_SHOP_ID: 'shop',
       YOOKASSA_SECRET_KEY: 'live_super_secret',
       TMETR_API_URL: 'https://tmetr.example',
       TMETR_TOKEN: 'tmetr-secret',
     });
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toMatch(/super_secret|tmetr-secret/);
     expect(JSON.parse(run.stdout)).toMatchObject({
       YOOKASSA_SECRET_KEY: '********',

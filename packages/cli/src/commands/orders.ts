@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatMoney, orderStatusSchema } from '@paystate/core';
 import { auditEventView, idSchema, orderFieldsView, orderListView } from '@paystate/server';
-import { withStore, type GlobalOptions } from '../context.js';
+import { existingDatabase, withStore, type GlobalOptions } from '../context.js';
 import { CliError, printJson, printRows } from '../output.js';
 
 export function ordersCommand(program: Command): void {
@@ -19,8 +19,10 @@ export function ordersCommand(program: Command): void {
       if (status && !status.success) throw new CliError(`unknown status "${options.status}"`);
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a positive whole number');
-      const records = await withStore(program.opts<GlobalOptions>(), (store) =>
-        store.listOrders({ status: status?.data, deviceId: options.device, limit }),
+      const records = await withStore(
+        program.opts<GlobalOptions>(),
+        (store) => store.listOrders({ status: status?.data, deviceId: options.device, limit }),
+        existingDatabase,
       );
       if (options.json) return printJson(records.map(orderListView));
       printRows(
@@ -42,10 +44,14 @@ export function ordersCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
       if (!idSchema.safeParse(id).success) throw new CliError(`"${id}" is not an order id`);
-      const found = await withStore(program.opts<GlobalOptions>(), async (store) => {
-        const record = await store.getOrder(id);
-        return record ? { record, events: await store.orderEvents(id) } : null;
-      });
+      const found = await withStore(
+        program.opts<GlobalOptions>(),
+        async (store) => {
+          const record = await store.getOrder(id);
+          return record ? { record, events: await store.orderEvents(id) } : null;
+        },
+        existingDatabase,
+      );
       if (!found) throw new CliError(`no order ${id}`);
       const { record, events } = found;
       if (options.json)
