@@ -7,6 +7,7 @@ describe('the CLI maps a failure to a message and an exit code in one place', ()
     const exit = (kind: (typeof errorKinds)[number]) => failureOf(new PaystateError(kind, 'x', 'm')).exitCode;
     expect(errorKinds.filter((kind) => exit(kind) === 1)).toEqual([
       'invalid',
+      'unsupported_media_type',
       'unauthorized',
       'forbidden',
       'not_found',

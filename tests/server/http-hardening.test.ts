@@ -118,3 +118,40 @@ describe('slow and idle clients', () => {
     expect((await stack.request('GET', '/healthz')).status).toBe(200);
   });
 });
+
+describe('JSON routes read JSON only', () => {
+  const order = () =>
+    JSON.stringify({
+      device_id: 'dev-1',
+      product_id: 'latte',
+      product_name: 'Latte',
+      size: 'M',
+      price: 100,
+      currency: 'RUB',
+    });
+
+  it('a body sent as a form, as text/plain or without a type answers 415 and creates nothing', async () => {
+    const before = (await stack.admin<{ orders: unknown[] }>('GET', '/orders')).body.orders.length;
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', null]) {
+      const reply = await fetch(`${stack.server.url}/v1/orders`, {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body: type === null ? new Blob([order()]) : order(),
+      });
+      expect(reply.status, String(type)).toBe(415);
+      expect(await reply.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
+    }
+    expect((await stack.admin<{ orders: unknown[] }>('GET', '/orders')).body.orders).toHaveLength(before);
+    const accepted = await stack.request('POST', '/v1/orders', {
+      raw: order(),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(accepted.status, accepted.text).toBe(201);
+  });
+
+  it('a route whose body is optional still takes no body without a type', async () => {
+    const { order_id } = await stack.createOrder('dev-1');
+    const reply = await fetch(`${stack.server.url}/v1/orders/${order_id}/pay`, { method: 'POST' });
+    expect(reply.status).toBe(200);
+  });
+});

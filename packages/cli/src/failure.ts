@@ -8,6 +8,7 @@ import { CliError } from './output.js';
  */
 const exitCodeOfKind: Record<ErrorKind, number> = {
   invalid: 1,
+  unsupported_media_type: 1,
   unauthorized: 1,
   forbidden: 1,
   not_found: 1,

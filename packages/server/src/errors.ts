@@ -6,6 +6,8 @@
  */
 export const errorKinds = [
   'invalid',
+  /** A body in a format the route does not read (JSON routes take application/json only). */
+  'unsupported_media_type',
   'unauthorized',
   'forbidden',
   'not_found',

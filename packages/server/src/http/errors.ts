@@ -5,6 +5,7 @@ import type { ErrorKind, PaystateError } from '../errors.js';
 /** The only place an error kind becomes an HTTP status. */
 const statusOfKind: Record<ErrorKind, ContentfulStatusCode> = {
   invalid: 400,
+  unsupported_media_type: 415,
   unauthorized: 401,
   // A valid key whose scope does not cover the route.
   forbidden: 403,

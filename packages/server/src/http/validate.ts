@@ -12,8 +12,19 @@ export function parseId(c: Context, name: string): string {
   return parsed.data;
 }
 
+/** application/json, or a structured-syntax type such as application/merge-patch+json, with any parameters. */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
 export async function parseJsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
   const text = await c.req.text();
+  // A JSON route reads JSON only: a form post or text/plain (what a cross-site form can send
+  // without a preflight) is refused before anything reads it. No body needs no type.
+  if (text !== '' && !JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? ''))
+    throw new PaystateError(
+      'unsupported_media_type',
+      'unsupported_media_type',
+      'send the request body as JSON with Content-Type: application/json',
+    );
   let raw: unknown;
   try {
     raw = text === '' ? {} : JSON.parse(text);
