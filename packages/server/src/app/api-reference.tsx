@@ -246,7 +246,7 @@ function Media({
             </>
           ) : null}
         </p>
-        <SchemaView schema={target} />
+        <SchemaView schema={{ ...target, description: undefined }} />
       </>
     );
   };

@@ -139,6 +139,8 @@ export interface DocumentedOperation {
   doc: OperationDoc;
   /** The request body, then each answer's media types. */
   bodies: Array<{ where: string; status: number | null; content: Content }>;
+  /** Every documented status, bodiless ones (204) included. */
+  statuses: number[];
 }
 
 const documentation = Symbol('paystate.openapi');
@@ -394,7 +396,8 @@ export function documentedOperations(app: Hono): DocumentedOperation[] {
     for (const [status, answer] of Object.entries(entry.responses))
       for (const content of contentsOf(answer.content))
         bodies.push({ where: `answer ${status}`, status: Number(status), content });
-    found.push({ method: route.method, path: route.path, doc: entry.doc, bodies });
+    const statuses = Object.keys(entry.responses).map(Number);
+    found.push({ method: route.method, path: route.path, doc: entry.doc, bodies, statuses });
   }
   return found;
 }

@@ -6,25 +6,26 @@ import { principalOf, requireMerchant, requireScope } from '../http/auth.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.js';
 import { actsFor, scopes } from './scopes.js';
 import { apiKeyView, merchantView, providerAccountView } from './views.js';
+import { merchantDocs, providerAccountDocs } from './openapi.js';
 
 const nameSchema = z.string().trim().min(1).max(120);
 const labelSchema = z.string().trim().min(1).max(80);
 
-const newMerchantSchema = z.strictObject({ id: idSchema, name: nameSchema });
-const merchantPatchSchema = z
+export const newMerchantSchema = z.strictObject({ id: idSchema, name: nameSchema });
+export const merchantPatchSchema = z
   .strictObject({ name: nameSchema.optional(), status: z.enum(['active', 'disabled']).optional() })
   .refine((patch) => Object.keys(patch).length > 0, 'nothing to change');
 
-const newKeySchema = z.strictObject({
+export const newKeySchema = z.strictObject({
   scope: z.enum(scopes),
   label: labelSchema,
   /** Platform keys only: the merchant of the new key. A merchant admin's keys are for their own merchant. */
   merchant_id: idSchema.nullable().optional(),
   device_id: idSchema.nullable().default(null),
 });
-const keyListQuery = z.strictObject({ merchant_id: idSchema.optional() });
+export const keyListQuery = z.strictObject({ merchant_id: idSchema.optional() });
 
-const newAccountSchema = z.strictObject({
+export const newAccountSchema = z.strictObject({
   provider_code: z.string().regex(/^[a-z][a-z0-9_]{0,31}$/),
   label: labelSchema,
   /** The provider's settings by their names (e.g. WAVE_API_KEY): sealed at once, never answered. */
@@ -33,13 +34,13 @@ const newAccountSchema = z.strictObject({
     .refine((credentials) => Object.keys(credentials).length <= 20, 'at most 20 settings'),
 });
 
-const sumupConnectSchema = z.strictObject({
+export const sumupConnectSchema = z.strictObject({
   label: labelSchema,
   /** The merchant's SumUp merchant code (on their SumUp profile): checkouts are created for it. */
   merchant_code: z.string().regex(/^[A-Z0-9]{4,16}$/, 'SumUp merchant codes are upper-case letters and digits'),
 });
 
-const oauthCallbackQuery = z.object({ code: z.string().min(1).max(2048), state: z.string().min(1).max(4096) });
+export const oauthCallbackQuery = z.object({ code: z.string().min(1).max(2048), state: z.string().min(1).max(4096) });
 
 function requireSumUpConnect(services: Services) {
   if (!services.sumupConnect)
@@ -57,7 +58,7 @@ function requireSumUpConnect(services: Services) {
  */
 export function oauthCallbackRoutes(services: Services) {
   const app = new Hono();
-  app.get('/v1/oauth/sumup/callback', async (c) => {
+  app.get('/v1/oauth/sumup/callback', providerAccountDocs.oauthCallback, async (c) => {
     const query = oauthCallbackQuery.safeParse(c.req.query());
     if (!query.success)
       throw new PaystateError('invalid', 'validation_failed', 'code and state are required (SumUp sends both)');
@@ -78,23 +79,23 @@ export function merchantAdminRoutes(services: Services) {
     return merchants.get(id);
   };
 
-  app.get('/merchants', requireScope('read_only'), async (c) => {
+  app.get('/merchants', merchantDocs.list, requireScope('read_only'), async (c) => {
     const own = principalOf(c).merchantId;
     const list = own === null ? await merchants.list() : [await merchants.get(own)];
     return c.json({ merchants: list.map(merchantView) });
   });
 
-  app.post('/merchants', requireScope('platform_admin'), async (c) => {
+  app.post('/merchants', merchantDocs.create, requireScope('platform_admin'), async (c) => {
     const body = await parseJsonBody(c, newMerchantSchema);
     return c.json(merchantView(await merchants.create(body.id, body.name)), 201);
   });
 
-  app.get('/merchants/:merchantId', requireScope('read_only'), async (c) =>
+  app.get('/merchants/:merchantId', merchantDocs.get, requireScope('read_only'), async (c) =>
     c.json(merchantView(await visibleMerchant(c, parseId(c, 'merchantId')))),
   );
 
   // A merchant admin may rename their merchant; only the platform disables or re-enables one.
-  app.patch('/merchants/:merchantId', requireScope('merchant_admin'), async (c) => {
+  app.patch('/merchants/:merchantId', merchantDocs.update, requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'merchantId');
     const body = await parseJsonBody(c, merchantPatchSchema);
     await visibleMerchant(c, id);
@@ -103,14 +104,14 @@ export function merchantAdminRoutes(services: Services) {
     return c.json(merchantView(await merchants.update(id, body)));
   });
 
-  app.get('/api-keys', requireScope('merchant_admin'), async (c) => {
+  app.get('/api-keys', merchantDocs.listKeys, requireScope('merchant_admin'), async (c) => {
     const query = parseQuery(c, keyListQuery);
     const own = principalOf(c).merchantId;
     const keys = await merchants.listKeys(own ?? query.merchant_id ?? null);
     return c.json({ api_keys: keys.map(apiKeyView) });
   });
 
-  app.post('/api-keys', requireScope('merchant_admin'), async (c) => {
+  app.post('/api-keys', merchantDocs.issueKey, requireScope('merchant_admin'), async (c) => {
     const body = await parseJsonBody(c, newKeySchema);
     const principal = principalOf(c);
     if (body.scope === 'platform_admin' && principal.scope !== 'platform_admin')
@@ -126,7 +127,7 @@ export function merchantAdminRoutes(services: Services) {
     return c.json({ ...apiKeyView(record), key }, 201);
   });
 
-  app.delete('/api-keys/:keyId', requireScope('merchant_admin'), async (c) => {
+  app.delete('/api-keys/:keyId', merchantDocs.revokeKey, requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'keyId');
     const key = await merchants.getKey(id);
     const principal = principalOf(c);
@@ -149,13 +150,13 @@ export function providerAccountRoutes(services: Services) {
     return merchants.get(id);
   };
 
-  app.get('/:merchantId/provider-accounts', requireScope('merchant_admin'), async (c) => {
+  app.get('/:merchantId/provider-accounts', providerAccountDocs.list, requireScope('merchant_admin'), async (c) => {
     const merchant = await merchantOf(c);
     const list = await accounts.list(merchant.id);
     return c.json({ provider_accounts: list.map((a) => providerAccountView(a, accounts.webhookUrl(a))) });
   });
 
-  app.post('/:merchantId/provider-accounts', requireScope('merchant_admin'), async (c) => {
+  app.post('/:merchantId/provider-accounts', providerAccountDocs.create, requireScope('merchant_admin'), async (c) => {
     const merchant = await merchantOf(c);
     const body = await parseJsonBody(c, newAccountSchema);
     const account = await accounts.create(merchant.id, body.provider_code, body.label, body.credentials);
@@ -163,24 +164,34 @@ export function providerAccountRoutes(services: Services) {
   });
 
   // SumUp by OAuth: the answer is the consent link for the merchant's owner; SumUp sends them back to the callback.
-  app.post('/:merchantId/provider-accounts/sumup/connect', requireScope('merchant_admin'), async (c) => {
-    const merchant = await merchantOf(c);
-    const body = await parseJsonBody(c, sumupConnectSchema);
-    const { authorizeUrl, expiresAt } = await requireSumUpConnect(services).start(
-      merchant.id,
-      body.label,
-      body.merchant_code,
-    );
-    return c.json({ authorize_url: authorizeUrl, expires_at: expiresAt });
-  });
+  app.post(
+    '/:merchantId/provider-accounts/sumup/connect',
+    providerAccountDocs.sumupConnect,
+    requireScope('merchant_admin'),
+    async (c) => {
+      const merchant = await merchantOf(c);
+      const body = await parseJsonBody(c, sumupConnectSchema);
+      const { authorizeUrl, expiresAt } = await requireSumUpConnect(services).start(
+        merchant.id,
+        body.label,
+        body.merchant_code,
+      );
+      return c.json({ authorize_url: authorizeUrl, expires_at: expiresAt });
+    },
+  );
 
-  app.get('/:merchantId/provider-accounts/:accountId', requireScope('merchant_admin'), async (c) => {
-    const merchant = await merchantOf(c);
-    const id = parseId(c, 'accountId');
-    const account = await accounts.get(id);
-    if (!account || account.merchantId !== merchant.id) throw notFound('provider_account', id);
-    return c.json(providerAccountView(account, accounts.webhookUrl(account)));
-  });
+  app.get(
+    '/:merchantId/provider-accounts/:accountId',
+    providerAccountDocs.get,
+    requireScope('merchant_admin'),
+    async (c) => {
+      const merchant = await merchantOf(c);
+      const id = parseId(c, 'accountId');
+      const account = await accounts.get(id);
+      if (!account || account.merchantId !== merchant.id) throw notFound('provider_account', id);
+      return c.json(providerAccountView(account, accounts.webhookUrl(account)));
+    },
+  );
 
   return app;
 }

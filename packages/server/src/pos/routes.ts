@@ -6,12 +6,13 @@ import { MAIN_TILL } from './store.js';
 import { PaystateError } from '../errors.js';
 import { IDEMPOTENCY_KEY_HEADER, idempotency } from '../idempotency/middleware.js';
 import { drawerView, methodView, movementView, paymentView, refundView } from './views.js';
+import { posDocs } from './openapi.js';
 import type { Services } from '../app/services.js';
 import { actorOf, credentialOf, requireMerchant, requireScope } from '../http/auth.js';
 import type { Scope } from '../merchants/scopes.js';
 import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.js';
 
-const providerCodeSchema = z
+export const providerCodeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,31}$/, 'provider codes are lower-case identifiers such as wave or cash');
 const operatorSchema = z.string().trim().min(1).max(80);
@@ -21,7 +22,7 @@ const publicConfigSchema = z
   .record(z.string().max(64), z.string().max(500))
   .refine((config) => Object.keys(config).length <= 20, 'at most 20 entries');
 
-const newMethodSchema = z.strictObject({
+export const newMethodSchema = z.strictObject({
   provider_code: providerCodeSchema,
   /** The merchant's own provider account (docs/merchants.md); absent: the environment's. */
   account_id: idSchema.nullable().default(null),
@@ -31,7 +32,7 @@ const newMethodSchema = z.strictObject({
   public_config: publicConfigSchema.default({}),
 });
 
-const methodPatchSchema = z
+export const methodPatchSchema = z
   .strictObject({
     display_name: paymentMethodSchema.shape.displayName.optional(),
     account_id: idSchema.nullable().optional(),
@@ -41,9 +42,9 @@ const methodPatchSchema = z
   })
   .refine((patch) => Object.keys(patch).length > 0, 'nothing to change');
 
-const methodListQuery = z.strictObject({ offered: z.enum(['true', 'false']).optional() });
+export const methodListQuery = z.strictObject({ offered: z.enum(['true', 'false']).optional() });
 
-const newPaymentSchema = z.strictObject({
+export const newPaymentSchema = z.strictObject({
   method: providerCodeSchema,
   amount_minor: minorUnitsSchema.positive(),
   currency: currencySchema,
@@ -54,13 +55,13 @@ const newPaymentSchema = z.strictObject({
     .optional(),
 });
 
-const paymentListQuery = z.strictObject({
+export const paymentListQuery = z.strictObject({
   status: z.enum(paymentStatuses).optional(),
   created_before: z.iso.datetime().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const refundSchema = z.strictObject({
+export const refundSchema = z.strictObject({
   amount_minor: minorUnitsSchema.positive(),
   reason: z.string().trim().min(1).max(500).optional(),
   /** A cash refund's cash comes out of this till. */
@@ -70,16 +71,16 @@ const refundSchema = z.strictObject({
 });
 
 /** The body may be empty: the cash goes into the main till. */
-const confirmCashSchema = z.strictObject({ till_id: tillSchema });
+export const confirmCashSchema = z.strictObject({ till_id: tillSchema });
 
-const openDrawerSchema = z.strictObject({
+export const openDrawerSchema = z.strictObject({
   opening_minor: minorUnitsSchema,
   currency: currencySchema,
   till_id: tillSchema,
   operator: operatorSchema.optional(),
 });
 
-const drawerCashSchema = z.strictObject({
+export const drawerCashSchema = z.strictObject({
   direction: z.enum(['in', 'out']),
   amount_minor: minorUnitsSchema.positive(),
   currency: currencySchema.optional(),
@@ -87,7 +88,7 @@ const drawerCashSchema = z.strictObject({
   till_id: tillSchema,
 });
 
-const closeDrawerSchema = z.strictObject({
+export const closeDrawerSchema = z.strictObject({
   counted_minor: minorUnitsSchema,
   currency: currencySchema.optional(),
   till_id: tillSchema,
@@ -96,9 +97,9 @@ const closeDrawerSchema = z.strictObject({
   note: z.string().trim().max(1000).optional(),
 });
 
-const drawerQuery = z.strictObject({ till_id: tillSchema });
+export const drawerQuery = z.strictObject({ till_id: tillSchema });
 
-const drawerListQuery = z.strictObject({
+export const drawerListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(20),
   till_id: idSchema.optional(),
 });
@@ -140,14 +141,14 @@ export function posRoutes(services: Services) {
   app.use('/:merchantId/*', admitted);
   app.post('/:merchantId/*', keyed);
 
-  app.get('/:merchantId/payment-methods', async (c) => {
+  app.get('/:merchantId/payment-methods', posDocs.listMethods, async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, methodListQuery);
     const methods = query.offered === 'true' ? await pos.offeredMethods(merchantId) : await pos.listMethods(merchantId);
     return c.json({ methods: methods.map((method) => methodView(method, pos.available(method))) });
   });
 
-  app.post('/:merchantId/payment-methods', async (c) => {
+  app.post('/:merchantId/payment-methods', posDocs.createMethod, async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, newMethodSchema);
     const method = await pos.createMethod({
@@ -162,7 +163,7 @@ export function posRoutes(services: Services) {
     return c.json(methodView(method, pos.available(method)), 201);
   });
 
-  app.patch('/:merchantId/payment-methods/:providerCode', async (c) => {
+  app.patch('/:merchantId/payment-methods/:providerCode', posDocs.updateMethod, async (c) => {
     const merchantId = merchant(c);
     const providerCode = parseProviderCode(c);
     const body = await parseJsonBody(c, methodPatchSchema);
@@ -176,12 +177,12 @@ export function posRoutes(services: Services) {
     return c.json(methodView(method, pos.available(method)));
   });
 
-  app.delete('/:merchantId/payment-methods/:providerCode', async (c) => {
+  app.delete('/:merchantId/payment-methods/:providerCode', posDocs.deleteMethod, async (c) => {
     await pos.deleteMethod(merchant(c), parseProviderCode(c));
     return c.body(null, 204);
   });
 
-  app.post('/:merchantId/payments', async (c) => {
+  app.post('/:merchantId/payments', posDocs.createPayment, async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, newPaymentSchema);
     // A disabled merchant takes no new payments (a platform key still reaches it); what is under way goes on.
@@ -200,7 +201,7 @@ export function posRoutes(services: Services) {
     return c.json(paymentView(payment), createdStatus(outcome));
   });
 
-  app.get('/:merchantId/payments', async (c) => {
+  app.get('/:merchantId/payments', posDocs.listPayments, async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, paymentListQuery);
     const payments = await pos.listPayments(merchantId, {
@@ -211,12 +212,12 @@ export function posRoutes(services: Services) {
     return c.json({ payments: payments.map(paymentView) });
   });
 
-  app.get('/:merchantId/payments/:paymentId', async (c) => {
+  app.get('/:merchantId/payments/:paymentId', posDocs.getPayment, async (c) => {
     const { payment, refunds } = await pos.getPayment(merchant(c), parseId(c, 'paymentId'));
     return c.json({ ...paymentView(payment), refunds: refunds.map(refundView) });
   });
 
-  app.post('/:merchantId/payments/:paymentId/confirm-cash', async (c) => {
+  app.post('/:merchantId/payments/:paymentId/confirm-cash', posDocs.confirmCash, async (c) => {
     const merchantId = merchant(c);
     const paymentId = parseId(c, 'paymentId');
     const body = await parseJsonBody(c, confirmCashSchema);
@@ -224,7 +225,7 @@ export function posRoutes(services: Services) {
     return c.json({ ...paymentView(payment), drawer: drawerView(drawer) });
   });
 
-  app.post('/:merchantId/payments/:paymentId/check', async (c) => {
+  app.post('/:merchantId/payments/:paymentId/check', posDocs.check, async (c) => {
     const result = await pos.check(merchant(c), parseId(c, 'paymentId'));
     return c.json({
       ...paymentView(result.payment),
@@ -234,12 +235,12 @@ export function posRoutes(services: Services) {
     });
   });
 
-  app.get('/:merchantId/payments/:paymentId/refunds', async (c) => {
+  app.get('/:merchantId/payments/:paymentId/refunds', posDocs.listRefunds, async (c) => {
     const { refunds } = await pos.getPayment(merchant(c), parseId(c, 'paymentId'));
     return c.json({ refunds: refunds.map(refundView) });
   });
 
-  app.post('/:merchantId/payments/:paymentId/refunds', async (c) => {
+  app.post('/:merchantId/payments/:paymentId/refunds', posDocs.refund, async (c) => {
     const merchantId = merchant(c);
     const paymentId = parseId(c, 'paymentId');
     const body = await parseJsonBody(c, refundSchema);
@@ -265,7 +266,7 @@ export function posRoutes(services: Services) {
     );
   });
 
-  app.post('/:merchantId/drawer/open', async (c) => {
+  app.post('/:merchantId/drawer/open', posDocs.openDrawer, async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, openDrawerSchema);
     const drawer = await pos.openDrawer(
@@ -277,13 +278,13 @@ export function posRoutes(services: Services) {
     return c.json(drawerView(drawer), 201);
   });
 
-  app.get('/:merchantId/drawer', async (c) => {
+  app.get('/:merchantId/drawer', posDocs.drawer, async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, drawerQuery);
     return c.json(drawerView(await pos.currentDrawer(merchantId, query.till_id)));
   });
 
-  app.post('/:merchantId/drawer/cash', async (c) => {
+  app.post('/:merchantId/drawer/cash', posDocs.drawerCash, async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, drawerCashSchema);
     return c.json(
@@ -300,7 +301,7 @@ export function posRoutes(services: Services) {
     );
   });
 
-  app.post('/:merchantId/drawer/close', async (c) => {
+  app.post('/:merchantId/drawer/close', posDocs.closeDrawer, async (c) => {
     const merchantId = merchant(c);
     const body = await parseJsonBody(c, closeDrawerSchema);
     return c.json(
@@ -317,13 +318,13 @@ export function posRoutes(services: Services) {
     );
   });
 
-  app.get('/:merchantId/drawer/sessions', async (c) => {
+  app.get('/:merchantId/drawer/sessions', posDocs.drawerSessions, async (c) => {
     const merchantId = merchant(c);
     const query = parseQuery(c, drawerListQuery);
     return c.json({ sessions: (await pos.listDrawers(merchantId, query.limit, query.till_id)).map(drawerView) });
   });
 
-  app.get('/:merchantId/drawer/sessions/:sessionId', async (c) => {
+  app.get('/:merchantId/drawer/sessions/:sessionId', posDocs.drawerSession, async (c) => {
     const { drawer, movements } = await pos.drawer(merchant(c), parseId(c, 'sessionId'));
     return c.json({ ...drawerView(drawer), movements: movements.map(movementView) });
   });
