@@ -196,7 +196,7 @@ describe('paystate CLI (real binary, temporary database)', () => {
 
     const run = await paystate(['poll', '--once', '--json'], env);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ due: 1, answered: 1, moved: { paid: 1 } });
+    expect(JSON.parse(run.stdout)).toMatchObject({ due: 1, answered: 1, failed_checks: 0, moved: { paid: 1 } });
     expect(tmetr.received.map((c) => c.order_id)).toEqual([created.order.orderId]);
   }, 20_000);
 

@@ -122,9 +122,9 @@ describe('paystate merchants, api-keys and keys rotate (real binary, temporary d
 
     // Rotation: the new key first, the old one still listed; afterwards the old one is not needed.
     const rotated = await paystate([...db, 'keys', 'rotate', '--json'], { PAYSTATE_MASTER_KEY: `${k2},${k1}` });
-    expect(JSON.parse(rotated.stdout)).toEqual({ resealed: 2, alreadyCurrent: 0, skipped: 0 });
+    expect(JSON.parse(rotated.stdout)).toEqual({ resealed: 2, already_current: 0, skipped: 0 });
     const again = await paystate([...db, 'keys', 'rotate', '--json'], { PAYSTATE_MASTER_KEY: `${k2},${k1}` });
-    expect(JSON.parse(again.stdout)).toEqual({ resealed: 0, alreadyCurrent: 2, skipped: 0 });
+    expect(JSON.parse(again.stdout)).toEqual({ resealed: 0, already_current: 2, skipped: 0 });
     const withK2 = await openAlerts(
       loadSettings({ DATABASE_URL: temp.url, PAYSTATE_MASTER_KEY: k2, LOG_LEVEL: 'silent' }),
       silent,

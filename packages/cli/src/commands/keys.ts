@@ -32,7 +32,12 @@ export function keysCommand(program: Command): void {
         alreadyCurrent: accounts.alreadyCurrent + channels.alreadyCurrent,
         skipped: accounts.skipped + channels.skipped,
       };
-      if (options.json) return printJson(report);
+      if (options.json)
+        return printJson({
+          resealed: report.resealed,
+          already_current: report.alreadyCurrent,
+          skipped: report.skipped,
+        });
       process.stdout.write(
         `re-sealed ${report.resealed}; already current ${report.alreadyCurrent}; changed meanwhile (run again) ${report.skipped}\n`,
       );

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createRuntime, type CycleReport } from '@paystate/server';
+import { createRuntime, snakeCaseKeys, type CycleReport } from '@paystate/server';
 import { cliLogging, settingsFrom, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { untilSignal } from './serve.js';
@@ -18,7 +18,8 @@ export function pollCommand(program: Command): void {
         if (options.once) {
           const report = await runtime.poller.runCycle();
           await runtime.dispatcher.kick();
-          if (options.json) printJson(report);
+          // snake_case like every JSON paystate prints (failed_checks, stuck_alerts, duration_ms, pos: {…}).
+          if (options.json) printJson(snakeCaseKeys(report));
           else process.stdout.write(describeCycle(report));
           return;
         }
