@@ -155,3 +155,38 @@ describe('JSON routes read JSON only', () => {
     expect(reply.status).toBe(200);
   });
 });
+
+describe('TRUSTED_PROXIES: the YooKassa sender allowlist behind a reverse proxy', () => {
+  it('believes X-Forwarded-For from a trusted proxy only, and only its right-most untrusted hop', async () => {
+    const proxied = await startStack({
+      env: { YOOKASSA_ALLOWED_NETWORKS: '203.0.113.0/24', TRUSTED_PROXIES: '127.0.0.1/32' },
+    });
+    try {
+      await proxied.createDevice('dev-1');
+      const { order_id } = await proxied.createOrder('dev-1');
+      const { payment, paymentId } = await proxied.pay(order_id);
+      await proxied.yookassa.setStatus(paymentId, 'succeeded', false);
+      const notification = JSON.stringify({
+        type: 'notification',
+        event: 'payment.succeeded',
+        object: proxied.yookassa.paymentJson(payment),
+      });
+      const send = (forwardedFor: string) =>
+        proxied.request('POST', '/v1/webhooks/yookassa', {
+          raw: notification,
+          headers: { 'x-forwarded-for': forwardedFor },
+        });
+
+      // A forger who writes YooKassa's network into the header: the proxy appends the real sender.
+      const forged = await send('203.0.113.9, 198.51.100.7');
+      expect(forged.status, forged.text).toBeGreaterThanOrEqual(400);
+      expect((await proxied.status(order_id)).status).toBe('pending');
+
+      const genuine = await send('203.0.113.9');
+      expect(genuine.status, genuine.text).toBe(200);
+      await proxied.waitForStatus(order_id, 'successful', 5000);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { clientAddress, networkList } from '../http/client-address.js';
 import type { Logger } from 'pino';
 import { createLogger, redactorFor } from '../secrets/logging.js';
 import type { Redactor } from '../secrets/redaction.js';
@@ -55,6 +56,9 @@ export function createRuntime(options: RuntimeOptions) {
   const logger = options.logger ?? createLogger(settings, redactor);
   const timeoutMs = settings.PAYMENT_API_TIMEOUT_S * 1000;
   const publicUrl = publicUrlOf(settings);
+  const trustedProxies = settings.TRUSTED_PROXIES
+    ? networkList(settings.TRUSTED_PROXIES.split(',').map((entry) => entry.trim()))
+    : null;
   const environmentProviders = options.providers ?? paymentProvidersFromSettings(settings, logger, clock);
   const tmetr =
     options.device ?? (settings.FULFILMENT === 'tmetr' ? deviceFromSettings(settings, timeoutMs, logger) : null);
@@ -175,11 +179,13 @@ export function createRuntime(options: RuntimeOptions) {
         keys: merchants,
       }),
       remoteAddress: (c: Context) => {
+        let peer = '';
         try {
-          return getConnInfo(c).remote.address ?? '';
+          peer = getConnInfo(c).remote.address ?? '';
         } catch {
-          return '';
+          // No socket (a request handed to app.fetch directly): no address to believe.
         }
+        return clientAddress(peer, c.req.header('x-forwarded-for'), trustedProxies);
       },
     },
     logger,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { lifecycleConfigSchema, type LifecycleConfig } from '@paystate/core';
 import { providerSettingsShape } from '../providers/registry.js';
 import { optionalText, SettingsError } from './env.js';
+import { networkList } from '../http/client-address.js';
 
 export { SettingsError };
 
@@ -37,6 +38,22 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   HTTP_KEEP_ALIVE_TIMEOUT_S: z.coerce.number().positive().max(300).default(5),
   /** Connections held at once; beyond it new ones are closed at once, so a flood cannot take every socket. */
   HTTP_MAX_CONNECTIONS: positiveInt(1000),
+  /**
+   * Our own reverse proxies (comma-separated IPs or CIDR networks): only from these is
+   * X-Forwarded-For believed, for the client address the YooKassa sender allowlist checks.
+   */
+  TRUSTED_PROXIES: optionalText.pipe(
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        try {
+          networkList(value.split(',').map((entry) => entry.trim()));
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `TRUSTED_PROXIES: ${(error as Error).message}` });
+        }
+      })
+      .optional(),
+  ),
   PUBLIC_URL: z.url().optional(),
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters').optional()),
   DEVICE_TOKEN: optionalText,
