@@ -1,5 +1,6 @@
 /**
- * The JSON paystate answers names every field in snake_case (docs/architecture.md section 4).
+ * The JSON paystate answers names every field in snake_case (docs/architecture.md section 4, JSON
+ * convention).
  * Typed views spell their fields out; this is for what the server stores as free-form data
  * (an audit row's payload, an alert's details), whose keys are written in camelCase by the code
  * that raised them.

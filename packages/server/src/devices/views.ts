@@ -1,7 +1,7 @@
 import type { Device } from '../orders/store.js';
 
 // The JSON the operator's device routes answer (and `paystate devices list --json` prints):
-// snake_case, like every answer of the API (docs/http-api.md#json-convention).
+// snake_case, like every answer of the API (docs/architecture.md section 4, JSON convention).
 
 /** A device as `PUT` stored it; `client_info_by_status` holds the `client_info_<status>` texts by status. */
 export function deviceView(device: Device) {

@@ -4,7 +4,7 @@ import type { Ticket } from '../tickets/store.js';
 import type { AuditRow, OrderRecord } from './store.js';
 
 // The JSON the operator's order routes answer (and `paystate orders list|show --json` prints):
-// snake_case, like every answer of the API (docs/http-api.md#json-convention).
+// snake_case, like every answer of the API (docs/architecture.md section 4, JSON convention).
 
 /** The order as the machine keeps it, field by field. */
 export function orderFieldsView(order: OrderContext) {
