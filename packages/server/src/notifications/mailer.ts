@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { describeStatus, formatMoney, type CustomerNotice, type OrderContext, type Vocabulary } from '@paystate/core';
 import type { Ticket } from '../tickets/store.js';
+import { maskEmail } from '../secrets/personal-data.js';
 
 /** The relay refused or could not be reached; `transient` when trying later may succeed (4xx, network). */
 export class MailDeliveryError extends Error {
@@ -44,11 +45,11 @@ export class Mailer {
         (responseCode !== undefined && responseCode >= 400 && responseCode < 500) ||
         (code !== undefined && NETWORK_CODES.has(code));
       throw new MailDeliveryError(
-        `mail to ${mail.to} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `mail to ${maskEmail(mail.to)} failed: ${error instanceof Error ? error.message : String(error)}`,
         transient,
       );
     }
-    this.logger.info({ to: mail.to, subject: mail.subject, messageId: info.messageId }, 'mail sent');
+    this.logger.info({ to: maskEmail(mail.to), messageId: info.messageId }, 'mail sent');
   }
 
   close(): void {
@@ -59,12 +60,12 @@ export class Mailer {
 export function ticketConfirmation(order: OrderContext, ticket: Ticket, statusUrl: string): Mail {
   return {
     to: ticket.holderEmail ?? '',
-    subject: `Your ticket ${ticket.id}: ${order.productName}`,
+    subject: `Your ticket ${ticket.id}: ${mailField(order.productName)}`,
     text: [
       `Thank you. Your payment of ${formatMoney(order.price)} was received.`,
       '',
       `Ticket: ${ticket.id}`,
-      `Event: ${order.productName} (${order.size})`,
+      `Event: ${mailField(order.productName, 120)} (${mailField(order.size, 32)})`,
       `Order: ${order.orderId}`,
       '',
       `Show this code at the entrance. Order status: ${statusUrl}`,
@@ -72,36 +73,49 @@ export function ticketConfirmation(order: OrderContext, ticket: Ticket, statusUr
   };
 }
 
-const failureSubjects: Partial<Record<CustomerNotice, string>> = {
-  not_paid: 'Your payment was not completed',
-  failed: 'Your payment could not be confirmed',
-  expired: 'Your order expired before it was paid',
+/**
+ * The notices that go out by e-mail: only about money the customer paid. An order anyone can
+ * create anonymously, with any address and any product name, must not make the merchant's relay
+ * mail a stranger when it expires or its payment is cancelled (issue 16: an open relay).
+ */
+const noticeSubjects: Partial<Record<CustomerNotice, string>> = {
   refunded: 'Your payment was refunded',
   manual_make: 'Your payment arrived late: your order will be made by hand',
 };
 
-/** What the customer reads under the subject; the payment-failed e-mails share one line. */
+/** What the customer reads under the subject. */
 const noticeBodies: Partial<Record<CustomerNotice, (vocabulary: Vocabulary) => string>> = {
   refunded: () => 'The money is on its way back to you.',
   // The status page's own words for manual_make (packages/core/src/messages.ts).
   manual_make: (vocabulary) => describeStatus('manual_make', 'en', vocabulary),
 };
 
-/** The payment-failed (and refund) e-mails; null for notices that need none. */
+/** Text the customer typed, made safe for a mail: one line, no control characters, at most `max` characters. */
+export function mailField(value: string, max = 60): string {
+  const line = value
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** The e-mail for a notice about a paid order; null for every other notice. */
 export function customerNotice(
   kind: CustomerNotice,
   order: OrderContext,
   statusUrl: string,
   vocabulary: Vocabulary = 'drinks',
 ): Mail | null {
-  const subject = failureSubjects[kind];
-  if (!subject || !order.customerEmail) return null;
+  const subject = noticeSubjects[kind];
+  const body = noticeBodies[kind];
+  if (!subject || !body || !order.customerEmail) return null;
+  const item = `${mailField(order.productName)} (${mailField(order.size, 32)})`;
   return {
     to: order.customerEmail,
-    subject: `${subject}: ${order.productName}`,
+    subject: `${subject}: ${mailField(order.productName)}`,
     text: [
-      `${subject}. Order ${order.orderId}, ${order.productName} (${order.size}), ${formatMoney(order.price)}.`,
-      noticeBodies[kind]?.(vocabulary) ?? 'No ticket was issued and nothing was charged that is not returned.',
+      `${subject}. Order ${order.orderId}, ${item}, ${formatMoney(order.price)}.`,
+      body(vocabulary),
       `Order status: ${statusUrl}`,
     ].join('\n'),
   };

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { ZodType } from 'zod';
+import { maskPersonalData } from '../secrets/personal-data.js';
 
 /** No answer within the deadline: the call may or may not have taken effect on the other side. */
 export class OutboundTimeoutError extends Error {
@@ -119,7 +120,7 @@ function encode(call: JsonCall): { contentType: string; body: string } | null {
 }
 
 function loggable(call: JsonCall): unknown {
-  const params = call.body ?? call.form;
+  const params = maskPersonalData(call.body ?? call.form);
   if (!call.redactParams?.length || typeof params !== 'object' || params === null || Array.isArray(params))
     return params;
   const masked: Record<string, unknown> = { ...(params as Record<string, unknown>) };
