@@ -7,8 +7,9 @@ import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.j
 import { actsFor } from '../merchants/scopes.js';
 import type { AlertRecord } from './store.js';
 import { alertView, channelView, deliveryView } from './views.js';
+import { alertChannelDocs, alertDocs } from './openapi.js';
 
-const alertListQuery = z.strictObject({
+export const alertListQuery = z.strictObject({
   /** open: not acknowledged yet; acknowledged: the others. Both when absent. */
   status: z.enum(['open', 'acknowledged']).optional(),
   kind: z
@@ -20,7 +21,7 @@ const alertListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-const newChannelSchema = z.discriminatedUnion('kind', [
+export const newChannelSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('email'), target: z.email().max(254) }),
   z.strictObject({
     kind: z.literal('webhook'),
@@ -45,7 +46,7 @@ export function alertAdminRoutes(services: Services) {
     return alert;
   };
 
-  app.get('/alerts', requireScope('read_only'), async (c) => {
+  app.get('/alerts', alertDocs.list, requireScope('read_only'), async (c) => {
     const query = parseQuery(c, alertListQuery);
     if (query.merchant_id !== undefined) requireMerchant(c, query.merchant_id);
     const merchantId = principalOf(c).merchantId ?? query.merchant_id;
@@ -58,11 +59,11 @@ export function alertAdminRoutes(services: Services) {
     return c.json({ alerts: list.map(alertView) });
   });
 
-  app.get('/alerts/:alertId', requireScope('read_only'), async (c) =>
+  app.get('/alerts/:alertId', alertDocs.get, requireScope('read_only'), async (c) =>
     c.json(alertView(await visibleAlert(c, parseId(c, 'alertId')))),
   );
 
-  app.post('/alerts/:alertId/acknowledge', requireScope('merchant_admin'), async (c) => {
+  app.post('/alerts/:alertId/acknowledge', alertDocs.acknowledge, requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'alertId');
     await visibleAlert(c, id);
     return c.json(alertView(await alerts.acknowledge(id, actorOf(c))));
@@ -81,13 +82,13 @@ export function alertChannelRoutes(services: Services) {
     return merchants.get(id);
   };
 
-  app.get('/:merchantId/alert-channels', requireScope('merchant_admin'), async (c) => {
+  app.get('/:merchantId/alert-channels', alertChannelDocs.list, requireScope('merchant_admin'), async (c) => {
     const merchant = await merchantOf(c);
     return c.json({ alert_channels: (await alerts.listChannels(merchant.id)).map(channelView) });
   });
 
   // The only answer that carries a webhook's signing secret (whsec_…): it is kept sealed, never shown again.
-  app.post('/:merchantId/alert-channels', requireScope('merchant_admin'), async (c) => {
+  app.post('/:merchantId/alert-channels', alertChannelDocs.create, requireScope('merchant_admin'), async (c) => {
     const merchant = await merchantOf(c);
     const body = await parseJsonBody(c, newChannelSchema);
     const { channel, secret } = await alerts.addChannel(merchant.id, body.kind, body.target);
@@ -95,7 +96,7 @@ export function alertChannelRoutes(services: Services) {
     return c.json({ ...channelView(channel), ...(secret === null ? {} : { secret }) }, 201);
   });
 
-  app.get('/:merchantId/alert-channels/:channelId', requireScope('merchant_admin'), async (c) => {
+  app.get('/:merchantId/alert-channels/:channelId', alertChannelDocs.get, requireScope('merchant_admin'), async (c) => {
     const merchant = await merchantOf(c);
     const channel = await alerts.channelOf(merchant.id, parseId(c, 'channelId'));
     const deliveries = await alerts.deliveries(channel.id, 20);
@@ -103,10 +104,15 @@ export function alertChannelRoutes(services: Services) {
   });
 
   // Deactivates: no new digest opens for it; its past deliveries stay readable.
-  app.delete('/:merchantId/alert-channels/:channelId', requireScope('merchant_admin'), async (c) => {
-    const merchant = await merchantOf(c);
-    return c.json(channelView(await alerts.removeChannel(merchant.id, parseId(c, 'channelId'))));
-  });
+  app.delete(
+    '/:merchantId/alert-channels/:channelId',
+    alertChannelDocs.delete,
+    requireScope('merchant_admin'),
+    async (c) => {
+      const merchant = await merchantOf(c);
+      return c.json(channelView(await alerts.removeChannel(merchant.id, parseId(c, 'channelId'))));
+    },
+  );
 
   return app;
 }

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { CustomerPage, FAVICON_SVG, customerPageHeaders, pickLanguage } from '../http/customer-page.js';
 import { errorBody } from '../http/errors.js';
+import { siteDocs } from './site-openapi.js';
 
 const notFoundText = {
   ru: {
@@ -46,10 +47,10 @@ export function siteRoutes() {
     c.header('Cache-Control', 'public, max-age=86400');
     return c.body(FAVICON_SVG);
   };
-  app.get('/favicon.svg', favicon);
+  app.get('/favicon.svg', siteDocs.favicon, favicon);
   // Browsers ask for /favicon.ico whatever a page links; an SVG answer is shown by all current ones.
-  app.get('/favicon.ico', favicon);
-  app.get('/', (c) => {
+  app.get('/favicon.ico', siteDocs.faviconIco, favicon);
+  app.get('/', siteDocs.home, (c) => {
     const nonce = customerPageHeaders(c);
     return c.html(
       <CustomerPage lang="en" title="paystate" nonce={nonce}>

@@ -9,8 +9,9 @@ import { actsFor } from '../merchants/scopes.js';
 import { DEFAULT_MERCHANT } from '../orders/store.js';
 import { sanitizeClientInfo as clean } from './client-info.js';
 import { deviceView } from './views.js';
+import { deviceAdminDocs } from './openapi.js';
 
-const deviceSchema = z.strictObject({
+export const deviceSchema = z.strictObject({
   name: z.string().trim().min(1).max(120),
   location: z.string().max(200).default(''),
   logo_url: z
@@ -23,7 +24,7 @@ const deviceSchema = z.strictObject({
   ...Object.fromEntries(orderStatuses.map((status) => [`client_info_${status}`, z.string().max(5000).optional()])),
 });
 
-const deviceListQuery = z.strictObject({ merchant_id: idSchema.optional() });
+export const deviceListQuery = z.strictObject({ merchant_id: idSchema.optional() });
 
 /**
  * The operator's device routes under /v1/admin: a merchant's keys see and change that merchant's
@@ -39,17 +40,17 @@ export function deviceAdminRoutes(services: Services) {
     return device;
   };
 
-  app.get('/devices', requireScope('read_only'), async (c) => {
+  app.get('/devices', deviceAdminDocs.list, requireScope('read_only'), async (c) => {
     const query = parseQuery(c, deviceListQuery);
     const merchantId = principalOf(c).merchantId ?? query.merchant_id;
     return c.json({ devices: (await store.listDevices(merchantId)).map(deviceView) });
   });
 
-  app.get('/devices/:id', requireScope('read_only'), async (c) =>
+  app.get('/devices/:id', deviceAdminDocs.get, requireScope('read_only'), async (c) =>
     c.json(deviceView(await ownDevice(c, parseId(c, 'id')))),
   );
 
-  app.put('/devices/:id', requireScope('merchant_admin'), async (c) => {
+  app.put('/devices/:id', deviceAdminDocs.put, requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'id');
     const body = (await parseJsonBody(c, deviceSchema)) as z.infer<typeof deviceSchema> &
       Record<string, string | undefined>;
@@ -77,7 +78,7 @@ export function deviceAdminRoutes(services: Services) {
     return c.json(deviceView(device), existed ? 200 : 201);
   });
 
-  app.delete('/devices/:id', requireScope('merchant_admin'), async (c) => {
+  app.delete('/devices/:id', deviceAdminDocs.delete, requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'id');
     await ownDevice(c, id);
     const result = await store.deleteDevice(id);

@@ -168,6 +168,11 @@ const defaultErrors: Record<string, ErrorCase> = {
   invalid_query: err(400, 'invalid_query', 'limit: Too big: expected number to be <=500'),
   unauthorized: err(401, 'unauthorized', 'a valid bearer token (an API key) is required'),
   body_too_large: err(413, 'body_too_large', 'request bodies are limited to 65536 bytes'),
+  unsupported_media_type: err(
+    415,
+    'unsupported_media_type',
+    'send the request body as JSON with Content-Type: application/json',
+  ),
   invalid_idempotency_key: err(
     400,
     'invalid_idempotency_key',
@@ -192,6 +197,7 @@ const errorDescriptions: Record<number, string> = {
   404: 'No such thing (or it belongs to another merchant).',
   409: 'Conflicts with the current state; nothing was changed.',
   413: 'The body is over 64 KiB.',
+  415: 'A body that is not JSON (a form, text/plain, no Content-Type): JSON routes read `application/json` only.',
   422: 'Understood, and refused by a business rule.',
   502: 'The provider refused or failed; nothing was recorded as paid.',
   503: 'A dependency is unavailable or not configured; retry later.',
@@ -201,7 +207,8 @@ const errorDescriptions: Record<number, string> = {
 
 function errorsOf(doc: OperationDoc, pathParams: string[]): ErrorCase[] {
   const cases: ErrorCase[] = [];
-  if (doc.body && !doc.rawBody) cases.push(defaultErrors.malformed_json!, defaultErrors.validation_failed!);
+  if (doc.body && !doc.rawBody)
+    cases.push(defaultErrors.malformed_json!, defaultErrors.validation_failed!, defaultErrors.unsupported_media_type!);
   if (doc.body) cases.push(defaultErrors.body_too_large!);
   if (pathParams.length > 0) cases.push(defaultErrors.invalid_id!);
   if (doc.query && doc.query.invalidQuery !== false) cases.push(defaultErrors.invalid_query!);

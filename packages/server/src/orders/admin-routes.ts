@@ -7,8 +7,9 @@ import { idSchema, parseId, parseJsonBody, parseQuery } from '../http/validate.j
 import { notFound, PaystateError } from '../errors.js';
 import { actsFor } from '../merchants/scopes.js';
 import { orderDetailView, orderListView } from './views.js';
+import { orderAdminDocs } from './openapi.js';
 
-const orderListQuery = z.strictObject({
+export const orderListQuery = z.strictObject({
   /** Platform keys only; a merchant's keys always list their own merchant's orders. */
   merchant_id: idSchema.optional(),
   status: orderStatusSchema.optional(),
@@ -17,7 +18,7 @@ const orderListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
-const actionSchema = z.strictObject({
+export const actionSchema = z.strictObject({
   action: z.enum(['mark_made', 'refund', 'resolve', 'verify']),
   /** Recorded only for the ADMIN_TOKEN bootstrap; an API key's label is who acted. */
   operator: z.string().trim().min(1).max(80).optional(),
@@ -35,7 +36,7 @@ export function orderAdminRoutes(services: Services) {
     return record;
   };
 
-  app.get('/orders', requireScope('read_only'), async (c) => {
+  app.get('/orders', orderAdminDocs.list, requireScope('read_only'), async (c) => {
     const query = parseQuery(c, orderListQuery);
     const merchantId = principalOf(c).merchantId ?? query.merchant_id;
     const records = await store.listOrders({
@@ -48,14 +49,14 @@ export function orderAdminRoutes(services: Services) {
     return c.json({ orders: records.map(orderListView) });
   });
 
-  app.get('/orders/:id', requireScope('read_only'), async (c) => {
+  app.get('/orders/:id', orderAdminDocs.get, requireScope('read_only'), async (c) => {
     const record = await ownOrder(c, parseId(c, 'id'));
     const events = await store.orderEvents(record.order.orderId);
     const ticket = await services.tickets.byOrder(record.order.orderId);
     return c.json(orderDetailView(record, events, ticket));
   });
 
-  app.post('/orders/:id/actions', requireScope('merchant_admin'), async (c) => {
+  app.post('/orders/:id/actions', orderAdminDocs.action, requireScope('merchant_admin'), async (c) => {
     const id = parseId(c, 'id');
     const body = await parseJsonBody(c, actionSchema);
     // The bootstrap token names nobody, so its caller must (as before keys existed).

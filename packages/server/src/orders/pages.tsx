@@ -9,10 +9,11 @@ import { notFoundPage } from '../app/site-pages.js';
 import { StatusPage, type PayProblem, type StatusPageLanguage } from './status-page.js';
 import { statusView } from './status-view.js';
 import type { OrderRecord } from './store.js';
+import { orderPageDocs } from './openapi.js';
 
 const languages = ['ru', 'en'] as const satisfies readonly StatusPageLanguage[];
 
-const payFormSchema = z.object({
+export const payFormSchema = z.object({
   lang: z.enum(languages).optional(),
   payer_msisdn: z
     .string()
@@ -60,12 +61,12 @@ export function orderPages(services: Services) {
     const problem = view.can_pay ? problemSchema.parse(c.req.query('problem') ?? null) : null;
     return c.html(<StatusPage view={view} lang={lang} vocabulary={vocabulary} nonce={nonce} problem={problem} />);
   }
-  app.get('/orders/:id', page);
-  app.get('/orders/:id/return', page);
+  app.get('/orders/:id', orderPageDocs.page, page);
+  app.get('/orders/:id/return', orderPageDocs.returnPage, page);
 
   // The Pay button: starts the provider payment, or presents the one the order already has,
   // and sends the phone there. Any refusal comes back to the page, which says what to do.
-  app.post('/orders/:id/pay', async (c) => {
+  app.post('/orders/:id/pay', orderPageDocs.pay, async (c) => {
     const record = await findOrder(c);
     if (!record) return notFoundPage(c);
     const form = payFormSchema.parse(await c.req.parseBody().catch(() => ({})));

@@ -5,10 +5,11 @@ import type { Services } from '../app/services.js';
 import { customerView } from './pages.js';
 import { statusView } from './status-view.js';
 import { idSchema, parseId, parseJsonBody } from '../http/validate.js';
+import { orderDocs } from './openapi.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
-const createOrderSchema = z.strictObject({
+export const createOrderSchema = z.strictObject({
   device_id: idSchema,
   product_id: text(64),
   product_name: text(120),
@@ -24,7 +25,7 @@ const createOrderSchema = z.strictObject({
 });
 
 /** An empty body is fine; mobile money needs the payer's phone (MSISDN, digits only). */
-const payOrderSchema = z.strictObject({
+export const payOrderSchema = z.strictObject({
   payer_msisdn: z
     .string()
     .regex(/^[1-9][0-9]{7,14}$/, 'international phone number, digits only')
@@ -37,7 +38,7 @@ export function orderRoutes(services: Services) {
   const app = new Hono();
   const vocabulary = settings.FULFILMENT === 'tickets' ? 'tickets' : 'drinks';
 
-  app.post('/v1/orders', async (c) => {
+  app.post('/v1/orders', orderDocs.create, async (c) => {
     const body = await parseJsonBody(c, createOrderSchema);
     const record = await orders.create({
       deviceId: body.device_id,
@@ -51,7 +52,7 @@ export function orderRoutes(services: Services) {
     return c.json(statusView(record, await store.getDevice(record.order.deviceId), vocabulary), 201);
   });
 
-  app.post('/v1/orders/:id/pay', async (c) => {
+  app.post('/v1/orders/:id/pay', orderDocs.pay, async (c) => {
     const orderId = parseId(c, 'id');
     const body = await parseJsonBody(c, payOrderSchema);
     const { confirmationUrl } = await orders.pay(
@@ -61,7 +62,7 @@ export function orderRoutes(services: Services) {
     return c.json({ confirmation_url: confirmationUrl });
   });
 
-  app.get('/v1/order-status/:id', async (c) => {
+  app.get('/v1/order-status/:id', orderDocs.status, async (c) => {
     const record = await orders.get(parseId(c, 'id'));
     c.header('Cache-Control', 'no-store');
     return c.json(await customerView(services, record, vocabulary));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { currencySchema, paymentStatuses } from '@paystate/core';
-import { documented, err, json, type ErrorCase } from '../http/openapi.js';
+import { documented, err, json, text, type ErrorCase } from '../http/openapi.js';
 import { idSchema } from '../http/validate.js';
 import {
   closeDrawerSchema,
@@ -589,5 +589,91 @@ export const posDocs = {
       merchantNotFound,
       err(404, 'drawer_session_not_found', 'no cash drawer session with id d7e3a9c1-2b4f-4e6a-8c0d-5f1b3a7e9c22'),
     ],
+  })),
+};
+
+/** What the customer holding a POS payment's return link may see (pos/return-view.ts). */
+export const posReturnViewSchema = z
+  .strictObject({
+    payment_id: z.string(),
+    merchant_id: idSchema,
+    payment_number: z.string().describe("The payment id's first eight characters, upper case, to show at the till."),
+    merchant_name: z.string(),
+    status: z.enum(paymentStatuses),
+    final: z.boolean().describe('No rule can change the payment any more (refunded, nothing on its way).'),
+    status_description: z.strictObject({ fr: z.string(), en: z.string() }),
+    title: z.strictObject({ fr: z.string(), en: z.string() }),
+    amount: z.strictObject({
+      amount_minor: minor,
+      currency: currencySchema,
+      display: z.strictObject({ fr: z.string(), en: z.string() }),
+    }),
+    description: z.string(),
+    created_at: timestamp,
+  })
+  .meta({ id: 'PosReturnView' });
+
+const returnParams = {
+  merchantId: 'The merchant of the payment.',
+  paymentId: 'The payment (its `payment_id`).',
+};
+const returnNotFound =
+  '<!doctype html><html lang="en"><head><title>Page not found</title>…</head><body><main id="main"><h1>Page not found</h1>…</main></body></html>';
+
+/** The page a provider sends a POS customer back to, and the JSON it follows (pos/return-pages.tsx). */
+export const posReturnDocs = {
+  page: documented('/pos/:merchantId/payments/:paymentId/return', () => ({
+    operationId: 'getPosReturnPage',
+    summary: "The POS customer's page after paying by phone",
+    description:
+      'HTML in French or English (`?lang=`, else Accept-Language): the amount, the restaurant and what happened to the payment, live until it can no longer change. It never changes a payment: only a `check` or the cashier does.',
+    tags: ['Customer pages'],
+    access: 'public',
+    params: returnParams,
+    query: {
+      schema: z.object({ lang: z.enum(['fr', 'en']).optional() }),
+      descriptions: { lang: 'The language of the page.' },
+      invalidQuery: false,
+    },
+    responses: {
+      200: {
+        description: 'The page.',
+        content: text('text/html', {
+          success:
+            '<!doctype html><html lang="fr"><head><title>Paiement reçu · Chez Awa</title>…</head><body>…</body></html>',
+        }),
+      },
+      404: { description: 'No such payment: the 404 page.', content: text('text/html', { not_found: returnNotFound }) },
+    },
+  })),
+  status: documented('/pos/:merchantId/payments/:paymentId/status', () => ({
+    operationId: 'getPosReturnStatus',
+    summary: 'What the POS return page shows, as JSON',
+    description:
+      'Public: whoever holds the link sees the amount and what happened to it, nothing else. `Cache-Control: no-store`.',
+    tags: ['Customer pages'],
+    access: 'public',
+    params: returnParams,
+    responses: {
+      200: {
+        description: "The payment's public view.",
+        content: json(posReturnViewSchema, {
+          success: {
+            payment_id: wavePayment.payment_id,
+            merchant_id: 'dakar-1',
+            payment_number: 'B1F7C1D2',
+            merchant_name: 'Chez Awa',
+            status: 'success',
+            final: false,
+            status_description: { fr: 'Paiement reçu. Merci !', en: 'Payment received. Thank you!' },
+            title: { fr: 'Paiement reçu · Chez Awa', en: 'Payment received · Chez Awa' },
+            amount: { amount_minor: 5000, currency: 'XOF', display: { fr: '5 000 F CFA', en: 'F CFA 5,000' } },
+            description: 'Table 4',
+            created_at: at,
+          },
+        }),
+      },
+    },
+    errors: [err(404, 'payment_not_found', 'no such payment')],
   })),
 };

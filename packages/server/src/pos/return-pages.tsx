@@ -6,6 +6,7 @@ import { customerPageHeaders, pickLanguage } from '../http/customer-page.js';
 import { idSchema } from '../http/validate.js';
 import { ReturnPage } from './return-page.js';
 import { returnView, type ReturnPageLanguage } from './return-view.js';
+import { posReturnDocs } from './openapi.js';
 
 const languages = ['fr', 'en'] as const satisfies readonly ReturnPageLanguage[];
 
@@ -30,14 +31,14 @@ export function posReturnRoutes(services: Services) {
     }
   }
 
-  app.get('/pos/:merchantId/payments/:paymentId/return', async (c) => {
+  app.get('/pos/:merchantId/payments/:paymentId/return', posReturnDocs.page, async (c) => {
     const view = await find(c);
     if (!view) return notFoundPage(c);
     const nonce = customerPageHeaders(c);
     return c.html(<ReturnPage view={view} lang={pickLanguage(c, languages)} nonce={nonce} />);
   });
 
-  app.get('/pos/:merchantId/payments/:paymentId/status', async (c) => {
+  app.get('/pos/:merchantId/payments/:paymentId/status', posReturnDocs.status, async (c) => {
     const view = await find(c);
     c.header('Cache-Control', 'no-store');
     if (!view) throw new PaystateError('not_found', 'payment_not_found', 'no such payment');
