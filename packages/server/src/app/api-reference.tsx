@@ -79,7 +79,7 @@ a{color:var(--accent)}a:focus,summary:focus{outline:3px solid #f59e0b;outline-of
 .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:4px}
 .layout{display:grid;grid-template-columns:minmax(220px,280px) 1fr}
 nav{border-right:1px solid var(--line);padding:12px 16px;background:var(--soft);font-size:14px;position:sticky;top:0;max-height:100vh;overflow:auto}
-nav ul{list-style:none;padding:0;margin:0 0 12px}nav li{margin:2px 0}nav h2{font-size:14px;margin:12px 0 4px}
+nav ul{list-style:none;padding:0;margin:0 0 12px}nav li{margin:2px 0}nav a,td,.path,code{overflow-wrap:anywhere}nav h2{font-size:14px;margin:12px 0 4px}
 main{padding:16px 24px;max-width:1100px;min-width:0}h1{font-size:24px;margin:4px 0}h2{font-size:20px;margin:28px 0 8px;border-bottom:1px solid var(--line)}
 h3{font-size:17px;margin:0 0 4px}h4{font-size:14px;margin:12px 0 4px;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
 .op{border:1px solid var(--line);border-radius:6px;padding:12px 16px;margin:12px 0}
@@ -226,15 +226,24 @@ function SchemaView({ schema, depth = 0 }: { schema: SchemaNode; depth?: number 
 function Media({
   content,
   components,
+  inline = true,
 }: {
   content: Record<string, MediaNode> | undefined;
   components: Record<string, SchemaNode>;
+  /** Draw a named schema in place; errors, all ErrorBody, only link to it. */
+  inline?: boolean;
 }) {
   if (!content) return null;
   /** A named schema is drawn in place (with a link to it under Schemas); its own references stay links. */
   const shown = (schema: SchemaNode) => {
     const target = schema.$ref ? components[refName(schema.$ref)] : undefined;
     if (!target) return <SchemaView schema={schema} />;
+    if (!inline)
+      return (
+        <p>
+          schema <a href={`#schema-${refName(schema.$ref!)}`}>{refName(schema.$ref!)}</a>
+        </p>
+      );
     return (
       <>
         <p>
@@ -346,7 +355,7 @@ function Operation({
                 </p>
               ))
             : null}
-          <Media content={response.content} components={components} />
+          <Media content={response.content} components={components} inline={Number(status) < 400} />
         </details>
       ))}
     </section>
