@@ -8,6 +8,7 @@ import { deviceAdminRoutes } from '../devices/admin-routes.js';
 import { deviceRoutes } from '../devices/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { PaystateError } from '../errors.js';
+import { databaseBusy } from '../db/failures.js';
 import { credentialOf, requireKey } from '../http/auth.js';
 import { errorBody, sendError } from '../http/errors.js';
 import { idempotency } from '../idempotency/middleware.js';
@@ -74,6 +75,12 @@ export function createApp(services: Services, logger: Logger) {
   app.notFound(notFound);
   app.onError((error, c) => {
     if (error instanceof PaystateError) return sendError(c, error);
+    const busy = databaseBusy(error);
+    if (busy) {
+      // Nothing was written; the client may send the same request again shortly.
+      c.header('Retry-After', '1');
+      return sendError(c, busy);
+    }
     logger.error({ err: error, path: c.req.path }, 'unhandled error');
     return c.json(errorBody('internal_error', 'something went wrong on our side; nothing was changed'), 500);
   });

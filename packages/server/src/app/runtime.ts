@@ -71,7 +71,7 @@ export function createRuntime(options: RuntimeOptions) {
     merchants: merchantStore,
     alerts: alertStore,
     console: consoleStore,
-  } = openDatabase(settings, clock, logger);
+  } = openDatabase(settings, clock, logger, { busyTimeoutMs: settings.SQLITE_BUSY_TIMEOUT_MS });
   const keyring = Keyring.fromSetting(settings.PAYSTATE_MASTER_KEY);
   const alerts = new AlertService({
     store: alertStore,

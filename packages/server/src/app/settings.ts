@@ -30,6 +30,11 @@ export const settingsSchema = lifecycleConfigSchema.omit({ AUTO_FULFIL_WINDOW: t
   STUCK_AFTER_S: positiveInt(600),
   MAKE_ATTEMPTS_LIMIT: positiveInt(3),
   DATABASE_URL: z.string().default('file:./paystate.db'),
+  /**
+   * How long the server lets a SQLite statement wait for another process's write lock; past it
+   * the request answers 503 with Retry-After (the wait blocks every request, so it stays short).
+   */
+  SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   /** How long a client may take to send its request headers, and its whole request, before the connection is cut. */
   HTTP_HEADERS_TIMEOUT_S: z.coerce.number().positive().max(300).default(10),

@@ -30,6 +30,12 @@ export interface OpenSqliteOptions {
    * commands, so a mistyped path fails instead of leaving an empty database behind).
    */
   mustExist?: boolean;
+  /**
+   * How long a statement waits for another process's write lock. better-sqlite3 waits on the
+   * event loop, so the server keeps this short (SQLITE_BUSY_TIMEOUT_MS) and answers 503 instead;
+   * a one-shot command may wait longer.
+   */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -47,7 +53,7 @@ export function openSqlite(databaseUrl: string, options: OpenSqliteOptions = {})
     // The first statements read the file: a file that is not a database fails here.
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma(`busy_timeout = ${Math.round(options.busyTimeoutMs ?? 5000)}`);
     sqlite.pragma('foreign_keys = ON');
   } catch (error) {
     sqlite.close();

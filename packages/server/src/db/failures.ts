@@ -99,3 +99,19 @@ function sqliteFailure(error: unknown, databaseUrl: string): PaystateError | nul
   if (code === 'EISDIR') return unreadable('the path is a directory');
   return null;
 }
+
+/**
+ * Another process holds SQLite's write lock past the busy budget (SQLITE_BUSY_TIMEOUT_MS), or the
+ * disk is full: the statement did nothing (better-sqlite3 rolls its transaction back), so the
+ * caller may simply try again later. Null for every other error.
+ */
+export function databaseBusy(error: unknown): PaystateError | null {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = codeOf(e) ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+      return new PaystateError('unavailable', 'database_busy', 'the database is busy; try again in a moment');
+    if (code === 'SQLITE_FULL' || code === '53100')
+      return new PaystateError('unavailable', 'database_full', 'the database cannot take writes: its disk is full');
+  }
+  return null;
+}

@@ -47,6 +47,8 @@ export interface OpenDatabaseOptions {
    * file fails with `database_missing`. PostgreSQL databases are never created by paystate.
    */
   mustExist?: boolean;
+  /** SQLite only: how long a statement waits for another process's write lock (default 5 s). */
+  busyTimeoutMs?: number;
 }
 
 /**

@@ -461,3 +461,9 @@ export const alertDeliveries = pgTable(
     index('alert_deliveries_due_idx').on(table.status, table.nextAttemptAt),
   ],
 );
+
+/** One row that readiness (GET /readyz) rewrites: a committed write proves the disk and the connection. */
+export const readinessProbe = pgTable('readiness_probe', {
+  id: integer('id').primaryKey(),
+  checkedAt: text('checked_at').notNull(),
+});

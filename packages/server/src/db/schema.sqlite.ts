@@ -476,3 +476,9 @@ export const alertDeliveries = sqliteTable(
     index('alert_deliveries_due_idx').on(table.status, table.nextAttemptAt),
   ],
 );
+
+/** One row that readiness (GET /readyz) rewrites: a committed write proves the disk and the write lock. */
+export const readinessProbe = sqliteTable('readiness_probe', {
+  id: integer('id').primaryKey(),
+  checkedAt: text('checked_at').notNull(),
+});

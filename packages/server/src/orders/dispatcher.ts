@@ -59,10 +59,19 @@ export class EffectDispatcher {
 
   start(intervalMs = 1000): void {
     this.timer ??= setInterval(() => {
-      void this.kick();
-      for (const step of this.options.sideSteps ?? []) void step.kick();
+      this.kickLogged(this);
+      for (const step of this.options.sideSteps ?? []) this.kickLogged(step);
     }, intervalMs);
-    void this.kick();
+    this.kickLogged(this);
+  }
+
+  /** A timer's pass that fails (a database held busy by another process) is logged, and the next tick tries again. */
+  private kickLogged(step: { kick(): Promise<unknown> }): void {
+    step
+      .kick()
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error }, 'dispatch pass failed; retried on the next tick'),
+      );
   }
 
   async stop(): Promise<void> {

@@ -15,7 +15,7 @@
  */
 import { and, asc, count, desc, eq, inArray, lte } from 'drizzle-orm';
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput } from '@paystate/core';
-import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.pg.js';
+import { devices, effects, orderEvents, orders, readinessProbe, webhookInbox } from '../db/schema.pg.js';
 import type { PgDb, PgHandle } from '../db/connection.pg.js';
 import { isSerializationFailure, MAX_ATTEMPTS, retrying } from '../db/retry.js';
 import { auditStatement, lockOrderStatement, transitionStatement } from './statements.pg.js';
@@ -371,6 +371,14 @@ export class PgStore implements Store {
   async finishWebhookDelivery(id: number, outcome: string, at: string) {
     await this.prepared;
     await this.db.update(webhookInbox).set({ outcome, processedAt: at }).where(eq(webhookInbox.id, id));
+  }
+
+  async probeWrite(at: string) {
+    await this.prepared;
+    await this.db
+      .insert(readinessProbe)
+      .values({ id: 1, checkedAt: at })
+      .onConflictDoUpdate({ target: readinessProbe.id, set: { checkedAt: at } });
   }
 
   async close() {

@@ -13,7 +13,7 @@
  */
 import { and, asc, count, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { decide, type DecisionDeps, type OrderDecision, type OrderInput } from '@paystate/core';
-import { devices, effects, orderEvents, orders, webhookInbox } from '../db/schema.sqlite.js';
+import { devices, effects, orderEvents, orders, readinessProbe, webhookInbox } from '../db/schema.sqlite.js';
 import type { SqliteDb } from '../db/connection.sqlite.js';
 import { MAX_ATTEMPTS, retrying } from '../db/retry.js';
 import {
@@ -349,6 +349,14 @@ export class SqliteStore implements Store {
 
   async finishWebhookDelivery(id: number, outcome: string, at: string) {
     this.db.update(webhookInbox).set({ outcome, processedAt: at }).where(eq(webhookInbox.id, id)).run();
+  }
+
+  async probeWrite(at: string) {
+    this.db
+      .insert(readinessProbe)
+      .values({ id: 1, checkedAt: at })
+      .onConflictDoUpdate({ target: readinessProbe.id, set: { checkedAt: at } })
+      .run();
   }
 
   async close() {

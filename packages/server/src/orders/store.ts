@@ -162,8 +162,19 @@ export interface WebhookInbox {
   finishWebhookDelivery(id: number, outcome: string, at: string): Promise<void>;
 }
 
+/** Readiness (GET /readyz): one committed write, so a full disk or a held write lock shows. */
+export interface ReadinessProbe {
+  probeWrite(at: string): Promise<void>;
+}
+
 /** Everything the order side persists, on one database: what an adapter implements and the runtime opens. */
-export type Store = StoreLifecycle & DeviceStore & OrderStore & OrderScheduleStore & OutboxStore & WebhookInbox;
+export type Store = StoreLifecycle &
+  DeviceStore &
+  OrderStore &
+  OrderScheduleStore &
+  OutboxStore &
+  WebhookInbox &
+  ReadinessProbe;
 
 export class ConcurrentUpdateError extends Error {
   override readonly name = 'ConcurrentUpdateError';
