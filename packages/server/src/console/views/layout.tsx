@@ -1,3 +1,4 @@
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import type { Principal } from '../../merchants/scopes.js';
 
@@ -44,7 +45,7 @@ export function Page({ title, nonce, principal, csrfToken, children }: PageProps
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · paystate console`}</title>
         <link rel="icon" href={FAVICON} />
-        <style nonce={nonce}>{STYLE}</style>
+        <style nonce={nonce}>{raw(STYLE)}</style>
       </head>
       <body>
         <a class="skip" href="#main">
