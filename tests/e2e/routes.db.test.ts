@@ -623,6 +623,28 @@ describe('HTTP routes: error paths and operator actions', () => {
     );
 
     it(
+      'made-up paths and methods add no metrics series: labels are route patterns, unknown ones one label',
+      async () => {
+        const series = async () =>
+          (await stack.request('GET', '/metrics')).text
+            .split('\n')
+            .filter((line) => line.startsWith('paystate_http_requests_total{'));
+        for (let i = 0; i < 3; i++) await stack.request('GET', `/warmup-${i}`);
+        const before = await series();
+        for (let i = 0; i < 40; i++) {
+          await stack.request('GET', `/no/such/page-${i}`);
+          await stack.request('PATCH', `/v1/orders/x-${i}`);
+          await stack.request('GET', `/v1/order-status/id-${i}`);
+        }
+        const after = await series();
+        expect(after.join('\n')).not.toMatch(/page-\d|x-\d|id-\d/);
+        // At most one new series per (method, route pattern, status) the requests above could reach.
+        expect(after.length - before.length).toBeLessThanOrEqual(4);
+      },
+      T,
+    );
+
+    it(
       'text a database cannot hold (NUL, a lone surrogate) is refused with 400 on every backend, nothing written',
       async () => {
         const before = (await stack.request<{ orders: unknown[] }>('GET', '/v1/admin/orders', { token: ADMIN_TOKEN }))
