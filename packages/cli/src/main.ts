@@ -33,6 +33,11 @@ const commands: CommandEntry[] = [
     load: async () => (await import('./commands/migrate.js')).migrateCommand,
   },
   {
+    name: 'backup',
+    summary: 'copy the SQLite database into a new file while the server runs',
+    load: async () => (await import('./commands/backup.js')).backupCommand,
+  },
+  {
     name: 'demo',
     summary: 'sell end to end on this machine: provider and device sandboxes on loopback, the real server, SQLite',
     load: async () => (await import('./commands/demo.js')).demoCommand,

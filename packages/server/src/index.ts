@@ -8,6 +8,7 @@ export { SqliteStore } from './orders/store.sqlite.js';
 export { openSqlite, migrateSqlite, type SqliteDb } from './db/connection.sqlite.js';
 export { PgStore } from './orders/store.pg.js';
 export { openPg, migratePg, isPostgresUrl, type PgDb, type PgHandle } from './db/connection.pg.js';
+export { backupDatabase, type BackupReport } from './db/backup.js';
 export { EffectDispatcher } from './orders/dispatcher.js';
 export { OrderService } from './orders/service.js';
 export { LogNotifier } from './notifications/log-notifier.js';
