@@ -309,7 +309,7 @@ describe(`every JSON answer is snake_case, on ${testBackend}`, () => {
       await call('GET /v1/merchants/:merchantId/alert-channels/:channelId', 200, channelRoute);
       await call('DELETE /v1/merchants/:merchantId/alert-channels/:channelId', 200, channelRoute);
 
-      await call('GET /healthz', 200, { token: null });
+      for (const probe of ['GET /healthz', 'GET /livez', 'GET /readyz']) await call(probe, 200, { token: null });
 
       expect(offending).toEqual([]);
     },
