@@ -53,7 +53,7 @@ function openSocket(): Promise<{ socket: Socket; closed: Promise<{ after: number
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('security headers', () => {
-  it('every page and every JSON answer forbids framing and sniffing and sends no referrer', async () => {
+  it('every page and every JSON answer forbids framing and sniffing and sends no referrer to another site', async () => {
     const order = await stack.createOrder('dev-1');
     for (const path of [
       '/',
@@ -67,7 +67,7 @@ describe('security headers', () => {
       const reply = await stack.request('GET', path, { headers: { accept: 'text/html' } });
       expect(reply.headers.get('x-frame-options'), path).toBe('DENY');
       expect(reply.headers.get('x-content-type-options'), path).toBe('nosniff');
-      expect(reply.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(reply.headers.get('referrer-policy'), path).toBe('same-origin');
     }
     const page = await stack.request('GET', `/orders/${order.order_id}`);
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");

@@ -33,8 +33,9 @@ export function createApp(services: Services, logger: Logger) {
     services.metrics.httpRequests.inc({ method: c.req.method, route: routePath(c), status: String(c.res.status) });
   });
   // Every answer, page or JSON: never framed (clickjacking of the console or the Pay button), never
-  // sniffed, no referrer leaking an order id; each page adds its own nonce'd CSP.
-  app.use('*', secureHeaders({ xFrameOptions: 'DENY' }));
+  // sniffed, no referrer to another site (an order id stays ours). same-origin, not no-referrer:
+  // under no-referrer a browser sends `Origin: null` with the console's own form posts.
+  app.use('*', secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'same-origin' }));
   app.use(
     '*',
     bodyLimit({

@@ -52,7 +52,7 @@ export function CustomerPage({ lang, title, nonce, script, children }: CustomerP
 
 /**
  * A fresh nonce and the headers a customer page adds to the app's secure headers (no framing,
- * nosniff, no referrer): nothing but its own nonce'd script and style runs, and no cache keeps a
+ * nosniff, no referrer to other sites): nothing but its own nonce'd script and style runs, and no cache keeps a
  * stale status.
  */
 export function customerPageHeaders(c: Context): string {
