@@ -145,6 +145,7 @@ describe(`the ${testBackend} store on a real database`, () => {
         'payment_refunds',
         'payments',
         'provider_accounts',
+        'readiness_probe',
         'tickets',
         'webhook_inbox',
       ]);
