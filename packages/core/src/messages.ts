@@ -76,16 +76,19 @@ export const failureDescriptions: Record<FailureReason, Text> = {
   },
 };
 
+/** A status's text in both languages, in the words of what is sold. */
+function statusText(status: OrderStatus, vocabulary: Vocabulary): Text {
+  return vocabulary === 'tickets'
+    ? (ticketStatusDescriptions[status] ?? statusDescriptions[status])
+    : statusDescriptions[status];
+}
+
 export function describeStatus(
   status: OrderStatus,
   language: Language = 'ru',
   vocabulary: Vocabulary = 'drinks',
 ): string {
-  const text =
-    vocabulary === 'tickets'
-      ? (ticketStatusDescriptions[status] ?? statusDescriptions[status])
-      : statusDescriptions[status];
-  return text[language];
+  return statusText(status, vocabulary)[language];
 }
 
 export function describeFailure(reason: FailureReason, language: Language = 'ru'): string {
@@ -115,10 +118,7 @@ export function describeOrder(
   reason: FailureReason | null,
   vocabulary: Vocabulary = 'drinks',
 ): Text {
-  const general =
-    vocabulary === 'tickets'
-      ? (ticketStatusDescriptions[status] ?? statusDescriptions[status])
-      : statusDescriptions[status];
+  const general = statusText(status, vocabulary);
   const current = currentFailureReason(status, reason);
   // The machine's own words do not fit a ticket sale: its make_failed text says it already.
   if (current === null || (vocabulary === 'tickets' && status === 'make_failed')) return general;
@@ -148,3 +148,8 @@ export const statusTitles: Record<OrderStatus, Text> = {
   requires_manual_review: { ru: 'На проверке', en: 'Under review' },
   refunded: { ru: 'Деньги возвращены', en: 'Money returned' },
 };
+
+/** What a customer reads out at the desk for an order or a payment: its id's first eight characters, upper case. */
+export function shortReference(id: string): string {
+  return id.replace(/-/g, '').slice(0, 8).toUpperCase();
+}

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { clientAddress, networkList } from '../http/client-address.js';
+import { clientAddress, networkList } from '../networks.js';
 import type { Logger } from 'pino';
 import { createLogger, redactorFor } from '../secrets/logging.js';
 import type { Redactor } from '../secrets/redaction.js';

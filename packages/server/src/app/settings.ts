@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { lifecycleConfigSchema, type LifecycleConfig } from '@paystate/core';
 import { providerSettingsShape } from '../providers/registry.js';
 import { optionalText, SettingsError } from './env.js';
-import { networkList } from '../http/client-address.js';
+import { networkList } from '../networks.js';
 
 export { SettingsError };
 

@@ -50,6 +50,26 @@ export function CustomerPage({ lang, title, nonce, script, children }: CustomerP
   );
 }
 
+/** A time in UTC without script; the live-page script rewrites it in the phone's time zone and `locale`. */
+export function LocalTime({ iso, locale, id }: { iso: string; locale: string; id?: string }) {
+  return (
+    <time id={id} datetime={iso} data-local={locale}>
+      {`${iso.slice(0, 16).replace('T', ' ')} UTC`}
+    </time>
+  );
+}
+
+/** The same page in the other language (`?lang=`), marked with that language. */
+export function LanguageLink({ lang, label }: { lang: string; label: string }) {
+  return (
+    <p class="lang">
+      <a href={`?lang=${lang}`} lang={lang} hreflang={lang}>
+        {label}
+      </a>
+    </p>
+  );
+}
+
 /**
  * A fresh nonce and the headers a customer page adds to the app's secure headers (no framing,
  * nosniff, no referrer to other sites): nothing but its own nonce'd script and style runs, and no cache keeps a

@@ -1,6 +1,6 @@
 import type { OrderStatus, Vocabulary } from '@paystate/core';
 import { raw } from 'hono/html';
-import { CustomerPage, scriptJson } from '../http/customer-page.js';
+import { CustomerPage, LanguageLink, LocalTime, scriptJson } from '../http/customer-page.js';
 import { livePageScript } from '../http/live-page-script.js';
 import type { StatusView } from './status-view.js';
 
@@ -172,9 +172,7 @@ export function StatusPage({ view, lang, vocabulary, nonce, problem }: StatusPag
         <dd id="number">{view.order_number}</dd>
         <dt>{t.time}</dt>
         <dd>
-          <time id="created" datetime={view.created_at} data-local={lang === 'ru' ? 'ru-RU' : 'en-GB'}>
-            {`${view.created_at.slice(0, 16).replace('T', ' ')} UTC`}
-          </time>
+          <LocalTime id="created" iso={view.created_at} locale={lang === 'ru' ? 'ru-RU' : 'en-GB'} />
         </dd>
         {view.device.name ? (
           <>
@@ -189,11 +187,7 @@ export function StatusPage({ view, lang, vocabulary, nonce, problem }: StatusPag
           </>
         ) : null}
       </dl>
-      <p class="lang">
-        <a href={`?lang=${other}`} lang={other} hreflang={other}>
-          {t.other}
-        </a>
-      </p>
+      <LanguageLink lang={other} label={t.other} />
     </CustomerPage>
   );
 }

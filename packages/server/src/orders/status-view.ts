@@ -4,6 +4,7 @@ import {
   formatMoneyFor,
   isTerminal,
   orderStatuses,
+  shortReference,
   statusTitles,
   statusesNeedingHelp,
   type Vocabulary,
@@ -27,7 +28,7 @@ export function statusView(
 ) {
   const { order, status } = record;
   const text = describeOrder(status, order.failureReason, vocabulary);
-  const number = orderNumber(order.orderId);
+  const number = shortReference(order.orderId);
   const deviceInfo: Record<string, string | null> = {
     name: device?.name ?? null,
     location: device?.location ?? null,
@@ -68,8 +69,3 @@ export function statusView(
 }
 
 export type StatusView = ReturnType<typeof statusView>;
-
-/** What a customer reads out at the desk: the order id's first eight characters, upper case. */
-export function orderNumber(orderId: string): string {
-  return orderId.replace(/-/g, '').slice(0, 8).toUpperCase();
-}

@@ -1,5 +1,5 @@
 import type { PaymentStatus } from '@paystate/core';
-import { CustomerPage, scriptJson } from '../http/customer-page.js';
+import { CustomerPage, LanguageLink, LocalTime, scriptJson } from '../http/customer-page.js';
 import { livePageScript } from '../http/live-page-script.js';
 import type { ReturnPageLanguage, ReturnView } from './return-view.js';
 
@@ -79,16 +79,10 @@ export function ReturnPage({ view, lang, nonce }: { view: ReturnView; lang: Retu
         <dd id="number">{view.payment_number}</dd>
         <dt>{t.time}</dt>
         <dd>
-          <time datetime={view.created_at} data-local={lang === 'fr' ? 'fr-FR' : 'en-GB'}>
-            {`${view.created_at.slice(0, 16).replace('T', ' ')} UTC`}
-          </time>
+          <LocalTime iso={view.created_at} locale={lang === 'fr' ? 'fr-FR' : 'en-GB'} />
         </dd>
       </dl>
-      <p class="lang">
-        <a href={`?lang=${other}`} lang={other} hreflang={other}>
-          {t.other}
-        </a>
-      </p>
+      <LanguageLink lang={other} label={t.other} />
     </CustomerPage>
   );
 }

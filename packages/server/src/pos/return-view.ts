@@ -1,4 +1,4 @@
-import { formatMoneyFor, type PaymentStatus } from '@paystate/core';
+import { formatMoneyFor, shortReference, type PaymentStatus } from '@paystate/core';
 import type { PaymentRecord, RefundRecord } from './store.js';
 
 export type ReturnPageLanguage = 'fr' | 'en';
@@ -55,7 +55,7 @@ const statusTexts: Record<PaymentStatus, { fr: string; en: string; title: { fr: 
 export function returnView(payment: PaymentRecord, refunds: readonly RefundRecord[], merchantName: string) {
   const text = statusTexts[payment.status];
   const refundsOpen = refunds.some((refund) => refund.status === 'requested' || refund.status === 'sending');
-  const number = payment.paymentId.replace(/-/g, '').slice(0, 8).toUpperCase();
+  const number = shortReference(payment.paymentId);
   return {
     payment_id: payment.paymentId,
     merchant_id: payment.merchantId,

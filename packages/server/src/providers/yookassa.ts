@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -16,6 +16,7 @@ import { optionalText, SettingsError } from '../app/env.js';
 import { JsonClient, OutboundResponseError } from '../outbound/client.js';
 import type { ProviderDescriptor } from './descriptor.js';
 import { WebhookParseError, WebhookVerificationError, parseNotification, mapStatus } from './errors.js';
+import { contains, networkList, normaliseAddress } from '../networks.js';
 
 /** The networks YooKassa documents as the senders of its notifications. */
 export const YOOKASSA_NOTIFICATION_NETWORKS = [
@@ -110,7 +111,7 @@ export class YooKassaProvider implements PaymentProvider {
       logger: options.logger,
       authorization: `Basic ${Buffer.from(`${options.shopId}:${options.secretKey}`).toString('base64')}`,
     });
-    this.allowed = options.allowedNetworks ? blockListOf(options.allowedNetworks) : null;
+    this.allowed = options.allowedNetworks ? networkList(options.allowedNetworks) : null;
   }
 
   async createPayment(input: CreatePaymentInput, idempotencyKey: string): Promise<CreatedPayment> {
@@ -169,9 +170,8 @@ export class YooKassaProvider implements PaymentProvider {
    */
   async verifyWebhook(headers: Record<string, string>): Promise<void> {
     if (!this.allowed) return;
-    const address = normalise(headers[REMOTE_ADDRESS_HEADER] ?? '');
-    const family = isIP(address);
-    if (family === 0 || !this.allowed.check(address, family === 4 ? 'ipv4' : 'ipv6')) {
+    const address = normaliseAddress(headers[REMOTE_ADDRESS_HEADER] ?? '');
+    if (!contains(this.allowed, address)) {
       throw new WebhookVerificationError(
         `notification from ${address || 'an unknown address'} is outside YooKassa's networks`,
       );
@@ -196,23 +196,6 @@ function statusOf(status: string): PaymentObservationStatus {
 
 function amountOf(money: Money) {
   return { value: toDecimalString(money), currency: money.currency };
-}
-
-/** IPv4 peers on a dual-stack socket arrive as ::ffff:a.b.c.d. */
-function normalise(address: string): string {
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
-}
-
-function blockListOf(networks: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const network of networks) {
-    const [address = '', prefix] = network.split('/');
-    const family = isIP(address);
-    if (family === 0) throw new Error(`not an IP network: ${network}`);
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    list.addSubnet(address, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), type);
-  }
-  return list;
 }
 
 /** "yookassa" stands for the networks YooKassa publishes, "any" for no sender check; else a CIDR list. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, networkList } from '../../../packages/server/src/http/client-address.js';
+import { clientAddress, networkList } from '../../packages/server/src/networks.js';
 
 const proxies = networkList(['10.0.0.0/8', '127.0.0.1', '::1']);
 

@@ -1,3 +1,4 @@
+/** IP networks: the YooKassa sender allowlist and the client address behind TRUSTED_PROXIES share them. */
 import { BlockList, isIP } from 'node:net';
 
 /** IPv4 peers on a dual-stack socket arrive as ::ffff:a.b.c.d. */
@@ -20,7 +21,8 @@ export function networkList(cidrs: readonly string[]): BlockList {
   return list;
 }
 
-function contains(list: BlockList, address: string): boolean {
+/** Whether a (normalised) address lies in one of the list's networks; false for anything that is no IP. */
+export function contains(list: BlockList, address: string): boolean {
   const family = isIP(address);
   return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
